@@ -1,0 +1,205 @@
+//! The control API under `/_emulator/`: unauthenticated (the server only listens on loopback),
+//! never faulted, never logged, no latency. Tests, the demo and benchmarks use it to inject
+//! faults, read the request log and counters, seed users and change settings at run time.
+
+use serde_json::{Value, json};
+
+use crate::config::{SeedUser, WriteBudget};
+use crate::errors::{Body, Reply};
+use crate::faults::FaultSpec;
+use crate::state::{EmulatorState, Shared};
+
+fn ok(status: u16, v: Value) -> Reply {
+    Reply {
+        status,
+        headers: vec![("Content-Type", "application/json".to_string())],
+        body: Body::Json(v),
+    }
+}
+
+fn err(status: u16, message: impl Into<String>) -> Reply {
+    ok(status, json!({ "error": message.into() }))
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub(crate) fn handle(
+    shared: &std::sync::Arc<Shared>,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Reply {
+    let state = EmulatorState {
+        inner: shared.clone(),
+    };
+    let route = path.trim_start_matches("/_emulator").trim_matches('/');
+    let parse_json = || -> Result<Value, Reply> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(body).map_err(|e| err(400, format!("invalid JSON: {e}")))
+    };
+    match (method, route) {
+        ("GET", "" | "health") => ok(
+            200,
+            json!({ "status": "ok", "base_url": shared.base_url, "tenant_id": shared.tenant_id }),
+        ),
+        ("GET", "faults") => ok(
+            200,
+            serde_json::to_value(state.faults()).unwrap_or_default(),
+        ),
+        ("POST", "faults") => {
+            let v = match parse_json() {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let spec: FaultSpec = match serde_json::from_value(v) {
+                Ok(s) => s,
+                Err(e) => return err(400, format!("invalid fault: {e}")),
+            };
+            match state.add_fault(spec) {
+                Ok(id) => ok(201, json!({ "id": id })),
+                Err(e) => err(400, e),
+            }
+        }
+        ("DELETE", "faults") => {
+            state.clear_faults();
+            Reply::no_content()
+        }
+        ("DELETE", r) if r.starts_with("faults/") => match r["faults/".len()..].parse::<u64>() {
+            Ok(id) if state.remove_fault(id) => Reply::no_content(),
+            _ => err(404, "no such fault"),
+        },
+        ("GET", "requests") => {
+            let since = query_param(query, "since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let entries = shared.log.lock().since(since);
+            ok(200, serde_json::to_value(entries).unwrap_or_default())
+        }
+        ("DELETE", "requests") => {
+            state.clear_requests();
+            Reply::no_content()
+        }
+        ("GET", "users") => ok(200, Value::Array(state.users())),
+        ("POST", "users") => {
+            let v = match parse_json() {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let seed: SeedUser = match serde_json::from_value(v) {
+                Ok(s) => s,
+                Err(e) => return err(400, format!("invalid user: {e}")),
+            };
+            match state.seed_user(seed) {
+                Ok(u) => ok(201, u),
+                Err(e) => err(409, e),
+            }
+        }
+        ("GET", "stats") => ok(200, serde_json::to_value(state.stats()).unwrap_or_default()),
+        ("GET", "config") => ok(
+            200,
+            serde_json::to_value(state.runtime_config()).unwrap_or_default(),
+        ),
+        ("POST", "config") => {
+            let v = match parse_json() {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            match apply_config(&state, &v) {
+                Ok(()) => ok(
+                    200,
+                    serde_json::to_value(state.runtime_config()).unwrap_or_default(),
+                ),
+                Err(e) => err(400, e),
+            }
+        }
+        ("POST", "reset") => {
+            state.reset();
+            Reply::no_content()
+        }
+        _ => err(404, format!("no control route {method} {path}")),
+    }
+}
+
+/// Apply a partial runtime configuration. Everything is checked before anything changes.
+fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
+    let Some(obj) = v.as_object() else {
+        return Err("config must be a JSON object".into());
+    };
+    let known = [
+        "latency_ms",
+        "write_budget",
+        "token_lifetime_s",
+        "request_log",
+        "request_log_max",
+        "expire_delta_tokens",
+        "expire_tokens",
+    ];
+    if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!("unknown config key '{k}'"));
+    }
+    let u64_field = |name: &str| -> Result<Option<u64>, String> {
+        match obj.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("{name} must be a non-negative integer")),
+        }
+    };
+    let bool_field = |name: &str| -> Result<Option<bool>, String> {
+        match obj.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| format!("{name} must be a boolean")),
+        }
+    };
+    let latency = u64_field("latency_ms")?;
+    let lifetime = u64_field("token_lifetime_s")?;
+    let log_max = u64_field("request_log_max")?;
+    let log = bool_field("request_log")?;
+    let expire_delta = bool_field("expire_delta_tokens")?;
+    let expire_tokens = bool_field("expire_tokens")?;
+    let budget: Option<Option<WriteBudget>> = match obj.get("write_budget") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(b) => {
+            let wb: WriteBudget =
+                serde_json::from_value(b.clone()).map_err(|e| format!("write_budget: {e}"))?;
+            if wb.window_s.is_nan() || wb.window_s <= 0.0 {
+                return Err("write_budget.window_s must be positive".into());
+            }
+            Some(Some(wb))
+        }
+    };
+    if let Some(ms) = latency {
+        state.set_latency_ms(ms);
+    }
+    if let Some(s) = lifetime {
+        state.set_token_lifetime_s(s);
+    }
+    if let Some(n) = log_max {
+        state.set_request_log_max(n as usize);
+    }
+    if let Some(b) = log {
+        state.set_request_log(b);
+    }
+    if let Some(b) = budget {
+        state.set_write_budget(b);
+    }
+    if expire_delta == Some(true) {
+        state.expire_delta_tokens();
+    }
+    if expire_tokens == Some(true) {
+        state.expire_tokens();
+    }
+    Ok(())
+}

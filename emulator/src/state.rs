@@ -1,0 +1,327 @@
+//! Shared state of a running emulator and the public handle Rust tests use to inspect and steer
+//! it (the same data and switches as the `/_emulator/` control endpoints).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::{ClientApp, EmulatorConfig, SeedUser, WriteBudget};
+use crate::delta::DeltaState;
+use crate::faults::{FaultInfo, FaultSpec, Faults};
+use crate::log::{RequestLog, RequestLogEntry};
+use crate::throttle::Throttle;
+use crate::token::Tokens;
+use crate::users::Store;
+
+/// Counters behind `/_emulator/stats`.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub token_requests: AtomicU64,
+    pub graph_requests: AtomicU64,
+    pub batch_requests: AtomicU64,
+    pub sub_requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub writes: AtomicU64,
+    pub write_attempts: AtomicU64,
+    pub faults_applied: AtomicU64,
+    pub resets: AtomicU64,
+}
+
+impl Counters {
+    fn clear(&self) {
+        for c in [
+            &self.token_requests,
+            &self.graph_requests,
+            &self.batch_requests,
+            &self.sub_requests,
+            &self.throttled,
+            &self.writes,
+            &self.write_attempts,
+            &self.faults_applied,
+            &self.resets,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Everything a request handler may touch. Locks are never held across an `.await`.
+pub(crate) struct Shared {
+    pub base_url: String,
+    pub tenant_id: String,
+    pub domains: Vec<String>,
+    pub clients: Vec<ClientApp>,
+    pub seed_users: Vec<SeedUser>,
+    pub started: Instant,
+    pub latency_ms: AtomicU64,
+    pub token_lifetime_s: AtomicU64,
+    pub write_budget: Mutex<Option<WriteBudget>>,
+    pub log_enabled: AtomicBool,
+    pub store: RwLock<Store>,
+    pub tokens: RwLock<Tokens>,
+    pub throttle: Mutex<Throttle>,
+    pub faults: Mutex<Faults>,
+    pub log: Mutex<RequestLog>,
+    pub delta: Mutex<DeltaState>,
+    pub counters: Counters,
+    seq: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(config: &EmulatorConfig, base_url: String) -> Shared {
+        let shared = Shared {
+            base_url,
+            tenant_id: config.tenant_id.clone(),
+            domains: config.tenant_domains.clone(),
+            clients: config.clients.clone(),
+            seed_users: config.seed_users.clone(),
+            started: Instant::now(),
+            latency_ms: AtomicU64::new(config.latency_ms),
+            token_lifetime_s: AtomicU64::new(config.token_lifetime_s),
+            write_budget: Mutex::new(config.write_budget),
+            log_enabled: AtomicBool::new(true),
+            store: RwLock::new(Store::new()),
+            tokens: RwLock::new(Tokens::default()),
+            throttle: Mutex::new(Throttle::default()),
+            faults: Mutex::new(Faults::default()),
+            log: Mutex::new(RequestLog::default()),
+            delta: Mutex::new(DeltaState::default()),
+            counters: Counters::default(),
+            seq: AtomicU64::new(0),
+        };
+        shared.seed_all();
+        shared
+    }
+
+    fn seed_all(&self) {
+        let mut store = self.store.write();
+        for s in &self.seed_users {
+            if let Err(e) = store.seed(s) {
+                eprintln!("entra-graph-emulator: seed user skipped: {e}");
+            }
+        }
+    }
+
+    /// Next request sequence number.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Seconds since start on the monotonic clock.
+    pub fn now_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    pub fn write_budget(&self) -> Option<WriteBudget> {
+        *self.write_budget.lock()
+    }
+
+    pub fn reset(&self) {
+        self.store.write().clear();
+        self.seed_all();
+        self.faults.lock().clear();
+        self.log.lock().clear();
+        self.throttle.lock().clear();
+        self.delta.lock().clear();
+        self.counters.clear();
+    }
+
+    pub fn stats(&self) -> Stats {
+        let store = self.store.read();
+        let c = &self.counters;
+        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            token_requests: r(&c.token_requests),
+            graph_requests: r(&c.graph_requests),
+            batch_requests: r(&c.batch_requests),
+            sub_requests: r(&c.sub_requests),
+            throttled: r(&c.throttled),
+            users: store.active_count() as u64,
+            deleted_users: store.deleted_count() as u64,
+            writes: r(&c.writes),
+            write_attempts: r(&c.write_attempts),
+            faults_applied: r(&c.faults_applied),
+            resets: r(&c.resets),
+        }
+    }
+
+    pub fn runtime_config(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            latency_ms: self.latency_ms.load(Ordering::Relaxed),
+            write_budget: self.write_budget(),
+            token_lifetime_s: self.token_lifetime_s.load(Ordering::Relaxed),
+            request_log: self.log_enabled.load(Ordering::Relaxed),
+            request_log_max: self.log.lock().max,
+        }
+    }
+}
+
+/// Counters and sizes, as served by `GET /_emulator/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Requests to the token endpoint.
+    pub token_requests: u64,
+    /// Top-level Graph requests (a `$batch` counts once here).
+    pub graph_requests: u64,
+    /// `$batch` requests.
+    pub batch_requests: u64,
+    /// Requests inside batches.
+    pub sub_requests: u64,
+    /// Answers with status 429 (top level or inside a batch).
+    pub throttled: u64,
+    /// Active users.
+    pub users: u64,
+    /// Soft-deleted users.
+    pub deleted_users: u64,
+    /// Writes that changed the directory (create, update, delete, restore, purge).
+    pub writes: u64,
+    /// Writes counted against the budget (including throttled and failed ones).
+    pub write_attempts: u64,
+    /// Requests an injected fault was applied to.
+    pub faults_applied: u64,
+    /// Connections closed without an answer.
+    pub resets: u64,
+}
+
+/// The settings that can change while running, as served by `/_emulator/config`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeConfig {
+    pub latency_ms: u64,
+    pub write_budget: Option<WriteBudget>,
+    pub token_lifetime_s: u64,
+    pub request_log: bool,
+    pub request_log_max: usize,
+}
+
+/// Handle on a running emulator's state, shared with its HTTP side. Cheap to clone.
+#[derive(Clone)]
+pub struct EmulatorState {
+    pub(crate) inner: Arc<Shared>,
+}
+
+impl EmulatorState {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// The tenant GUID.
+    pub fn tenant_id(&self) -> String {
+        self.inner.tenant_id.clone()
+    }
+
+    /// `{base}/{tenant}/oauth2/v2.0/token`.
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.inner.base_url, self.inner.tenant_id
+        )
+    }
+
+    /// All users, soft-deleted ones included (`"deleted": true`), as stored.
+    pub fn users(&self) -> Vec<Value> {
+        self.inner
+            .store
+            .read()
+            .users
+            .values()
+            .map(|u| u.render_internal())
+            .collect()
+    }
+
+    /// One user (active or soft-deleted) by id, or an active one by UPN.
+    pub fn user(&self, id_or_upn: &str) -> Option<Value> {
+        let store = self.inner.store.read();
+        let key = store
+            .resolve_active(id_or_upn)
+            .or_else(|| store.resolve_deleted(id_or_upn))?;
+        store.users.get(&key).map(|u| u.render_internal())
+    }
+
+    /// Number of active users.
+    pub fn user_count(&self) -> usize {
+        self.inner.store.read().active_count()
+    }
+
+    /// Create a user directly, bypassing auth, validation and throttling.
+    pub fn seed_user(&self, seed: SeedUser) -> Result<Value, String> {
+        let mut store = self.inner.store.write();
+        let key = store.seed(&seed)?;
+        Ok(store.users[&key].render_internal())
+    }
+
+    /// The request log, in arrival order.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.inner.log.lock().since(0)
+    }
+
+    pub fn clear_requests(&self) {
+        self.inner.log.lock().clear();
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.inner.stats()
+    }
+
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<u64, String> {
+        self.inner.faults.lock().add(spec)
+    }
+
+    pub fn faults(&self) -> Vec<FaultInfo> {
+        self.inner.faults.lock().list()
+    }
+
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.inner.faults.lock().remove(id)
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.faults.lock().clear();
+    }
+
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.inner.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn set_write_budget(&self, budget: Option<WriteBudget>) {
+        *self.inner.write_budget.lock() = budget;
+        self.inner.throttle.lock().clear();
+    }
+
+    pub fn set_token_lifetime_s(&self, seconds: u64) {
+        self.inner
+            .token_lifetime_s
+            .store(seconds, Ordering::Relaxed);
+    }
+
+    pub fn set_request_log(&self, enabled: bool) {
+        self.inner.log_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    pub fn set_request_log_max(&self, max: usize) {
+        self.inner.log.lock().set_max(max);
+    }
+
+    /// Forget every delta and skip token: the next use answers 410 `syncStateNotFound`.
+    pub fn expire_delta_tokens(&self) {
+        self.inner.delta.lock().clear();
+    }
+
+    /// Make every issued access token expired: the next Graph call with one answers 401.
+    pub fn expire_tokens(&self) {
+        self.inner.tokens.write().expire_all();
+    }
+
+    /// Empty users (then re-seed), faults, log, stats, throttle windows and delta state.
+    pub fn reset(&self) {
+        self.inner.reset();
+    }
+
+    pub fn runtime_config(&self) -> RuntimeConfig {
+        self.inner.runtime_config()
+    }
+}

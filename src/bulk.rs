@@ -1,0 +1,259 @@
+//! Bulk provisioning: creates sent as `$batch` requests of up to 20, several batches in flight,
+//! each user's retries scheduled on its own (after its own Retry-After), one user's failure never
+//! failing another. Results come back in input order.
+//!
+//! Creates whose answer was lost, and duplicates that must be linked, are finished afterwards
+//! through the single-user path (look, then create or link), so no retry ever makes a second
+//! account.
+
+use crate::error::{Detail, Error, Result};
+use crate::graph::batch::{MAX_BATCH, SubRequest};
+use crate::mapping::{DrupalUser, MappedUser};
+use crate::password;
+use crate::provision::{Outcome, Provisioner, created};
+use crate::secret::Secret;
+use futures_util::stream::{self, FuturesUnordered, StreamExt};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use tokio::time::Instant;
+
+/// The most users one call accepts; the host sends larger sets in chunks.
+pub const MAX_USERS_PER_CALL: usize = 1000;
+
+struct Pending {
+    index: usize,
+    mapped: MappedUser,
+    password: Secret,
+    attempts: u32,
+    not_before: Instant,
+}
+
+/// What remains to do for a user after the batch phase.
+enum FollowUp {
+    /// Graph says the UPN exists (or gave a bare 400): look it up and link.
+    Link(Error),
+    /// The create may have happened: look first, create only if absent.
+    Recover,
+}
+
+pub struct BulkResult {
+    pub uid: Option<Value>,
+    pub result: Result<Outcome>,
+}
+
+impl Provisioner {
+    pub async fn bulk_provision(&self, users: Vec<Value>) -> Vec<BulkResult> {
+        let mut uids = Vec::with_capacity(users.len());
+        let mut results: Vec<Option<Result<Outcome>>> = Vec::with_capacity(users.len());
+        let mut queue = VecDeque::new();
+        let mut upn_owner: HashMap<String, usize> = HashMap::new();
+        for (index, raw) in users.into_iter().enumerate() {
+            uids.push(raw.get("uid").cloned());
+            match self.prepare(raw) {
+                Ok(mapped) => {
+                    // Two Drupal accounts mapping to one UPN would otherwise both "link" to the
+                    // same Entra user.
+                    let key = mapped.user_principal_name.to_ascii_lowercase();
+                    if let Some(first) = upn_owner.get(&key) {
+                        results.push(Some(Err(Error::Conflict(Box::new(
+                            Detail::new(format!(
+                                "{} is also the UPN of user #{} in this chunk",
+                                mapped.user_principal_name,
+                                first + 1
+                            ))
+                            .field("userPrincipalName")
+                            .hint("Change one user's name so that their UPNs differ."),
+                        )))));
+                        continue;
+                    }
+                    upn_owner.insert(key, index);
+                    results.push(None);
+                    queue.push_back(Pending {
+                        index,
+                        mapped,
+                        password: password::generate(self.config.mapping.password_length),
+                        attempts: 0,
+                        not_before: Instant::now(),
+                    });
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let follow_ups = self.run_batches(queue, &mut results).await;
+        let finished: Vec<(usize, Result<Outcome>)> = stream::iter(follow_ups)
+            .map(|(pending, follow_up)| async move {
+                let result = match follow_up {
+                    FollowUp::Link(original) => match self
+                        .get_user(&pending.mapped.user_principal_name)
+                        .await
+                    {
+                        Ok(Some(existing)) => self.link_existing(&pending.mapped, &existing).await,
+                        Ok(None) => Err(original),
+                        Err(e) => Err(e),
+                    },
+                    FollowUp::Recover => {
+                        self.create_or_link(&pending.mapped, pending.password, true)
+                            .await
+                    }
+                };
+                (pending.index, result)
+            })
+            .buffer_unordered(self.config.max_concurrency)
+            .collect()
+            .await;
+        for (index, result) in finished {
+            results[index] = Some(result);
+        }
+        uids.into_iter()
+            .zip(results)
+            .map(|(uid, result)| BulkResult {
+                uid,
+                result: result.unwrap_or_else(|| {
+                    Err(Error::Graph(Box::new(Detail::new(
+                        "no result was recorded (bug)",
+                    ))))
+                }),
+            })
+            .collect()
+    }
+
+    fn prepare(&self, raw: Value) -> Result<MappedUser> {
+        let user: DrupalUser = serde_json::from_value(raw)
+            .map_err(|e| Error::validation("user", format!("not a Drupal user object: {e}")))?;
+        self.map(&user)
+    }
+
+    /// Sends creates in batches until each has a result or needs a follow-up.
+    async fn run_batches(
+        &self,
+        mut ready: VecDeque<Pending>,
+        results: &mut [Option<Result<Outcome>>],
+    ) -> Vec<(Pending, FollowUp)> {
+        let mut waiting: Vec<Pending> = Vec::new();
+        let mut follow_ups = Vec::new();
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            let now = Instant::now();
+            let (due, later): (Vec<_>, Vec<_>) =
+                waiting.drain(..).partition(|p| p.not_before <= now);
+            waiting = later;
+            ready.extend(due);
+            while in_flight.len() < self.config.max_concurrency && !ready.is_empty() {
+                let take = ready.len().min(MAX_BATCH);
+                let chunk: Vec<Pending> = ready.drain(..take).collect();
+                in_flight.push(self.send_chunk(chunk));
+            }
+            if in_flight.is_empty() {
+                match waiting.iter().map(|p| p.not_before).min() {
+                    Some(next) => {
+                        tokio::time::sleep_until(next).await;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            let next_due = waiting.iter().map(|p| p.not_before).min();
+            let done = tokio::select! {
+                done = in_flight.next() => done,
+                _ = sleep_until_opt(next_due) => None,
+            };
+            let Some((chunk, outcome)) = done else {
+                continue;
+            };
+            match outcome {
+                Ok(mut answers) => {
+                    for pending in chunk {
+                        let answer =
+                            answers
+                                .remove(&pending.index.to_string())
+                                .unwrap_or_else(|| {
+                                    let mut d = Detail::new("no answer for this request");
+                                    d.maybe_committed = true;
+                                    Err(Error::Transient(Box::new(d)))
+                                });
+                        self.settle(pending, answer, results, &mut waiting, &mut follow_ups)
+                            .await;
+                    }
+                }
+                Err(err) => {
+                    for pending in chunk {
+                        self.settle(
+                            pending,
+                            Err(err.clone()),
+                            results,
+                            &mut waiting,
+                            &mut follow_ups,
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
+        follow_ups
+    }
+
+    async fn send_chunk(
+        &self,
+        chunk: Vec<Pending>,
+    ) -> (Vec<Pending>, Result<HashMap<String, Result<Value>>>) {
+        let force_change = self.config.mapping.force_change_password;
+        let requests: Vec<SubRequest> = chunk
+            .iter()
+            .map(|p| SubRequest {
+                id: p.index.to_string(),
+                method: "POST",
+                url: "/users".into(),
+                body: Some(p.mapped.create_body(&p.password, force_change)),
+            })
+            .collect();
+        let outcome = self.graph.batch(&requests).await;
+        (chunk, outcome)
+    }
+
+    /// Decides what becomes of one user after an answer (or a lost one) for its create.
+    async fn settle(
+        &self,
+        mut pending: Pending,
+        answer: Result<Value>,
+        results: &mut [Option<Result<Outcome>>],
+        waiting: &mut Vec<Pending>,
+        follow_ups: &mut Vec<(Pending, FollowUp)>,
+    ) {
+        let err = match answer {
+            Ok(body) => {
+                results[pending.index] = Some(Ok(created(&body, None)));
+                return;
+            }
+            Err(err) => err,
+        };
+        match err {
+            Error::Conflict(_) | Error::Validation(_) => {
+                follow_ups.push((pending, FollowUp::Link(err)))
+            }
+            err if err.detail().maybe_committed => follow_ups.push((pending, FollowUp::Recover)),
+            err => {
+                let refreshed = self.graph.invalidate_token_after(&err).await;
+                let delay = if refreshed && pending.attempts == 0 {
+                    Some(std::time::Duration::ZERO)
+                } else {
+                    self.graph.policy.delay(pending.attempts, &err)
+                };
+                match delay {
+                    Some(wait) => {
+                        pending.attempts += 1;
+                        pending.not_before = Instant::now() + wait;
+                        waiting.push(pending);
+                    }
+                    None => results[pending.index] = Some(Err(err)),
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

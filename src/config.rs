@@ -1,0 +1,368 @@
+//! The connection configuration: parsed from the JSON the host passes to `entra_client_new`,
+//! validated once, with every problem reported against the field that causes it.
+
+use crate::error::{Detail, Error, Result};
+use crate::mapping::MappingConfig;
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::time::Duration;
+use url::Url;
+
+/// The national clouds Microsoft runs, each with its own login and Graph hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cloud {
+    #[default]
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+impl Cloud {
+    pub fn login_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::Usgov | Cloud::UsgovDod => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    pub fn graph_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://graph.microsoft.com",
+            Cloud::Usgov => "https://graph.microsoft.us",
+            Cloud::UsgovDod => "https://dod-graph.microsoft.us",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::Usgov => "usgov",
+            Cloud::UsgovDod => "usgov-dod",
+            Cloud::China => "china",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawConfig {
+    tenant_id: String,
+    client_id: String,
+    client_secret: Secret,
+    primary_domain: String,
+    #[serde(default)]
+    cloud: Cloud,
+    login_endpoint: Option<String>,
+    graph_endpoint: Option<String>,
+    timeout_ms: Option<u64>,
+    max_concurrency: Option<usize>,
+    max_retries: Option<u32>,
+    #[serde(default)]
+    mapping: MappingConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub primary_domain: String,
+    pub cloud: Cloud,
+    /// `{login}/{tenant}/oauth2/v2.0/token`.
+    pub token_url: Url,
+    /// Graph origin without a trailing slash, e.g. `https://graph.microsoft.com`.
+    pub graph_origin: String,
+    /// `{graph_origin}/.default`: the app's granted application permissions on that Graph.
+    pub scope: String,
+    pub timeout: Duration,
+    pub max_concurrency: usize,
+    pub max_retries: u32,
+    pub mapping: MappingConfig,
+}
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+impl Config {
+    pub fn from_json(json: &str) -> Result<Config> {
+        // Parse to a value first: a syntax error then never quotes input (which holds the secret),
+        // and the typed pass below can name the field by its path.
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+            Error::Config(Box::new(Detail::new(format!(
+                "the configuration is not valid JSON ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))))
+        })?;
+        let secret = value
+            .get("client_secret")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+            let field = e.path().to_string();
+            let message = crate::secret::scrub(&e.inner().to_string(), &[&secret]);
+            Error::config(&field, format!("{field}: {message}"))
+        })?;
+        Config::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<Config> {
+        let tenant_id = raw.tenant_id.trim().to_owned();
+        if !(is_guid(&tenant_id) || is_domain(&tenant_id)) {
+            return Err(Error::config(
+                "tenant_id",
+                "tenant_id must be the Directory (tenant) ID, a GUID, or a verified domain of the tenant",
+            ));
+        }
+        let client_id = raw.client_id.trim().to_owned();
+        if !is_guid(&client_id) {
+            return Err(Error::config(
+                "client_id",
+                "client_id must be the Application (client) ID of the app registration, a GUID",
+            ));
+        }
+        if raw.client_secret.expose().trim().is_empty() {
+            return Err(Error::config("client_secret", "client_secret is empty"));
+        }
+        let primary_domain = raw.primary_domain.trim().to_ascii_lowercase();
+        if !is_domain(&primary_domain) {
+            return Err(Error::config(
+                "primary_domain",
+                "primary_domain must be a domain name verified in the tenant, e.g. contoso.onmicrosoft.com",
+            ));
+        }
+        let login = endpoint(
+            raw.login_endpoint.as_deref(),
+            raw.cloud.login_host(),
+            "login_endpoint",
+        )?;
+        let graph_origin = endpoint(
+            raw.graph_endpoint.as_deref(),
+            raw.cloud.graph_host(),
+            "graph_endpoint",
+        )?;
+        let token_url = Url::parse(&format!("{login}/{tenant_id}/oauth2/v2.0/token"))
+            .map_err(|e| Error::config("tenant_id", format!("cannot form the token URL: {e}")))?;
+        let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+        if !(100..=600_000).contains(&timeout_ms) {
+            return Err(Error::config(
+                "timeout_ms",
+                "timeout_ms must be between 100 and 600000",
+            ));
+        }
+        let max_concurrency = raw.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
+        if !(1..=32).contains(&max_concurrency) {
+            return Err(Error::config(
+                "max_concurrency",
+                "max_concurrency must be between 1 and 32",
+            ));
+        }
+        let max_retries = raw.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        if max_retries > 20 {
+            return Err(Error::config(
+                "max_retries",
+                "max_retries must be at most 20",
+            ));
+        }
+        raw.mapping.validate()?;
+        Ok(Config {
+            scope: format!("{graph_origin}/.default"),
+            tenant_id,
+            client_id,
+            client_secret: raw.client_secret,
+            primary_domain,
+            cloud: raw.cloud,
+            token_url,
+            graph_origin,
+            timeout: Duration::from_millis(timeout_ms),
+            max_concurrency,
+            max_retries,
+            mapping: raw.mapping,
+        })
+    }
+}
+
+/// An endpoint override, or the cloud's default. Only https is accepted, except for loopback
+/// addresses (the bundled emulator), so a bearer token can never cross a network in clear text.
+fn endpoint(value: Option<&str>, default: &str, field: &str) -> Result<String> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default.to_owned());
+    };
+    let url = Url::parse(value)
+        .map_err(|e| Error::config(field, format!("{field} is not a valid URL: {e}")))?;
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(Error::config(
+            field,
+            format!("{field} must be a plain origin such as https://graph.microsoft.com"),
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::config(
+                field,
+                format!(
+                    "{field} must use https (plain http is allowed only for loopback addresses)"
+                ),
+            ));
+        }
+        other => {
+            return Err(Error::config(
+                field,
+                format!("{field} has unsupported scheme {other}"),
+            ));
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+pub fn is_domain(s: &str) -> bool {
+    s.len() <= 253
+        && s.contains('.')
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> serde_json::Value {
+        json!({
+            "tenant_id": "11111111-2222-3333-4444-555555555555",
+            "client_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+            "client_secret": "canary-secret-value",
+            "primary_domain": "Contoso.onmicrosoft.com",
+        })
+    }
+
+    fn with(key: &str, value: serde_json::Value) -> String {
+        let mut v = base();
+        v[key] = value;
+        v.to_string()
+    }
+
+    #[test]
+    fn defaults_select_the_global_cloud() {
+        let c = Config::from_json(&base().to_string()).unwrap();
+        assert_eq!(c.graph_origin, "https://graph.microsoft.com");
+        assert_eq!(
+            c.token_url.as_str(),
+            "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token"
+        );
+        assert_eq!(c.scope, "https://graph.microsoft.com/.default");
+        assert_eq!(c.primary_domain, "contoso.onmicrosoft.com");
+    }
+
+    #[test]
+    fn each_cloud_has_its_hosts() {
+        for (cloud, login, graph) in [
+            (
+                "usgov",
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+            ),
+            (
+                "usgov-dod",
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                "china",
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
+        ] {
+            let c = Config::from_json(&with("cloud", json!(cloud))).unwrap();
+            assert!(c.token_url.as_str().starts_with(login), "{cloud}");
+            assert_eq!(c.graph_origin, graph);
+        }
+    }
+
+    #[test]
+    fn overrides_allow_http_only_on_loopback() {
+        let c =
+            Config::from_json(&with("graph_endpoint", json!("http://127.0.0.1:8080/"))).unwrap();
+        assert_eq!(c.scope, "http://127.0.0.1:8080/.default");
+        assert!(Config::from_json(&with("graph_endpoint", json!("http://[::1]:9/"))).is_ok());
+        let err = Config::from_json(&with("login_endpoint", json!("http://10.0.0.1"))).unwrap_err();
+        assert_eq!(err.detail().field.as_deref(), Some("login_endpoint"));
+        let err = Config::from_json(&with("graph_endpoint", json!("https://u:p@graph.example")))
+            .unwrap_err();
+        assert_eq!(err.detail().field.as_deref(), Some("graph_endpoint"));
+    }
+
+    #[test]
+    fn errors_name_the_field_and_never_the_secret() {
+        let cases = [
+            ("tenant_id", json!("not a tenant")),
+            ("client_id", json!("nope")),
+            ("client_secret", json!("")),
+            ("primary_domain", json!("localhost")),
+            ("timeout_ms", json!(5)),
+            ("max_concurrency", json!(0)),
+            ("cloud", json!("mars")),
+        ];
+        for (field, value) in cases {
+            let err = Config::from_json(&with(field, value)).unwrap_err();
+            assert_eq!(err.kind(), "config");
+            assert_eq!(err.detail().field.as_deref(), Some(field), "{err}");
+        }
+        // A secret in a field of the wrong type is quoted by serde: it must be scrubbed.
+        let json = json!({"tenant_id": "t.example", "client_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+            "client_secret": "canary-secret-value", "primary_domain": "a.example", "timeout_ms": "canary-secret-value"});
+        let err = Config::from_json(&json.to_string()).unwrap_err();
+        assert!(!err.to_string().contains("canary-secret-value"), "{err}");
+        let err = Config::from_json("{\"client_secret\": \"canary-secret-value\"").unwrap_err();
+        assert!(!err.to_string().contains("canary"), "{err}");
+        let c = Config::from_json(&base().to_string()).unwrap();
+        assert!(!format!("{c:?}").contains("canary"));
+    }
+
+    #[test]
+    fn guid_and_domain_shapes() {
+        assert!(is_guid("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"));
+        assert!(!is_guid("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeeg"));
+        assert!(is_domain("contoso.onmicrosoft.com"));
+        assert!(!is_domain("-bad.example"));
+        assert!(!is_domain("nodot"));
+    }
+}

@@ -1,0 +1,622 @@
+//! The C ABI: the only module with `unsafe`. Each export checks its pointers, converts C strings
+//! to JSON to Rust calls and the results back to an owned JSON string, inside one guard that
+//! contains panics. Nothing here decides anything.
+//!
+//! Conventions (README "The C ABI"):
+//! - Status: `EntraStatus`, values append-only. `ENTRA_STATUS_OK` = 0.
+//! - `out_json` receives an owned, NUL-terminated UTF-8 JSON string in every case where it is not
+//!   NULL: the result on OK, else `{"kind","message","http_status","graph_code","request_id",
+//!   "retry_after_s","field","hint","aadsts"}`. Free it with `entra_string_free`.
+//! - `out_client` is written only on OK. Free the handle with `entra_client_free`.
+//! - Input strings are borrowed for the call only. A handle may be used from several threads.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::panic;
+use crate::provision::{FindQuery, Provisioner};
+use crate::runtime;
+use crate::secret;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::ffi::{CStr, CString, c_char};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The ABI revision of this library; bumped whenever an export changes or is added.
+pub const ABI_VERSION: u32 = 1;
+
+/// Result of every fallible export. Values are stable and only ever appended.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntraStatus {
+    Ok = 0,
+    /// A NULL pointer, invalid UTF-8 or JSON of the wrong shape.
+    InvalidArgument = 1,
+    Config = 2,
+    Auth = 3,
+    Permission = 4,
+    Validation = 5,
+    Conflict = 6,
+    NotFound = 7,
+    Throttled = 8,
+    Transient = 9,
+    Graph = 10,
+    /// A bug inside the library was contained; the handle remains usable.
+    Panic = 11,
+}
+
+/// An opaque connection handle: configuration, token cache and Graph client.
+pub struct EntraClient {
+    provisioner: Provisioner,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EntraClient>();
+};
+
+enum Failure {
+    InvalidArgument(String),
+    Core(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+type Outcome = Result<Value, Failure>;
+
+fn status_of(err: &Error) -> EntraStatus {
+    match err {
+        Error::Config(_) => EntraStatus::Config,
+        Error::Auth(_) => EntraStatus::Auth,
+        Error::Permission(_) => EntraStatus::Permission,
+        Error::Validation(_) => EntraStatus::Validation,
+        Error::Conflict(_) => EntraStatus::Conflict,
+        Error::NotFound(_) => EntraStatus::NotFound,
+        Error::Throttled(_) => EntraStatus::Throttled,
+        Error::Transient(_) => EntraStatus::Transient,
+        Error::Graph(_) => EntraStatus::Graph,
+    }
+}
+
+/// The error object every failing export writes to `out_json`.
+pub fn error_json(err: &Error) -> Value {
+    let mut v = serde_json::to_value(err.detail()).unwrap_or_else(|_| json!({}));
+    v["kind"] = json!(err.kind());
+    v["message"] = json!(err.detail().to_string());
+    v
+}
+
+fn simple_error(kind: &str, message: &str) -> Value {
+    json!({"kind": kind, "message": message, "http_status": null, "graph_code": null,
+        "request_id": null, "retry_after_s": null, "field": null, "hint": null, "aadsts": null})
+}
+
+/// Runs `body` with panics contained and silenced, then writes the result or error JSON to
+/// `out_json`. `secrets` are scrubbed from anything written.
+fn guard(
+    out_json: *mut *mut c_char,
+    secrets: &[&str],
+    body: impl FnOnce() -> Outcome,
+) -> EntraStatus {
+    if out_json.is_null() {
+        return EntraStatus::InvalidArgument;
+    }
+    let outcome = panic::quietly(|| catch_unwind(AssertUnwindSafe(body)));
+    let (status, value) = match outcome {
+        Ok(Ok(value)) => (EntraStatus::Ok, value),
+        Ok(Err(Failure::Core(err))) => (status_of(&err), error_json(&err)),
+        Ok(Err(Failure::InvalidArgument(message))) => (
+            EntraStatus::InvalidArgument,
+            simple_error("invalid_argument", &message),
+        ),
+        Err(_) => {
+            let message = panic::take_last().unwrap_or_else(|| "unknown panic".into());
+            (
+                EntraStatus::Panic,
+                simple_error(
+                    "panic",
+                    &format!("internal error in entra_provisioning: {message}"),
+                ),
+            )
+        }
+    };
+    let text = secret::scrub(&value.to_string(), secrets);
+    // SAFETY: out_json was checked non-null; the caller guarantees it is writable.
+    unsafe { *out_json = into_c_string(text) };
+    status
+}
+
+fn into_c_string(text: String) -> *mut c_char {
+    // serde_json escapes NUL as \u0000, so this only fails on a bug; never abort for it.
+    CString::new(text)
+        .unwrap_or_else(|_| {
+            CString::from(c"{\"kind\":\"panic\",\"message\":\"unencodable result\"}")
+        })
+        .into_raw()
+}
+
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string valid for the call.
+unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Failure> {
+    if ptr.is_null() {
+        return Err(Failure::InvalidArgument(format!("{what} is NULL")));
+    }
+    // SAFETY: non-null and NUL-terminated per the caller's contract.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|_| Failure::InvalidArgument(format!("{what} is not valid UTF-8")))
+}
+
+/// # Safety
+/// As for `text`.
+unsafe fn parse<T: DeserializeOwned>(ptr: *const c_char, what: &str) -> Result<T, Failure> {
+    // SAFETY: forwarded contract.
+    let text = unsafe { text(ptr, what) }?;
+    serde_json::from_str(text).map_err(|e| Failure::InvalidArgument(format!("{what}: {e}")))
+}
+
+/// # Safety
+/// `client` is NULL or a live handle from `entra_client_new`.
+unsafe fn client<'a>(client: *const EntraClient) -> Result<&'a EntraClient, Failure> {
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { client.as_ref() }.ok_or_else(|| Failure::InvalidArgument("client is NULL".into()))
+}
+
+fn secrets_of(client: *const EntraClient) -> Vec<String> {
+    // SAFETY: every caller has the same contract on `client` as `client()`.
+    match unsafe { client.as_ref() } {
+        Some(c) => vec![c.provisioner.config.client_secret.expose().to_owned()],
+        None => vec![],
+    }
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    runtime::process().runtime.block_on(future)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Outcome {
+    serde_json::to_value(value)
+        .map_err(|e| Failure::InvalidArgument(format!("unserializable result: {e}")))
+}
+
+/// Runs an operation on a client with a JSON request.
+///
+/// # Safety
+/// `c` NULL or live; `request` NULL or NUL-terminated; `out_json` NULL or writable.
+unsafe fn with_client<R: DeserializeOwned>(
+    c: *const EntraClient,
+    request: *const c_char,
+    what: &str,
+    out_json: *mut *mut c_char,
+    op: impl FnOnce(&Provisioner, R) -> Outcome,
+) -> EntraStatus {
+    let secrets = secrets_of(c);
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    guard(out_json, &secrets, || {
+        // SAFETY: forwarded contract.
+        let client = unsafe { client(c) }?;
+        // SAFETY: forwarded contract.
+        let request: R = unsafe { parse(request, what) }?;
+        op(&client.provisioner, request)
+    })
+}
+
+#[derive(Deserialize)]
+struct UpnRequest {
+    upn: String,
+}
+
+#[derive(Deserialize)]
+struct EntraIdRequest {
+    entra_id: String,
+}
+
+#[derive(Deserialize)]
+struct UpdateRequest {
+    entra_id: String,
+    user: crate::mapping::DrupalUser,
+}
+
+/// The ABI revision (1). Check it before calling anything else.
+#[unsafe(no_mangle)]
+pub extern "C" fn entra_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// The library version, a static string: never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn entra_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Creates a client from a configuration JSON. On OK `*out_client` receives the handle and
+/// `*out_json` the effective endpoints; otherwise `*out_json` receives the configuration error.
+///
+/// # Safety
+/// `config_json` NULL or NUL-terminated; `out_client` and `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_client_new(
+    config_json: *const c_char,
+    out_client: *mut *mut EntraClient,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: caller contract; the raw text is only used to know which secret to scrub.
+    let raw_secret = unsafe { text(config_json, "config_json") }
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|v| {
+            v.get("client_secret")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    guard(out_json, &[&raw_secret], || {
+        if out_client.is_null() {
+            return Err(Failure::InvalidArgument("out_client is NULL".into()));
+        }
+        // SAFETY: caller contract.
+        let text = unsafe { text(config_json, "config_json") }?;
+        let config = Config::from_json(text)?;
+        let summary = json!({
+            "ok": true,
+            "cloud": config.cloud.name(),
+            "token_url": config.token_url.as_str(),
+            "graph_endpoint": config.graph_origin,
+            "primary_domain": config.primary_domain,
+            "abi_version": ABI_VERSION,
+        });
+        let handle = Box::new(EntraClient {
+            provisioner: Provisioner::new(config),
+        });
+        // SAFETY: checked non-null above; written only on success.
+        unsafe { *out_client = Box::into_raw(handle) };
+        Ok(summary)
+    })
+}
+
+/// Frees a client. NULL is ignored.
+///
+/// # Safety
+/// `client` NULL or a handle from `entra_client_new` not yet freed, and not in use by another
+/// thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_client_free(client: *mut EntraClient) {
+    if client.is_null() {
+        return;
+    }
+    let _ = panic::quietly(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: a handle from Box::into_raw, freed once per the contract.
+            drop(unsafe { Box::from_raw(client) });
+        }))
+    });
+}
+
+/// Frees a string returned by this library. NULL is ignored.
+///
+/// # Safety
+/// `s` NULL or a string from this library's `out_json`, not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: produced by CString::into_raw in `guard`, freed once per the contract.
+        drop(unsafe { CString::from_raw(s) });
+    }
+}
+
+/// Acquires a token and reads the user `{"upn": "<UPN or object id>"}`; returns
+/// `{"attributes": {...}, "request_id"}`.
+///
+/// # Safety
+/// `c` NULL or live; `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_test_connection(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: UpnRequest| Ok(block_on(p.test_connection(&r.upn))?),
+        )
+    }
+}
+
+/// The Graph body `entra_provision_user` would send for a Drupal user, password redacted.
+/// No network.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_map_user(
+    c: *const EntraClient,
+    drupal_user_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(c, drupal_user_json, "drupal_user_json", out_json, |p, u| {
+            Ok(p.preview(&u)?)
+        })
+    }
+}
+
+/// Finds a user by `{"id"}`, `{"upn"}` or `{"mail"}`; returns `{"found": bool, "user"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_find_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, q: FindQuery| {
+                let user = block_on(p.find_user(&q))?;
+                Ok(json!({"found": user.is_some(), "user": user}))
+            },
+        )
+    }
+}
+
+/// Creates the Entra user for a Drupal user, or links the existing one with the same UPN.
+/// Returns `{"action": "created"|"linked", "id", "userPrincipalName", "updated_properties",
+/// "request_id"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_provision_user(
+    c: *const EntraClient,
+    drupal_user_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(c, drupal_user_json, "drupal_user_json", out_json, |p, u| {
+            to_json(&block_on(p.provision_user(&u))?)
+        })
+    }
+}
+
+/// `{"entra_id", "user": <Drupal user>}`: PATCHes the mapped properties that differ.
+/// Returns `{"action": "updated"|"unchanged", ...}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_update_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: UpdateRequest| to_json(&block_on(p.update_user(&r.entra_id, &r.user))?),
+        )
+    }
+}
+
+/// `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_disable_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: EntraIdRequest| to_json(&block_on(p.disable_user(&r.entra_id))?),
+        )
+    }
+}
+
+/// `{"entra_id"}`: soft-deletes the user. Returns `{"action": "deleted"|"already_deleted"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_delete_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: EntraIdRequest| to_json(&block_on(p.delete_user(&r.entra_id))?),
+        )
+    }
+}
+
+/// A JSON array of Drupal users (at most 1000): created or linked through `$batch`. Returns
+/// `{"results": [...one per input, in order...], "summary": {...}}`; each result is
+/// `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error object>}`. The
+/// status is OK even when some users failed.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_bulk_provision(
+    c: *const EntraClient,
+    drupal_users_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            drupal_users_json,
+            "drupal_users_json",
+            out_json,
+            |p, users: Vec<Value>| {
+                if users.len() > crate::bulk::MAX_USERS_PER_CALL {
+                    return Err(Failure::InvalidArgument(format!(
+                        "at most {} users per call; send larger sets in chunks",
+                        crate::bulk::MAX_USERS_PER_CALL
+                    )));
+                }
+                let results = block_on(p.bulk_provision(users));
+                let mut summary: std::collections::BTreeMap<&str, u64> = Default::default();
+                let items: Vec<Value> = results
+                    .into_iter()
+                    .map(|r| match r.result {
+                        Ok(outcome) => {
+                            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+                            *summary.entry(action_name(&v)).or_default() += 1;
+                            v["uid"] = r.uid.unwrap_or(Value::Null);
+                            v["ok"] = json!(true);
+                            v
+                        }
+                        Err(err) => {
+                            *summary.entry("failed").or_default() += 1;
+                            json!({"uid": r.uid, "ok": false, "error": error_json(&err)})
+                        }
+                    })
+                    .collect();
+                for key in ["created", "linked", "failed"] {
+                    summary.entry(key).or_default();
+                }
+                Ok(json!({"results": items, "summary": summary}))
+            },
+        )
+    }
+}
+
+fn action_name(outcome: &Value) -> &'static str {
+    match outcome.get("action").and_then(Value::as_str) {
+        Some("created") => "created",
+        Some("linked") => "linked",
+        _ => "other",
+    }
+}
+
+/// Counters of this client: token requests, Graph requests, throttled answers, retries.
+///
+/// # Safety
+/// `c` NULL or live; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_client_stats(
+    c: *const EntraClient,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    guard(out_json, &[], || {
+        // SAFETY: forwarded contract.
+        let client = unsafe { client(c) }?;
+        to_json(&client.provisioner.graph.stats())
+    })
+}
+
+/// Diagnostic: panics inside the guard, to prove that a panic is contained. Always returns
+/// `ENTRA_STATUS_PANIC` with the message in `*out_json`; the process and all handles go on.
+///
+/// # Safety
+/// `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_selftest_panic(out_json: *mut *mut c_char) -> EntraStatus {
+    guard(out_json, &[], || panic!("entra_selftest_panic was called"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    fn take(out: *mut c_char) -> Value {
+        assert!(!out.is_null());
+        // SAFETY: produced by this library.
+        let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+        // SAFETY: produced by this library, freed once.
+        unsafe { entra_string_free(out) };
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn a_panic_is_contained_and_reported() {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out pointer.
+        let status = unsafe { entra_selftest_panic(&mut out) };
+        assert_eq!(status, EntraStatus::Panic);
+        let v = take(out);
+        assert_eq!(v["kind"], "panic");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("entra_selftest_panic was called")
+        );
+    }
+
+    #[test]
+    fn null_and_malformed_arguments_are_rejected() {
+        let mut out = ptr::null_mut();
+        let mut client = ptr::null_mut();
+        // SAFETY: deliberate NULL input, valid outs.
+        let status = unsafe { entra_client_new(ptr::null(), &mut client, &mut out) };
+        assert_eq!(status, EntraStatus::InvalidArgument);
+        assert!(client.is_null(), "out_client is written only on success");
+        assert_eq!(take(out)["kind"], "invalid_argument");
+        // SAFETY: NULL out_json is reported, not written.
+        assert_eq!(
+            unsafe { entra_client_new(c"{}".as_ptr(), &mut client, ptr::null_mut()) },
+            EntraStatus::InvalidArgument
+        );
+        let bad = [0xffu8, 0xfe, 0];
+        // SAFETY: NUL-terminated bytes.
+        let status = unsafe { entra_map_user(ptr::null(), bad.as_ptr().cast(), &mut out) };
+        assert_eq!(status, EntraStatus::InvalidArgument);
+        take(out);
+        // SAFETY: NULL handles are ignored.
+        unsafe {
+            entra_client_free(ptr::null_mut());
+            entra_string_free(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn config_errors_never_carry_the_secret() {
+        let config = cr#"{"tenant_id":"bad tenant","client_id":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","client_secret":"canary-s3cret-xyz","primary_domain":"c.example","max_retries":"canary-s3cret-xyz"}"#;
+        let mut out = ptr::null_mut();
+        let mut client = ptr::null_mut();
+        // SAFETY: valid pointers.
+        let status = unsafe { entra_client_new(config.as_ptr(), &mut client, &mut out) };
+        assert_eq!(status, EntraStatus::Config);
+        let v = take(out);
+        assert!(!v.to_string().contains("canary-s3cret-xyz"), "{v}");
+        assert_eq!(v["kind"], "config");
+    }
+}

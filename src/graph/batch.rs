@@ -1,0 +1,107 @@
+//! JSON batching: up to 20 requests in one `POST /$batch`. Each sub-request succeeds, fails or
+//! is throttled on its own; responses come back in any order and are matched by `id`.
+
+use super::{GraphClient, Replay, odata};
+use crate::error::{Detail, Error, Result};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Graph's documented limit of requests in one batch.
+pub const MAX_BATCH: usize = 20;
+
+pub struct SubRequest {
+    pub id: String,
+    pub method: &'static str,
+    /// Relative to the API version, e.g. `/users`.
+    pub url: String,
+    pub body: Option<Value>,
+}
+
+pub struct SubResponse {
+    pub status: u16,
+    pub body: Value,
+    pub request_id: Option<String>,
+}
+
+impl SubResponse {
+    /// The sub-response as the result of its request: the body on 2xx, the classified error
+    /// (with the sub-request's own Retry-After) otherwise.
+    pub fn into_result(self, headers_retry_after: Option<std::time::Duration>) -> Result<Value> {
+        if (200..300).contains(&self.status) {
+            Ok(self.body)
+        } else {
+            Err(odata::classify(
+                self.status,
+                headers_retry_after,
+                self.request_id,
+                &self.body,
+            ))
+        }
+    }
+}
+
+impl GraphClient {
+    /// Sends one batch and returns each sub-response's result by id. The batch as a whole is
+    /// never replayed after a lost answer (it may hold creates): that error is returned, and the
+    /// caller looks before it creates again.
+    pub async fn batch(&self, requests: &[SubRequest]) -> Result<HashMap<String, Result<Value>>> {
+        debug_assert!(!requests.is_empty() && requests.len() <= MAX_BATCH);
+        let body = json!({
+            "requests": requests.iter().map(|r| {
+                let mut item = json!({"id": r.id, "method": r.method, "url": r.url});
+                if let Some(body) = &r.body {
+                    item["body"] = body.clone();
+                    item["headers"] = json!({"Content-Type": "application/json"});
+                }
+                item
+            }).collect::<Vec<_>>()
+        });
+        let response = self
+            .send(Method::POST, "/$batch", Some(&body), Replay::LookFirst)
+            .await?;
+        let mut results = HashMap::with_capacity(requests.len());
+        let responses = response
+            .body
+            .get("responses")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for item in responses {
+            let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            let status = item.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            let header = |name: &str| {
+                item.get("headers")
+                    .and_then(Value::as_object)
+                    .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                    .and_then(|(_, v)| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .or_else(|| v.as_u64().map(|n| n.to_string()))
+                    })
+            };
+            let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
+            let sub = SubResponse {
+                status,
+                request_id: header("request-id").or_else(|| response.request_id.clone()),
+                body: item.get("body").cloned().unwrap_or(Value::Null),
+            };
+            let result = sub.into_result(retry_after);
+            if let Err(err) = &result {
+                self.note_throttling(err);
+            }
+            results.insert(id, result);
+        }
+        // A sub-request Graph did not answer for is treated as lost: it may or may not have run.
+        for r in requests {
+            results.entry(r.id.clone()).or_insert_with(|| {
+                let mut d = Detail::new("Graph's $batch answer has no response for this request");
+                d.maybe_committed = true;
+                Err(Error::Transient(Box::new(d)))
+            });
+        }
+        Ok(results)
+    }
+}

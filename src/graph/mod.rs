@@ -1,0 +1,244 @@
+//! The HTTP client for Graph's users API: one request with token, throttle gate, retries and
+//! error classification (`send`), and `$batch` on top of it (`batch`).
+
+pub mod batch;
+pub mod odata;
+pub mod paths;
+pub mod retry;
+
+use crate::config::Config;
+use crate::error::{Detail, Error, Result};
+use crate::runtime;
+use crate::token::TokenProvider;
+use reqwest::Method;
+use retry::{RetryPolicy, ThrottleGate};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Whether a request may be sent again after an answer was lost (timeout, reset, 504).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// GET, PATCH with absolute values, DELETE (a second DELETE answers 404, handled by callers).
+    Safe,
+    /// A create: the caller must look before it sends it again.
+    LookFirst,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Stats {
+    pub token_requests: u64,
+    pub graph_requests: u64,
+    pub throttled: u64,
+    pub retries: u64,
+}
+
+pub struct GraphClient {
+    api: String,
+    tokens: TokenProvider,
+    timeout: Duration,
+    pub policy: RetryPolicy,
+    pub gate: ThrottleGate,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    retries: AtomicU64,
+}
+
+impl GraphClient {
+    pub fn new(config: &Config) -> Self {
+        GraphClient {
+            api: format!("{}/v1.0", config.graph_origin),
+            tokens: TokenProvider::new(
+                config.token_url.clone(),
+                config.client_id.clone(),
+                config.client_secret.clone(),
+                config.scope.clone(),
+                config.timeout,
+            ),
+            timeout: config.timeout,
+            policy: RetryPolicy::new(config.max_retries),
+            gate: ThrottleGate::default(),
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            token_requests: self.tokens.requests_sent(),
+            graph_requests: self.requests.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sends `method path` (path relative to `/v1.0`, query included) and returns a 2xx response,
+    /// retrying what the policy allows. A refused token is refreshed and the request sent once more.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        replay: Replay,
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            self.gate.wait().await;
+            let http = &runtime::process().http;
+            let token = self.tokens.token(http).await;
+            let result = match &token {
+                Ok(token) => {
+                    self.attempt(http, &method, path, body, token.expose())
+                        .await
+                }
+                Err(e) => Err(e.clone()),
+            };
+            let err = match result {
+                Ok(response) => return Ok(response),
+                Err(err) => err,
+            };
+            if let (Ok(token), false) = (&token, refreshed)
+                && odata::is_invalid_token(&err)
+            {
+                refreshed = true;
+                self.tokens.invalidate(token).await;
+                continue;
+            }
+            self.note_throttling(&err);
+            if replay == Replay::LookFirst && err.detail().maybe_committed {
+                return Err(err);
+            }
+            match self.policy.delay(attempt, &err) {
+                Some(wait) => {
+                    attempt += 1;
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(err),
+            }
+        }
+    }
+
+    /// Records a throttling answer and shuts the gate for its Retry-After, so that the other
+    /// requests of this client wait too instead of adding to the quota.
+    pub fn note_throttling(&self, err: &Error) {
+        if let Error::Throttled(d) = err {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            if let Some(after) = d.retry_after {
+                self.gate.close_for(after);
+            }
+        }
+    }
+
+    pub async fn invalidate_token_after(&self, err: &Error) -> bool {
+        if !odata::is_invalid_token(err) {
+            return false;
+        }
+        let http = &runtime::process().http;
+        if let Ok(token) = self.tokens.token(http).await {
+            self.tokens.invalidate(&token).await;
+        }
+        true
+    }
+
+    async fn attempt(
+        &self,
+        http: &reqwest::Client,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+        token: &str,
+    ) -> Result<Response> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut request = http
+            .request(method.clone(), format!("{}{}", self.api, path))
+            .bearer_auth(token)
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+            .header("return-client-request-id", "true")
+            .header("Accept", "application/json")
+            .timeout(self.timeout);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(body).expect("a JSON value serializes"));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, "Graph"))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("request-id");
+        let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&e, "Graph"))?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if (200..300).contains(&status) {
+            Ok(Response {
+                status,
+                body,
+                request_id,
+            })
+        } else {
+            Err(odata::classify(status, retry_after, request_id, &body))
+        }
+    }
+
+    /// GETs a Graph URL given in full by Graph itself (`@odata.nextLink`, delta links). It must
+    /// lie under our Graph origin: a bearer token is never sent anywhere else.
+    pub async fn follow(&self, link: &str) -> Result<Response> {
+        let path = link.strip_prefix(&self.api).ok_or_else(|| {
+            Error::Graph(Box::new(Detail::new(format!(
+                "Graph returned a link outside {}: refusing to follow it",
+                self.api
+            ))))
+        })?;
+        self.send(Method::GET, path, None, Replay::Safe).await
+    }
+}
+
+/// A request that got no HTTP answer. Only a failed connect is known not to have reached Graph.
+pub fn transport_error(e: &reqwest::Error, peer: &str) -> Error {
+    let mut detail = if e.is_timeout() {
+        Detail::new(format!("{peer} did not answer in time"))
+    } else if e.is_connect() {
+        Detail::new(format!("cannot connect to {peer}: {}", root_cause(e)))
+    } else {
+        Detail::new(format!(
+            "the connection to {peer} failed: {}",
+            root_cause(e)
+        ))
+    };
+    detail.maybe_committed = !e.is_connect();
+    detail.hint = Some("Graph or the network was unavailable; the work is retried later.".into());
+    Error::Transient(Box::new(detail))
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

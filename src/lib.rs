@@ -1,0 +1,19 @@
+//! entra_provisioning: keeps Drupal accounts in step with Microsoft Entra ID through Microsoft
+//! Graph. Plain safe Rust in every module but `ffi`, which exposes it to PHP through a C ABI.
+
+pub mod bulk;
+pub mod config;
+pub mod error;
+pub mod ffi;
+pub mod graph;
+pub mod mapping;
+pub mod panic;
+pub mod password;
+pub mod provision;
+pub mod runtime;
+pub mod secret;
+pub mod token;
+
+pub use config::Config;
+pub use error::{Detail, Error, Result};
+pub use provision::{Action, Outcome, Provisioner};

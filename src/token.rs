@@ -1,0 +1,262 @@
+//! Client-credentials tokens (OAuth 2.0, v2.0 endpoint), cached until shortly before they
+//! expire. One async mutex both guards the cache and makes concurrent callers share a single
+//! in-flight token request: whoever holds it fetches, the others then find the fresh token.
+
+use crate::error::{Detail, Error, Result};
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+use url::Url;
+
+pub struct TokenProvider {
+    token_url: Url,
+    client_id: String,
+    client_secret: Secret,
+    scope: String,
+    timeout: Duration,
+    cache: Mutex<Option<Cached>>,
+    requests: AtomicU64,
+}
+
+struct Cached {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenReply {
+    access_token: Secret,
+    expires_in: u64,
+}
+
+#[derive(Deserialize, Default)]
+struct AadError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_codes: Vec<u64>,
+    #[serde(default)]
+    trace_id: Option<String>,
+    #[serde(default)]
+    correlation_id: Option<String>,
+}
+
+impl TokenProvider {
+    pub fn new(
+        token_url: Url,
+        client_id: String,
+        client_secret: Secret,
+        scope: String,
+        timeout: Duration,
+    ) -> Self {
+        TokenProvider {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+            timeout,
+            cache: Mutex::new(None),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// How many token requests this provider has sent (for diagnostics and benchmarks).
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub async fn token(&self, http: &reqwest::Client) -> Result<Secret> {
+        let mut cache = self.cache.lock().await;
+        if let Some(cached) = cache.as_ref()
+            && Instant::now() < cached.refresh_at
+        {
+            return Ok(cached.token.clone());
+        }
+        let (token, lifetime) = self.fetch(http).await?;
+        *cache = Some(Cached {
+            token: token.clone(),
+            refresh_at: Instant::now() + lifetime.saturating_sub(refresh_margin(lifetime)),
+        });
+        Ok(token)
+    }
+
+    /// Forgets `rejected` (Graph answered 401 to it) unless a newer token already replaced it.
+    pub async fn invalidate(&self, rejected: &Secret) {
+        let mut cache = self.cache.lock().await;
+        if cache.as_ref().is_some_and(|c| &c.token == rejected) {
+            *cache = None;
+        }
+    }
+
+    async fn fetch(&self, http: &reqwest::Client) -> Result<(Secret, Duration)> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose()),
+            ("scope", self.scope.as_str()),
+            ("grant_type", "client_credentials"),
+        ];
+        let response = http
+            .post(self.token_url.clone())
+            .form(&form)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                let mut err = crate::graph::transport_error(&e, "the token endpoint");
+                // Nothing is created by a token request: retrying it is always safe.
+                err.detail_mut().maybe_committed = false;
+                err
+            })?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        if status == 200 {
+            let reply: TokenReply = serde_json::from_slice(&body).map_err(|_| {
+                Error::Auth(Box::new(Detail::new("the token endpoint answered 200 without a usable access token").hint(
+                    "check login_endpoint: it must be the Microsoft identity platform of the chosen cloud",
+                )))
+            })?;
+            return Ok((
+                reply.access_token,
+                Duration::from_secs(reply.expires_in.max(1)),
+            ));
+        }
+        Err(token_error(status, &body))
+    }
+}
+
+/// Refresh 5 minutes early, or after three quarters of a short lifetime.
+fn refresh_margin(lifetime: Duration) -> Duration {
+    Duration::from_secs(300).min(lifetime / 4)
+}
+
+fn token_error(status: u16, body: &[u8]) -> Error {
+    let aad: AadError = serde_json::from_slice(body).unwrap_or_default();
+    // The description runs on with trace and correlation ids and a timestamp; keep the sentence.
+    let first = aad
+        .error_description
+        .split(['\r', '\n'])
+        .next()
+        .unwrap_or_default()
+        .split(" Trace ID:")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let aadsts = aad
+        .error_codes
+        .first()
+        .map(|c| format!("AADSTS{c}"))
+        .or_else(|| {
+            first
+                .split(':')
+                .next()
+                .filter(|p| p.starts_with("AADSTS"))
+                .map(str::to_owned)
+        });
+    let message = if first.is_empty() {
+        format!("the token endpoint answered HTTP {status} {}", aad.error)
+    } else {
+        first
+    };
+    let detail = Detail {
+        message,
+        http_status: Some(status),
+        graph_code: (!aad.error.is_empty()).then(|| aad.error.clone()),
+        request_id: aad.correlation_id.or(aad.trace_id),
+        hint: aadsts.as_deref().map(aadsts_hint).map(str::to_owned),
+        aadsts,
+        ..Detail::default()
+    };
+    match status {
+        429 => Error::Throttled(Box::new(detail)),
+        500..=599 => Error::Transient(Box::new(detail)),
+        _ => Error::Auth(Box::new(detail)),
+    }
+}
+
+/// What an admin should change for the AADSTS codes a misconfigured connection produces.
+fn aadsts_hint(code: &str) -> &'static str {
+    match code {
+        "AADSTS7000215" => {
+            "The client secret is wrong: copy the secret's Value (not its Secret ID) from the app registration's Certificates & secrets page, or create a new secret."
+        }
+        "AADSTS7000222" => {
+            "The client secret has expired: create a new one under Certificates & secrets."
+        }
+        "AADSTS700016" => {
+            "No app with this Application (client) ID exists in the tenant: check the client ID and the tenant ID, and that the app was consented in this tenant."
+        }
+        "AADSTS90002" | "AADSTS900023" => {
+            "The tenant was not found: check the Directory (tenant) ID or domain, and the cloud (global, US Gov, China)."
+        }
+        "AADSTS70011" | "AADSTS1002012" => {
+            "The scope is invalid: check graph_endpoint and the cloud; the scope must be the Graph host followed by /.default."
+        }
+        "AADSTS500011" => {
+            "The Graph resource was not found in the tenant: check the cloud and graph_endpoint."
+        }
+        "AADSTS7000112" | "AADSTS7000113" => {
+            "The application is disabled in the tenant: enable it in Enterprise applications."
+        }
+        "AADSTS53003" => {
+            "Conditional Access blocked the app: ask an Entra administrator to exclude the workload identity."
+        }
+        "AADSTS900144" => "The token request is missing a field: this is a bug, please report it.",
+        _ => {
+            "Look the AADSTS code up in Microsoft's error reference (https://login.microsoftonline.com/error) for its cause."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aad_error_bodies_become_auth_errors_with_code_and_hint() {
+        let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2026-01-01","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1"}"#;
+        let err = token_error(401, body);
+        assert_eq!(err.kind(), "auth");
+        let d = err.detail();
+        assert_eq!(d.aadsts.as_deref(), Some("AADSTS7000215"));
+        assert_eq!(d.request_id.as_deref(), Some("c-1"));
+        assert_eq!(d.graph_code.as_deref(), Some("invalid_client"));
+        assert!(
+            d.message
+                .starts_with("AADSTS7000215: Invalid client secret provided.")
+        );
+        assert!(!d.message.contains("Trace ID"));
+        assert!(
+            d.hint
+                .as_deref()
+                .unwrap()
+                .contains("Value (not its Secret ID)")
+        );
+    }
+
+    #[test]
+    fn server_errors_are_transient_and_garbage_is_still_described() {
+        assert_eq!(token_error(503, b"").kind(), "transient");
+        assert_eq!(token_error(429, b"").kind(), "throttled");
+        let err = token_error(400, b"<html>");
+        assert_eq!(err.kind(), "auth");
+        assert!(err.detail().message.contains("HTTP 400"));
+    }
+
+    #[test]
+    fn refresh_margin_is_five_minutes_or_a_quarter() {
+        assert_eq!(
+            refresh_margin(Duration::from_secs(3599)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            refresh_margin(Duration::from_secs(8)),
+            Duration::from_secs(2)
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The exported C functions themselves, called as C would call them, against the emulator.
+
+mod common;
+
+use common::*;
+use entra_provisioning::ffi::*;
+use serde_json::{Value, json};
+use std::ffi::{CStr, CString, c_char};
+use std::ptr;
+
+fn take(out: *mut c_char) -> Value {
+    assert!(!out.is_null(), "out_json is always written");
+    // SAFETY: a string produced by the library.
+    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+    // SAFETY: freed exactly once.
+    unsafe { entra_string_free(out) };
+    serde_json::from_str(&text).unwrap()
+}
+
+struct Client(*mut EntraClient);
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // SAFETY: a live handle, freed once.
+        unsafe { entra_client_free(self.0) };
+    }
+}
+
+fn client(config: &str) -> Client {
+    let config = CString::new(config).unwrap();
+    let mut handle = ptr::null_mut();
+    let mut out = ptr::null_mut();
+    // SAFETY: valid pointers.
+    let status = unsafe { entra_client_new(config.as_ptr(), &mut handle, &mut out) };
+    let summary = take(out);
+    assert_eq!(status, EntraStatus::Ok, "{summary}");
+    assert_eq!(summary["abi_version"], 1);
+    Client(handle)
+}
+
+type Export =
+    unsafe extern "C" fn(*const EntraClient, *const c_char, *mut *mut c_char) -> EntraStatus;
+
+fn call(f: Export, c: &Client, request: Value) -> (EntraStatus, Value) {
+    let request = CString::new(request.to_string()).unwrap();
+    let mut out = ptr::null_mut();
+    // SAFETY: live handle, valid strings.
+    let status = unsafe { f(c.0, request.as_ptr(), &mut out) };
+    (status, take(out))
+}
+
+#[test]
+fn the_exports_work_end_to_end() {
+    assert_eq!(entra_abi_version(), 1);
+    // SAFETY: a static NUL-terminated string.
+    let version = unsafe { CStr::from_ptr(entra_version()) }.to_str().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+
+    let emu = emulator();
+    let base = emu.base_url();
+    let c = client(&config_json(&base, json!({})));
+
+    let (status, out) = call(
+        entra_test_connection,
+        &c,
+        json!({"upn": "adele@contoso.onmicrosoft.com"}),
+    );
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(out["attributes"]["displayName"], "Adele Vance");
+
+    let user = json!({"uid": 42, "name": "ffi user", "mail": "ffi@example.com", "status": 1});
+    let (status, preview) = call(entra_map_user, &c, user.clone());
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(
+        preview["userPrincipalName"],
+        "ffi.user@contoso.onmicrosoft.com"
+    );
+    assert_eq!(preview["passwordProfile"]["password"], "[REDACTED]");
+
+    let (status, created) = call(entra_provision_user, &c, user.clone());
+    assert_eq!(status, EntraStatus::Ok, "{created}");
+    assert_eq!(created["action"], "created");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (status, found) = call(entra_find_user, &c, json!({"mail": "ffi@example.com"}));
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(found["found"], true);
+    assert_eq!(found["user"]["id"], id.as_str());
+
+    let (status, out) = call(entra_update_user, &c, json!({"entra_id": id, "user": user}));
+    assert_eq!(
+        (status, out["action"].as_str()),
+        (EntraStatus::Ok, Some("unchanged"))
+    );
+    let (status, out) = call(entra_disable_user, &c, json!({"entra_id": id}));
+    assert_eq!(
+        (status, out["action"].as_str()),
+        (EntraStatus::Ok, Some("disabled"))
+    );
+    let (status, out) = call(entra_delete_user, &c, json!({"entra_id": id}));
+    assert_eq!(
+        (status, out["action"].as_str()),
+        (EntraStatus::Ok, Some("deleted"))
+    );
+
+    let users: Vec<Value> = (0..45)
+        .map(|i| json!({"uid": i, "name": format!("abi{i}")}))
+        .collect();
+    let (status, out) = call(entra_bulk_provision, &c, json!(users));
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(out["summary"]["created"], 45);
+    assert_eq!(out["results"].as_array().unwrap().len(), 45);
+    assert_eq!(out["results"][44]["uid"], 44);
+
+    let mut out = ptr::null_mut();
+    // SAFETY: live handle.
+    assert_eq!(
+        unsafe { entra_client_stats(c.0, &mut out) },
+        EntraStatus::Ok
+    );
+    assert_eq!(take(out)["token_requests"], 1);
+}
+
+#[test]
+fn every_error_kind_has_its_status_and_object() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let c = client(&config_json(&base, json!({"max_retries": 0})));
+
+    let (status, err) = call(entra_provision_user, &c, json!({"uid": 1, "name": "%%%"}));
+    assert_eq!(status, EntraStatus::Validation);
+    assert_eq!(err["kind"], "validation");
+    assert_eq!(err["field"], "name");
+
+    let (status, err) = call(entra_provision_user, &c, json!({"uid": 1}));
+    assert_eq!(status, EntraStatus::InvalidArgument, "{err}");
+
+    let (status, err) = call(
+        entra_update_user,
+        &c,
+        json!({"entra_id": "00000000-0000-0000-0000-000000000000", "user": {"name": "x"}}),
+    );
+    assert_eq!(status, EntraStatus::NotFound);
+    assert!(err["request_id"].is_string(), "{err}");
+
+    add_fault(
+        &base,
+        json!({"method": "GET", "status": 429, "retry_after_s": 3}),
+    );
+    let (status, err) = call(
+        entra_find_user,
+        &c,
+        json!({"upn": "adele@contoso.onmicrosoft.com"}),
+    );
+    assert_eq!(status, EntraStatus::Throttled);
+    assert_eq!(err["retry_after_s"], 3.0);
+    assert_eq!(err["http_status"], 429);
+
+    let wrong = client(&config_json(
+        &base,
+        json!({"client_secret": "canary-wrong-secret-1"}),
+    ));
+    let (status, err) = call(
+        entra_test_connection,
+        &wrong,
+        json!({"upn": "adele@contoso.onmicrosoft.com"}),
+    );
+    assert_eq!(status, EntraStatus::Auth);
+    assert_eq!(err["aadsts"], "AADSTS7000215");
+    assert!(!err.to_string().contains("canary-wrong-secret-1"));
+
+    // A NULL handle is an argument error, not a crash.
+    let request = CString::new("{}").unwrap();
+    let mut out = ptr::null_mut();
+    // SAFETY: NULL handle on purpose.
+    let status = unsafe { entra_find_user(ptr::null(), request.as_ptr(), &mut out) };
+    assert_eq!(status, EntraStatus::InvalidArgument);
+    assert_eq!(take(out)["kind"], "invalid_argument");
+}

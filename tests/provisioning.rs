@@ -1,0 +1,229 @@
+//! The core against the emulator over real HTTP on loopback.
+
+mod common;
+
+use common::*;
+use entra_provisioning::provision::FindQuery;
+use entra_provisioning::{Action, Error};
+use serde_json::{Value, json};
+
+#[test]
+fn test_connection_returns_the_attributes_of_the_user() {
+    let emu = emulator();
+    let p = provisioner(&emu.base_url(), json!({}));
+    let out = block_on(p.test_connection("adele@contoso.onmicrosoft.com")).unwrap();
+    assert_eq!(out["attributes"]["displayName"], "Adele Vance");
+    assert_eq!(out["attributes"]["mail"], "adele@contoso.com");
+    assert!(
+        out["attributes"]["id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36)
+    );
+    assert!(out["request_id"].is_string());
+    let err = block_on(p.test_connection("nobody@contoso.onmicrosoft.com")).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(err.detail().field.as_deref(), Some("upn"));
+}
+
+#[test]
+fn the_token_is_fetched_once_for_many_operations() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    for uid in 1..=10 {
+        let out = block_on(p.provision_user(&drupal_user(uid, &format!("cached{uid}")))).unwrap();
+        assert_eq!(out.action, Action::Created);
+    }
+    assert_eq!(p.graph.stats().token_requests, 1);
+    assert_eq!(stats(&base)["token_requests"], 1);
+}
+
+#[test]
+fn a_duplicate_upn_is_linked_not_duplicated() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    let user: entra_provisioning::mapping::DrupalUser = serde_json::from_value(
+        json!({"uid": 9, "name": "adele", "mail": "adele@contoso.com", "status": 1}),
+    )
+    .unwrap();
+    let out = block_on(p.provision_user(&user)).unwrap();
+    assert_eq!(out.action, Action::Linked);
+    assert_eq!(
+        out.user_principal_name.as_deref(),
+        Some("adele@contoso.onmicrosoft.com")
+    );
+    // The seeded display name differs from the Drupal name: linking brings it in step.
+    assert_eq!(out.updated_properties, vec!["displayName".to_string()]);
+    let again = block_on(p.provision_user(&user)).unwrap();
+    assert_eq!(again.action, Action::Linked);
+    assert!(again.updated_properties.is_empty());
+    assert_eq!(again.id, out.id);
+    let adeles: Vec<Value> = live_users(&base)
+        .into_iter()
+        .filter(|u| {
+            u["userPrincipalName"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("adele@contoso.onmicrosoft.com")
+        })
+        .collect();
+    assert_eq!(adeles.len(), 1);
+}
+
+#[test]
+fn quotes_and_unicode_survive_lookups() {
+    let emu = emulator();
+    let p = provisioner(&emu.base_url(), json!({}));
+    let user: entra_provisioning::mapping::DrupalUser = serde_json::from_value(
+        json!({"uid": 1, "name": "Zoë O'Brien", "mail": "zoe.o'brien@example.com", "status": 1}),
+    )
+    .unwrap();
+    let created = block_on(p.provision_user(&user)).unwrap();
+    assert_eq!(
+        created.user_principal_name.as_deref(),
+        Some("Zoe.O'Brien@contoso.onmicrosoft.com")
+    );
+    let by_upn = block_on(p.find_user(&FindQuery {
+        id: None,
+        upn: Some("Zoe.O'Brien@contoso.onmicrosoft.com".into()),
+        mail: None,
+    }))
+    .unwrap()
+    .expect("found by UPN");
+    assert_eq!(by_upn["id"], created.id.as_str());
+    let by_mail = block_on(p.find_user(&FindQuery {
+        id: None,
+        upn: None,
+        mail: Some("zoe.o'brien@example.com".into()),
+    }))
+    .unwrap()
+    .expect("found by mail");
+    // Non-ASCII and reserved characters travel percent-encoded and simply find nobody.
+    for upn in [
+        "zoë@contoso.onmicrosoft.com",
+        "$o'x#y@contoso.onmicrosoft.com",
+    ] {
+        let none = block_on(p.find_user(&FindQuery {
+            id: None,
+            upn: Some(upn.into()),
+            mail: None,
+        }))
+        .unwrap();
+        assert!(none.is_none(), "{upn}");
+    }
+    let none = block_on(p.find_user(&FindQuery {
+        id: None,
+        upn: None,
+        mail: Some("zoë@example.com".into()),
+    }))
+    .unwrap();
+    assert!(none.is_none());
+    assert_eq!(by_mail["id"], created.id.as_str());
+    let missing = block_on(p.find_user(&FindQuery {
+        id: None,
+        upn: None,
+        mail: Some("o'nobody@example.com".into()),
+    }))
+    .unwrap();
+    assert!(missing.is_none());
+}
+
+#[test]
+fn update_disable_and_delete() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(
+        &base,
+        json!({"mapping": {"properties": {"field_title": "jobTitle"}}}),
+    );
+    let mut user = drupal_user(5, "lifecycle");
+    let created = block_on(p.provision_user(&user)).unwrap();
+    let unchanged = block_on(p.update_user(&created.id, &user)).unwrap();
+    assert_eq!(unchanged.action, Action::Unchanged);
+    user.fields.insert("field_title".into(), json!("Engineer"));
+    let updated = block_on(p.update_user(&created.id, &user)).unwrap();
+    assert_eq!(updated.action, Action::Updated);
+    assert_eq!(updated.updated_properties, vec!["jobTitle".to_string()]);
+    let disabled = block_on(p.disable_user(&created.id)).unwrap();
+    assert_eq!(disabled.action, Action::Disabled);
+    let entra = block_on(p.get_user(&created.id)).unwrap().unwrap();
+    assert_eq!(entra["accountEnabled"], false);
+    assert_eq!(entra["jobTitle"], "Engineer");
+    assert_eq!(
+        block_on(p.delete_user(&created.id)).unwrap().action,
+        Action::Deleted
+    );
+    assert_eq!(
+        block_on(p.delete_user(&created.id)).unwrap().action,
+        Action::AlreadyDeleted
+    );
+    assert!(block_on(p.get_user(&created.id)).unwrap().is_none());
+    let err = block_on(p.update_user(&created.id, &user)).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)));
+}
+
+#[test]
+fn each_failure_has_its_kind_and_request_id() {
+    let emu = emulator_with(|c| {
+        c.clients.push(entra_graph_emulator::ClientApp {
+            client_id: "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee".into(),
+            secret: "reader-secret".into(),
+            permissions: vec!["User.Read.All".into()],
+        })
+    });
+    let base = emu.base_url();
+    let wrong_secret = provisioner(&base, json!({"client_secret": "wrong-canary-secret"}));
+    let err = block_on(wrong_secret.provision_user(&drupal_user(1, "x"))).unwrap_err();
+    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert_eq!(err.detail().aadsts.as_deref(), Some("AADSTS7000215"));
+    assert!(!format!("{err:?}{err}").contains("wrong-canary-secret"));
+    let reader = provisioner(
+        &base,
+        json!({"client_id": "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee", "client_secret": "reader-secret"}),
+    );
+    let err = block_on(reader.provision_user(&drupal_user(2, "y"))).unwrap_err();
+    assert!(matches!(err, Error::Permission(_)), "{err:?}");
+    assert!(err.detail().request_id.is_some());
+    assert!(
+        err.detail()
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("User.ReadWrite.All")
+    );
+    let p = provisioner(&base, json!({"max_retries": 1}));
+    let err = block_on(p.disable_user("00000000-0000-0000-0000-000000000000")).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(err.detail().request_id.is_some());
+    add_fault(
+        &base,
+        json!({"method": "PATCH", "status": 503, "count": 10}),
+    );
+    let created = block_on(p.provision_user(&drupal_user(3, "z"))).unwrap();
+    let err = block_on(p.disable_user(&created.id)).unwrap_err();
+    assert!(matches!(err, Error::Transient(_)), "{err:?}");
+    assert!(err.is_retryable());
+    let mut bad = drupal_user(4, "+++");
+    bad.mail = None;
+    let err = block_on(p.provision_user(&bad)).unwrap_err();
+    assert!(matches!(err, Error::Validation(_)));
+    assert_eq!(err.detail().field.as_deref(), Some("name"));
+}
+
+#[test]
+fn a_refused_token_is_renewed_once() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    block_on(p.provision_user(&drupal_user(1, "before"))).unwrap();
+    control(
+        &base,
+        "POST",
+        "config",
+        Some(json!({"expire_tokens": true})),
+    );
+    let out = block_on(p.provision_user(&drupal_user(2, "after"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    assert_eq!(p.graph.stats().token_requests, 2);
+}

@@ -1,0 +1,191 @@
+//! Throttling, lost answers and faults: nothing is duplicated, nothing is retried early.
+
+mod common;
+
+use common::*;
+use entra_provisioning::Action;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// For every answer carrying Retry-After, the next request to the same path (in or out of a
+/// batch) must come no earlier than the answer's time plus Retry-After.
+fn assert_retry_after_honoured(log: &[Value]) -> usize {
+    let mut checked = 0;
+    for (i, entry) in log.iter().enumerate() {
+        let Some(after) = entry["retry_after_s"].as_f64() else {
+            continue;
+        };
+        let t = entry["t_ms"].as_f64().unwrap();
+        let body = &entry["body"];
+        if let Some(next) = log[i + 1..].iter().find(|e| {
+            e["method"] == entry["method"] && e["path"] == entry["path"] && e["body"] == *body
+        }) {
+            let gap = next["t_ms"].as_f64().unwrap() - t;
+            assert!(
+                gap >= after * 1000.0,
+                "retried after {gap} ms, Retry-After was {after} s: {next}"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn a_429_storm_is_ridden_out_after_retry_after() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({"max_retries": 5}));
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "status": 429, "retry_after_s": 1, "count": 3}),
+    );
+    let out = block_on(p.provision_user(&drupal_user(1, "storm"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    let log = requests(&base);
+    let throttled = log.iter().filter(|e| e["status"] == 429).count();
+    assert_eq!(throttled, 3);
+    assert_eq!(assert_retry_after_honoured(&log), 3);
+    assert_eq!(p.graph.stats().throttled, 3);
+}
+
+#[test]
+fn a_reset_after_the_create_never_makes_two_users() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "reset": true, "after_commit": true, "count": 1}),
+    );
+    let out = block_on(p.provision_user(&drupal_user(1, "reset.me"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    let log = requests(&base);
+    assert!(
+        log.iter()
+            .any(|e| e["status"] == 0 && e["fault_id"].is_u64()),
+        "the reset happened"
+    );
+    let users: Vec<Value> = live_users(&base)
+        .into_iter()
+        .filter(|u| u["userPrincipalName"] == "reset.me@contoso.onmicrosoft.com")
+        .collect();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["id"], out.id.as_str());
+}
+
+#[test]
+fn a_create_that_timed_out_is_looked_up_before_it_is_sent_again() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({"timeout_ms": 300}));
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "delay_ms": 1000, "count": 1}),
+    );
+    let out = block_on(p.provision_user(&drupal_user(1, "slow.create"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    let posts = requests(&base)
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1.0/users")
+        .count();
+    assert_eq!(
+        posts, 1,
+        "the create was not sent again after the lookup found the user"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let n = live_users(&base)
+        .iter()
+        .filter(|u| u["userPrincipalName"] == "slow.create@contoso.onmicrosoft.com")
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn bulk_results_are_in_input_order_and_failures_stay_local() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({"max_concurrency": 4}));
+    let mut users: Vec<Value> = (0..95)
+        .map(|i| json!({"uid": i, "name": format!("bulk{i}"), "mail": format!("bulk{i}@example.com"), "status": 1}))
+        .collect();
+    users[10] = json!({"uid": 10, "name": "***", "status": 1});
+    users[20] = json!({"uid": 20, "name": "adele", "status": 1});
+    users[30] = json!({"uid": 30, "name": "bulk29", "status": 1});
+    let results = block_on(p.bulk_provision(users));
+    assert_eq!(results.len(), 95);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.uid, Some(json!(i)), "input order");
+        match i {
+            10 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "validation"),
+            20 => assert_eq!(r.result.as_ref().unwrap().action, Action::Linked),
+            30 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "conflict"),
+            _ => assert_eq!(
+                r.result.as_ref().unwrap().action,
+                Action::Created,
+                "{i}: {:?}",
+                r.result
+            ),
+        }
+    }
+    // 92 created + the seeded user.
+    assert_eq!(live_users(&base).len(), 93);
+    let batches = requests(&base)
+        .iter()
+        .filter(|e| e["path"] == "/v1.0/$batch")
+        .count();
+    assert!(batches <= 6, "creates go 20 to a batch, {batches} batches");
+}
+
+#[test]
+fn bulk_survives_random_faults_without_losing_or_duplicating() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(
+        &base,
+        json!({"max_concurrency": 4, "max_retries": 8, "timeout_ms": 1000}),
+    );
+    for rule in [
+        json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 429, "retry_after_s": 1, "probability": 0.08}),
+        json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 503, "probability": 0.06}),
+        json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 504, "after_commit": true, "probability": 0.04}),
+        json!({"method": "POST", "path_contains": "$batch", "reset": true, "after_commit": true, "probability": 0.05}),
+    ] {
+        add_fault(&base, rule);
+    }
+    let users: Vec<Value> = (0..300)
+        .map(|i| json!({"uid": i, "name": format!("chaos{i}"), "status": 1}))
+        .collect();
+    let results = block_on(p.bulk_provision(users));
+    let failed: Vec<_> = results.iter().filter(|r| r.result.is_err()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, first: {:?}",
+        failed.len(),
+        failed.first().map(|r| &r.result)
+    );
+    let mut per_upn: HashMap<String, usize> = HashMap::new();
+    for u in live_users(&base) {
+        *per_upn
+            .entry(u["userPrincipalName"].as_str().unwrap().to_lowercase())
+            .or_default() += 1;
+    }
+    for i in 0..300 {
+        assert_eq!(
+            per_upn.get(&format!("chaos{i}@contoso.onmicrosoft.com")),
+            Some(&1),
+            "chaos{i}"
+        );
+    }
+    let log = requests(&base);
+    assert_retry_after_honoured(&log);
+    let faulted = |status: u64| {
+        log.iter()
+            .filter(|e| e["fault_id"].is_u64() && e["status"] == status)
+            .count()
+    };
+    assert!(
+        faulted(429) > 0 && faulted(503) > 0 && faulted(504) > 0 && faulted(0) > 0,
+        "every fault fired"
+    );
+}
