@@ -38,7 +38,12 @@ typedef enum EntraStatus {
 typedef struct EntraClient EntraClient;
 
 /*
- The ABI revision (1). Check it before calling anything else.
+ Graph's write quota per app and tenant, which the client paces itself to.
+ */
+typedef struct WriteBudget WriteBudget;
+
+/*
+ The ABI revision (2: adds `entra_import_delta`). Check it before calling anything else.
  */
 uint32_t entra_abi_version(void);
 
@@ -162,6 +167,21 @@ enum EntraStatus entra_delete_user(const struct EntraClient *c,
 enum EntraStatus entra_bulk_provision(const struct EntraClient *c,
                                       const char *drupal_users_json,
                                       char **out_json);
+
+/*
+ Entra → Drupal: one call of the users delta query. Request
+ `{"link": null | "<nextLink or deltaLink>", "start_from_now": false, "max_pages": 20,
+ "include_guests": false}`; returns `{"changes": [{"op": "upsert", "id", "userPrincipalName",
+ "drupal": {name, mail, status, fields}, "attributes"} | {"op": "removed", "id", "reason"}],
+ "next_link", "delta_link", "resync_required", "skipped_guests"}`. Store `next_link` and call
+ again until a `delta_link` arrives; on `resync_required` start over with no link.
+
+ # Safety
+ As for `entra_test_connection`.
+ */
+enum EntraStatus entra_import_delta(const struct EntraClient *c,
+                                    const char *request_json,
+                                    char **out_json);
 
 /*
  Counters of this client: token requests, Graph requests, throttled answers, retries.

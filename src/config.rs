@@ -61,8 +61,27 @@ struct RawConfig {
     timeout_ms: Option<u64>,
     max_concurrency: Option<usize>,
     max_retries: Option<u32>,
+    #[serde(default = "default_write_budget")]
+    write_budget: Option<WriteBudget>,
     #[serde(default)]
     mapping: MappingConfig,
+}
+
+/// Graph's write quota per app and tenant, which the client paces itself to.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct WriteBudget {
+    pub writes: u32,
+    pub window_s: f64,
+}
+
+/// The documented identity-and-access write limit: 3,000 writes per 150 s per app and tenant.
+pub const DOCUMENTED_WRITE_BUDGET: WriteBudget = WriteBudget {
+    writes: 3000,
+    window_s: 150.0,
+};
+
+fn default_write_budget() -> Option<WriteBudget> {
+    Some(DOCUMENTED_WRITE_BUDGET)
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +100,8 @@ pub struct Config {
     pub timeout: Duration,
     pub max_concurrency: usize,
     pub max_retries: u32,
+    /// `None` when pacing is off (`"write_budget": null`).
+    pub write_budget: Option<WriteBudget>,
     pub mapping: MappingConfig,
 }
 
@@ -171,6 +192,14 @@ impl Config {
                 "max_retries must be at most 20",
             ));
         }
+        if let Some(b) = raw.write_budget
+            && (b.writes == 0 || !(0.1..=3600.0).contains(&b.window_s))
+        {
+            return Err(Error::config(
+                "write_budget",
+                "write_budget needs writes > 0 and window_s between 0.1 and 3600",
+            ));
+        }
         raw.mapping.validate()?;
         Ok(Config {
             scope: format!("{graph_origin}/.default"),
@@ -184,6 +213,7 @@ impl Config {
             timeout: Duration::from_millis(timeout_ms),
             max_concurrency,
             max_retries,
+            write_budget: raw.write_budget,
             mapping: raw.mapping,
         })
     }

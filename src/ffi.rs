@@ -24,7 +24,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The ABI revision of this library; bumped whenever an export changes or is added.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Result of every fallible export. Values are stable and only ever appended.
 #[repr(C)]
@@ -222,7 +222,7 @@ struct UpdateRequest {
     user: crate::mapping::DrupalUser,
 }
 
-/// The ABI revision (1). Check it before calling anything else.
+/// The ABI revision (2: adds `entra_import_delta`). Check it before calling anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
     ABI_VERSION
@@ -522,6 +522,33 @@ fn action_name(outcome: &Value) -> &'static str {
         Some("created") => "created",
         Some("linked") => "linked",
         _ => "other",
+    }
+}
+
+/// Entra → Drupal: one call of the users delta query. Request
+/// `{"link": null | "<nextLink or deltaLink>", "start_from_now": false, "max_pages": 20,
+/// "include_guests": false}`; returns `{"changes": [{"op": "upsert", "id", "userPrincipalName",
+/// "drupal": {name, mail, status, fields}, "attributes"} | {"op": "removed", "id", "reason"}],
+/// "next_link", "delta_link", "resync_required", "skipped_guests"}`. Store `next_link` and call
+/// again until a `delta_link` arrives; on `resync_required` start over with no link.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_import_delta(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: crate::import::DeltaRequest| to_json(&block_on(p.import_delta(&r))?),
+        )
     }
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod graph;
+pub mod import;
 pub mod mapping;
 pub mod panic;
 pub mod password;

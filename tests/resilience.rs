@@ -189,3 +189,55 @@ fn bulk_survives_random_faults_without_losing_or_duplicating() {
         "every fault fired"
     );
 }
+
+#[test]
+fn bulk_paces_itself_to_the_write_quota() {
+    let budget = entra_graph_emulator::WriteBudget {
+        writes: 100,
+        window_s: 2.0,
+    };
+    let emu = emulator_with(|c| c.write_budget = Some(budget));
+    let base = emu.base_url();
+    let users: Vec<Value> = (0..300)
+        .map(|i| json!({"uid": i, "name": format!("paced{i}")}))
+        .collect();
+
+    let paced = provisioner(
+        &base,
+        json!({"write_budget": {"writes": 100, "window_s": 2.0}}),
+    );
+    let start = std::time::Instant::now();
+    let results = block_on(paced.bulk_provision(users.clone()));
+    let elapsed = start.elapsed();
+    assert!(results.iter().all(|r| r.result.is_ok()));
+    assert_eq!(
+        stats(&base)["throttled"],
+        0,
+        "pacing kept every write under the quota"
+    );
+    // 300 writes at 100 per 2 s: the first 100 at once, then two more windows.
+    assert!(elapsed >= std::time::Duration::from_secs(4), "{elapsed:?}");
+
+    // Without pacing the same load is throttled, and still completes after Retry-After.
+    control(
+        &base,
+        "POST",
+        "config",
+        Some(json!({"write_budget": {"writes": 100, "window_s": 2.0}})),
+    );
+    let unpaced = provisioner(&base, json!({"write_budget": null, "max_retries": 10}));
+    let more: Vec<Value> = (0..300)
+        .map(|i| json!({"uid": i, "name": format!("unpaced{i}")}))
+        .collect();
+    let results = block_on(unpaced.bulk_provision(more));
+    assert!(
+        results.iter().all(|r| r.result.is_ok()),
+        "{:?}",
+        results
+            .iter()
+            .find(|r| r.result.is_err())
+            .map(|r| &r.result)
+    );
+    assert!(unpaced.graph.stats().throttled > 0);
+    assert_retry_after_honoured(&requests(&base));
+}

@@ -57,8 +57,15 @@ impl GraphClient {
                 item
             }).collect::<Vec<_>>()
         });
+        let writes = requests.iter().filter(|r| r.method != "GET").count();
         let response = self
-            .send(Method::POST, "/$batch", Some(&body), Replay::LookFirst)
+            .send_counted(
+                Method::POST,
+                "/$batch",
+                Some(&body),
+                Replay::LookFirst,
+                writes,
+            )
             .await?;
         let mut results = HashMap::with_capacity(requests.len());
         let responses = response
