@@ -5,6 +5,8 @@ CARGO ?= cargo
 PHP ?= php
 PHPUNIT ?= phpunit
 
+# Round-trip time the emulator adds to each answer, so the demo's throughput reflects a network.
+DEMO_LATENCY_MS ?= 30
 RELEASE_LIB := target/release/libentra_provisioning.so
 RELEASE_EMULATOR := target/release/entra-graph-emulator
 DEBUG_LIB := target/debug/libentra_provisioning.so
@@ -24,14 +26,14 @@ release:
 
 ## The product's main job on the bundled Graph emulator: no tenant, no Drupal.
 demo: deps release
-	scripts/with-emulator.sh $(RELEASE_EMULATOR) \
+	scripts/with-emulator.sh $(RELEASE_EMULATOR) --latency-ms $(DEMO_LATENCY_MS) \
 	  --seed-user 'adele@contoso.onmicrosoft.com|Adele Vance|adele@contoso.com' \
 	  --seed-user 'megan@contoso.onmicrosoft.com|Megan Bowen|megan@contoso.com' \
 	  -- $(PHP) -d ffi.enable=preload scripts/demo.php \
 	     --library=$(CURDIR)/$(RELEASE_LIB) --header=$(CURDIR)/$(HEADER)
 
 ## Everything CI checks.
-test: deps header-check fmt-check clippy rust-test
+test: deps header-check fmt-check clippy rust-test php-lint phpunit
 	@echo "make test: all checks passed"
 
 deps:

@@ -48,11 +48,16 @@ impl Cloud {
     }
 }
 
+/// Required strings are optional here so that a missing one is reported by its name.
 #[derive(Deserialize)]
 struct RawConfig {
+    #[serde(default)]
     tenant_id: String,
+    #[serde(default)]
     client_id: String,
+    #[serde(default = "empty_secret")]
     client_secret: Secret,
+    #[serde(default)]
     primary_domain: String,
     #[serde(default)]
     cloud: Cloud,
@@ -65,6 +70,10 @@ struct RawConfig {
     write_budget: Option<WriteBudget>,
     #[serde(default)]
     mapping: MappingConfig,
+}
+
+fn empty_secret() -> Secret {
+    Secret::new("")
 }
 
 /// Graph's write quota per app and tenant, which the client paces itself to.
@@ -135,6 +144,16 @@ impl Config {
     }
 
     fn validate(raw: RawConfig) -> Result<Config> {
+        for (field, value) in [
+            ("tenant_id", raw.tenant_id.as_str()),
+            ("client_id", raw.client_id.as_str()),
+            ("client_secret", raw.client_secret.expose()),
+            ("primary_domain", raw.primary_domain.as_str()),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::config(field, format!("{field} is required")));
+            }
+        }
         let tenant_id = raw.tenant_id.trim().to_owned();
         if !(is_guid(&tenant_id) || is_domain(&tenant_id)) {
             return Err(Error::config(
@@ -148,9 +167,6 @@ impl Config {
                 "client_id",
                 "client_id must be the Application (client) ID of the app registration, a GUID",
             ));
-        }
-        if raw.client_secret.expose().trim().is_empty() {
-            return Err(Error::config("client_secret", "client_secret is empty"));
         }
         let primary_domain = raw.primary_domain.trim().to_ascii_lowercase();
         if !is_domain(&primary_domain) {
@@ -377,6 +393,12 @@ mod tests {
             assert_eq!(err.detail().field.as_deref(), Some(field), "{err}");
         }
         // A secret in a field of the wrong type is quoted by serde: it must be scrubbed.
+        for field in ["tenant_id", "client_id", "client_secret", "primary_domain"] {
+            let mut v = base();
+            v.as_object_mut().unwrap().remove(field);
+            let err = Config::from_json(&v.to_string()).unwrap_err();
+            assert_eq!(err.detail().field.as_deref(), Some(field), "missing {field}");
+        }
         let json = json!({"tenant_id": "t.example", "client_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
             "client_secret": "canary-secret-value", "primary_domain": "a.example", "timeout_ms": "canary-secret-value"});
         let err = Config::from_json(&json.to_string()).unwrap_err();

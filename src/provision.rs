@@ -166,7 +166,13 @@ impl Provisioner {
         let mut attempt = 0;
         loop {
             if lost && let Some(existing) = self.get_user(&mapped.user_principal_name).await? {
-                return Ok(created(&existing, None));
+                // Our lost create, if the user holds exactly what we sent; else someone else's
+                // account with this UPN, which is linked and brought in step.
+                return if mapped.diff(&existing, true).is_empty() {
+                    Ok(created(&existing, None))
+                } else {
+                    self.link_existing(mapped, &existing).await
+                };
             }
             let err = match self
                 .graph

@@ -1,0 +1,237 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Native\Exception;
+
+use Drupal\entra_provisioning\Native\Status;
+
+/**
+ * Base of every exception the native binding throws.
+ *
+ * The exception code is the EntraStatus returned by the library (-1 when the
+ * failure happened in PHP before or after the native call). The details come
+ * from the library's error JSON; none of them ever carries a secret or token.
+ */
+class EntraException extends \RuntimeException
+{
+    /**
+     * Status code => exception class. The status decides the class; the
+     * error JSON's "kind" is only informative.
+     */
+    private const CLASSES = [
+        Status::INVALID_ARGUMENT => InvalidArgumentException::class,
+        Status::CONFIG => ConfigException::class,
+        Status::AUTH => AuthException::class,
+        Status::PERMISSION => PermissionException::class,
+        Status::VALIDATION => ValidationException::class,
+        Status::CONFLICT => ConflictException::class,
+        Status::NOT_FOUND => NotFoundException::class,
+        Status::THROTTLED => ThrottledException::class,
+        Status::TRANSIENT => TransientException::class,
+        Status::GRAPH => GraphException::class,
+        Status::PANIC => NativePanicException::class,
+    ];
+
+    private string $kind;
+
+    private string $operation;
+
+    /**
+     * @var array<string, mixed>
+     */
+    private array $details;
+
+    /**
+     * @param string $message
+     *   Human-readable message; must not contain secrets.
+     * @param string $kind
+     *   Error kind ("auth", "throttled", ...).
+     * @param int $status
+     *   EntraStatus code, -1 if the failure is not a native status.
+     * @param array<string, mixed> $details
+     *   The error JSON (http_status, graph_code, request_id, retry_after_s,
+     *   field, hint, aadsts, ...).
+     * @param string $operation
+     *   The native function (or PHP step) that failed.
+     */
+    public function __construct(
+        string $message,
+        string $kind = 'unknown',
+        int $status = -1,
+        array $details = [],
+        string $operation = '',
+        ?\Throwable $previous = null
+    ) {
+        parent::__construct($message, $status, $previous);
+        $this->kind = $kind;
+        $this->details = $details;
+        $this->operation = $operation;
+    }
+
+    /**
+     * Builds the typed exception for a non-OK status and its error JSON.
+     *
+     * @param array<string, mixed> $error
+     *   The decoded error JSON (may be empty if the library could not
+     *   allocate it).
+     */
+    public static function fromStatus(int $status, array $error, string $operation = ''): self
+    {
+        $class = self::CLASSES[$status] ?? self::class;
+        $kind = Status::kind($status);
+        if ($kind === null) {
+            $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : 'unknown';
+        }
+        $message = isset($error['message']) && is_string($error['message']) && $error['message'] !== ''
+            ? $error['message']
+            : sprintf('%s failed with status %d (%s)', $operation !== '' ? $operation : 'native call', $status, $kind);
+
+        return new $class($message, $kind, $status, $error, $operation);
+    }
+
+    /**
+     * Builds the typed exception for an error JSON that came without a status,
+     * e.g. a failed entry of bulkProvision()'s "results" (mapped by "kind").
+     *
+     * @param array<string, mixed> $error
+     */
+    public static function fromErrorArray(array $error, string $operation = ''): self
+    {
+        $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : null;
+        $status = $kind === null ? false : array_search($kind, Status::KINDS, true);
+        if (!is_int($status) || $status === Status::OK) {
+            $message = isset($error['message']) && is_string($error['message']) ? $error['message'] : 'Unknown native error.';
+
+            return new self($message, $kind ?? 'unknown', -1, $error, $operation);
+        }
+
+        return self::fromStatus($status, $error, $operation);
+    }
+
+    /**
+     * The error kind: one of Status::KINDS, or "unavailable"/"internal"/"unknown".
+     */
+    public function kind(): string
+    {
+        return $this->kind;
+    }
+
+    /**
+     * The EntraStatus code (-1 when not from the library).
+     */
+    public function status(): int
+    {
+        return (int) $this->getCode();
+    }
+
+    /**
+     * The native function or PHP step that failed, e.g. "entra_provision_user".
+     */
+    public function operation(): string
+    {
+        return $this->operation;
+    }
+
+    public function httpStatus(): ?int
+    {
+        return $this->intDetail('http_status');
+    }
+
+    public function graphCode(): ?string
+    {
+        return $this->stringDetail('graph_code');
+    }
+
+    public function requestId(): ?string
+    {
+        return $this->stringDetail('request_id');
+    }
+
+    public function retryAfterSeconds(): ?float
+    {
+        $value = $this->details['retry_after_s'] ?? null;
+
+        return is_int($value) || is_float($value) ? (float) $value : null;
+    }
+
+    public function field(): ?string
+    {
+        return $this->stringDetail('field');
+    }
+
+    /**
+     * What to fix, when the library knows.
+     */
+    public function hint(): ?string
+    {
+        return $this->stringDetail('hint');
+    }
+
+    /**
+     * The AADSTS code of a token endpoint error, e.g. "AADSTS7000215".
+     */
+    public function aadsts(): ?string
+    {
+        return $this->stringDetail('aadsts');
+    }
+
+    /**
+     * Whether retrying the same call later may succeed.
+     */
+    public function isRetryable(): bool
+    {
+        return false;
+    }
+
+    /**
+     * The raw error JSON as decoded (future fields included).
+     *
+     * @return array<string, mixed>
+     */
+    public function details(): array
+    {
+        return $this->details;
+    }
+
+    /**
+     * A flat array that is safe to log (no trace, no arguments, no secrets).
+     *
+     * @return array<string, mixed>
+     */
+    public function toArray(): array
+    {
+        return [
+            'exception' => static::class,
+            'kind' => $this->kind(),
+            'status' => $this->status(),
+            'operation' => $this->operation,
+            'message' => $this->getMessage(),
+            'http_status' => $this->httpStatus(),
+            'graph_code' => $this->graphCode(),
+            'request_id' => $this->requestId(),
+            'retry_after_s' => $this->retryAfterSeconds(),
+            'field' => $this->field(),
+            'hint' => $this->hint(),
+            'aadsts' => $this->aadsts(),
+            'retryable' => $this->isRetryable(),
+        ];
+    }
+
+    private function stringDetail(string $key): ?string
+    {
+        $value = $this->details[$key] ?? null;
+
+        return is_string($value) && $value !== '' ? $value : null;
+    }
+
+    private function intDetail(string $key): ?int
+    {
+        $value = $this->details[$key] ?? null;
+        if (is_int($value)) {
+            return $value;
+        }
+
+        return is_float($value) ? (int) $value : null;
+    }
+}

@@ -1,0 +1,123 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Native;
+
+/**
+ * The operations of the native Entra provisioning library, as PHP arrays.
+ *
+ * EntraNative implements it over FFI; services depend on this interface so
+ * they can be unit-tested with a fake. Every method throws a subclass of
+ * Exception\EntraException on failure (the class tells the kind).
+ *
+ * A "Drupal user" array is:
+ *   ['uid' => 5, 'name' => 'jdoe', 'mail' => 'j@example.com', 'status' => 1,
+ *    'roles' => ['authenticated'], 'fields' => ['field_first_name' => 'Jane']]
+ */
+interface NativeClientInterface
+{
+    /**
+     * The version string of the native library.
+     */
+    public function version(): string;
+
+    /**
+     * Gets a token and reads one user, proving credentials and permissions.
+     *
+     * @return array<string, mixed>
+     *   ['attributes' => [...], 'request_id' => '...']
+     */
+    public function testConnection(string $upn): array;
+
+    /**
+     * The Graph user body that provisioning would POST (no network; the
+     * password is shown as "[REDACTED]").
+     *
+     * @param array<string, mixed> $drupalUser
+     *
+     * @return array<string, mixed>
+     */
+    public function mapUser(array $drupalUser): array;
+
+    /**
+     * Looks a user up by exactly one of upn, mail or id.
+     *
+     * @param array<string, string> $query
+     *   ['upn' => '...'] or ['mail' => '...'] or ['id' => '...'].
+     *
+     * @return array<string, mixed>
+     *   ['found' => bool, 'user' => array|null]
+     */
+    public function findUser(array $query): array;
+
+    /**
+     * Creates the Entra user, or links to the existing one with the same UPN.
+     *
+     * @param array<string, mixed> $drupalUser
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'created'|'linked', 'id', 'userPrincipalName',
+     *    'updated_properties' => [...], 'request_id']
+     */
+    public function provisionUser(array $drupalUser): array;
+
+    /**
+     * Updates the mapped properties of a linked Entra user.
+     *
+     * @param array<string, mixed> $drupalUser
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
+     *    'updated_properties' => [...]]
+     */
+    public function updateUser(string $entraId, array $drupalUser): array;
+
+    /**
+     * Sets accountEnabled=false.
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'disabled', 'id']
+     */
+    public function disableUser(string $entraId): array;
+
+    /**
+     * Deletes the user (Entra keeps it restorable for 30 days).
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'deleted'|'already_deleted', 'id']
+     */
+    public function deleteUser(string $entraId): array;
+
+    /**
+     * Provisions many users; one failure does not stop the others.
+     *
+     * @param list<array<string, mixed>> $drupalUsers
+     *
+     * @return array<string, mixed>
+     *   ['results' => [one entry per input, in input order:
+     *      ['uid', 'ok' => true, 'action', 'id', 'userPrincipalName'] or
+     *      ['uid', 'ok' => false, 'error' => <error JSON>]],
+     *    'summary' => ['created' => n, 'linked' => n, 'failed' => n]]
+     *   At most 1000 users per call (the library refuses more): send chunks.
+     */
+    public function bulkProvision(array $drupalUsers): array;
+
+    /**
+     * Entra → Drupal: one call of the users delta query.
+     *
+     * @param array<string, mixed> $request
+     *   ['link' => null|'<nextLink or deltaLink>', 'start_from_now' => bool,
+     *    'max_pages' => int, 'include_guests' => bool]; [] = full sync.
+     *
+     * @return array<string, mixed>
+     *   ['changes' => [['op' => 'upsert', 'id', 'userPrincipalName',
+     *      'drupal' => [name, mail, status, fields], 'attributes'] |
+     *      ['op' => 'removed', 'id', 'reason' => 'changed'|'deleted'], ...],
+     *    'next_link' => ?string, 'delta_link' => ?string,
+     *    'resync_required' => bool, 'skipped_guests' => int]
+     *   Call again with next_link until a delta_link arrives; store that for
+     *   the next round; on resync_required start over without a link.
+     */
+    public function importDelta(array $request = []): array;
+}

@@ -1,0 +1,30 @@
+<?php
+
+/**
+ * @file
+ * PHPUnit bootstrap: a PSR-4 autoloader for the module and its tests
+ * (no Composer, no Drupal).
+ */
+
+declare(strict_types=1);
+
+spl_autoload_register(static function (string $class): void {
+    static $prefixes = null;
+    if ($prefixes === null) {
+        $module = dirname(__DIR__);
+        $prefixes = [
+            'Drupal\\Tests\\entra_provisioning\\' => $module . '/tests/src/',
+            'Drupal\\entra_provisioning\\' => $module . '/src/',
+        ];
+    }
+    foreach ($prefixes as $prefix => $dir) {
+        if (strncmp($class, $prefix, strlen($prefix)) === 0) {
+            $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+            if (is_file($file)) {
+                require $file;
+            }
+
+            return;
+        }
+    }
+});
