@@ -1,0 +1,190 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Controller;
+
+use Drupal\Core\Controller\ControllerBase;
+use Drupal\Core\Link;
+use Drupal\Core\Url;
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
+use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
+use Drupal\entra_provisioning\Provisioning\ResultFormatter;
+use Symfony\Component\DependencyInjection\ContainerInterface;
+
+/**
+ * The overview page and the "Test result" page.
+ */
+final class OverviewController extends ControllerBase
+{
+    protected ClientFactory $clients;
+
+    protected Provisioner $provisioner;
+
+    protected LinkStoreInterface $links;
+
+    protected ProvisioningQueueInterface $queue;
+
+    protected ResultFormatter $formatter;
+
+    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter)
+    {
+        $this->clients = $clients;
+        $this->provisioner = $provisioner;
+        $this->links = $links;
+        $this->queue = $queue;
+        $this->formatter = $formatter;
+    }
+
+    /**
+     * {@inheritdoc}
+     */
+    public static function create(ContainerInterface $container)
+    {
+        return new static(
+            $container->get('entra_provisioning.client_factory'),
+            $container->get('entra_provisioning.provisioner'),
+            $container->get('entra_provisioning.link_store'),
+            $container->get('entra_provisioning.queue'),
+            $container->get('entra_provisioning.result_formatter')
+        );
+    }
+
+    /**
+     * Each step's state, the counts and the way into the wizard.
+     *
+     * @return array<string, mixed>
+     */
+    public function overview(): array
+    {
+        $settings = $this->clients->settings();
+        $missing = $this->clients->missing();
+        $secret = $this->clients->resolveSecret();
+        $test = $this->provisioner->lastTest();
+        $yes = $this->t('On');
+        $no = $this->t('Off');
+
+        if ($test === null) {
+            $testState = $this->t('Not tested yet');
+        } elseif (!empty($test['ok'])) {
+            $testState = $this->t('Tested OK on @date (read %upn)', ['@date' => gmdate('Y-m-d H:i', (int) $test['time']) . ' UTC', '%upn' => (string) $test['upn']]);
+        } else {
+            $testState = $this->t('Test failed: @summary', ['@summary' => $this->formatter->summary((array) ($test['error'] ?? []))]);
+        }
+
+        $build['steps'] = [
+            '#type' => 'table',
+            '#caption' => $this->t('Configuration'),
+            '#header' => [$this->t('Step'), $this->t('State')],
+            '#rows' => [
+                [
+                    Link::createFromRoute($this->t('1. Connection'), 'entra_provisioning.connection'),
+                    [
+                        'data' => [
+                            '#theme' => 'item_list',
+                            '#items' => [
+                                $missing === [] ? $this->t('Complete') : $this->t('Missing: @fields', ['@fields' => implode(', ', $missing)]),
+                                $testState,
+                                $this->t('Client secret from: @source', ['@source' => $secret->describe()]),
+                            ],
+                        ],
+                    ],
+                ],
+                [
+                    Link::createFromRoute($this->t('2. Direction'), 'entra_provisioning.direction'),
+                    $this->t('Drupal → Entra ID: @out. Entra ID → Drupal: @in (import arrives in a later release).', [
+                        '@out' => $settings->drupalToEntra() ? $yes : $no,
+                        '@in' => $settings->entraToDrupal() ? $yes : $no,
+                    ]),
+                ],
+                [
+                    Link::createFromRoute($this->t('3. Provisioning'), 'entra_provisioning.provisioning'),
+                    $this->t('Manual creation: @manual. Automatic creation: @auto. Mapped extra properties: @count.', [
+                        '@manual' => $settings->manualCreate() ? $yes : $no,
+                        '@auto' => $settings->autoCreate() ? $yes : $no,
+                        '@count' => count($settings->mappedProperties()),
+                    ]),
+                ],
+            ],
+        ];
+
+        try {
+            $counts = $this->links->countByResult();
+        } catch (\Throwable $e) {
+            $counts = ['ok' => 0, 'pending' => 0, 'failed' => 0];
+        }
+        try {
+            $backlog = (string) $this->queue->count();
+        } catch (\Throwable $e) {
+            $backlog = (string) $this->t('unknown');
+        }
+        $build['counts'] = [
+            '#type' => 'table',
+            '#caption' => $this->t('Accounts'),
+            '#header' => [$this->t('Linked'), $this->t('Pending'), $this->t('Failed'), $this->t('Queue items waiting')],
+            '#rows' => [[(string) $counts['ok'], (string) $counts['pending'], (string) $counts['failed'], $backlog]],
+        ];
+        $build['logs'] = [
+            '#markup' => '<p>' . $this->t('Every outcome is logged with the type <em>user_provisioning</em> in Reports > Recent log messages.') . '</p>',
+        ];
+        $build['configure'] = [
+            '#type' => 'link',
+            '#title' => $this->t("Let's configure"),
+            '#url' => Url::fromRoute('entra_provisioning.connection'),
+            '#attributes' => ['class' => ['button', 'button--primary']],
+        ];
+        $build['#cache'] = ['max-age' => 0];
+
+        return $build;
+    }
+
+    /**
+     * The Test Configuration Result: attributes received, or the cause.
+     *
+     * @return array<string, mixed>
+     */
+    public function testResult(): array
+    {
+        $test = $this->provisioner->lastTest();
+        $build = ['#cache' => ['max-age' => 0]];
+        if ($test === null) {
+            $build['none'] = ['#markup' => '<p>' . $this->t('No connection test has run yet.') . '</p>'];
+        } elseif (!empty($test['ok'])) {
+            $build['summary'] = [
+                '#markup' => '<p>' . $this->t('The connection works. Tested on @date, request-id @request_id. Attributes of %upn received from Microsoft Graph:', [
+                    '@date' => gmdate('Y-m-d H:i', (int) $test['time']) . ' UTC',
+                    '@request_id' => (string) ($test['request_id'] ?? '-'),
+                    '%upn' => (string) $test['upn'],
+                ]) . '</p>',
+            ];
+            $build['attributes'] = [
+                '#type' => 'table',
+                '#header' => [$this->t('Attribute'), $this->t('Value')],
+                '#rows' => $this->formatter->attributeRows(is_array($test['attributes'] ?? null) ? $test['attributes'] : []),
+                '#empty' => $this->t('No attributes were returned.'),
+            ];
+        } else {
+            $build['summary'] = [
+                '#markup' => '<p>' . $this->t('The connection test of @date failed for %upn.', [
+                    '@date' => gmdate('Y-m-d H:i', (int) $test['time']) . ' UTC',
+                    '%upn' => (string) $test['upn'],
+                ]) . '</p>',
+            ];
+            $build['error'] = [
+                '#type' => 'table',
+                '#header' => [$this->t('Detail'), $this->t('Value')],
+                '#rows' => $this->formatter->errorRows(is_array($test['error'] ?? null) ? $test['error'] : []),
+            ];
+        }
+        $build['back'] = [
+            '#type' => 'link',
+            '#title' => $this->t('Back to step 1: Connection'),
+            '#url' => Url::fromRoute('entra_provisioning.connection'),
+            '#attributes' => ['class' => ['button']],
+        ];
+
+        return $build;
+    }
+}

@@ -1,0 +1,41 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Drupal;
+
+use Drupal\Core\State\StateInterface;
+use Drupal\entra_provisioning\Provisioning\StateStoreInterface;
+
+final class DrupalStateStore implements StateStoreInterface
+{
+    /**
+     * Every State key the module writes (removed on uninstall).
+     */
+    public const KEYS = [
+        'entra_provisioning.client_secret',
+        'entra_provisioning.last_test',
+    ];
+
+    private StateInterface $state;
+
+    public function __construct(StateInterface $state)
+    {
+        $this->state = $state;
+    }
+
+    public function get(string $key, $default = null)
+    {
+        return $this->state->get($key, $default);
+    }
+
+    public function set(string $key, $value): void
+    {
+        $this->state->set($key, $value);
+    }
+
+    public function delete(string $key): void
+    {
+        $this->state->delete($key);
+    }
+}

@@ -1,0 +1,42 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Drupal;
+
+use Drupal\entra_provisioning\Provisioning\SecretKeyRepositoryInterface;
+
+/**
+ * The Key module's key.repository service, when the module is installed.
+ *
+ * The service is injected as an optional argument ('@?key.repository'), so it
+ * is typed as a plain object: the Key module's classes may not exist.
+ */
+final class KeyModuleRepository implements SecretKeyRepositoryInterface
+{
+    private ?object $repository;
+
+    public function __construct(?object $repository = null)
+    {
+        $this->repository = $repository;
+    }
+
+    public function isAvailable(): bool
+    {
+        return $this->repository !== null && method_exists($this->repository, 'getKey');
+    }
+
+    public function getKeyValue(string $keyId): ?string
+    {
+        if (!$this->isAvailable() || $keyId === '') {
+            return null;
+        }
+        $key = $this->repository->getKey($keyId);
+        if (!is_object($key) || !method_exists($key, 'getKeyValue')) {
+            return null;
+        }
+        $value = $key->getKeyValue();
+
+        return is_string($value) && $value !== '' ? $value : null;
+    }
+}

@@ -1,0 +1,67 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Drupal;
+
+use Drupal\Core\DestructableInterface;
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\QueueRunner;
+use Psr\Log\LoggerInterface;
+
+/**
+ * Works the queue right after the response was sent.
+ *
+ * Tagged needs_destruction: Drupal calls destruct() from the kernel.terminate
+ * event, after the response went out (FPM: after fastcgi_finish_request()),
+ * and only if this service was used during the request, i.e. when a hook
+ * asked for it with requestRun(). Whatever is not finished within the budget
+ * stays queued for cron / "drush queue:run entra_provisioning_user".
+ */
+final class PostResponseProcessor implements DestructableInterface
+{
+    private QueueRunner $runner;
+
+    private ClientFactory $clients;
+
+    private LoggerInterface $logger;
+
+    private bool $requested = false;
+
+    public function __construct(QueueRunner $runner, ClientFactory $clients, LoggerInterface $logger)
+    {
+        $this->runner = $runner;
+        $this->clients = $clients;
+        $this->logger = $logger;
+    }
+
+    /**
+     * Asks for queue processing at the end of this request.
+     */
+    public function requestRun(): void
+    {
+        $this->requested = true;
+    }
+
+    public function destruct(): void
+    {
+        if (!$this->requested) {
+            return;
+        }
+        $this->requested = false;
+        $budgetMs = $this->clients->settings()->postResponseBudgetMs();
+        if ($budgetMs <= 0) {
+            return;
+        }
+        try {
+            // Without FFI in this SAPI the work waits for cron on the CLI,
+            // instead of failing once per request.
+            if (($this->clients->environment()['mode'] ?? 'none') === 'none') {
+                return;
+            }
+            $this->runner->run($budgetMs / 1000, 20);
+        } catch (\Throwable $e) {
+            $this->logger->error('Post-response Entra ID provisioning stopped: @error', ['@error' => $this->clients->redact($e->getMessage())]);
+        }
+    }
+}

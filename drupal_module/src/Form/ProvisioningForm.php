@@ -1,0 +1,315 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Form;
+
+use Drupal\Component\Utility\Html;
+use Drupal\Core\Entity\EntityFieldManagerInterface;
+use Drupal\Core\Form\FormStateInterface;
+use Drupal\entra_provisioning\Native\Exception\ConfigException;
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\Outcome;
+use Symfony\Component\DependencyInjection\ContainerInterface;
+
+/**
+ * Step 3: manual and automatic provisioning, Sync Users, attribute mapping.
+ */
+final class ProvisioningForm extends WizardFormBase
+{
+    /**
+     * Graph user properties offered in the mapping table. The library checks
+     * the mapping (and names the offending field) before it is saved.
+     */
+    public const GRAPH_PROPERTIES = [
+        'givenName', 'surname', 'jobTitle', 'department', 'companyName', 'officeLocation',
+        'employeeId', 'employeeType', 'mobilePhone', 'businessPhones', 'faxNumber',
+        'streetAddress', 'city', 'state', 'postalCode', 'country', 'usageLocation', 'preferredLanguage',
+    ];
+
+    protected EntityFieldManagerInterface $entityFieldManager;
+
+    /**
+     * {@inheritdoc}
+     */
+    public static function create(ContainerInterface $container)
+    {
+        $form = parent::create($container);
+        $form->entityFieldManager = $container->get('entity_field.manager');
+
+        return $form;
+    }
+
+    /**
+     * {@inheritdoc}
+     */
+    public function getFormId()
+    {
+        return 'entra_provisioning_provisioning';
+    }
+
+    /**
+     * The user fields that can feed a Graph property: label keyed by name.
+     *
+     * @return array<string, string>
+     */
+    private function userFields(): array
+    {
+        $fields = [];
+        foreach ($this->entityFieldManager->getFieldDefinitions('user', 'user') as $name => $definition) {
+            if (!$definition->getFieldStorageDefinition()->isBaseField()) {
+                $fields[$name] = (string) $definition->getLabel() . ' (' . $name . ')';
+            }
+        }
+        ksort($fields);
+
+        return $fields;
+    }
+
+    /**
+     * {@inheritdoc}
+     *
+     * @param array<string, mixed> $form
+     *
+     * @return array<string, mixed>
+     */
+    public function buildForm(array $form, FormStateInterface $form_state)
+    {
+        $settings = $this->clients->settings();
+        if (!$settings->drupalToEntra()) {
+            $form['direction_off'] = [
+                '#markup' => '<p>' . $this->t('Drupal → Entra ID is off on step 2: nothing is provisioned automatically.') . '</p>',
+            ];
+        }
+
+        $form['manual'] = ['#type' => 'details', '#title' => $this->t('Manual / on-demand'), '#open' => true];
+        $form['manual']['manual_create'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Create User'),
+            '#description' => $this->t('Allow creating (or linking) the Entra ID account of a chosen user with Sync below.'),
+            '#config_target' => self::target('provisioning.manual_create'),
+        ];
+
+        $form['sync'] = ['#type' => 'details', '#title' => $this->t('Sync Users'), '#open' => true];
+        $form['sync']['sync_user'] = [
+            '#type' => 'entity_autocomplete',
+            '#target_type' => 'user',
+            '#selection_settings' => ['include_anonymous' => false],
+            '#title' => $this->t('Drupal username'),
+            '#description' => $this->t('Sync creates the Entra ID account now, or links the existing one with the same userPrincipalName. Preview shows what would be sent (password redacted) and sends nothing.'),
+        ];
+        $form['sync']['buttons'] = ['#type' => 'actions'];
+        $form['sync']['buttons']['sync'] = [
+            '#type' => 'submit',
+            '#value' => $this->t('Sync'),
+            '#name' => 'entra_sync',
+            '#submit' => ['::syncUser'],
+            '#limit_validation_errors' => [['sync_user']],
+        ];
+        $form['sync']['buttons']['preview'] = [
+            '#type' => 'submit',
+            '#value' => $this->t('Preview'),
+            '#name' => 'entra_preview',
+            '#submit' => ['::previewUser'],
+            '#limit_validation_errors' => [['sync_user']],
+        ];
+        $preview = $form_state->get('entra_preview');
+        if (is_array($preview)) {
+            $form['sync']['preview_result'] = [
+                '#type' => 'details',
+                '#open' => true,
+                '#title' => $preview['ok']
+                    ? $this->t('What would be sent for %name', ['%name' => (string) $preview['name']])
+                    : $this->t('Preview failed'),
+                'body' => [
+                    '#markup' => $preview['ok']
+                        ? '<pre>' . Html::escape((string) json_encode($preview['body'], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE)) . '</pre>'
+                        : '<p>' . Html::escape($this->formatter->summary((array) $preview['error'])) . '</p>',
+                ],
+            ];
+        }
+
+        $form['automatic'] = ['#type' => 'details', '#title' => $this->t('Automatic'), '#open' => true];
+        $form['automatic']['auto_create'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Create User'),
+            '#description' => $this->t('Provision every new Drupal account. The account save only queues the work; it runs right after the response, and cron retries whatever could not finish.'),
+            '#config_target' => self::target('provisioning.auto_create'),
+        ];
+
+        $userFields = $this->userFields();
+        $form['mapping'] = ['#type' => 'details', '#title' => $this->t('Attribute mapping'), '#open' => true];
+        $form['mapping']['upn_source'] = [
+            '#type' => 'select',
+            '#title' => $this->t('userPrincipalName and mailNickname from'),
+            '#options' => ['name' => $this->t('Username'), 'mail' => $this->t('Local part of the e-mail address')],
+            '#config_target' => self::target('mapping.upn_source'),
+        ];
+        $form['mapping']['display_name_field'] = [
+            '#type' => 'select',
+            '#title' => $this->t('displayName from'),
+            '#options' => ['name' => $this->t('Username'), 'mail' => $this->t('E-mail address')] + $userFields,
+            '#config_target' => self::target('mapping.display_name_field'),
+        ];
+        $form['mapping']['force_change_password'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Require a password change at first sign-in'),
+            '#description' => $this->t('The library generates a strong random password; it is never logged or shown.'),
+            '#config_target' => self::target('mapping.force_change_password'),
+        ];
+        $current = $settings->mappedProperties();
+        $form['mapping']['properties'] = [
+            '#type' => 'table',
+            '#header' => [$this->t('Drupal field'), $this->t('Graph property')],
+            '#empty' => $this->t('The user entity has no fields of its own yet. Username, e-mail and status always map to userPrincipalName/mailNickname, mail and accountEnabled.'),
+            '#tree' => true,
+        ];
+        $propertyOptions = ['' => $this->t('- Not mapped -')] + array_combine(self::GRAPH_PROPERTIES, self::GRAPH_PROPERTIES);
+        foreach ($current as $field => $property) {
+            if (!isset($propertyOptions[$property])) {
+                $propertyOptions[$property] = $property;
+            }
+        }
+        foreach ($userFields as $field => $label) {
+            $form['mapping']['properties'][$field]['field'] = ['#plain_text' => $label];
+            $form['mapping']['properties'][$field]['property'] = [
+                '#type' => 'select',
+                '#title' => $this->t('Graph property for @field', ['@field' => $label]),
+                '#title_display' => 'invisible',
+                '#options' => $propertyOptions,
+                '#default_value' => $current[$field] ?? '',
+            ];
+        }
+
+        $form = parent::buildForm($form, $form_state);
+        $this->addBackLink($form, 'entra_provisioning.direction');
+
+        return $form;
+    }
+
+    /**
+     * The mapping list from the submitted table.
+     *
+     * @return list<array{field: string, property: string}>
+     */
+    private function submittedProperties(FormStateInterface $form_state): array
+    {
+        $list = [];
+        $rows = $form_state->getValue('properties');
+        if (!is_array($rows)) {
+            return [];
+        }
+        foreach ($rows as $field => $row) {
+            $property = is_array($row) ? (string) ($row['property'] ?? '') : '';
+            if ($property !== '') {
+                $list[] = ['field' => (string) $field, 'property' => $property];
+            }
+        }
+
+        return $list;
+    }
+
+    /**
+     * {@inheritdoc}
+     *
+     * @param array<string, mixed> $form
+     */
+    public function validateForm(array &$form, FormStateInterface $form_state)
+    {
+        parent::validateForm($form, $form_state);
+        $trigger = $form_state->getTriggeringElement();
+        if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview'], true)) {
+            return;
+        }
+        // Let the library check the mapping before it is saved (no network).
+        if ($this->clients->missing() !== [] || ($this->clients->environment()['mode'] ?? 'none') === 'none') {
+            return;
+        }
+        $settings = $this->clients->settings();
+        $mapping = $settings->mapping();
+        $mapping['upn_source'] = (string) $form_state->getValue('upn_source', $mapping['upn_source']);
+        $mapping['display_name_field'] = (string) $form_state->getValue('display_name_field', $mapping['display_name_field']);
+        $mapping['force_change_password'] = (bool) $form_state->getValue('force_change_password', $mapping['force_change_password']);
+        $mapping['properties'] = [];
+        foreach ($this->submittedProperties($form_state) as $row) {
+            $mapping['properties'][$row['field']] = $row['property'];
+        }
+        try {
+            $this->clients->validate($mapping);
+        } catch (ConfigException $e) {
+            $field = (string) $e->field();
+            if (str_starts_with($field, 'mapping.properties.')) {
+                $form_state->setErrorByName('properties][' . substr($field, strlen('mapping.properties.')) . '][property', $e->getMessage());
+            } elseif (str_starts_with($field, 'mapping.')) {
+                $form_state->setErrorByName(substr($field, strlen('mapping.')), $e->getMessage());
+            }
+        } catch (EntraException $e) {
+            // Library unavailable: the status report says why; saving is still allowed.
+        }
+    }
+
+    /**
+     * {@inheritdoc}
+     *
+     * @param array<string, mixed> $form
+     */
+    public function submitForm(array &$form, FormStateInterface $form_state)
+    {
+        parent::submitForm($form, $form_state);
+        $this->configFactory()->getEditable(ModuleSettings::CONFIG_NAME)
+            ->set('mapping.properties', $this->submittedProperties($form_state))
+            ->save();
+        $this->clients->reset();
+    }
+
+    /**
+     * The uid chosen in the autocomplete, or 0 (with a form error).
+     */
+    private function chosenUid(FormStateInterface $form_state): int
+    {
+        $uid = $form_state->getValue('sync_user');
+
+        return is_numeric($uid) ? (int) $uid : 0;
+    }
+
+    /**
+     * Submit handler of "Sync": provisions the chosen user now.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function syncUser(array &$form, FormStateInterface $form_state): void
+    {
+        $uid = $this->chosenUid($form_state);
+        if ($uid <= 0) {
+            $this->messenger()->addError($this->t('Choose a Drupal user to sync.'));
+
+            return;
+        }
+        $outcome = $this->provisioner->provisionNow($uid);
+        if ($outcome->status === Outcome::DONE) {
+            $this->messenger()->addStatus($this->t('@summary', ['@summary' => $outcome->message]));
+        } elseif ($outcome->status === Outcome::RETRY) {
+            $this->messenger()->addWarning($this->t('@summary', ['@summary' => $outcome->message]));
+        } else {
+            $this->messenger()->addError($this->t('Sync failed. @summary', ['@summary' => $outcome->message]));
+        }
+    }
+
+    /**
+     * Submit handler of "Preview": shows the mapped Graph body, sends nothing.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function previewUser(array &$form, FormStateInterface $form_state): void
+    {
+        $uid = $this->chosenUid($form_state);
+        if ($uid <= 0) {
+            $this->messenger()->addError($this->t('Choose a Drupal user to preview.'));
+
+            return;
+        }
+        $form_state->set('entra_preview', $this->provisioner->preview($uid));
+        $form_state->setRebuild();
+    }
+}

@@ -1,0 +1,103 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Plugin\QueueWorker;
+
+use Drupal\Core\Plugin\ContainerFactoryPluginInterface;
+use Drupal\Core\Queue\Attribute\QueueWorker;
+use Drupal\Core\Queue\DelayedRequeueException;
+use Drupal\Core\Queue\QueueWorkerBase;
+use Drupal\Core\Queue\SuspendQueueException;
+use Drupal\Core\StringTranslation\TranslatableMarkup;
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\Outcome;
+use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Psr\Log\LoggerInterface;
+use Symfony\Component\DependencyInjection\ContainerInterface;
+
+/**
+ * Works the entra_provisioning_user queue on cron and "drush queue:run".
+ *
+ * Throttled or transient errors: DelayedRequeueException with the
+ * Retry-After delay (honoured by queues implementing DelayableQueueInterface,
+ * such as the database queue; others keep the item until its lease expires).
+ * Configuration, credential or permission errors: SuspendQueueException (the
+ * item is released and the rest of the queue waits for the next run).
+ * Permanent errors for one user: recorded as failed, the item is removed.
+ */
+#[QueueWorker(
+    id: 'entra_provisioning_user',
+    title: new TranslatableMarkup('Entra ID user provisioning'),
+    cron: ['time' => 60],
+)]
+final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFactoryPluginInterface
+{
+    private Provisioner $provisioner;
+
+    private ClientFactory $clients;
+
+    private LoggerInterface $logger;
+
+    /**
+     * @param array<string, mixed> $configuration
+     * @param string $plugin_id
+     * @param mixed $plugin_definition
+     */
+    public function __construct(array $configuration, $plugin_id, $plugin_definition, Provisioner $provisioner, ClientFactory $clients, LoggerInterface $logger)
+    {
+        parent::__construct($configuration, $plugin_id, $plugin_definition);
+        $this->provisioner = $provisioner;
+        $this->clients = $clients;
+        $this->logger = $logger;
+    }
+
+    /**
+     * @param array<string, mixed> $configuration
+     * @param string $plugin_id
+     * @param mixed $plugin_definition
+     */
+    public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition)
+    {
+        return new static(
+            $configuration,
+            $plugin_id,
+            $plugin_definition,
+            $container->get('entra_provisioning.provisioner'),
+            $container->get('entra_provisioning.client_factory'),
+            $container->get('logger.channel.user_provisioning')
+        );
+    }
+
+    /**
+     * @param mixed $data
+     */
+    public function processItem($data): void
+    {
+        try {
+            $item = QueueItem::fromArray($data);
+        } catch (\InvalidArgumentException $e) {
+            $this->logger->error('Dropped a malformed item of the entra_provisioning_user queue: @error', ['@error' => $e->getMessage()]);
+
+            return;
+        }
+        $environment = $this->clients->environment();
+        if (($environment['mode'] ?? 'none') === 'none') {
+            // Not this user's fault: keep every item for a PHP that can use FFI.
+            throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'), 0, null, (float) Provisioner::BLOCKED_DELAY);
+        }
+        $outcome = $this->provisioner->process($item);
+        switch ($outcome->status) {
+            case Outcome::RETRY:
+                throw new DelayedRequeueException(max(1, $outcome->delaySeconds));
+
+            case Outcome::BLOCKED:
+                throw new SuspendQueueException($outcome->message, 0, null, (float) $outcome->delaySeconds);
+
+            default:
+                // Done, or failed for good (already logged and recorded).
+                return;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\NativeClientInterface;
+
+/**
+ * NativeFactoryInterface over the FFI binding EntraNative.
+ */
+final class EntraNativeFactory implements NativeFactoryInterface
+{
+    public function create(
+        #[\SensitiveParameter]
+        array $config,
+        string $library,
+        string $header,
+        ?string $mode
+    ): NativeClientInterface {
+        return new EntraNative($config, $library, $header, $mode);
+    }
+
+    public function validate(
+        #[\SensitiveParameter]
+        array $config,
+        string $library,
+        string $header,
+        ?string $mode
+    ): void {
+        $native = new EntraNative($config, $library, $header, $mode);
+        try {
+            $native->connect();
+        } finally {
+            $native->close();
+        }
+    }
+
+    public function environment(string $library, string $header): array
+    {
+        return EntraNative::environment($library, $header);
+    }
+
+    public function probe(string $library, string $header, ?string $mode): array
+    {
+        $native = new EntraNative([], $library, $header, $mode);
+        try {
+            $info = $native->info();
+
+            return [
+                'ok' => true,
+                'version' => (string) $info['version'],
+                'abi_version' => (int) $info['abi_version'],
+                'expected_abi' => EntraNative::ABI_VERSION,
+                'mode' => (string) $info['mode'],
+                'error' => null,
+            ];
+        } catch (EntraException $e) {
+            return [
+                'ok' => false,
+                'version' => null,
+                'abi_version' => null,
+                'expected_abi' => EntraNative::ABI_VERSION,
+                'mode' => null,
+                'error' => $e->getMessage(),
+            ];
+        } finally {
+            $native->close();
+        }
+    }
+}

@@ -1,0 +1,172 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+/**
+ * One row of the entra_provisioning_link table: a Drupal account and its
+ * Entra ID counterpart, with the outcome of the last action.
+ */
+final class LinkRecord
+{
+    public const RESULT_OK = 'ok';
+    public const RESULT_FAILED = 'failed';
+    public const RESULT_PENDING = 'pending';
+
+    public readonly int $uid;
+
+    public readonly ?string $entraId;
+
+    public readonly ?string $upn;
+
+    public readonly string $lastAction;
+
+    public readonly string $lastResult;
+
+    public readonly ?string $lastErrorCode;
+
+    public readonly ?string $lastErrorMessage;
+
+    public readonly ?string $requestId;
+
+    public readonly int $created;
+
+    public readonly int $changed;
+
+    public function __construct(
+        int $uid,
+        ?string $entraId,
+        ?string $upn,
+        string $lastAction,
+        string $lastResult,
+        ?string $lastErrorCode,
+        ?string $lastErrorMessage,
+        ?string $requestId,
+        int $created,
+        int $changed
+    ) {
+        if (!in_array($lastResult, [self::RESULT_OK, self::RESULT_FAILED, self::RESULT_PENDING], true)) {
+            throw new \InvalidArgumentException(sprintf('Unknown link result "%s".', $lastResult));
+        }
+        $this->uid = $uid;
+        $this->entraId = $entraId;
+        $this->upn = $upn;
+        $this->lastAction = $lastAction;
+        $this->lastResult = $lastResult;
+        $this->lastErrorCode = $lastErrorCode;
+        $this->lastErrorMessage = $lastErrorMessage;
+        $this->requestId = $requestId;
+        $this->created = $created;
+        $this->changed = $changed;
+    }
+
+    /**
+     * Whether the account is linked to an Entra object.
+     */
+    public function isLinked(): bool
+    {
+        return $this->entraId !== null && $this->entraId !== '';
+    }
+
+    /**
+     * The record after work was queued (keeps the link and the last error).
+     */
+    public static function pending(?self $existing, int $uid, string $action, int $now): self
+    {
+        return new self(
+            $uid,
+            $existing?->entraId,
+            $existing?->upn,
+            $action,
+            self::RESULT_PENDING,
+            $existing?->lastErrorCode,
+            $existing?->lastErrorMessage,
+            $existing?->requestId,
+            $existing?->created ?? $now,
+            $now
+        );
+    }
+
+    /**
+     * The record after a successful action.
+     */
+    public static function succeeded(?self $existing, int $uid, string $action, ?string $entraId, ?string $upn, ?string $requestId, int $now): self
+    {
+        return new self(
+            $uid,
+            $entraId ?? $existing?->entraId,
+            $upn ?? $existing?->upn,
+            $action,
+            self::RESULT_OK,
+            null,
+            null,
+            $requestId,
+            $existing?->created ?? $now,
+            $now
+        );
+    }
+
+    /**
+     * The record after a failed attempt; $result is "failed" or "pending"
+     * (pending: the work stays queued and will be retried).
+     */
+    public static function failedAttempt(?self $existing, int $uid, string $action, string $result, ?string $code, string $message, ?string $requestId, int $now): self
+    {
+        return new self(
+            $uid,
+            $existing?->entraId,
+            $existing?->upn,
+            $action,
+            $result,
+            $code,
+            mb_substr($message, 0, 1024),
+            $requestId,
+            $existing?->created ?? $now,
+            $now
+        );
+    }
+
+    /**
+     * @return array<string, int|string|null>
+     */
+    public function toArray(): array
+    {
+        return [
+            'uid' => $this->uid,
+            'entra_id' => $this->entraId,
+            'upn' => $this->upn,
+            'last_action' => $this->lastAction,
+            'last_result' => $this->lastResult,
+            'last_error_code' => $this->lastErrorCode,
+            'last_error_message' => $this->lastErrorMessage,
+            'request_id' => $this->requestId,
+            'created' => $this->created,
+            'changed' => $this->changed,
+        ];
+    }
+
+    /**
+     * @param array<string, mixed> $row
+     *   A row of the link table.
+     */
+    public static function fromArray(array $row): self
+    {
+        $string = static function ($value): ?string {
+            return $value === null || $value === '' ? null : (string) $value;
+        };
+
+        return new self(
+            (int) $row['uid'],
+            $string($row['entra_id'] ?? null),
+            $string($row['upn'] ?? null),
+            (string) ($row['last_action'] ?? ''),
+            (string) ($row['last_result'] ?? self::RESULT_PENDING),
+            $string($row['last_error_code'] ?? null),
+            $string($row['last_error_message'] ?? null),
+            $string($row['request_id'] ?? null),
+            (int) ($row['created'] ?? 0),
+            (int) ($row['changed'] ?? 0)
+        );
+    }
+}

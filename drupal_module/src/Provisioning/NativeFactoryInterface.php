@@ -1,0 +1,57 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Drupal\entra_provisioning\Native\NativeClientInterface;
+
+/**
+ * Creates native clients and reports on the FFI environment.
+ */
+interface NativeFactoryInterface
+{
+    /**
+     * A client for $config (the library is loaded lazily, on first use).
+     *
+     * @param array<string, mixed> $config
+     */
+    public function create(
+        #[\SensitiveParameter]
+        array $config,
+        string $library,
+        string $header,
+        ?string $mode
+    ): NativeClientInterface;
+
+    /**
+     * Validates $config in the library without any network access.
+     *
+     * @param array<string, mixed> $config
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   ConfigException naming the field, or NativeUnavailableException.
+     */
+    public function validate(
+        #[\SensitiveParameter]
+        array $config,
+        string $library,
+        string $header,
+        ?string $mode
+    ): void;
+
+    /**
+     * Which FFI load mode this process would use, and why (no loading).
+     *
+     * @return array<string, mixed>
+     *   See EntraNative::environment().
+     */
+    public function environment(string $library, string $header): array;
+
+    /**
+     * Loads the library and reports its version and ABI.
+     *
+     * @return array{ok: bool, version: ?string, abi_version: ?int, expected_abi: int, mode: ?string, error: ?string}
+     */
+    public function probe(string $library, string $header, ?string $mode): array;
+}

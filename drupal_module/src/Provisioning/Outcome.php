@@ -1,0 +1,81 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+/**
+ * What happened to one unit of provisioning work, and what the queue does next.
+ */
+final class Outcome
+{
+    /**
+     * Done (created, linked or nothing to do): remove the item.
+     */
+    public const DONE = 'done';
+
+    /**
+     * Permanent failure for this user: recorded as failed, remove the item.
+     */
+    public const FAILED = 'failed';
+
+    /**
+     * Throttled or transient: keep the item, retry after delaySeconds.
+     */
+    public const RETRY = 'retry';
+
+    /**
+     * The whole queue cannot progress (configuration, credentials,
+     * permission, library): keep the item and stop this run.
+     */
+    public const BLOCKED = 'blocked';
+
+    public readonly string $status;
+
+    public readonly string $message;
+
+    /**
+     * The library result on success.
+     *
+     * @var array<string, mixed>|null
+     */
+    public readonly ?array $result;
+
+    /**
+     * ResultFormatter::describeError() of the failure.
+     *
+     * @var array<string, mixed>|null
+     */
+    public readonly ?array $error;
+
+    public readonly int $delaySeconds;
+
+    /**
+     * @param array<string, mixed>|null $result
+     * @param array<string, mixed>|null $error
+     */
+    public function __construct(string $status, string $message, ?array $result = null, ?array $error = null, int $delaySeconds = 0)
+    {
+        if (!in_array($status, [self::DONE, self::FAILED, self::RETRY, self::BLOCKED], true)) {
+            throw new \InvalidArgumentException(sprintf('Unknown outcome "%s".', $status));
+        }
+        $this->status = $status;
+        $this->message = $message;
+        $this->result = $result;
+        $this->error = $error;
+        $this->delaySeconds = max(0, $delaySeconds);
+    }
+
+    public function isDone(): bool
+    {
+        return $this->status === self::DONE;
+    }
+
+    /**
+     * Whether the queue item is finished (done or permanently failed).
+     */
+    public function removesItem(): bool
+    {
+        return $this->status === self::DONE || $this->status === self::FAILED;
+    }
+}

@@ -1,0 +1,391 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Psr\Log\LoggerInterface;
+
+/**
+ * Provisions Drupal accounts into Entra ID: queues the work, runs it, records
+ * the outcome in the link table and logs it to the user_provisioning channel.
+ *
+ * Every decision about the error itself (its kind, whether it is retryable,
+ * the Retry-After delay, the hint) comes from the native library. This class
+ * only maps those facts onto the queue: retry later, stop the queue until an
+ * admin fixes the configuration, or give up on this user.
+ */
+final class Provisioner
+{
+    public const STATE_LAST_TEST = 'entra_provisioning.last_test';
+
+    public const LOCK_PREFIX = 'entra_provisioning:user:';
+
+    /**
+     * Delay when a retryable error carries no Retry-After.
+     */
+    public const DEFAULT_RETRY_DELAY = 60;
+
+    /**
+     * Delay before a blocked queue is tried again.
+     */
+    public const BLOCKED_DELAY = 300;
+
+    public const MAX_RETRY_DELAY = 3600;
+
+    /**
+     * Delay when another process holds the user's lock.
+     */
+    public const LOCKED_DELAY = 5;
+
+    /**
+     * Queue items older than this are given up (recorded as failed) instead
+     * of being retried once more.
+     */
+    public const MAX_ITEM_AGE = 7 * 86400;
+
+    /**
+     * Error kinds that stop the whole queue: no other user would succeed
+     * either until an admin changes the configuration.
+     */
+    private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
+
+    private ClientFactory $clients;
+
+    private LinkStoreInterface $links;
+
+    private UserSourceInterface $users;
+
+    private ProvisioningQueueInterface $queue;
+
+    private UserLockInterface $lock;
+
+    private StateStoreInterface $state;
+
+    private ClockInterface $clock;
+
+    private ResultFormatter $formatter;
+
+    private LoggerInterface $logger;
+
+    /**
+     * Users whose earlier item was deferred in this process: uid => unix time.
+     * Later items of the same user wait too, so they never overtake it.
+     *
+     * @var array<int, int>
+     */
+    private array $deferredUntil = [];
+
+    public function __construct(
+        ClientFactory $clients,
+        LinkStoreInterface $links,
+        UserSourceInterface $users,
+        ProvisioningQueueInterface $queue,
+        UserLockInterface $lock,
+        StateStoreInterface $state,
+        ClockInterface $clock,
+        ResultFormatter $formatter,
+        LoggerInterface $logger
+    ) {
+        $this->clients = $clients;
+        $this->links = $links;
+        $this->users = $users;
+        $this->queue = $queue;
+        $this->lock = $lock;
+        $this->state = $state;
+        $this->clock = $clock;
+        $this->formatter = $formatter;
+        $this->logger = $logger;
+    }
+
+    public function settings(): ModuleSettings
+    {
+        return $this->clients->settings();
+    }
+
+    /**
+     * Queues an operation for a user and marks the link record pending.
+     *
+     * @throws \RuntimeException
+     *   When the queue backend fails.
+     */
+    public function enqueue(string $op, int $uid): QueueItem
+    {
+        $now = $this->clock->now();
+        $item = new QueueItem($op, $uid, $now);
+        $this->queue->enqueue($item);
+        $this->links->save(LinkRecord::pending($this->links->load($uid), $uid, $op, $now));
+
+        return $item;
+    }
+
+    /**
+     * A new Drupal account was saved: queue its provisioning if automatic
+     * creation is on. Never throws (a user save must not fail because of us).
+     *
+     * @return bool
+     *   Whether work was queued (the caller then asks for post-response
+     *   processing).
+     */
+    public function onUserInsert(int $uid, string $name): bool
+    {
+        try {
+            $settings = $this->settings();
+            if (!$settings->drupalToEntra() || !$settings->autoCreate()) {
+                return false;
+            }
+            $this->enqueue(QueueItem::OP_PROVISION, $uid);
+        } catch (\Throwable $e) {
+            $this->logger->error('Could not queue the Entra ID provisioning of %name (uid @uid): @error', $this->context($uid, $name, QueueItem::OP_PROVISION, null, null) + [
+                '@error' => $this->clients->redact($e->getMessage()),
+            ]);
+
+            return false;
+        }
+        $this->logger->info('Queued the Entra ID provisioning of %name (uid @uid).', $this->context($uid, $name, QueueItem::OP_PROVISION, null, null));
+
+        return true;
+    }
+
+    /**
+     * Manual "Sync": provisions the user now (create or link).
+     */
+    public function provisionNow(int $uid): Outcome
+    {
+        if (!$this->settings()->manualCreate()) {
+            return new Outcome(Outcome::FAILED, 'Manual creation is off: tick "Create User" under Manual provisioning and save first.');
+        }
+
+        return $this->provision($uid, null);
+    }
+
+    /**
+     * Runs one queue item.
+     */
+    public function process(QueueItem $item): Outcome
+    {
+        $now = $this->clock->now();
+        $until = $this->deferredUntil[$item->uid] ?? 0;
+        if ($until > $now) {
+            return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), null, null, $until - $now);
+        }
+        if ($item->op !== QueueItem::OP_PROVISION) {
+            $message = sprintf('The queue operation "%s" is not handled by this version of the module.', $item->op);
+            $this->links->save(LinkRecord::failedAttempt($this->links->load($item->uid), $item->uid, $item->op, LinkRecord::RESULT_FAILED, 'unsupported_operation', $message, null, $now));
+            $this->logger->error('Entra ID @action of uid @uid skipped: @error', $this->context($item->uid, '', $item->op, null, null) + ['@error' => $message]);
+
+            return new Outcome(Outcome::FAILED, $message);
+        }
+
+        return $this->provision($item->uid, $item);
+    }
+
+    /**
+     * What provisioning would send for the user (the library redacts the password).
+     *
+     * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array}
+     */
+    public function preview(int $uid): array
+    {
+        $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+        if ($user === null) {
+            return ['ok' => false, 'uid' => $uid, 'name' => null, 'body' => null, 'error' => $this->missingUserError($uid)];
+        }
+        try {
+            $body = $this->clients->client()->mapUser($user);
+
+            return ['ok' => true, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => null];
+        } catch (\Throwable $e) {
+            return ['ok' => false, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => null, 'error' => $this->clients->redact($this->formatter->describeError($e))];
+        }
+    }
+
+    /**
+     * Gets a token and reads the test user; the result is kept in State for
+     * the overview, the status report and the "Test result" page.
+     *
+     * @return array<string, mixed>
+     *   ['ok' => bool, 'time' => int, 'upn' => string, 'attributes' => array,
+     *    'request_id' => ?string, 'error' => ?array]
+     */
+    public function testConnection(?string $upn = null): array
+    {
+        $upn = trim($upn ?? $this->settings()->testUpn());
+        $record = ['ok' => false, 'time' => $this->clock->now(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null];
+        if ($upn === '') {
+            $record['error'] = [
+                'kind' => 'config', 'title' => 'Configuration incomplete', 'message' => 'No Test UPN/ID is set.',
+                'code' => null, 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
+                'field' => 'test_upn', 'fix' => 'Enter the UPN or object id of an existing Entra ID user on step 1.',
+                'retryable' => false, 'retry_after' => null,
+            ];
+        } else {
+            try {
+                $result = $this->clients->client()->testConnection($upn);
+                $record['ok'] = true;
+                $record['attributes'] = is_array($result['attributes'] ?? null) ? $result['attributes'] : [];
+                $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+            } catch (\Throwable $e) {
+                $record['error'] = $this->formatter->describeError($e);
+                $record['request_id'] = $record['error']['request_id'];
+            }
+        }
+        $record = $this->clients->redact($record);
+        $this->state->set(self::STATE_LAST_TEST, $record);
+        $context = ['%upn' => $upn, '@request_id' => $record['request_id'] ?? '-', 'entra_upn' => $upn, 'entra_request_id' => $record['request_id']];
+        if ($record['ok']) {
+            $this->logger->info('Entra ID connection test succeeded: read %upn (request-id @request_id).', $context);
+        } else {
+            $this->logger->warning('Entra ID connection test failed for %upn: @error', $context + ['@error' => $this->formatter->summary($record['error'])]);
+        }
+
+        return $record;
+    }
+
+    /**
+     * The last connection test result, or null.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function lastTest(): ?array
+    {
+        $value = $this->state->get(self::STATE_LAST_TEST);
+
+        return is_array($value) ? $value : null;
+    }
+
+    private function provision(int $uid, ?QueueItem $item): Outcome
+    {
+        $now = $this->clock->now();
+        $action = QueueItem::OP_PROVISION;
+        $existing = $this->links->load($uid);
+        $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+        if ($user === null) {
+            $error = $this->missingUserError($uid);
+            $this->links->save(LinkRecord::failedAttempt($existing, $uid, $action, LinkRecord::RESULT_FAILED, 'drupal_user_missing', $error['message'], null, $now));
+            $this->logger->warning('Entra ID provisioning of uid @uid skipped: @error', $this->context($uid, '', $action, null, null) + ['@error' => $error['message']]);
+
+            return new Outcome(Outcome::FAILED, $error['message'], null, $error);
+        }
+        $name = (string) ($user['name'] ?? '');
+
+        // A queued provision of an account that is already linked does not
+        // call Graph again (the manual Sync always asks the library, which
+        // links rather than creating a duplicate).
+        if ($item !== null && $existing !== null && $existing->isLinked()) {
+            $this->links->save(LinkRecord::succeeded($existing, $uid, 'linked', $existing->entraId, $existing->upn, $existing->requestId, $now));
+            $this->logger->info('Entra ID provisioning of %name (uid @uid): already linked to %upn (object @entra_id), nothing to do.', $this->context($uid, $name, 'linked', $existing->upn, $existing->requestId) + ['@entra_id' => (string) $existing->entraId]);
+
+            return new Outcome(Outcome::DONE, 'Already linked.', ['action' => 'linked', 'id' => $existing->entraId, 'userPrincipalName' => $existing->upn, 'request_id' => $existing->requestId]);
+        }
+
+        $lockName = self::LOCK_PREFIX . $uid;
+        if (!$this->lock->acquire($lockName, 60.0)) {
+            return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), null, null, self::LOCKED_DELAY);
+        }
+        try {
+            $result = $this->clients->client()->provisionUser($user);
+        } catch (\Throwable $e) {
+            return $this->failure($e, $uid, $name, $action, $item, $existing);
+        } finally {
+            $this->lock->release($lockName);
+        }
+
+        $result = $this->clients->redact($result);
+        $done = (string) ($result['action'] ?? 'created');
+        $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : null;
+        $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : null;
+        $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now()));
+        unset($this->deferredUntil[$uid]);
+        $this->logger->info('Entra ID provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + ['@entra_id' => (string) $entraId]);
+
+        return new Outcome(Outcome::DONE, $this->formatter->successSummary($name, $result), $result);
+    }
+
+    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome
+    {
+        $now = $this->clock->now();
+        $error = $this->clients->redact($this->formatter->describeError($e));
+        $summary = $this->formatter->summary($error);
+        $kind = (string) $error['kind'];
+        $code = $error['code'] !== null ? (string) $error['code'] : $kind;
+        $requestId = $error['request_id'];
+        $context = $this->context($uid, $name, $action, $existing?->upn, $requestId) + [
+            '@error' => $summary,
+            'entra_error_kind' => $kind,
+            'entra_error_code' => $error['code'],
+            'entra_http_status' => $error['http_status'],
+        ];
+        $tooOld = $item !== null && $item->enqueuedAt > 0 && ($now - $item->enqueuedAt) > self::MAX_ITEM_AGE;
+        $retryable = $e instanceof EntraException ? $e->isRetryable() : !($e instanceof \LogicException);
+
+        if ($retryable && !$tooOld) {
+            $after = $error['retry_after'];
+            $delay = $after !== null ? (int) ceil((float) $after) : self::DEFAULT_RETRY_DELAY;
+            $delay = max(1, min(self::MAX_RETRY_DELAY, $delay));
+            if ($item === null) {
+                // Manual run: hand the work to the queue instead of failing.
+                try {
+                    $this->enqueue(QueueItem::OP_PROVISION, $uid);
+                } catch (\Throwable $queueError) {
+                    $this->logger->error('Could not queue the Entra ID provisioning of %name (uid @uid): @error', $context + ['@error' => $this->clients->redact($queueError->getMessage())]);
+                }
+            }
+            $this->deferredUntil[$uid] = $now + $delay;
+            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
+            $this->logger->warning('Entra ID provisioning of %name (uid @uid) will be retried in @delay s: @error', $context + ['@delay' => $delay]);
+
+            return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), null, $error, $delay);
+        }
+
+        $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
+        if ($item !== null && !$tooOld && in_array($kind, self::BLOCKING_KINDS, true)) {
+            $this->logger->error('Entra ID provisioning is blocked (%name, uid @uid): @error The queue keeps the work and resumes once this is fixed.', $context);
+
+            return new Outcome(Outcome::BLOCKED, $summary, null, $error, self::BLOCKED_DELAY);
+        }
+        if ($tooOld) {
+            $this->logger->error('Entra ID provisioning of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
+        } else {
+            $this->logger->error('Entra ID provisioning of %name (uid @uid) failed: @error', $context);
+        }
+
+        return new Outcome(Outcome::FAILED, $summary, null, $error);
+    }
+
+    /**
+     * @return array<string, mixed>
+     */
+    private function missingUserError(int $uid): array
+    {
+        return [
+            'kind' => 'not_found', 'title' => 'Drupal account not found', 'message' => sprintf('There is no Drupal account with uid %d.', $uid),
+            'code' => 'drupal_user_missing', 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
+            'field' => null, 'fix' => null, 'retryable' => false, 'retry_after' => null,
+        ];
+    }
+
+    /**
+     * Log placeholders and context. "uid" is left alone on purpose: Drupal's
+     * logger uses it for the acting user.
+     *
+     * @return array<string, mixed>
+     */
+    private function context(int $uid, string $name, string $action, ?string $upn, ?string $requestId): array
+    {
+        return [
+            '@uid' => $uid,
+            '%name' => $name,
+            '@action' => $action,
+            '%upn' => $upn ?? '-',
+            '@request_id' => $requestId ?? '-',
+            'entra_uid' => $uid,
+            'entra_username' => $name,
+            'entra_action' => $action,
+            'entra_upn' => $upn,
+            'entra_request_id' => $requestId,
+        ];
+    }
+}

@@ -1,0 +1,87 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Psr\Log\LoggerInterface;
+
+/**
+ * Works the queue for a bounded time (used right after the response).
+ *
+ * Cron and "drush queue:run" use the QueueWorker plugin instead; both paths
+ * run each item through Provisioner::process(), so the outcome is the same.
+ * The budget is checked between items: one library call is not interrupted
+ * (its own timeout and retry settings bound it).
+ */
+final class QueueRunner
+{
+    private ProvisioningQueueInterface $queue;
+
+    private Provisioner $provisioner;
+
+    private ClockInterface $clock;
+
+    private LoggerInterface $logger;
+
+    public function __construct(ProvisioningQueueInterface $queue, Provisioner $provisioner, ClockInterface $clock, LoggerInterface $logger)
+    {
+        $this->queue = $queue;
+        $this->provisioner = $provisioner;
+        $this->clock = $clock;
+        $this->logger = $logger;
+    }
+
+    /**
+     * @return array{claimed: int, done: int, failed: int, retry: int, blocked: int, invalid: int}
+     */
+    public function run(float $budgetSeconds, int $maxItems = 50, int $leaseSeconds = 120): array
+    {
+        $stats = ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0];
+        $deadline = $this->clock->microtime() + max(0.0, $budgetSeconds);
+        while ($stats['claimed'] < $maxItems && $this->clock->microtime() < $deadline) {
+            $claimed = $this->queue->claim($leaseSeconds);
+            if ($claimed === null) {
+                break;
+            }
+            $stats['claimed']++;
+            try {
+                $item = QueueItem::fromArray($claimed->data);
+            } catch (\InvalidArgumentException $e) {
+                $this->logger->error('Dropped a malformed item of the @queue queue: @error', ['@queue' => ProvisioningQueueInterface::NAME, '@error' => $e->getMessage()]);
+                $this->queue->complete($claimed);
+                $stats['invalid']++;
+                continue;
+            }
+            try {
+                $outcome = $this->provisioner->process($item);
+            } catch (\Throwable $e) {
+                // Leave the item for a later run (cron) rather than losing it.
+                $this->logger->error('Processing @op of uid @uid failed unexpectedly; it stays queued: @error', ['@op' => $item->op, '@uid' => $item->uid, '@error' => $e->getMessage()]);
+                $this->queue->delay($claimed, Provisioner::DEFAULT_RETRY_DELAY);
+                $stats['retry']++;
+                continue;
+            }
+            switch ($outcome->status) {
+                case Outcome::DONE:
+                case Outcome::FAILED:
+                    $this->queue->complete($claimed);
+                    $stats[$outcome->status]++;
+                    break;
+
+                case Outcome::RETRY:
+                    $this->queue->delay($claimed, $outcome->delaySeconds);
+                    $stats['retry']++;
+                    break;
+
+                default:
+                    $this->queue->delay($claimed, $outcome->delaySeconds);
+                    $stats['blocked']++;
+
+                    return $stats;
+            }
+        }
+
+        return $stats;
+    }
+}

@@ -1,0 +1,224 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+
+/**
+ * Decides the status report lines; the hook only renders them.
+ *
+ * Each line: ['id', 'title', 'value', 'description', 'severity'] with
+ * severity one of ok, info, warning, error. Every failing line says how to
+ * fix it.
+ */
+final class RequirementsEvaluator
+{
+    public const OK = 'ok';
+    public const INFO = 'info';
+    public const WARNING = 'warning';
+    public const ERROR = 'error';
+
+    /**
+     * Queue size above which the backlog is reported as a warning.
+     */
+    public const BACKLOG_WARNING = 500;
+
+    private ClientFactory $clients;
+
+    private ProvisioningQueueInterface $queue;
+
+    private LinkStoreInterface $links;
+
+    private StateStoreInterface $state;
+
+    public function __construct(ClientFactory $clients, ProvisioningQueueInterface $queue, LinkStoreInterface $links, StateStoreInterface $state)
+    {
+        $this->clients = $clients;
+        $this->queue = $queue;
+        $this->links = $links;
+        $this->state = $state;
+    }
+
+    /**
+     * @return list<array{id: string, title: string, value: string, description: string, severity: string}>
+     */
+    public function evaluate(): array
+    {
+        return self::fromFacts($this->gather());
+    }
+
+    /**
+     * Collects what the report is about (loads the library, no network).
+     *
+     * @return array<string, mixed>
+     */
+    public function gather(): array
+    {
+        $env = $this->clients->environment();
+        $probe = null;
+        if (($env['mode'] ?? 'none') !== 'none') {
+            $probe = $this->clients->probe();
+        }
+        $missing = $this->clients->missing();
+        $validation = null;
+        if ($missing === [] && $probe !== null && $probe['ok']) {
+            try {
+                $this->clients->validate();
+            } catch (EntraException $e) {
+                $validation = ['message' => $this->clients->redact($e->getMessage()), 'field' => $e->field()];
+            }
+        }
+        try {
+            $backlog = $this->queue->count();
+        } catch (\Throwable $e) {
+            $backlog = null;
+        }
+        try {
+            $counts = $this->links->countByResult();
+        } catch (\Throwable $e) {
+            $counts = null;
+        }
+        $secret = $this->clients->resolveSecret();
+        $test = $this->state->get(Provisioner::STATE_LAST_TEST);
+
+        return [
+            'env' => $env,
+            'probe' => $probe,
+            'library_path' => $this->clients->libraryPath(),
+            'header_path' => $this->clients->headerPath(),
+            'missing' => $missing,
+            'validation' => $validation,
+            'secret_source' => $secret->source,
+            'secret_description' => $secret->describe(),
+            'secret_problem' => $secret->problem,
+            'last_test' => is_array($test) ? $test : null,
+            'backlog' => $backlog,
+            'counts' => $counts,
+        ];
+    }
+
+    /**
+     * @param array<string, mixed> $facts
+     *   See gather().
+     *
+     * @return list<array{id: string, title: string, value: string, description: string, severity: string}>
+     */
+    public static function fromFacts(array $facts): array
+    {
+        $lines = [];
+        $env = is_array($facts['env'] ?? null) ? $facts['env'] : [];
+        $sapi = (string) ($env['sapi'] ?? PHP_SAPI);
+        $mode = (string) ($env['mode'] ?? 'none');
+
+        // 1. The FFI extension.
+        if (!empty($env['ffi_loaded'])) {
+            $lines[] = self::line('ffi_extension', 'FFI extension', 'loaded', '', self::OK);
+        } else {
+            $lines[] = self::line('ffi_extension', 'FFI extension', 'missing', 'Enable the PHP FFI extension (ext-ffi; on Debian it ships in php8.x-common): check "extension=ffi" in the php.ini of ' . $sapi . ' and restart PHP.', self::ERROR);
+        }
+
+        // 2. Whether ffi.enable lets this SAPI use FFI.
+        $enable = $env['ffi_enable'] ?? null;
+        $value = sprintf('%s (SAPI %s, ffi.enable=%s)', $mode, $sapi, $enable === null ? 'n/a' : (string) $enable);
+        if ($mode === 'none') {
+            $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? 'FFI cannot be used.') . ' Drush and cron on the command line may still work: check "drush php:eval" or the CLI status.', self::ERROR);
+        } else {
+            $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? ''), self::OK);
+        }
+
+        // 3. The library file and whether it loads.
+        $library = (string) ($facts['library_path'] ?? '');
+        $header = (string) ($facts['header_path'] ?? '');
+        $probe = is_array($facts['probe'] ?? null) ? $facts['probe'] : null;
+        $libraryFix = "Build it with \"make module\" (it copies libentra_provisioning.so and entra_provisioning.h into the module's lib/ folder), or set \$settings['entra_provisioning']['library'] and ['header'] in settings.php: see README.";
+        if ($mode !== 'preload' && ($env['library_exists'] ?? null) === false) {
+            $lines[] = self::line('library', 'Entra provisioning library', 'not found', sprintf('No library at %s. %s', $library, $libraryFix), self::ERROR);
+        } elseif ($mode !== 'preload' && ($env['header_exists'] ?? null) === false) {
+            $lines[] = self::line('library', 'Entra provisioning library', 'header not found', sprintf('No C header at %s. %s', $header, $libraryFix), self::ERROR);
+        } elseif ($probe === null) {
+            $lines[] = self::line('library', 'Entra provisioning library', 'not checked', 'The library cannot be loaded while FFI is unavailable (see "FFI for this PHP").', self::WARNING);
+        } elseif (!$probe['ok']) {
+            $lines[] = self::line('library', 'Entra provisioning library', 'cannot be loaded', (string) $probe['error'] . ' ' . $libraryFix, self::ERROR);
+        } else {
+            $lines[] = self::line('library', 'Entra provisioning library', 'version ' . (string) $probe['version'], $mode === 'preload' ? 'Loaded through the ffi.preload scope.' : 'Loaded from ' . $library . '.', self::OK);
+        }
+
+        // 4. The ABI version.
+        if ($probe !== null && $probe['ok']) {
+            if ((int) $probe['abi_version'] === (int) $probe['expected_abi']) {
+                $lines[] = self::line('abi', 'Entra provisioning ABI', (string) $probe['abi_version'], '', self::OK);
+            } else {
+                $lines[] = self::line('abi', 'Entra provisioning ABI', sprintf('%d (module expects %d)', (int) $probe['abi_version'], (int) $probe['expected_abi']), 'Install the library and the module from the same release, then rebuild with "make module".', self::ERROR);
+            }
+        } else {
+            $expected = $probe !== null ? (int) $probe['expected_abi'] : null;
+            $lines[] = self::line('abi', 'Entra provisioning ABI', 'not checked', 'The library could not be loaded' . ($expected !== null ? sprintf(' (module expects ABI %d)', $expected) : '') . '; see the library line.', self::WARNING);
+        }
+
+        // 5. Configuration completeness and validity.
+        $missing = is_array($facts['missing'] ?? null) ? $facts['missing'] : [];
+        $validation = is_array($facts['validation'] ?? null) ? $facts['validation'] : null;
+        if ($missing !== []) {
+            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'incomplete', 'Missing: ' . implode(', ', $missing) . '. Complete step 1 at Configuration > People > Entra ID provisioning.', self::WARNING);
+        } elseif ($validation !== null) {
+            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'invalid', (string) $validation['message'] . (!empty($validation['field']) ? ' (field ' . $validation['field'] . ')' : '') . '. Correct it on step 1 or step 3.', self::ERROR);
+        } else {
+            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'complete', '', self::OK);
+        }
+
+        // 6. Where the secret comes from.
+        $problem = $facts['secret_problem'] ?? null;
+        $source = (string) ($facts['secret_source'] ?? ResolvedSecret::SOURCE_NONE);
+        if (is_string($problem) && $problem !== '') {
+            $lines[] = self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret cannot be read: ' . $problem . '.', self::ERROR);
+        } elseif ($source === ResolvedSecret::SOURCE_NONE) {
+            $lines[] = self::line('secret', 'Entra client secret', 'not set', "Enter it on step 1 (stored in State), choose a Key module key, or set \$settings['entra_provisioning']['client_secret'] in settings.php.", self::WARNING);
+        } else {
+            $lines[] = self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret is never shown, logged or exported with the configuration.', self::INFO);
+        }
+
+        // 7. The last connection test.
+        $test = is_array($facts['last_test'] ?? null) ? $facts['last_test'] : null;
+        if ($test === null) {
+            $lines[] = self::line('last_test', 'Entra connection test', 'never run', 'Run "Save and Test Configuration" on step 1.', self::WARNING);
+        } elseif (!empty($test['ok'])) {
+            $lines[] = self::line('last_test', 'Entra connection test', 'succeeded ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', sprintf('Read %s (request-id %s).', (string) ($test['upn'] ?? ''), (string) ($test['request_id'] ?? '-')), self::OK);
+        } else {
+            $error = is_array($test['error'] ?? null) ? $test['error'] : [];
+            $lines[] = self::line('last_test', 'Entra connection test', 'failed ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', (new ResultFormatter())->summary($error) . ' Fix it and run "Save and Test Configuration" again.', self::ERROR);
+        }
+
+        // 8. The queue backlog.
+        $backlog = $facts['backlog'] ?? null;
+        $queueFix = sprintf('Items are processed right after each request and by cron; run "drush queue:run %s" to drain it now.', ProvisioningQueueInterface::NAME);
+        if ($backlog === null) {
+            $lines[] = self::line('queue', 'Entra provisioning queue', 'unknown', 'The queue backend could not be read. ' . $queueFix, self::WARNING);
+        } elseif ((int) $backlog === 0) {
+            $lines[] = self::line('queue', 'Entra provisioning queue', 'empty', '', self::OK);
+        } else {
+            $lines[] = self::line('queue', 'Entra provisioning queue', sprintf('%d item(s) waiting', (int) $backlog), $queueFix, (int) $backlog > self::BACKLOG_WARNING ? self::WARNING : self::INFO);
+        }
+
+        // 9. Failed accounts.
+        $counts = is_array($facts['counts'] ?? null) ? $facts['counts'] : null;
+        if ($counts !== null) {
+            $failed = (int) ($counts['failed'] ?? 0);
+            $value = sprintf('%d linked, %d pending, %d failed', (int) ($counts['ok'] ?? 0), (int) ($counts['pending'] ?? 0), $failed);
+            $lines[] = $failed > 0
+                ? self::line('accounts', 'Entra provisioned accounts', $value, 'See Reports > Recent log messages, type user_provisioning, for each cause; fix it and use Sync on step 3.', self::WARNING)
+                : self::line('accounts', 'Entra provisioned accounts', $value, '', self::OK);
+        }
+
+        return $lines;
+    }
+
+    /**
+     * @return array{id: string, title: string, value: string, description: string, severity: string}
+     */
+    private static function line(string $id, string $title, string $value, string $description, string $severity): array
+    {
+        return ['id' => $id, 'title' => $title, 'value' => $value, 'description' => trim($description), 'severity' => $severity];
+    }
+}

@@ -1,0 +1,36 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
+
+use Drupal\entra_provisioning\Provisioning\SecretKeyRepositoryInterface;
+
+final class FakeKeyRepository implements SecretKeyRepositoryInterface
+{
+    public bool $available;
+
+    /**
+     * @var array<string, string>
+     */
+    public array $keys;
+
+    /**
+     * @param array<string, string> $keys
+     */
+    public function __construct(bool $available = false, array $keys = [])
+    {
+        $this->available = $available;
+        $this->keys = $keys;
+    }
+
+    public function isAvailable(): bool
+    {
+        return $this->available;
+    }
+
+    public function getKeyValue(string $keyId): ?string
+    {
+        return $this->keys[$keyId] ?? null;
+    }
+}

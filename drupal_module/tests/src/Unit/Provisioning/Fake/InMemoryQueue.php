@@ -1,0 +1,92 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
+
+use Drupal\entra_provisioning\Provisioning\ClaimedItem;
+use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
+use Drupal\entra_provisioning\Provisioning\QueueItem;
+
+/**
+ * A FIFO queue with leases and delays on a fake clock.
+ */
+final class InMemoryQueue implements ProvisioningQueueInterface
+{
+    /**
+     * id => ['data' => mixed, 'available_at' => int].
+     *
+     * @var array<int, array{data: mixed, available_at: int}>
+     */
+    public array $items = [];
+
+    /**
+     * Delays requested, in order: [id, seconds].
+     *
+     * @var list<array{0: int, 1: int}>
+     */
+    public array $delays = [];
+
+    private int $nextId = 1;
+
+    private FakeClock $clock;
+
+    public function __construct(FakeClock $clock)
+    {
+        $this->clock = $clock;
+    }
+
+    public function enqueue(QueueItem $item): void
+    {
+        $this->push($item->toArray());
+    }
+
+    /**
+     * @param mixed $data
+     */
+    public function push($data): int
+    {
+        $id = $this->nextId++;
+        $this->items[$id] = ['data' => $data, 'available_at' => 0];
+
+        return $id;
+    }
+
+    public function claim(int $leaseSeconds): ?ClaimedItem
+    {
+        foreach ($this->items as $id => $item) {
+            if ($item['available_at'] <= $this->clock->now()) {
+                $this->items[$id]['available_at'] = $this->clock->now() + $leaseSeconds;
+
+                return new ClaimedItem($id, $item['data']);
+            }
+        }
+
+        return null;
+    }
+
+    public function complete(ClaimedItem $item): void
+    {
+        unset($this->items[$item->handle]);
+    }
+
+    public function release(ClaimedItem $item): void
+    {
+        if (isset($this->items[$item->handle])) {
+            $this->items[$item->handle]['available_at'] = 0;
+        }
+    }
+
+    public function delay(ClaimedItem $item, int $seconds): void
+    {
+        $this->delays[] = [(int) $item->handle, $seconds];
+        if (isset($this->items[$item->handle])) {
+            $this->items[$item->handle]['available_at'] = $this->clock->now() + $seconds;
+        }
+    }
+
+    public function count(): int
+    {
+        return count($this->items);
+    }
+}

@@ -1,0 +1,123 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
+
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
+use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\QueueRunner;
+use Drupal\entra_provisioning\Provisioning\ResultFormatter;
+use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeLock;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryUserSource;
+use Psr\Log\Test\TestLogger;
+
+require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
+
+/**
+ * Wires the Drupal-free services over in-memory fakes and the REAL binding.
+ */
+trait ProvisioningTestTrait
+{
+    protected InMemoryLinkStore $links;
+
+    protected InMemoryUserSource $users;
+
+    protected InMemoryQueue $queue;
+
+    protected FakeClock $clock;
+
+    protected InMemoryState $state;
+
+    protected FakeLock $lock;
+
+    protected TestLogger $logger;
+
+    protected ArrayConfigSource $configSource;
+
+    protected ClientFactory $clients;
+
+    protected Provisioner $provisioner;
+
+    protected QueueRunner $runner;
+
+    /**
+     * @param array<string, mixed> $configOverrides
+     *   Nested overrides of the module configuration.
+     * @param array<string, mixed> $siteOverrides
+     *   Overrides of $settings['entra_provisioning'].
+     */
+    protected function wire(EmulatorProcess $emulator, array $configOverrides = [], array $siteOverrides = [], string $secret = EmulatorProcess::CLIENT_SECRET): void
+    {
+        $config = ArrayConfigSource::defaults(array_replace_recursive([
+            'connection' => [
+                'tenant_id' => EmulatorProcess::TENANT_ID,
+                'client_id' => EmulatorProcess::CLIENT_ID,
+                'primary_domain' => EmulatorProcess::DOMAIN,
+                'test_upn' => 'adele@contoso.onmicrosoft.com',
+            ],
+            'advanced' => ['timeout_ms' => 3000, 'max_retries' => 0],
+        ], $configOverrides));
+        $site = $siteOverrides + [
+            'library' => $this->libraryPath(),
+            'header' => $this->headerPath(),
+            'login_endpoint' => $emulator->url(),
+            'graph_endpoint' => $emulator->url(),
+        ];
+        $this->links = new InMemoryLinkStore();
+        $this->users = new InMemoryUserSource();
+        $this->clock = new FakeClock((float) time());
+        $this->queue = new InMemoryQueue($this->clock);
+        $this->state = new InMemoryState();
+        $this->state->set(ClientFactory::STATE_SECRET, $secret);
+        $this->lock = new FakeLock();
+        $this->logger = new TestLogger();
+        $this->configSource = new ArrayConfigSource($config, $site);
+        $this->clients = new ClientFactory($this->configSource, $this->state, new FakeKeyRepository(), new EntraNativeFactory());
+        $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger);
+        $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
+    }
+
+    /**
+     * Every log record as one string (message, level and context).
+     */
+    protected function logDump(): string
+    {
+        return json_encode($this->logger->records, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PARTIAL_OUTPUT_ON_ERROR) ?: '';
+    }
+
+    /**
+     * @return list<array<string, mixed>>
+     */
+    protected function emulatorUsersNamed(EmulatorProcess $emulator, string $upn): array
+    {
+        return array_values(array_filter(self::emulatorUsers($emulator), static function (array $u) use ($upn): bool {
+            return strcasecmp((string) ($u['userPrincipalName'] ?? ''), $upn) === 0;
+        }));
+    }
+
+    /**
+     * The emulator's request log, whatever the envelope.
+     *
+     * @return list<mixed>
+     */
+    protected function requestLog(EmulatorProcess $emulator): array
+    {
+        $log = $emulator->requests();
+        foreach (['requests', 'value'] as $key) {
+            if (isset($log[$key]) && is_array($log[$key])) {
+                return array_values($log[$key]);
+            }
+        }
+
+        return array_values($log);
+    }
+}

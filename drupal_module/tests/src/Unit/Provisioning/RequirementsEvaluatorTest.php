@@ -1,0 +1,191 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
+
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\Status;
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\LinkRecord;
+use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * The status report lines, and that each failing one says how to fix it.
+ */
+final class RequirementsEvaluatorTest extends TestCase
+{
+    private FakeNativeFactory $natives;
+
+    private InMemoryState $state;
+
+    private InMemoryQueue $queue;
+
+    private InMemoryLinkStore $links;
+
+    private ArrayConfigSource $source;
+
+    protected function setUp(): void
+    {
+        $this->natives = new FakeNativeFactory();
+        $this->state = new InMemoryState();
+        $this->state->set(ClientFactory::STATE_SECRET, 'secret');
+        $this->queue = new InMemoryQueue(new FakeClock());
+        $this->links = new InMemoryLinkStore();
+        $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(['connection' => [
+            'tenant_id' => '11111111-2222-3333-4444-555555555555',
+            'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+            'primary_domain' => 'contoso.onmicrosoft.com',
+        ]]), [], '/srv/mod');
+    }
+
+    /**
+     * @return array<string, array<string, string>>
+     */
+    private function lines(?FakeKeyRepository $keys = null): array
+    {
+        $clients = new ClientFactory($this->source, $this->state, $keys ?? new FakeKeyRepository(), $this->natives);
+        $lines = (new RequirementsEvaluator($clients, $this->queue, $this->links, $this->state))->evaluate();
+        $byId = [];
+        foreach ($lines as $line) {
+            $this->assertArrayNotHasKey($line['id'], $byId);
+            if (in_array($line['severity'], ['warning', 'error'], true)) {
+                $this->assertNotSame('', $line['description'], $line['id'] . ' fails without saying how to fix it');
+            }
+            $byId[$line['id']] = $line;
+        }
+
+        return $byId;
+    }
+
+    public function testAHealthySite(): void
+    {
+        $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => true, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1']);
+        $lines = $this->lines();
+        foreach (['ffi_extension', 'ffi_mode', 'library', 'abi', 'configuration', 'last_test', 'queue', 'accounts'] as $id) {
+            $this->assertSame('ok', $lines[$id]['severity'], $id . ': ' . $lines[$id]['description']);
+        }
+        $this->assertSame('info', $lines['secret']['severity']);
+        $this->assertStringContainsString('State', $lines['secret']['value']);
+        $this->assertSame('version 0.1.0', $lines['library']['value']);
+        $this->assertStringContainsString('cdef (SAPI cli, ffi.enable=preload)', $lines['ffi_mode']['value']);
+        $this->assertStringContainsString('r-1', $lines['last_test']['description']);
+    }
+
+    public function testFfiMissing(): void
+    {
+        $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => false, 'ffi_enable' => null, 'sapi' => 'fpm-fcgi', 'reason' => 'The PHP FFI extension is not loaded.', 'library_exists' => true, 'header_exists' => true];
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['ffi_extension']['severity']);
+        $this->assertStringContainsString('extension=ffi', $lines['ffi_extension']['description']);
+        $this->assertSame('error', $lines['ffi_mode']['severity']);
+        $this->assertSame('warning', $lines['library']['severity']);
+    }
+
+    public function testFfiRestrictedForTheWebSapi(): void
+    {
+        $reason = 'ffi.enable=preload restricts FFI under the "fpm-fcgi" SAPI to preloaded code: set ffi.enable=1 for this SAPI, or use the preload setup (ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README.';
+        $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => true, 'ffi_enable' => 'preload', 'sapi' => 'fpm-fcgi', 'reason' => $reason, 'library_exists' => true, 'header_exists' => true];
+        $lines = $this->lines();
+        $this->assertSame('ok', $lines['ffi_extension']['severity']);
+        $this->assertSame('error', $lines['ffi_mode']['severity']);
+        $this->assertStringContainsString('none (SAPI fpm-fcgi, ffi.enable=preload)', $lines['ffi_mode']['value']);
+        $this->assertStringContainsString('set ffi.enable=1', $lines['ffi_mode']['description']);
+        $this->assertStringContainsString('opcache.preload', $lines['ffi_mode']['description']);
+    }
+
+    public function testLibraryMissingOrUnloadable(): void
+    {
+        $this->natives->environment['library_exists'] = false;
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['library']['severity']);
+        $this->assertStringContainsString('/srv/mod/lib/libentra_provisioning.so', $lines['library']['description']);
+        $this->assertStringContainsString('make module', $lines['library']['description']);
+
+        $this->natives->environment['library_exists'] = true;
+        $this->natives->probe = ['ok' => false, 'version' => null, 'abi_version' => null, 'expected_abi' => 1, 'mode' => null, 'error' => 'ABI mismatch: lib implements ABI version 2, this PHP binding expects 1.'];
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['library']['severity']);
+        $this->assertStringContainsString('ABI mismatch', $lines['library']['description']);
+        $this->assertSame('warning', $lines['abi']['severity']);
+    }
+
+    public function testAbiMismatchReportedByTheProbe(): void
+    {
+        $this->natives->probe['abi_version'] = 2;
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['abi']['severity']);
+        $this->assertSame('2 (module expects 1)', $lines['abi']['value']);
+    }
+
+    public function testIncompleteAndInvalidConfiguration(): void
+    {
+        $this->state->delete(ClientFactory::STATE_SECRET);
+        $lines = $this->lines();
+        $this->assertSame('warning', $lines['configuration']['severity']);
+        $this->assertStringContainsString('client_secret', $lines['configuration']['description']);
+        $this->assertSame('warning', $lines['secret']['severity']);
+
+        $this->state->set(ClientFactory::STATE_SECRET, 'secret');
+        $this->natives->validationError = EntraException::fromStatus(Status::CONFIG, ['message' => 'graph_endpoint must use https', 'field' => 'graph_endpoint'], 'entra_client_new');
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['configuration']['severity']);
+        $this->assertStringContainsString('field graph_endpoint', $lines['configuration']['description']);
+        $this->assertArrayNotHasKey('client_secret', end($this->natives->configs) === false ? [] : array_diff_key(['client_secret' => 1], end($this->natives->configs)));
+    }
+
+    public function testSecretSources(): void
+    {
+        $this->source->config['connection']['secret_key_id'] = 'entra';
+        $lines = $this->lines(new FakeKeyRepository(false));
+        $this->assertSame('error', $lines['secret']['severity']);
+        $this->assertStringContainsString('Key module is not installed', $lines['secret']['description']);
+
+        $lines = $this->lines(new FakeKeyRepository(true, ['entra' => 'k']));
+        $this->assertSame('info', $lines['secret']['severity']);
+        $this->assertSame('Key module, key "entra"', $lines['secret']['value']);
+
+        $this->source->site['client_secret'] = 'from-settings';
+        $lines = $this->lines(new FakeKeyRepository(true, ['entra' => 'k']));
+        $this->assertStringContainsString('settings.php', $lines['secret']['value']);
+        $this->assertStringNotContainsString('from-settings', json_encode($lines) ?: '');
+    }
+
+    public function testLastTestQueueAndFailures(): void
+    {
+        $lines = $this->lines();
+        $this->assertSame('warning', $lines['last_test']['severity']);
+        $this->assertStringContainsString('Save and Test Configuration', $lines['last_test']['description']);
+
+        $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => false, 'time' => 1700000000, 'upn' => 'x', 'error' => [
+            'kind' => 'auth', 'title' => 'Authentication failed', 'message' => 'Invalid client secret provided.', 'code' => 'AADSTS7000215',
+            'http_status' => 401, 'request_id' => 'r-9', 'fix' => 'Create a new secret.',
+        ]]);
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
+        $this->links->save(new LinkRecord(5, null, null, 'provision', LinkRecord::RESULT_FAILED, 'validation', 'bad', null, 1, 1));
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['last_test']['severity']);
+        $this->assertStringContainsString('AADSTS7000215', $lines['last_test']['description']);
+        $this->assertStringContainsString('request-id r-9', $lines['last_test']['description']);
+        $this->assertSame('info', $lines['queue']['severity']);
+        $this->assertSame('1 item(s) waiting', $lines['queue']['value']);
+        $this->assertStringContainsString('drush queue:run entra_provisioning_user', $lines['queue']['description']);
+        $this->assertSame('warning', $lines['accounts']['severity']);
+        $this->assertSame('0 linked, 0 pending, 1 failed', $lines['accounts']['value']);
+
+        for ($i = 0; $i < RequirementsEvaluator::BACKLOG_WARNING; $i++) {
+            $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 6 + $i, 1));
+        }
+        $this->assertSame('warning', $this->lines()['queue']['severity']);
+    }
+}
