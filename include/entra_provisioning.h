@@ -43,7 +43,7 @@ typedef struct EntraClient EntraClient;
 typedef struct WriteBudget WriteBudget;
 
 /*
- The ABI revision (2: adds `entra_import_delta`). Check it before calling anything else.
+ The ABI revision (2: adds `entra_import_delta` and `entra_mapping_properties`). Check it before calling anything else.
  */
 uint32_t entra_abi_version(void);
 
@@ -81,8 +81,9 @@ void entra_client_free(struct EntraClient *client);
 void entra_string_free(char *s);
 
 /*
- Acquires a token and reads the user `{"upn": "<UPN or object id>"}`; returns
- `{"attributes": {...}, "request_id"}`.
+ Acquires a token and reads the user `{"upn": "<UPN or object id>", "directions":
+ ["drupal_to_entra", "entra_to_drupal"]}`; returns `{"attributes": {...}, "request_id",
+ "granted_permissions": [...] | null, "missing_permissions": [...] | null}`.
 
  # Safety
  `c` NULL or live; `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
@@ -182,6 +183,15 @@ enum EntraStatus entra_bulk_provision(const struct EntraClient *c,
 enum EntraStatus entra_import_delta(const struct EntraClient *c,
                                     const char *request_json,
                                     char **out_json);
+
+/*
+ The Graph user properties a Drupal field may be mapped to: `{"properties": [{"name",
+ "max_length"}], "fixed": [...]}` (the fixed ones are set by the mapping itself). No client.
+
+ # Safety
+ `out_json` NULL or writable.
+ */
+enum EntraStatus entra_mapping_properties(char **out_json);
 
 /*
  Counters of this client: token requests, Graph requests, throttled answers, retries.

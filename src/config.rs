@@ -397,7 +397,11 @@ mod tests {
             let mut v = base();
             v.as_object_mut().unwrap().remove(field);
             let err = Config::from_json(&v.to_string()).unwrap_err();
-            assert_eq!(err.detail().field.as_deref(), Some(field), "missing {field}");
+            assert_eq!(
+                err.detail().field.as_deref(),
+                Some(field),
+                "missing {field}"
+            );
         }
         let json = json!({"tenant_id": "t.example", "client_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
             "client_secret": "canary-secret-value", "primary_domain": "a.example", "timeout_ms": "canary-secret-value"});

@@ -13,7 +13,7 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::panic;
-use crate::provision::{FindQuery, Provisioner};
+use crate::provision::{FindQuery, Provisioner, TestRequest};
 use crate::runtime;
 use crate::secret;
 use serde::Deserialize;
@@ -207,11 +207,6 @@ unsafe fn with_client<R: DeserializeOwned>(
 }
 
 #[derive(Deserialize)]
-struct UpnRequest {
-    upn: String,
-}
-
-#[derive(Deserialize)]
 struct EntraIdRequest {
     entra_id: String,
 }
@@ -222,7 +217,7 @@ struct UpdateRequest {
     user: crate::mapping::DrupalUser,
 }
 
-/// The ABI revision (2: adds `entra_import_delta`). Check it before calling anything else.
+/// The ABI revision (2: adds `entra_import_delta` and `entra_mapping_properties`). Check it before calling anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
     ABI_VERSION
@@ -309,8 +304,9 @@ pub unsafe extern "C" fn entra_string_free(s: *mut c_char) {
     }
 }
 
-/// Acquires a token and reads the user `{"upn": "<UPN or object id>"}`; returns
-/// `{"attributes": {...}, "request_id"}`.
+/// Acquires a token and reads the user `{"upn": "<UPN or object id>", "directions":
+/// ["drupal_to_entra", "entra_to_drupal"]}`; returns `{"attributes": {...}, "request_id",
+/// "granted_permissions": [...] | null, "missing_permissions": [...] | null}`.
 ///
 /// # Safety
 /// `c` NULL or live; `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
@@ -327,7 +323,7 @@ pub unsafe extern "C" fn entra_test_connection(
             request_json,
             "request_json",
             out_json,
-            |p, r: UpnRequest| Ok(block_on(p.test_connection(&r.upn))?),
+            |p, r: TestRequest| Ok(block_on(p.test_connection(&r))?),
         )
     }
 }
@@ -550,6 +546,16 @@ pub unsafe extern "C" fn entra_import_delta(
             |p, r: crate::import::DeltaRequest| to_json(&block_on(p.import_delta(&r))?),
         )
     }
+}
+
+/// The Graph user properties a Drupal field may be mapped to: `{"properties": [{"name",
+/// "max_length"}], "fixed": [...]}` (the fixed ones are set by the mapping itself). No client.
+///
+/// # Safety
+/// `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_mapping_properties(out_json: *mut *mut c_char) -> EntraStatus {
+    guard(out_json, &[], || Ok(crate::mapping::mappable_properties()))
 }
 
 /// Counters of this client: token requests, Graph requests, throttled answers, retries.

@@ -139,6 +139,15 @@ impl MappingConfig {
     }
 }
 
+/// The Graph properties a Drupal field may be mapped to, for a host's mapping form.
+pub fn mappable_properties() -> Value {
+    let list: Vec<Value> = MAPPABLE
+        .iter()
+        .map(|(name, max)| json!({"name": name, "max_length": max}))
+        .collect();
+    json!({"properties": list, "fixed": FIXED})
+}
+
 fn max_len(property: &str) -> Option<usize> {
     MAPPABLE
         .iter()

@@ -33,6 +33,34 @@ pub struct Outcome {
     pub request_id: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct TestRequest {
+    pub upn: String,
+    /// `drupal_to_entra` and/or `entra_to_drupal`: which permissions to check for.
+    #[serde(default)]
+    pub directions: Vec<String>,
+}
+
+/// The permissions a direction needs that the token does not grant (`ReadWrite` implies
+/// `Read`). Unknown when the token's claims cannot be read.
+fn missing_permissions(granted: Option<&[String]>, directions: &[String]) -> Option<Vec<String>> {
+    let granted = granted?;
+    let has = |p: &str| granted.iter().any(|g| g.eq_ignore_ascii_case(p));
+    let mut missing = Vec::new();
+    for direction in directions {
+        let needed = match direction.as_str() {
+            "drupal_to_entra" => "User.ReadWrite.All",
+            "entra_to_drupal" => "User.Read.All",
+            _ => continue,
+        };
+        let ok = has(needed) || (needed == "User.Read.All" && has("User.ReadWrite.All"));
+        if !ok && !missing.iter().any(|m| m == needed) {
+            missing.push(needed.to_owned());
+        }
+    }
+    Some(missing)
+}
+
 /// How to find a user: exactly one of the three.
 #[derive(Debug, Deserialize)]
 pub struct FindQuery {
@@ -68,28 +96,47 @@ impl Provisioner {
     }
 
     /// Acquires a token and reads one user with the mapped properties: proves the tenant, the
-    /// credentials, the permission and the mapping's property names in one go.
-    pub async fn test_connection(&self, id_or_upn: &str) -> Result<Value> {
-        let id_or_upn = id_or_upn.trim();
+    /// credentials, the permission and the mapping's property names in one go. Also reports
+    /// the application permissions the token carries and which of those the chosen sync
+    /// directions need are missing.
+    pub async fn test_connection(&self, request: &TestRequest) -> Result<Value> {
+        let id_or_upn = request.upn.trim();
         if id_or_upn.is_empty() {
             return Err(Error::validation(
                 "upn",
                 "enter the UPN or object ID of an existing Entra user to test with",
             ));
         }
+        let granted = self.graph.granted_roles().await?;
+        let missing = missing_permissions(granted.as_deref(), &request.directions);
         let path = format!("{}?{}", paths::user(id_or_upn), self.select());
-        let response = self.graph.send(Method::GET, &path, None, Replay::Safe).await.map_err(|mut e| {
-            if let Error::NotFound(d) = &mut e {
-                d.field = Some("upn".into());
-                d.hint = Some("The connection works, but no user has this UPN or ID: enter an existing user's UPN.".into());
-            }
-            e
-        })?;
+        let response = self
+            .graph
+            .send(Method::GET, &path, None, Replay::Safe)
+            .await
+            .map_err(|mut e| {
+                if let Error::NotFound(d) = &mut e {
+                    d.field = Some("upn".into());
+                    d.hint = Some("The connection works, but no user has this UPN or ID: enter an existing user's UPN.".into());
+                }
+                if let (Error::Permission(d), Some(granted)) = (&mut e, &granted) {
+                    d.hint = Some(format!(
+                        "The app's token grants [{}]. Add the Microsoft Graph application permission User.Read.All (import, tests) or User.ReadWrite.All (provisioning) and grant admin consent.",
+                        granted.join(", ")
+                    ));
+                }
+                e
+            })?;
         let mut attributes = response.body;
         if let Value::Object(map) = &mut attributes {
             map.remove("@odata.context");
         }
-        Ok(serde_json::json!({"attributes": attributes, "request_id": response.request_id}))
+        Ok(serde_json::json!({
+            "attributes": attributes,
+            "request_id": response.request_id,
+            "granted_permissions": granted,
+            "missing_permissions": missing,
+        }))
     }
 
     pub async fn find_user(&self, query: &FindQuery) -> Result<Option<Value>> {

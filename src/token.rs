@@ -25,6 +25,25 @@ struct Cached {
     refresh_at: Instant,
 }
 
+/// The application permissions (`roles` claim) granted in a Microsoft identity platform access
+/// token. Reading the claims does not reveal the token; `None` when it is not a readable JWT.
+pub fn granted_roles(token: &Secret) -> Option<Vec<String>> {
+    use base64::Engine;
+    let payload = token.expose().split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let roles = claims.get("roles").and_then(|r| r.as_array());
+    Some(
+        roles
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
 #[derive(Deserialize)]
 struct TokenReply {
     access_token: Secret,
@@ -246,6 +265,19 @@ mod tests {
         let err = token_error(400, b"<html>");
         assert_eq!(err.kind(), "auth");
         assert!(err.detail().message.contains("HTTP 400"));
+    }
+
+    #[test]
+    fn roles_are_read_from_the_token_claims() {
+        use base64::Engine;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"roles":["User.Read.All"],"exp":1}"#);
+        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"));
+        assert_eq!(
+            granted_roles(&token),
+            Some(vec!["User.Read.All".to_string()])
+        );
+        assert_eq!(granted_roles(&Secret::new("opaque")), None);
     }
 
     #[test]

@@ -41,7 +41,9 @@ fn two_thousand_users_through_random_faults() {
             &base,
             "POST",
             "users",
-            Some(json!({"user_principal_name": format!("fs{i}@{DOMAIN}"), "display_name": format!("old {i}")})),
+            Some(
+                json!({"user_principal_name": format!("fs{i}@{DOMAIN}"), "display_name": format!("old {i}")}),
+            ),
         );
     }
     let users: Vec<Value> = (0..USERS)
@@ -63,17 +65,26 @@ fn two_thousand_users_through_random_faults() {
     let (mut created, mut linked) = (0, 0);
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r.uid, Some(json!(i)));
-        let outcome = r.result.as_ref().unwrap_or_else(|e| panic!("fs{i} failed: {e}"));
+        let outcome = r
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("fs{i} failed: {e}"));
         let upn = format!("fs{i}@{DOMAIN}");
         let ids = ids_by_upn.get(&upn).unwrap_or_else(|| panic!("{upn} lost"));
         assert_eq!(ids.len(), 1, "{upn} exists {} times", ids.len());
-        assert_eq!(&outcome.id, &ids[0], "{upn}: the reported id is the real one");
+        assert_eq!(
+            &outcome.id, &ids[0],
+            "{upn}: the reported id is the real one"
+        );
         if preexisting.contains(&i) {
             assert_eq!(outcome.action, Action::Linked, "{upn}");
             linked += 1;
         } else {
             // A create whose answer was lost and which we then found is still our create.
-            assert!(matches!(outcome.action, Action::Created | Action::Linked), "{upn}");
+            assert!(
+                matches!(outcome.action, Action::Created | Action::Linked),
+                "{upn}"
+            );
             created += 1;
         }
     }
@@ -86,15 +97,26 @@ fn two_thousand_users_through_random_faults() {
         *by_status.entry(e["status"].as_u64().unwrap()).or_default() += 1;
     }
     for status in [0, 429, 500, 503, 504] {
-        assert!(by_status.get(&status).copied().unwrap_or(0) > 0, "fault {status} never fired: {by_status:?}");
+        assert!(
+            by_status.get(&status).copied().unwrap_or(0) > 0,
+            "fault {status} never fired: {by_status:?}"
+        );
     }
     // Retry-After: no request for the same user came back before the time Graph asked for.
     for (i, e) in log.iter().enumerate() {
-        let Some(after) = e["retry_after_s"].as_f64() else { continue };
+        let Some(after) = e["retry_after_s"].as_f64() else {
+            continue;
+        };
         let t = e["t_ms"].as_f64().unwrap();
-        if let Some(next) = log[i + 1..].iter().find(|n| n["body"] == e["body"] && n["path"] == e["path"]) {
+        if let Some(next) = log[i + 1..]
+            .iter()
+            .find(|n| n["body"] == e["body"] && n["path"] == e["path"])
+        {
             let gap = next["t_ms"].as_f64().unwrap() - t;
-            assert!(gap >= after * 1000.0, "retry after {gap} ms < Retry-After {after} s");
+            assert!(
+                gap >= after * 1000.0,
+                "retry after {gap} ms < Retry-After {after} s"
+            );
         }
     }
     println!(

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use entra_provisioning::provision::FindQuery;
+use entra_provisioning::provision::{FindQuery, TestRequest};
 use entra_provisioning::{Action, Error};
 use serde_json::{Value, json};
 
@@ -11,7 +11,13 @@ use serde_json::{Value, json};
 fn test_connection_returns_the_attributes_of_the_user() {
     let emu = emulator();
     let p = provisioner(&emu.base_url(), json!({}));
-    let out = block_on(p.test_connection("adele@contoso.onmicrosoft.com")).unwrap();
+    let out = block_on(p.test_connection(&test_request(
+        "adele@contoso.onmicrosoft.com",
+        &["drupal_to_entra", "entra_to_drupal"],
+    )))
+    .unwrap();
+    assert_eq!(out["granted_permissions"], json!(["User.ReadWrite.All"]));
+    assert_eq!(out["missing_permissions"], json!([]));
     assert_eq!(out["attributes"]["displayName"], "Adele Vance");
     assert_eq!(out["attributes"]["mail"], "adele@contoso.com");
     assert!(
@@ -20,9 +26,37 @@ fn test_connection_returns_the_attributes_of_the_user() {
             .is_some_and(|id| id.len() == 36)
     );
     assert!(out["request_id"].is_string());
-    let err = block_on(p.test_connection("nobody@contoso.onmicrosoft.com")).unwrap_err();
+    let err = block_on(p.test_connection(&test_request("nobody@contoso.onmicrosoft.com", &[])))
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(err.detail().field.as_deref(), Some("upn"));
+}
+
+fn test_request(upn: &str, directions: &[&str]) -> TestRequest {
+    TestRequest {
+        upn: upn.into(),
+        directions: directions.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_read_only_app_is_told_which_permission_is_missing() {
+    let emu = emulator_with(|c| {
+        c.clients[0].permissions = vec!["User.Read.All".into()];
+    });
+    let p = provisioner(&emu.base_url(), json!({}));
+    let out = block_on(p.test_connection(&test_request(
+        "adele@contoso.onmicrosoft.com",
+        &["drupal_to_entra", "entra_to_drupal"],
+    )))
+    .unwrap();
+    assert_eq!(out["missing_permissions"], json!(["User.ReadWrite.All"]));
+    let out = block_on(p.test_connection(&test_request(
+        "adele@contoso.onmicrosoft.com",
+        &["entra_to_drupal"],
+    )))
+    .unwrap();
+    assert_eq!(out["missing_permissions"], json!([]));
 }
 
 #[test]

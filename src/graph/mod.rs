@@ -162,6 +162,12 @@ impl GraphClient {
         }
     }
 
+    /// The application permissions granted to the app, from the current token's claims.
+    pub async fn granted_roles(&self) -> Result<Option<Vec<String>>> {
+        let token = self.tokens.token(&runtime::process().http).await?;
+        Ok(crate::token::granted_roles(&token))
+    }
+
     pub async fn invalidate_token_after(&self, err: &Error) -> bool {
         if !odata::is_invalid_token(err) {
             return false;

@@ -585,9 +585,9 @@ final class EntraNative implements NativeClientInterface
     // Operations.
     // ---------------------------------------------------------------------
 
-    public function testConnection(string $upn): array
+    public function testConnection(string $upn, array $directions = []): array
     {
-        return $this->invoke('entra_test_connection', ['upn' => $upn]);
+        return $this->invoke('entra_test_connection', ['upn' => $upn, 'directions' => array_values($directions)]);
     }
 
     public function mapUser(array $drupalUser): array
@@ -662,6 +662,22 @@ final class EntraNative implements NativeClientInterface
      * @throws \Drupal\entra_provisioning\Native\Exception\NativePanicException
      *   Always, if the guard works (otherwise the process aborts).
      */
+    /**
+     * The Graph properties a Drupal field may be mapped to (no client needed).
+     *
+     * @return array<string, mixed>
+     *   ['properties' => [['name' => 'jobTitle', 'max_length' => 128], ...],
+     *    'fixed' => ['userPrincipalName', ...]]
+     */
+    public function mappableProperties(): array
+    {
+        $ffi = $this->ffi();
+        $out = $ffi->new('char*');
+        $status = (int) $ffi->entra_mapping_properties(\FFI::addr($out));
+
+        return $this->checkStatus('entra_mapping_properties', $status, $out);
+    }
+
     public function selfTestPanic(): void
     {
         $ffi = $this->ffi();

@@ -25,10 +25,15 @@ interface NativeClientInterface
     /**
      * Gets a token and reads one user, proving credentials and permissions.
      *
+     * @param string[] $directions
+     *   'drupal_to_entra' and/or 'entra_to_drupal': the permissions to check.
+     *
      * @return array<string, mixed>
-     *   ['attributes' => [...], 'request_id' => '...']
+     *   ['attributes' => [...], 'request_id' => '...',
+     *    'granted_permissions' => string[]|null,
+     *    'missing_permissions' => string[]|null]
      */
-    public function testConnection(string $upn): array;
+    public function testConnection(string $upn, array $directions = []): array;
 
     /**
      * The Graph user body that provisioning would POST (no network; the
