@@ -140,6 +140,7 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
         "request_log_max",
         "expire_delta_tokens",
         "expire_tokens",
+        "redact_log",
     ];
     if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(format!("unknown config key '{k}'"));
@@ -168,6 +169,7 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
     let log = bool_field("request_log")?;
     let expire_delta = bool_field("expire_delta_tokens")?;
     let expire_tokens = bool_field("expire_tokens")?;
+    let redact = bool_field("redact_log")?;
     let budget: Option<Option<WriteBudget>> = match obj.get("write_budget") {
         None => None,
         Some(Value::Null) => Some(None),
@@ -191,6 +193,9 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
     }
     if let Some(b) = log {
         state.set_request_log(b);
+    }
+    if let Some(b) = redact {
+        state.set_log_redaction(b);
     }
     if let Some(b) = budget {
         state.set_write_budget(b);

@@ -266,7 +266,10 @@ pub(crate) fn front(
                 ),
                 Outcome::Reset => (0, None),
             };
+            let redact = shared.log_redacted.load(Ordering::Relaxed);
             let body = match &req.body {
+                ReqBody::Raw(b) if !redact => String::from_utf8_lossy(b).into_owned(),
+                ReqBody::Json(Some(v)) if !redact => v.to_string(),
                 ReqBody::Raw(b) if is_token => redact_form(b),
                 ReqBody::Raw(b) => redact_raw_json(b),
                 ReqBody::Json(Some(v)) => {

@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub token_lifetime_s: AtomicU64,
     pub write_budget: Mutex<Option<WriteBudget>>,
     pub log_enabled: AtomicBool,
+    /// Off only for secret-canary tests, which must learn the password the client generated.
+    pub log_redacted: AtomicBool,
     pub store: RwLock<Store>,
     pub tokens: RwLock<Tokens>,
     pub throttle: Mutex<Throttle>,
@@ -84,6 +86,7 @@ impl Shared {
             token_lifetime_s: AtomicU64::new(config.token_lifetime_s),
             write_budget: Mutex::new(config.write_budget),
             log_enabled: AtomicBool::new(true),
+            log_redacted: AtomicBool::new(true),
             store: RwLock::new(Store::new()),
             tokens: RwLock::new(Tokens::default()),
             throttle: Mutex::new(Throttle::default()),
@@ -155,6 +158,7 @@ impl Shared {
             write_budget: self.write_budget(),
             token_lifetime_s: self.token_lifetime_s.load(Ordering::Relaxed),
             request_log: self.log_enabled.load(Ordering::Relaxed),
+            redact_log: self.log_redacted.load(Ordering::Relaxed),
             request_log_max: self.log.lock().max,
         }
     }
@@ -195,6 +199,8 @@ pub struct RuntimeConfig {
     pub token_lifetime_s: u64,
     pub request_log: bool,
     pub request_log_max: usize,
+    /// Whether passwords and client secrets are redacted in the request log (default true).
+    pub redact_log: bool,
 }
 
 /// Handle on a running emulator's state, shared with its HTTP side. Cheap to clone.
@@ -300,6 +306,11 @@ impl EmulatorState {
 
     pub fn set_request_log(&self, enabled: bool) {
         self.inner.log_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Keep request bodies verbatim in the log (secrets included): for secret-canary tests only.
+    pub fn set_log_redaction(&self, redact: bool) {
+        self.inner.log_redacted.store(redact, Ordering::Relaxed);
     }
 
     pub fn set_request_log_max(&self, max: usize) {

@@ -272,3 +272,21 @@ fn binary_prints_url_and_exits_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn log_redaction_is_on_by_default_and_can_be_lifted_for_canary_tests() {
+    let env = env().await;
+    env.state().clear_requests();
+    env.create(&format!("red1@{DOMAIN}")).await;
+    let log = env.state().requests();
+    assert!(!log[0].body.contains("Xy7!abcdefg"), "{}", log[0].body);
+    assert!(log[0].body.contains("[REDACTED]"));
+    let (s, _) = env
+        .control(Method::POST, "config", Some(json!({"redact_log": false})))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!env.state().runtime_config().redact_log);
+    env.create(&format!("red2@{DOMAIN}")).await;
+    let log = env.state().requests();
+    assert!(log.last().unwrap().body.contains("Xy7!abcdefg"));
+}
