@@ -261,3 +261,26 @@ fn a_refused_token_is_renewed_once() {
     assert_eq!(out.action, Action::Created);
     assert_eq!(p.graph.stats().token_requests, 2);
 }
+
+#[test]
+fn concurrent_callers_share_one_token_request() {
+    let emu = emulator_with(|c| c.latency_ms = 100);
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    let users: Vec<_> = (1..=8)
+        .map(|uid| drupal_user(uid, &format!("concurrent{uid}")))
+        .collect();
+    let results = block_on(futures_util::future::join_all(
+        users.iter().map(|u| p.provision_user(u)),
+    ));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|o| o.action == Action::Created))
+    );
+    assert_eq!(
+        stats(&base)["token_requests"],
+        1,
+        "one token request for 8 concurrent callers"
+    );
+}
