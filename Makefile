@@ -14,7 +14,7 @@ DEBUG_EMULATOR := target/debug/entra-graph-emulator
 HEADER := include/entra_provisioning.h
 PHP_FILES = $(shell find drupal_module scripts -type f \( -name '*.php' -o -name '*.module' -o -name '*.install' -o -name '*.inc' \) | sort)
 
-.PHONY: all build release demo test deps fmt-check clippy rust-test header-check php-lint phpunit module clean
+.PHONY: all build release demo bench test deps fmt-check clippy rust-test header-check php-lint phpunit module clean
 
 all: build
 
@@ -31,6 +31,14 @@ demo: deps release
 	  --seed-user 'megan@contoso.onmicrosoft.com|Megan Bowen|megan@contoso.com' \
 	  -- $(PHP) -d ffi.enable=preload scripts/demo.php \
 	     --library=$(CURDIR)/$(RELEASE_LIB) --header=$(CURDIR)/$(HEADER)
+
+## Benchmarks against the release emulator on loopback (a benchmark, not a test): prints a table and
+## writes target/bench/results.json. Options: BENCH_ARGS='--users=3000 --only=quota,memory' or
+## BENCH_<NAME> environment variables (scripts/bench/run.php lists them).
+BENCH_ARGS ?=
+bench: deps release
+	$(PHP) -d ffi.enable=preload scripts/bench/run.php --library=$(CURDIR)/$(RELEASE_LIB) \
+	  --header=$(CURDIR)/$(HEADER) --emulator=$(CURDIR)/$(RELEASE_EMULATOR) $(BENCH_ARGS)
 
 ## Everything CI checks.
 test: deps header-check fmt-check clippy rust-test php-lint phpunit

@@ -7,6 +7,7 @@
 //! account.
 
 use crate::error::{Detail, Error, Result};
+use crate::graph::Response;
 use crate::graph::batch::{MAX_BATCH, SubRequest};
 use crate::mapping::{DrupalUser, MappedUser};
 use crate::password;
@@ -195,7 +196,7 @@ impl Provisioner {
     async fn send_chunk(
         &self,
         chunk: Vec<Pending>,
-    ) -> (Vec<Pending>, Result<HashMap<String, Result<Value>>>) {
+    ) -> (Vec<Pending>, Result<HashMap<String, Result<Response>>>) {
         let force_change = self.config.mapping.force_change_password;
         let requests: Vec<SubRequest> = chunk
             .iter()
@@ -214,14 +215,14 @@ impl Provisioner {
     async fn settle(
         &self,
         mut pending: Pending,
-        answer: Result<Value>,
+        answer: Result<Response>,
         results: &mut [Option<Result<Outcome>>],
         waiting: &mut Vec<Pending>,
         follow_ups: &mut Vec<(Pending, FollowUp)>,
     ) {
         let err = match answer {
-            Ok(body) => {
-                results[pending.index] = Some(Ok(created(&body, None)));
+            Ok(response) => {
+                results[pending.index] = Some(Ok(created(&response.body, response.request_id)));
                 return;
             }
             Err(err) => err,

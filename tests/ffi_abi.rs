@@ -111,6 +111,10 @@ fn the_exports_work_end_to_end() {
     assert_eq!(out["summary"]["created"], 45);
     assert_eq!(out["results"].as_array().unwrap().len(), 45);
     assert_eq!(out["results"][44]["uid"], 44);
+    assert!(
+        out["results"][0]["request_id"].is_string(),
+        "each create keeps its request-id"
+    );
 
     let mut out = ptr::null_mut();
     // SAFETY: live handle.

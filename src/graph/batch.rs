@@ -1,7 +1,7 @@
 //! JSON batching: up to 20 requests in one `POST /$batch`. Each sub-request succeeds, fails or
 //! is throttled on its own; responses come back in any order and are matched by `id`.
 
-use super::{GraphClient, Replay, odata};
+use super::{GraphClient, Replay, Response, odata};
 use crate::error::{Detail, Error, Result};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -18,18 +18,12 @@ pub struct SubRequest {
     pub body: Option<Value>,
 }
 
-pub struct SubResponse {
-    pub status: u16,
-    pub body: Value,
-    pub request_id: Option<String>,
-}
-
-impl SubResponse {
-    /// The sub-response as the result of its request: the body on 2xx, the classified error
-    /// (with the sub-request's own Retry-After) otherwise.
-    pub fn into_result(self, headers_retry_after: Option<std::time::Duration>) -> Result<Value> {
+impl Response {
+    /// A sub-response as the result of its request: itself on 2xx, the classified error (with
+    /// the sub-request's own Retry-After) otherwise.
+    fn into_result(self, headers_retry_after: Option<std::time::Duration>) -> Result<Response> {
         if (200..300).contains(&self.status) {
-            Ok(self.body)
+            Ok(self)
         } else {
             Err(odata::classify(
                 self.status,
@@ -45,7 +39,10 @@ impl GraphClient {
     /// Sends one batch and returns each sub-response's result by id. The batch as a whole is
     /// never replayed after a lost answer (it may hold creates): that error is returned, and the
     /// caller looks before it creates again.
-    pub async fn batch(&self, requests: &[SubRequest]) -> Result<HashMap<String, Result<Value>>> {
+    pub async fn batch(
+        &self,
+        requests: &[SubRequest],
+    ) -> Result<HashMap<String, Result<Response>>> {
         debug_assert!(!requests.is_empty() && requests.len() <= MAX_BATCH);
         let body = json!({
             "requests": requests.iter().map(|r| {
@@ -90,7 +87,7 @@ impl GraphClient {
                     })
             };
             let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
-            let sub = SubResponse {
+            let sub = Response {
                 status,
                 request_id: header("request-id").or_else(|| response.request_id.clone()),
                 body: item.get("body").cloned().unwrap_or(Value::Null),

@@ -17,11 +17,12 @@ pub struct WritePacer {
 
 impl WritePacer {
     pub fn new(writes: u32, window: Duration) -> Self {
-        // A slightly longer window than the quota's: latency jitter between two writes a
-        // window apart must not put both into one of Graph's windows.
+        // A slightly longer window than the quota's (1 %, at most 100 ms): latency jitter
+        // between two writes a window apart must not put both into one of Graph's windows.
+        let margin = (window / 100).min(Duration::from_millis(100));
         WritePacer {
             writes: (writes as usize).max(1),
-            window: window + Duration::from_millis(100),
+            window: window + margin,
             sent: Mutex::new(VecDeque::new()),
         }
     }

@@ -1,0 +1,446 @@
+<?php
+
+/**
+ * @file
+ * Shared helpers of the benchmark scripts (scripts/bench/): options, the
+ * emulator process and its control API, CPU and memory readings, users.
+ *
+ * Plain PHP CLI, no Composer, no Drupal. The binding classes come from
+ * drupal_module/preload.php (which only defines classes).
+ */
+
+declare(strict_types=1);
+
+namespace EntraBench;
+
+use Drupal\entra_provisioning\Native\EntraNative;
+
+require_once dirname(__DIR__, 2) . '/drupal_module/preload.php';
+
+const TENANT_ID = '11111111-2222-3333-4444-555555555555';
+const CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const CLIENT_SECRET = 'emulator-secret';
+const DOMAIN = 'contoso.onmicrosoft.com';
+
+/**
+ * Command-line options: --key=value, else the environment variable
+ * BENCH_KEY (upper case, '-' → '_'), else the default.
+ */
+final class Options
+{
+    /**
+     * Every option a bench script reads (a typo is an error, not a default).
+     */
+    private const KNOWN = [
+        'only', 'out', 'library', 'header', 'emulator', 'users', 'chunk', 'write-budget', 'write-window-s',
+        'quota-latency-ms', 'latency-ms', 'latency-users', 'baseline-users', 'max-concurrency',
+        'memory-users', 'map-calls', 'rounds', 'load-runs', 'which',
+    ];
+
+    /**
+     * @var array<string, string>
+     */
+    private array $cli = [];
+
+    /**
+     * @param list<string> $argv
+     */
+    public function __construct(array $argv)
+    {
+        foreach (array_slice($argv, 1) as $arg) {
+            if (preg_match('/^--([a-z0-9-]+)=(.*)$/s', $arg, $m) === 1) {
+                $this->cli[$m[1]] = $m[2];
+            } elseif (preg_match('/^--([a-z0-9-]+)$/', $arg, $m) === 1) {
+                $this->cli[$m[1]] = '1';
+            } else {
+                $m = [1 => $arg];
+            }
+            if (!in_array($m[1], self::KNOWN, true)) {
+                fwrite(STDERR, "bench: unknown argument $arg (known: --" . implode('=, --', self::KNOWN) . "=)\n");
+                exit(2);
+            }
+        }
+    }
+
+    public function string(string $key, string $default): string
+    {
+        if (isset($this->cli[$key])) {
+            return $this->cli[$key];
+        }
+        $env = getenv('BENCH_' . strtoupper(str_replace('-', '_', $key)));
+
+        return is_string($env) && $env !== '' ? $env : $default;
+    }
+
+    public function int(string $key, int $default): int
+    {
+        $value = $this->string($key, (string) $default);
+        if (!preg_match('/^\d+$/', $value)) {
+            fwrite(STDERR, "bench: --$key must be a non-negative integer, got '$value'\n");
+            exit(2);
+        }
+
+        return (int) $value;
+    }
+
+    public function float(string $key, float $default): float
+    {
+        $value = $this->string($key, (string) $default);
+        if (!is_numeric($value)) {
+            fwrite(STDERR, "bench: --$key must be a number, got '$value'\n");
+            exit(2);
+        }
+
+        return (float) $value;
+    }
+
+    /**
+     * Paths of the release library, header and emulator (absolute).
+     *
+     * @return array{library: string, header: string, emulator: string}
+     */
+    public function artifacts(): array
+    {
+        $root = dirname(__DIR__, 2);
+        $paths = [
+            'library' => $this->string('library', $root . '/target/release/libentra_provisioning.so'),
+            'header' => $this->string('header', $root . '/include/entra_provisioning.h'),
+            'emulator' => $this->string('emulator', $root . '/target/release/entra-graph-emulator'),
+        ];
+        foreach ($paths as $what => $path) {
+            if (!is_file($path)) {
+                fwrite(STDERR, "bench: the $what $path does not exist (run 'cargo build --release --workspace')\n");
+                exit(2);
+            }
+            $paths[$what] = (string) realpath($path);
+        }
+
+        return $paths;
+    }
+}
+
+/**
+ * The release emulator on a free loopback port, and its control API.
+ */
+final class Emulator
+{
+    /**
+     * @var resource|null
+     */
+    private $process;
+
+    private string $url;
+
+    private int $pid;
+
+    private string $stdoutFile;
+
+    private string $stderrFile;
+
+    /**
+     * @param list<string> $args
+     */
+    public function __construct(string $binary, array $args)
+    {
+        $this->stdoutFile = (string) tempnam(sys_get_temp_dir(), 'bench-emu-out-');
+        $this->stderrFile = (string) tempnam(sys_get_temp_dir(), 'bench-emu-err-');
+        $process = proc_open(
+            array_merge([$binary, '--port', '0'], $args),
+            [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->stdoutFile, 'w'], 2 => ['file', $this->stderrFile, 'w']],
+            $pipes
+        );
+        if (!is_resource($process)) {
+            throw new \RuntimeException('could not start ' . $binary);
+        }
+        $this->process = $process;
+        $this->pid = (int) proc_get_status($process)['pid'];
+        $deadline = microtime(true) + 15;
+        while (true) {
+            if (preg_match('/^EMULATOR_URL=(\S+)/m', (string) file_get_contents($this->stdoutFile), $m) === 1) {
+                $this->url = rtrim($m[1], '/');
+                break;
+            }
+            if (!proc_get_status($process)['running'] || microtime(true) > $deadline) {
+                $err = (string) file_get_contents($this->stderrFile);
+                $this->stop();
+                throw new \RuntimeException('the emulator did not start: ' . trim($err));
+            }
+            usleep(10000);
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->stop();
+    }
+
+    public function stop(): void
+    {
+        if ($this->process === null) {
+            return;
+        }
+        $process = $this->process;
+        $this->process = null;
+        if (proc_get_status($process)['running']) {
+            proc_terminate($process, 15);
+            $deadline = microtime(true) + 3;
+            while (proc_get_status($process)['running'] && microtime(true) < $deadline) {
+                usleep(10000);
+            }
+            if (proc_get_status($process)['running']) {
+                proc_terminate($process, 9);
+            }
+        }
+        proc_close($process);
+        @unlink($this->stdoutFile);
+        @unlink($this->stderrFile);
+    }
+
+    public function url(): string
+    {
+        return $this->url;
+    }
+
+    public function pid(): int
+    {
+        return $this->pid;
+    }
+
+    /**
+     * CPU seconds (user + system) the emulator process has used so far.
+     */
+    public function cpuSeconds(): float
+    {
+        return process_cpu_seconds($this->pid);
+    }
+
+    /**
+     * Resident set size of the emulator (VmRSS), MiB.
+     */
+    public function rssMib(): float
+    {
+        return status_kib($this->pid, 'VmRSS') / 1024;
+    }
+
+    /**
+     * A call to the control API (/_emulator/...).
+     *
+     * @param array<mixed>|null $body
+     *
+     * @return mixed
+     */
+    public function control(string $method, string $path, ?array $body = null)
+    {
+        [$status, $raw] = http($method, $this->url . '/_emulator/' . ltrim($path, '/'), $body === null ? null : json_encode($body === [] ? new \stdClass() : $body, JSON_THROW_ON_ERROR), ['Content-Type: application/json']);
+        if ($status < 200 || $status >= 300) {
+            throw new \RuntimeException("$method /_emulator/$path answered $status: $raw");
+        }
+
+        return trim($raw) === '' ? null : json_decode($raw, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * @return array<string, mixed>
+     */
+    public function stats(): array
+    {
+        return $this->control('GET', 'stats');
+    }
+
+    /**
+     * The request log (entries after sequence number $since).
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function requests(int $since = 0): array
+    {
+        $log = $this->control('GET', 'requests' . ($since > 0 ? '?since=' . $since : ''));
+
+        return is_array($log) ? array_values($log) : [];
+    }
+}
+
+/**
+ * One HTTP request with PHP curl (a fresh handle: for the control API only).
+ *
+ * @param list<string> $headers
+ *
+ * @return array{0: int, 1: string}
+ */
+function http(string $method, string $url, ?string $body = null, array $headers = []): array
+{
+    $ch = curl_init($url);
+    curl_setopt_array($ch, [
+        CURLOPT_CUSTOMREQUEST => $method,
+        CURLOPT_RETURNTRANSFER => true,
+        CURLOPT_HTTPHEADER => $headers,
+        CURLOPT_TIMEOUT => 60,
+    ]);
+    if ($body !== null) {
+        curl_setopt($ch, CURLOPT_POSTFIELDS, $body);
+    }
+    $raw = curl_exec($ch);
+    $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+    $error = curl_error($ch);
+    curl_close($ch);
+    if ($raw === false) {
+        throw new \RuntimeException("$method $url failed: $error");
+    }
+
+    return [$status, (string) $raw];
+}
+
+/**
+ * CPU seconds (utime + stime) of a process, from /proc/<pid>/stat.
+ */
+function process_cpu_seconds(int $pid): float
+{
+    $stat = (string) @file_get_contents("/proc/$pid/stat");
+    $close = strrpos($stat, ')');
+    if ($close === false) {
+        return 0.0;
+    }
+    // Fields after "pid (comm)": state is field 3, utime 14, stime 15.
+    $fields = preg_split('/\s+/', trim(substr($stat, $close + 1)));
+    static $tck = null;
+    if ($tck === null) {
+        $tck = (int) trim((string) @shell_exec('getconf CLK_TCK 2>/dev/null'));
+        $tck = $tck > 0 ? $tck : 100;
+    }
+
+    return ((int) ($fields[11] ?? 0) + (int) ($fields[12] ?? 0)) / $tck;
+}
+
+/**
+ * CPU seconds of this PHP process, all threads (the library's tokio workers too).
+ */
+function self_cpu_seconds(): float
+{
+    $u = getrusage();
+
+    return $u['ru_utime.tv_sec'] + $u['ru_utime.tv_usec'] / 1e6 + $u['ru_stime.tv_sec'] + $u['ru_stime.tv_usec'] / 1e6;
+}
+
+/**
+ * A kB value of /proc/<pid>/status (VmHWM, VmRSS, ...).
+ */
+function status_kib($pid, string $key): int
+{
+    $status = (string) @file_get_contents("/proc/$pid/status");
+
+    return preg_match('/^' . preg_quote($key, '/') . ':\s+(\d+)\s+kB/m', $status, $m) === 1 ? (int) $m[1] : 0;
+}
+
+/**
+ * Drupal user arrays "<prefix><i>" for i in [$from, $from + $count).
+ *
+ * @return list<array<string, mixed>>
+ */
+function drupal_users(string $prefix, int $from, int $count): array
+{
+    $users = [];
+    for ($i = $from; $i < $from + $count; $i++) {
+        $name = $prefix . $i;
+        $users[] = ['uid' => $i + 1, 'name' => $name, 'mail' => $name . '@example.com', 'status' => 1, 'roles' => ['authenticated'], 'fields' => []];
+    }
+
+    return $users;
+}
+
+/**
+ * The library configuration for an emulator.
+ *
+ * @param array<string, mixed> $overrides
+ *
+ * @return array<string, mixed>
+ */
+function client_config(string $url, array $overrides = []): array
+{
+    return array_replace([
+        'tenant_id' => TENANT_ID,
+        'client_id' => CLIENT_ID,
+        'client_secret' => CLIENT_SECRET,
+        'primary_domain' => DOMAIN,
+        'login_endpoint' => $url,
+        'graph_endpoint' => $url,
+        'timeout_ms' => 30000,
+    ], $overrides);
+}
+
+/**
+ * @param array{library: string, header: string, emulator: string} $paths
+ * @param array<string, mixed> $config
+ */
+function native(array $paths, array $config): EntraNative
+{
+    return new EntraNative($config, $paths['library'], $paths['header'], EntraNative::MODE_CDEF);
+}
+
+/**
+ * Bulk-provisions $users in chunks; returns counts and per-chunk timings.
+ *
+ * @param list<array<string, mixed>> $users
+ *
+ * @return array{created: int, linked: int, failed: int, chunks: int, call_s: list<float>, gap_s: list<float>, errors: array<string, int>}
+ */
+function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable $afterChunk = null): array
+{
+    $out = ['created' => 0, 'linked' => 0, 'failed' => 0, 'chunks' => 0, 'call_s' => [], 'gap_s' => [], 'errors' => []];
+    $lastEnd = null;
+    foreach (array_chunk($users, max(1, $chunk)) as $part) {
+        $start = hrtime(true);
+        if ($lastEnd !== null) {
+            $out['gap_s'][] = ($start - $lastEnd) / 1e9;
+        }
+        $result = $native->bulkProvision($part);
+        $end = hrtime(true);
+        $out['call_s'][] = ($end - $start) / 1e9;
+        $out['chunks']++;
+        foreach ($result['results'] as $r) {
+            if ($r['ok'] ?? false) {
+                $out[($r['action'] ?? '') === 'linked' ? 'linked' : 'created']++;
+            } else {
+                $out['failed']++;
+                $kind = (string) ($r['error']['kind'] ?? 'unknown');
+                $out['errors'][$kind] = ($out['errors'][$kind] ?? 0) + 1;
+            }
+        }
+        unset($result, $part);
+        if ($afterChunk !== null) {
+            $afterChunk();
+        }
+        $lastEnd = hrtime(true);
+    }
+
+    return $out;
+}
+
+function median(array $values): float
+{
+    if ($values === []) {
+        return 0.0;
+    }
+    sort($values);
+    $n = count($values);
+
+    return $n % 2 === 1 ? (float) $values[intdiv($n, 2)] : ($values[$n / 2 - 1] + $values[$n / 2]) / 2;
+}
+
+/**
+ * Prints the scenario's result as the last stdout line (JSON) for run.php.
+ *
+ * @param array<string, mixed> $result
+ */
+function emit(array $result): void
+{
+    echo 'BENCH_RESULT=' . json_encode($result, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR) . "\n";
+}
+
+/**
+ * A progress line on stdout (run.php relays it to its stderr as it comes).
+ */
+function note(string $message): void
+{
+    fwrite(STDOUT, '  ' . $message . "\n");
+    fflush(STDOUT);
+}
