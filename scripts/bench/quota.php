@@ -73,11 +73,12 @@ foreach ($attempts as $i => $t) {
 $span = $created === [] ? 0.0 : end($created) - $created[0];
 // The first window's budget is free at the start (the burst); what follows is the sustained rate.
 $steady = $span > 0 && count($created) > $budget ? (count($created) - $budget) / $span : 0.0;
-// The library's pacer keeps a 100 ms margin per window (src/graph/pacer.rs), so its own bound
-// is budget / (window + 0.1 s).
-$pacerBound = $budget / ($window + 0.1);
+// The library's pacer lengthens each window by a margin of 1 % of it, at most 100 ms
+// (src/graph/pacer.rs), so its own bound is budget / (window + margin).
+$pacerMargin = min(0.1, $window / 100);
+$pacerBound = $budget / ($window + $pacerMargin);
 $idealSpan = count($created) > $budget ? (count($created) - $budget) / $ceiling : 0.0;
-$marginLoss = count($created) > $budget ? (count($created) - $budget) / $budget * 0.1 : 0.0;
+$marginLoss = count($created) > $budget ? (count($created) - $budget) / $budget * $pacerMargin : 0.0;
 $requests = (int) $stats['graph_requests'] + (int) $stats['sub_requests'] + (int) $stats['token_requests'];
 
 emit([
@@ -101,6 +102,7 @@ emit([
     'ideal_span_s' => $idealSpan,
     'lost_s' => $span - $idealSpan,
     'lost_to_pacer_margin_s' => $marginLoss,
+    'pacer_margin_s' => $pacerMargin,
     'chunk_gap_total_s' => array_sum($bulk['gap_s']),
     'chunk_call_s' => $bulk['call_s'],
     'max_writes_in_any_window' => $maxInWindow,

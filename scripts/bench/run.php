@@ -110,7 +110,7 @@ if (in_array('quota', $only, true)) {
     $rows[] = ['', sprintf('ceiling: %d writes / %g s', $q['write_budget']['writes'], $window), sprintf('%.1f creates/s', $q['ceiling_per_s']), '', ''];
     $rows[] = ['', 'sustained creates/s (after the first window)', sprintf('%.1f', $q['steady_creates_per_s']), '', ''];
     $rows[] = ['', 'ratio to the ceiling', sprintf('%.3f', $q['steady_ratio']), '>= 0.95', $pass('quota_ratio', $q['steady_ratio'] >= 0.95, sprintf('%.3f', $q['steady_ratio']), '>= 0.95')];
-    $rows[] = ['', 'bound of the pacer (100 ms margin/window)', sprintf('%.3f', $q['pacer_bound_ratio']), '', ''];
+    $rows[] = ['', sprintf('bound of the pacer (%d ms margin/window)', (int) round($q['pacer_margin_s'] * 1000)), sprintf('%.3f', $q['pacer_bound_ratio']), '', ''];
     $rows[] = ['', sprintf('time lost vs ideal: total / pacer margin'), sprintf('%.2f s / %.2f s', $q['lost_s'], $q['lost_to_pacer_margin_s']), '', ''];
     $rows[] = ['', 'wall creates/s (incl. the free first window)', sprintf('%.1f in %.1f s', $q['wall_creates_per_s'], $q['wall_s']), '', ''];
     $rows[] = ['', sprintf('most writes in any %g s window', $window), (string) $q['max_writes_in_any_window'], sprintf('<= %d', $q['write_budget']['writes']), ''];
