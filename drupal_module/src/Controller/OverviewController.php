@@ -8,6 +8,7 @@ use Drupal\Core\Controller\ControllerBase;
 use Drupal\Core\Link;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
@@ -29,13 +30,16 @@ final class OverviewController extends ControllerBase
 
     protected ResultFormatter $formatter;
 
-    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter)
+    protected Importer $importer;
+
+    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter, Importer $importer)
     {
         $this->clients = $clients;
         $this->provisioner = $provisioner;
         $this->links = $links;
         $this->queue = $queue;
         $this->formatter = $formatter;
+        $this->importer = $importer;
     }
 
     /**
@@ -48,7 +52,8 @@ final class OverviewController extends ControllerBase
             $container->get('entra_provisioning.provisioner'),
             $container->get('entra_provisioning.link_store'),
             $container->get('entra_provisioning.queue'),
-            $container->get('entra_provisioning.result_formatter')
+            $container->get('entra_provisioning.result_formatter'),
+            $container->get('entra_provisioning.importer')
         );
     }
 
@@ -94,16 +99,21 @@ final class OverviewController extends ControllerBase
                 ],
                 [
                     Link::createFromRoute($this->t('2. Direction'), 'entra_provisioning.direction'),
-                    $this->t('Drupal → Entra ID: @out. Entra ID → Drupal: @in (import arrives in a later release).', [
+                    $this->t('Drupal → Entra ID: @out. Entra ID → Drupal: @in. @import', [
                         '@out' => $settings->drupalToEntra() ? $yes : $no,
                         '@in' => $settings->entraToDrupal() ? $yes : $no,
+                        '@import' => $this->importState(),
                     ]),
                 ],
                 [
                     Link::createFromRoute($this->t('3. Provisioning'), 'entra_provisioning.provisioning'),
-                    $this->t('Manual creation: @manual. Automatic creation: @auto. Mapped extra properties: @count.', [
+                    $this->t('Manual creation: @manual. Automatic creation: @auto. Update: @update. Block/unblock: @status. On cancel: @cancel. On delete: @delete. Mapped extra properties: @count.', [
                         '@manual' => $settings->manualCreate() ? $yes : $no,
                         '@auto' => $settings->autoCreate() ? $yes : $no,
+                        '@update' => $settings->updateOnChange() ? $yes : $no,
+                        '@status' => $settings->syncStatus() ? $yes : $no,
+                        '@cancel' => $settings->cancelPolicy(),
+                        '@delete' => $settings->deletePolicy(),
                         '@count' => count($settings->mappedProperties()),
                     ]),
                 ],
@@ -141,6 +151,27 @@ final class OverviewController extends ControllerBase
     }
 
     /**
+     * One sentence on the state of the import.
+     */
+    private function importState(): string
+    {
+        if (!$this->clients->settings()->entraToDrupal()) {
+            return '';
+        }
+        $last = $this->importer->lastRun();
+        $delta = $this->importer->lastDeltaSync();
+        $parts = [];
+        $parts[] = $delta !== null
+            ? (string) $this->t('Last complete import round: @date.', ['@date' => gmdate('Y-m-d H:i', $delta) . ' UTC'])
+            : (string) $this->t('No complete import round yet.');
+        if ($last !== null && is_array($last['error'] ?? null)) {
+            $parts[] = (string) $this->t('The last import failed: @summary', ['@summary' => $this->formatter->summary($last['error'])]);
+        }
+
+        return implode(' ', $parts);
+    }
+
+    /**
      * The Test Configuration Result: attributes received, or the cause.
      *
      * @return array<string, mixed>
@@ -158,6 +189,15 @@ final class OverviewController extends ControllerBase
                     '@request_id' => (string) ($test['request_id'] ?? '-'),
                     '%upn' => (string) $test['upn'],
                 ]) . '</p>',
+            ];
+            $granted = is_array($test['granted_permissions'] ?? null) ? $test['granted_permissions'] : null;
+            $missing = is_array($test['missing_permissions'] ?? null) ? $test['missing_permissions'] : [];
+            $build['permissions'] = [
+                '#markup' => '<p>' . ($granted === null
+                    ? $this->t('The token did not say which application permissions are granted.')
+                    : $this->t('Application permissions granted: @granted.', ['@granted' => $granted === [] ? (string) $this->t('none') : implode(', ', $granted)]))
+                    . ($missing !== [] ? ' <strong>' . $this->t('Missing for the chosen directions: @missing. Add it in Entra ID > App registrations > API permissions and grant admin consent.', ['@missing' => implode(', ', $missing)]) . '</strong>' : '')
+                    . '</p>',
             ];
             $build['attributes'] = [
                 '#type' => 'table',

@@ -15,6 +15,11 @@ final class DatabaseLinkStore implements LinkStoreInterface
 {
     public const TABLE = 'entra_provisioning_link';
 
+    /**
+     * Columns written only by reserveSequence() and markDone().
+     */
+    private const SEQUENCE_COLUMNS = ['queued_seq', 'done_seq'];
+
     private Connection $database;
 
     public function __construct(Connection $database)
@@ -47,12 +52,14 @@ final class DatabaseLinkStore implements LinkStoreInterface
 
     public function save(LinkRecord $record): void
     {
-        $fields = $record->toArray();
-        unset($fields['uid']);
+        $insert = $record->toArray();
+        $update = array_diff_key($insert, array_flip(array_merge(['uid'], self::SEQUENCE_COLUMNS)));
         // Merge = insert or update on the primary key: linking is idempotent.
+        // insertFields() replaces the insert list, so it carries the uid too.
         $this->database->merge(self::TABLE)
             ->key('uid', $record->uid)
-            ->fields($fields)
+            ->insertFields($insert)
+            ->updateFields($update)
             ->execute();
     }
 
@@ -75,5 +82,49 @@ final class DatabaseLinkStore implements LinkStoreInterface
         }
 
         return $counts;
+    }
+
+    public function reserveSequence(int $uid, int $now, callable $enqueue): int
+    {
+        // Inside the user save's transaction when called from a hook: this is
+        // then a savepoint, and the row lock taken by the UPDATE serializes
+        // concurrent saves of the same user until that transaction commits.
+        $transaction = $this->database->startTransaction();
+        try {
+            // The merge inserts a first row with queued_seq 1, or increments.
+            $this->database->merge(self::TABLE)
+                ->key('uid', $uid)
+                ->insertFields([
+                    'uid' => $uid,
+                    'last_action' => '',
+                    'last_result' => LinkRecord::RESULT_PENDING,
+                    'created' => $now,
+                    'changed' => $now,
+                    'queued_seq' => 1,
+                    'done_seq' => 0,
+                ])
+                ->expression('queued_seq', '[queued_seq] + 1')
+                ->execute();
+            $seq = (int) $this->database->select(self::TABLE, 'l')
+                ->fields('l', ['queued_seq'])
+                ->condition('l.uid', $uid)
+                ->execute()
+                ->fetchField();
+            $enqueue($seq);
+
+            return $seq;
+        } catch (\Throwable $e) {
+            $transaction->rollBack();
+            throw $e;
+        }
+    }
+
+    public function markDone(int $uid, int $seq): void
+    {
+        $this->database->update(self::TABLE)
+            ->fields(['done_seq' => $seq])
+            ->condition('uid', $uid)
+            ->condition('done_seq', $seq, '<')
+            ->execute();
     }
 }

@@ -15,6 +15,10 @@ final class DrupalStateStore implements StateStoreInterface
     public const KEYS = [
         'entra_provisioning.client_secret',
         'entra_provisioning.last_test',
+        'entra_provisioning.import.next_link',
+        'entra_provisioning.import.delta_link',
+        'entra_provisioning.import.last_run',
+        'entra_provisioning.import.last_delta_sync',
     ];
 
     private StateInterface $state;

@@ -26,6 +26,20 @@ final class DrupalUserSource implements UserSourceInterface
         if (!$user instanceof UserInterface || $user->isAnonymous()) {
             return null;
         }
+
+        return self::fromAccount($user, $fieldNames);
+    }
+
+    /**
+     * An account object as the library's "Drupal user" array (also used by
+     * the user_update hook on the account before and after the save).
+     *
+     * @param list<string> $fieldNames
+     *
+     * @return array<string, mixed>
+     */
+    public static function fromAccount(UserInterface $user, array $fieldNames): array
+    {
         $fields = [];
         foreach ($fieldNames as $name) {
             if (!$user->hasField($name)) {
@@ -51,5 +65,49 @@ final class DrupalUserSource implements UserSourceInterface
             'roles' => array_values($user->getRoles()),
             'fields' => $fields,
         ];
+    }
+
+    public function activeUidsAfter(int $afterUid, int $limit): array
+    {
+        $ids = $this->entityTypeManager->getStorage('user')->getQuery()
+            ->accessCheck(false)
+            ->condition('status', 1)
+            ->condition('uid', max(0, $afterUid), '>')
+            ->sort('uid')
+            ->range(0, max(1, $limit))
+            ->execute();
+
+        return array_values(array_map('intval', $ids));
+    }
+
+    public function countActive(): int
+    {
+        return (int) $this->entityTypeManager->getStorage('user')->getQuery()
+            ->accessCheck(false)
+            ->condition('status', 1)
+            ->condition('uid', 0, '>')
+            ->count()
+            ->execute();
+    }
+
+    public function uidsByNames(array $names): array
+    {
+        $found = [];
+        if ($names === []) {
+            return $found;
+        }
+        $accounts = $this->entityTypeManager->getStorage('user')->loadByProperties(['name' => $names]);
+        foreach ($accounts as $account) {
+            if (!$account instanceof UserInterface || $account->isAnonymous()) {
+                continue;
+            }
+            foreach ($names as $name) {
+                if (mb_strtolower($name) === mb_strtolower((string) $account->getAccountName())) {
+                    $found[$name] = (int) $account->id();
+                }
+            }
+        }
+
+        return $found;
     }
 }

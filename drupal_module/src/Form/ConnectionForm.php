@@ -31,7 +31,7 @@ final class ConnectionForm extends WizardFormBase
     public function buildForm(array $form, FormStateInterface $form_state)
     {
         $form['intro'] = [
-            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>User.ReadWrite.All</strong> to Microsoft Graph, grant admin consent, and create a client secret. Then enter its values here.') . '</p>',
+            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>User.ReadWrite.All</strong> to Microsoft Graph (Drupal → Entra ID; <strong>User.Read.All</strong> is enough for an import-only set-up), grant admin consent, and create a client secret. Then enter its values here.') . '</p>',
         ];
         $form['tenant_id'] = [
             '#type' => 'textfield',
@@ -179,7 +179,15 @@ final class ConnectionForm extends WizardFormBase
     {
         $record = $this->provisioner->testConnection();
         $url = Url::fromRoute('entra_provisioning.test_result')->toString();
-        if (!empty($record['ok'])) {
+        $missing = is_array($record['missing_permissions'] ?? null) ? $record['missing_permissions'] : [];
+        if (!empty($record['ok']) && $missing !== []) {
+            $this->messenger()->addWarning($this->t('Connected and read %upn, but the application lacks the Microsoft Graph application permission @missing that the chosen directions (@directions) need. Add it in Entra ID > App registrations > API permissions, grant admin consent, and test again. See the <a href=":url">attributes received</a>.', [
+                '%upn' => (string) $record['upn'],
+                '@missing' => implode(', ', $missing),
+                '@directions' => implode(', ', is_array($record['directions'] ?? null) ? $record['directions'] : []),
+                ':url' => $url,
+            ]));
+        } elseif (!empty($record['ok'])) {
             $this->messenger()->addStatus($this->t('Connection works: read %upn (request-id @request_id). See the <a href=":url">attributes received</a>.', [
                 '%upn' => (string) $record['upn'],
                 '@request_id' => (string) ($record['request_id'] ?? '-'),

@@ -8,27 +8,25 @@ use Drupal\Component\Utility\Html;
 use Drupal\Core\Entity\EntityFieldManagerInterface;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\entra_provisioning\Native\Exception\ConfigException;
+use Drupal\entra_provisioning\Drupal\BulkSyncBatch;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Symfony\Component\DependencyInjection\ContainerInterface;
 
 /**
- * Step 3: manual and automatic provisioning, Sync Users, attribute mapping.
+ * Step 3: manual and automatic provisioning, Sync Users, Sync all users
+ * (Batch API), what happens on update/block/cancel/delete, attribute mapping.
+ *
+ * The Graph properties offered in the mapping table come from the library
+ * (entra_mapping_properties), which also checks the mapping before it is saved.
  */
 final class ProvisioningForm extends WizardFormBase
 {
-    /**
-     * Graph user properties offered in the mapping table. The library checks
-     * the mapping (and names the offending field) before it is saved.
-     */
-    public const GRAPH_PROPERTIES = [
-        'givenName', 'surname', 'jobTitle', 'department', 'companyName', 'officeLocation',
-        'employeeId', 'employeeType', 'mobilePhone', 'businessPhones', 'faxNumber',
-        'streetAddress', 'city', 'state', 'postalCode', 'country', 'usageLocation', 'preferredLanguage',
-    ];
-
     protected EntityFieldManagerInterface $entityFieldManager;
+
+    protected BulkSync $bulkSync;
 
     /**
      * {@inheritdoc}
@@ -37,6 +35,7 @@ final class ProvisioningForm extends WizardFormBase
     {
         $form = parent::create($container);
         $form->entityFieldManager = $container->get('entity_field.manager');
+        $form->bulkSync = $container->get('entra_provisioning.bulk_sync');
 
         return $form;
     }
@@ -130,12 +129,66 @@ final class ProvisioningForm extends WizardFormBase
             ];
         }
 
+        $form['sync_all'] = ['#type' => 'details', '#title' => $this->t('Sync all users'), '#open' => false];
+        $form['sync_all']['intro'] = [
+            '#markup' => '<p>' . $this->t('Creates or links the Entra ID account of every active Drupal account, in chunks sent as Graph batches, with a progress bar; accounts already linked get their mapped properties updated. The summary is shown at the end and every failure is logged with its cause (type user_provisioning). The same runs on the command line with "drush entra:provision --all".') . '</p>',
+        ];
+        $form['sync_all']['chunk_size'] = [
+            '#type' => 'number',
+            '#title' => $this->t('Users per chunk'),
+            '#min' => 1,
+            '#max' => 1000,
+            '#config_target' => self::target('bulk.chunk_size'),
+        ];
+        $form['sync_all']['buttons'] = ['#type' => 'actions'];
+        $form['sync_all']['buttons']['sync_all'] = [
+            '#type' => 'submit',
+            '#value' => $this->t('Sync all users'),
+            '#name' => 'entra_sync_all',
+            '#submit' => ['::syncAll'],
+            '#limit_validation_errors' => [],
+        ];
+
         $form['automatic'] = ['#type' => 'details', '#title' => $this->t('Automatic'), '#open' => true];
         $form['automatic']['auto_create'] = [
             '#type' => 'checkbox',
             '#title' => $this->t('Create User'),
             '#description' => $this->t('Provision every new Drupal account. The account save only queues the work; it runs right after the response, and cron retries whatever could not finish.'),
             '#config_target' => self::target('provisioning.auto_create'),
+        ];
+
+        $form['lifecycle'] = ['#type' => 'details', '#title' => $this->t('When a Drupal account changes'), '#open' => true];
+        $form['lifecycle']['intro'] = [
+            '#markup' => '<p>' . $this->t('Each change goes through the same queue as the creation, in order per user (an update or a delete never overtakes the creation), right after the response and on cron.') . '</p>',
+        ];
+        $form['lifecycle']['lifecycle_update'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Update: send the mapped properties that changed'),
+            '#config_target' => self::target('lifecycle.update'),
+        ];
+        $form['lifecycle']['lifecycle_sync_status'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Blocked: disable the Entra ID account; unblocked: enable it again'),
+            '#description' => $this->t('When off, the Entra ID account keeps its own enabled state whatever happens to the Drupal account.'),
+            '#config_target' => self::target('lifecycle.sync_status'),
+        ];
+        $policies = [
+            'none' => $this->t('Do nothing'),
+            'disable' => $this->t('Disable the Entra ID account'),
+            'delete' => $this->t('Delete the Entra ID account (restorable in Entra ID for 30 days)'),
+        ];
+        $form['lifecycle']['lifecycle_on_cancel'] = [
+            '#type' => 'select',
+            '#title' => $this->t('Account cancelled (blocked, kept)'),
+            '#options' => $policies,
+            '#config_target' => self::target('lifecycle.on_cancel'),
+        ];
+        $form['lifecycle']['lifecycle_on_delete'] = [
+            '#type' => 'select',
+            '#title' => $this->t('Account deleted'),
+            '#description' => $this->t('Also applies to the cancellation methods that delete the account. Entra ID refuses to delete or disable users holding admin roles with User.ReadWrite.All; those are logged as failed.'),
+            '#options' => $policies,
+            '#config_target' => self::target('lifecycle.on_delete'),
         ];
 
         $userFields = $this->userFields();
@@ -165,7 +218,19 @@ final class ProvisioningForm extends WizardFormBase
             '#empty' => $this->t('The user entity has no fields of its own yet. Username, e-mail and status always map to userPrincipalName/mailNickname, mail and accountEnabled.'),
             '#tree' => true,
         ];
-        $propertyOptions = ['' => $this->t('- Not mapped -')] + array_combine(self::GRAPH_PROPERTIES, self::GRAPH_PROPERTIES);
+        $propertyOptions = ['' => $this->t('- Not mapped -')];
+        try {
+            foreach ($this->clients->mappableProperties()['properties'] as $property) {
+                $propertyOptions[$property['name']] = $property['max_length'] !== null
+                    ? $this->t('@name (at most @max characters)', ['@name' => $property['name'], '@max' => $property['max_length']])
+                    : $property['name'];
+            }
+        } catch (EntraException $e) {
+            $form['mapping']['unavailable'] = [
+                '#markup' => '<p>' . $this->t('The list of Graph properties comes from the native library, which cannot be loaded here: @error See Reports > Status report.', ['@error' => $e->getMessage()]) . '</p>',
+                '#weight' => -10,
+            ];
+        }
         foreach ($current as $field => $property) {
             if (!isset($propertyOptions[$property])) {
                 $propertyOptions[$property] = $property;
@@ -219,7 +284,7 @@ final class ProvisioningForm extends WizardFormBase
     {
         parent::validateForm($form, $form_state);
         $trigger = $form_state->getTriggeringElement();
-        if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview'], true)) {
+        if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview', 'entra_sync_all'], true)) {
             return;
         }
         // Let the library check the mapping before it is saved (no network).
@@ -294,6 +359,22 @@ final class ProvisioningForm extends WizardFormBase
         } else {
             $this->messenger()->addError($this->t('Sync failed. @summary', ['@summary' => $outcome->message]));
         }
+    }
+
+    /**
+     * Submit handler of "Sync all users": starts the batch.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function syncAll(array &$form, FormStateInterface $form_state): void
+    {
+        $refused = $this->bulkSync->refusal();
+        if ($refused !== null) {
+            $this->messenger()->addError($refused);
+
+            return;
+        }
+        batch_set(BulkSyncBatch::build($this->bulkSync->chunkSize()));
     }
 
     /**

@@ -253,6 +253,19 @@ final class ClientFactory
     }
 
     /**
+     * The Graph properties a Drupal field may be mapped to (from the library).
+     *
+     * @return array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be loaded in this PHP.
+     */
+    public function mappableProperties(): array
+    {
+        return $this->natives->mappableProperties($this->libraryPath(), $this->headerPath(), $this->ffiMode());
+    }
+
+    /**
      * Replaces every occurrence of the current secret in strings (defence in
      * depth before anything reaches a log, a message or a page).
      *

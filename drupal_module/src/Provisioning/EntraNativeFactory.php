@@ -70,4 +70,23 @@ final class EntraNativeFactory implements NativeFactoryInterface
             $native->close();
         }
     }
+
+    public function mappableProperties(string $library, string $header, ?string $mode): array
+    {
+        $native = new EntraNative([], $library, $header, $mode);
+        try {
+            $result = $native->mappableProperties();
+        } finally {
+            $native->close();
+        }
+        $properties = [];
+        foreach (is_array($result['properties'] ?? null) ? $result['properties'] : [] as $property) {
+            if (is_array($property) && is_string($property['name'] ?? null)) {
+                $properties[] = ['name' => $property['name'], 'max_length' => is_int($property['max_length'] ?? null) ? $property['max_length'] : null];
+            }
+        }
+        $fixed = is_array($result['fixed'] ?? null) ? array_values(array_filter($result['fixed'], 'is_string')) : [];
+
+        return ['properties' => $properties, 'fixed' => $fixed];
+    }
 }

@@ -7,6 +7,12 @@ namespace Drupal\entra_provisioning\Provisioning;
 /**
  * One row of the entra_provisioning_link table: a Drupal account and its
  * Entra ID counterpart, with the outcome of the last action.
+ *
+ * queuedSeq / doneSeq order the queue items of one user: queuedSeq is the
+ * last sequence number handed out (LinkStoreInterface::reserveSequence()),
+ * doneSeq the last one finished (LinkStoreInterface::markDone()). Only those
+ * two methods write them; save() keeps the stored values, so a record loaded
+ * before a concurrent enqueue never moves the counters back.
  */
 final class LinkRecord
 {
@@ -34,6 +40,10 @@ final class LinkRecord
 
     public readonly int $changed;
 
+    public readonly int $queuedSeq;
+
+    public readonly int $doneSeq;
+
     public function __construct(
         int $uid,
         ?string $entraId,
@@ -44,7 +54,9 @@ final class LinkRecord
         ?string $lastErrorMessage,
         ?string $requestId,
         int $created,
-        int $changed
+        int $changed,
+        int $queuedSeq = 0,
+        int $doneSeq = 0
     ) {
         if (!in_array($lastResult, [self::RESULT_OK, self::RESULT_FAILED, self::RESULT_PENDING], true)) {
             throw new \InvalidArgumentException(sprintf('Unknown link result "%s".', $lastResult));
@@ -59,6 +71,8 @@ final class LinkRecord
         $this->requestId = $requestId;
         $this->created = $created;
         $this->changed = $changed;
+        $this->queuedSeq = max(0, $queuedSeq);
+        $this->doneSeq = max(0, $doneSeq);
     }
 
     /**
@@ -84,7 +98,9 @@ final class LinkRecord
             $existing?->lastErrorMessage,
             $existing?->requestId,
             $existing?->created ?? $now,
-            $now
+            $now,
+            $existing?->queuedSeq ?? 0,
+            $existing?->doneSeq ?? 0
         );
     }
 
@@ -103,7 +119,9 @@ final class LinkRecord
             null,
             $requestId,
             $existing?->created ?? $now,
-            $now
+            $now,
+            $existing?->queuedSeq ?? 0,
+            $existing?->doneSeq ?? 0
         );
     }
 
@@ -123,8 +141,40 @@ final class LinkRecord
             mb_substr($message, 0, 1024),
             $requestId,
             $existing?->created ?? $now,
-            $now
+            $now,
+            $existing?->queuedSeq ?? 0,
+            $existing?->doneSeq ?? 0
         );
+    }
+
+    /**
+     * The record after the Entra account was deleted (or found gone): the
+     * Drupal account is no longer linked.
+     */
+    public static function unlinked(?self $existing, int $uid, string $action, ?string $requestId, int $now): self
+    {
+        return new self(
+            $uid,
+            null,
+            null,
+            $action,
+            self::RESULT_OK,
+            null,
+            null,
+            $requestId,
+            $existing?->created ?? $now,
+            $now,
+            $existing?->queuedSeq ?? 0,
+            $existing?->doneSeq ?? 0
+        );
+    }
+
+    /**
+     * Whether an item with this sequence number must wait for an earlier one.
+     */
+    public function hasEarlierWork(int $seq): bool
+    {
+        return $seq > $this->doneSeq + 1;
     }
 
     /**
@@ -143,6 +193,8 @@ final class LinkRecord
             'request_id' => $this->requestId,
             'created' => $this->created,
             'changed' => $this->changed,
+            'queued_seq' => $this->queuedSeq,
+            'done_seq' => $this->doneSeq,
         ];
     }
 
@@ -166,7 +218,9 @@ final class LinkRecord
             $string($row['last_error_message'] ?? null),
             $string($row['request_id'] ?? null),
             (int) ($row['created'] ?? 0),
-            (int) ($row['changed'] ?? 0)
+            (int) ($row['changed'] ?? 0),
+            (int) ($row['queued_seq'] ?? 0),
+            (int) ($row['done_seq'] ?? 0)
         );
     }
 }

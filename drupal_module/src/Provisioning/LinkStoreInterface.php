@@ -18,6 +18,9 @@ interface LinkStoreInterface
 
     /**
      * Inserts or replaces the record of $record->uid.
+     *
+     * The sequence counters (queued_seq, done_seq) of an existing row are
+     * kept: only reserveSequence() and markDone() change them.
      */
     public function save(LinkRecord $record): void;
 
@@ -29,4 +32,23 @@ interface LinkStoreInterface
      * @return array{ok: int, failed: int, pending: int}
      */
     public function countByResult(): array;
+
+    /**
+     * Hands out the next queue sequence number of a user and runs $enqueue
+     * with it, atomically: when $enqueue throws, the number is given back
+     * (no gap that later items would wait on) and the exception is rethrown.
+     * Creates the row (result "pending") when the user has none.
+     *
+     * @param callable(int): void $enqueue
+     *
+     * @return int
+     *   The sequence number, 1 for the user's first item.
+     */
+    public function reserveSequence(int $uid, int $now, callable $enqueue): int;
+
+    /**
+     * Records that the item with sequence $seq of the user has finished
+     * (done_seq never moves back). No-op when the user has no row.
+     */
+    public function markDone(int $uid, int $seq): void;
 }

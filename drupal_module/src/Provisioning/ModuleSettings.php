@@ -16,6 +16,36 @@ final class ModuleSettings
     public const UPN_SOURCES = ['name', 'mail'];
 
     /**
+     * What a Drupal cancel/delete does in Entra ID.
+     */
+    public const POLICY_NONE = 'none';
+    public const POLICY_DISABLE = 'disable';
+    public const POLICY_DELETE = 'delete';
+    public const ACCOUNT_POLICIES = [self::POLICY_NONE, self::POLICY_DISABLE, self::POLICY_DELETE];
+
+    /**
+     * What the import does to a linked Drupal account removed in Entra ID.
+     */
+    public const REMOVED_BLOCK = 'block';
+    public const REMOVED_DELETE = 'delete';
+    public const REMOVED_NONE = 'none';
+    public const REMOVED_POLICIES = [self::REMOVED_BLOCK, self::REMOVED_DELETE, self::REMOVED_NONE];
+
+    public const DIRECTION_DRUPAL_TO_ENTRA = 'drupal_to_entra';
+    public const DIRECTION_ENTRA_TO_DRUPAL = 'entra_to_drupal';
+
+    public const DEFAULT_IMPORT_INTERVAL = 3600;
+
+    public const DEFAULT_IMPORT_PAGES_PER_CALL = 5;
+
+    public const DEFAULT_BULK_CHUNK = 100;
+
+    /**
+     * The most users one entra_bulk_provision call accepts.
+     */
+    public const MAX_BULK_CHUNK = 1000;
+
+    /**
      * Default time (ms) spent after the response on the queued work of this request.
      */
     public const DEFAULT_POST_RESPONSE_BUDGET_MS = 3000;
@@ -126,6 +156,98 @@ final class ModuleSettings
     }
 
     /**
+     * The sync directions switched on, as the library names them.
+     *
+     * @return list<string>
+     */
+    public function directions(): array
+    {
+        $directions = [];
+        if ($this->drupalToEntra()) {
+            $directions[] = self::DIRECTION_DRUPAL_TO_ENTRA;
+        }
+        if ($this->entraToDrupal()) {
+            $directions[] = self::DIRECTION_ENTRA_TO_DRUPAL;
+        }
+
+        return $directions;
+    }
+
+    /**
+     * user_update: PATCH the mapped properties that changed (on by default).
+     */
+    public function updateOnChange(): bool
+    {
+        return $this->bool('lifecycle.update', true);
+    }
+
+    /**
+     * Blocked -> disable in Entra ID, unblocked -> enable (off by default).
+     */
+    public function syncStatus(): bool
+    {
+        return $this->bool('lifecycle.sync_status');
+    }
+
+    /**
+     * user_cancel (the account is kept, blocked): none, disable or delete.
+     */
+    public function cancelPolicy(): string
+    {
+        return $this->choice('lifecycle.on_cancel', self::ACCOUNT_POLICIES, self::POLICY_NONE);
+    }
+
+    /**
+     * user_delete: none, disable or delete.
+     */
+    public function deletePolicy(): string
+    {
+        return $this->choice('lifecycle.on_delete', self::ACCOUNT_POLICIES, self::POLICY_NONE);
+    }
+
+    /**
+     * Seconds between two imports on cron; 0 = never on cron (Drush only).
+     */
+    public function importInterval(): int
+    {
+        return max(0, $this->int('import.interval', self::DEFAULT_IMPORT_INTERVAL));
+    }
+
+    /**
+     * What a removal in Entra ID does to the linked Drupal account.
+     */
+    public function importRemovedPolicy(): string
+    {
+        return $this->choice('import.removed', self::REMOVED_POLICIES, self::REMOVED_BLOCK);
+    }
+
+    public function importCreateAccounts(): bool
+    {
+        return $this->bool('import.create_accounts', true);
+    }
+
+    public function importIncludeGuests(): bool
+    {
+        return $this->bool('import.include_guests');
+    }
+
+    /**
+     * Graph delta pages read per library call (the state is saved in between).
+     */
+    public function importPagesPerCall(): int
+    {
+        return max(1, min(100, $this->int('import.pages_per_call', self::DEFAULT_IMPORT_PAGES_PER_CALL)));
+    }
+
+    /**
+     * Users per entra_bulk_provision call for "Sync all users".
+     */
+    public function bulkChunkSize(): int
+    {
+        return max(1, min(self::MAX_BULK_CHUNK, $this->int('bulk.chunk_size', self::DEFAULT_BULK_CHUNK)));
+    }
+
+    /**
      * Drupal field => Graph property, from the list stored in config.
      *
      * @return array<string, string>
@@ -176,6 +298,16 @@ final class ModuleSettings
         }
 
         return array_values(array_unique($fields));
+    }
+
+    /**
+     * @param list<string> $allowed
+     */
+    private function choice(string $path, array $allowed, string $default): string
+    {
+        $value = $this->string($path, $default);
+
+        return in_array($value, $allowed, true) ? $value : $default;
     }
 
     /**

@@ -54,4 +54,15 @@ interface NativeFactoryInterface
      * @return array{ok: bool, version: ?string, abi_version: ?int, expected_abi: int, mode: ?string, error: ?string}
      */
     public function probe(string $library, string $header, ?string $mode): array;
+
+    /**
+     * The Graph properties a Drupal field may be mapped to, from the library
+     * (no client, no network).
+     *
+     * @return array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be loaded.
+     */
+    public function mappableProperties(string $library, string $header, ?string $mode): array;
 }

@@ -5,16 +5,24 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\Exception\NotFoundException;
 use Psr\Log\LoggerInterface;
 
 /**
- * Provisions Drupal accounts into Entra ID: queues the work, runs it, records
- * the outcome in the link table and logs it to the user_provisioning channel.
+ * Provisions Drupal accounts into Entra ID and keeps them in step: queues the
+ * work (provision, update, disable, delete), runs it in per-user order,
+ * records the outcome in the link table and logs it to the user_provisioning
+ * channel.
  *
  * Every decision about the error itself (its kind, whether it is retryable,
  * the Retry-After delay, the hint) comes from the native library. This class
  * only maps those facts onto the queue: retry later, stop the queue until an
  * admin fixes the configuration, or give up on this user.
+ *
+ * Ordering: each queued item carries a per-user sequence number; an item
+ * runs only once every earlier item of that user has finished (done or
+ * failed for good), so an update or delete never overtakes the create of the
+ * same user, whatever order the queue backend hands items out in.
  */
 final class Provisioner
 {
@@ -46,10 +54,22 @@ final class Provisioner
     public const MAX_ITEM_AGE = 7 * 86400;
 
     /**
+     * Delay of an item that waits for an earlier item of the same user.
+     */
+    public const ORDER_DELAY = 15;
+
+    /**
      * Error kinds that stop the whole queue: no other user would succeed
      * either until an admin changes the configuration.
      */
     private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
+
+    /**
+     * For update/disable/delete of one existing user a 403 is that user's
+     * problem (User.ReadWrite.All cannot modify accounts holding admin
+     * roles), not the whole queue's: "permission" is not blocking there.
+     */
+    private const BLOCKING_KINDS_LIFECYCLE = ['config', 'auth', 'unavailable'];
 
     private ClientFactory $clients;
 
@@ -105,16 +125,27 @@ final class Provisioner
     }
 
     /**
-     * Queues an operation for a user and marks the link record pending.
+     * Queues an operation for a user, with the user's next sequence number,
+     * and marks the link record pending.
+     *
+     * @param string|null $entraId
+     *   For disable/delete: the Entra object id known now (the Drupal account
+     *   may be gone when the item runs).
      *
      * @throws \RuntimeException
-     *   When the queue backend fails.
+     *   When the queue backend fails (the sequence number is given back).
      */
-    public function enqueue(string $op, int $uid): QueueItem
+    public function enqueue(string $op, int $uid, ?string $entraId = null): QueueItem
     {
         $now = $this->clock->now();
-        $item = new QueueItem($op, $uid, $now);
-        $this->queue->enqueue($item);
+        $item = null;
+        $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId): void {
+            $item = new QueueItem($op, $uid, $now, $seq, $entraId);
+            $this->queue->enqueue($item);
+        });
+        if (!$item instanceof QueueItem) {
+            throw new \LogicException('The link store did not run the enqueue callback.');
+        }
         $this->links->save(LinkRecord::pending($this->links->load($uid), $uid, $op, $now));
 
         return $item;
@@ -161,7 +192,7 @@ final class Provisioner
     }
 
     /**
-     * Runs one queue item.
+     * Runs one queue item (in per-user order, see the class comment).
      */
     public function process(QueueItem $item): Outcome
     {
@@ -170,15 +201,50 @@ final class Provisioner
         if ($until > $now) {
             return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), null, null, $until - $now);
         }
-        if ($item->op !== QueueItem::OP_PROVISION) {
-            $message = sprintf('The queue operation "%s" is not handled by this version of the module.', $item->op);
-            $this->links->save(LinkRecord::failedAttempt($this->links->load($item->uid), $item->uid, $item->op, LinkRecord::RESULT_FAILED, 'unsupported_operation', $message, null, $now));
-            $this->logger->error('Entra ID @action of uid @uid skipped: @error', $this->context($item->uid, '', $item->op, null, null) + ['@error' => $message]);
-
-            return new Outcome(Outcome::FAILED, $message);
+        if ($item->seq > 0) {
+            $link = $this->links->load($item->uid);
+            if ($link !== null && $item->seq <= $link->doneSeq) {
+                // A backend that delivers an item twice (its deletion failed
+                // after the work was done): the work is done.
+                return new Outcome(Outcome::DONE, sprintf('Item %d of user %d was already processed.', $item->seq, $item->uid));
+            }
+            if ($link !== null && $link->hasEarlierWork($item->seq)) {
+                if ($now - $item->enqueuedAt <= self::MAX_ITEM_AGE) {
+                    return new Outcome(Outcome::RETRY, sprintf('Item %d of user %d waits for the earlier item %d.', $item->seq, $item->uid, $link->doneSeq + 1), null, null, self::ORDER_DELAY);
+                }
+                // Older than any earlier item can be (those are given up after
+                // MAX_ITEM_AGE): that item was lost (e.g. "drush queue:delete").
+                $this->logger->warning('Entra ID @action of uid @uid runs although earlier item @missing never finished (lost from the queue?).', $this->context($item->uid, '', $item->op, null, null) + ['@missing' => $link->doneSeq + 1]);
+            }
         }
 
-        return $this->provision($item->uid, $item);
+        switch ($item->op) {
+            case QueueItem::OP_UPDATE:
+                $outcome = $this->update($item->uid, $item);
+                break;
+
+            case QueueItem::OP_DISABLE:
+            case QueueItem::OP_DELETE:
+                $outcome = $this->removeInEntra($item);
+                break;
+
+            default:
+                $outcome = $this->provision($item->uid, $item);
+        }
+        if ($item->seq > 0 && $outcome->removesItem()) {
+            $this->links->markDone($item->uid, $item->seq);
+        }
+
+        return $outcome;
+    }
+
+    /**
+     * Brings the linked Entra account of a user in step now (bulk sync of
+     * users that are already linked). Throttling hands the work to the queue.
+     */
+    public function updateNow(int $uid): Outcome
+    {
+        return $this->update($uid, null);
     }
 
     /**
@@ -207,12 +273,17 @@ final class Provisioner
      *
      * @return array<string, mixed>
      *   ['ok' => bool, 'time' => int, 'upn' => string, 'attributes' => array,
-     *    'request_id' => ?string, 'error' => ?array]
+     *    'request_id' => ?string, 'error' => ?array, 'directions' => string[],
+     *    'granted_permissions' => ?string[], 'missing_permissions' => ?string[]]
+     *   (permissions null when the token's roles could not be read).
      */
     public function testConnection(?string $upn = null): array
     {
         $upn = trim($upn ?? $this->settings()->testUpn());
-        $record = ['ok' => false, 'time' => $this->clock->now(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null];
+        $record = [
+            'ok' => false, 'time' => $this->clock->now(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null,
+            'directions' => $this->settings()->directions(), 'granted_permissions' => null, 'missing_permissions' => null,
+        ];
         if ($upn === '') {
             $record['error'] = [
                 'kind' => 'config', 'title' => 'Configuration incomplete', 'message' => 'No Test UPN/ID is set.',
@@ -222,10 +293,12 @@ final class Provisioner
             ];
         } else {
             try {
-                $result = $this->clients->client()->testConnection($upn);
+                $result = $this->clients->client()->testConnection($upn, $record['directions']);
                 $record['ok'] = true;
                 $record['attributes'] = is_array($result['attributes'] ?? null) ? $result['attributes'] : [];
                 $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+                $record['granted_permissions'] = self::stringList($result['granted_permissions'] ?? null);
+                $record['missing_permissions'] = self::stringList($result['missing_permissions'] ?? null);
             } catch (\Throwable $e) {
                 $record['error'] = $this->formatter->describeError($e);
                 $record['request_id'] = $record['error']['request_id'];
@@ -234,7 +307,9 @@ final class Provisioner
         $record = $this->clients->redact($record);
         $this->state->set(self::STATE_LAST_TEST, $record);
         $context = ['%upn' => $upn, '@request_id' => $record['request_id'] ?? '-', 'entra_upn' => $upn, 'entra_request_id' => $record['request_id']];
-        if ($record['ok']) {
+        if ($record['ok'] && !empty($record['missing_permissions'])) {
+            $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
+        } elseif ($record['ok']) {
             $this->logger->info('Entra ID connection test succeeded: read %upn (request-id @request_id).', $context);
         } else {
             $this->logger->warning('Entra ID connection test failed for %upn: @error', $context + ['@error' => $this->formatter->summary($record['error'])]);
@@ -263,7 +338,11 @@ final class Provisioner
         $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
         if ($user === null) {
             $error = $this->missingUserError($uid);
-            $this->links->save(LinkRecord::failedAttempt($existing, $uid, $action, LinkRecord::RESULT_FAILED, 'drupal_user_missing', $error['message'], null, $now));
+            // Record it only against an existing row: a deleted account gets
+            // no new row that nobody could ever fix.
+            if ($existing !== null) {
+                $this->links->save(LinkRecord::failedAttempt($existing, $uid, $action, LinkRecord::RESULT_FAILED, 'drupal_user_missing', $error['message'], null, $now));
+            }
             $this->logger->warning('Entra ID provisioning of uid @uid skipped: @error', $this->context($uid, '', $action, null, null) + ['@error' => $error['message']]);
 
             return new Outcome(Outcome::FAILED, $error['message'], null, $error);
@@ -287,7 +366,7 @@ final class Provisioner
         try {
             $result = $this->clients->client()->provisionUser($user);
         } catch (\Throwable $e) {
-            return $this->failure($e, $uid, $name, $action, $item, $existing);
+            return $this->failure($e, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS);
         } finally {
             $this->lock->release($lockName);
         }
@@ -304,7 +383,10 @@ final class Provisioner
         return new Outcome(Outcome::DONE, $this->formatter->successSummary($name, $result), $result);
     }
 
-    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome
+    /**
+     * @param list<string> $blockingKinds
+     */
+    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing, array $blockingKinds): Outcome
     {
         $now = $this->clock->now();
         $error = $this->clients->redact($this->formatter->describeError($e));
@@ -328,31 +410,156 @@ final class Provisioner
             if ($item === null) {
                 // Manual run: hand the work to the queue instead of failing.
                 try {
-                    $this->enqueue(QueueItem::OP_PROVISION, $uid);
+                    $this->enqueue($action, $uid);
                 } catch (\Throwable $queueError) {
-                    $this->logger->error('Could not queue the Entra ID provisioning of %name (uid @uid): @error', $context + ['@error' => $this->clients->redact($queueError->getMessage())]);
+                    $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', $context + ['@error' => $this->clients->redact($queueError->getMessage())]);
                 }
             }
             $this->deferredUntil[$uid] = $now + $delay;
             $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
-            $this->logger->warning('Entra ID provisioning of %name (uid @uid) will be retried in @delay s: @error', $context + ['@delay' => $delay]);
+            $this->logger->warning('Entra ID @action of %name (uid @uid) will be retried in @delay s: @error', $context + ['@delay' => $delay]);
 
             return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), null, $error, $delay);
         }
 
         $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
-        if ($item !== null && !$tooOld && in_array($kind, self::BLOCKING_KINDS, true)) {
-            $this->logger->error('Entra ID provisioning is blocked (%name, uid @uid): @error The queue keeps the work and resumes once this is fixed.', $context);
+        if ($item !== null && !$tooOld && in_array($kind, $blockingKinds, true)) {
+            $this->logger->error('Entra ID @action is blocked (%name, uid @uid): @error The queue keeps the work and resumes once this is fixed.', $context);
 
             return new Outcome(Outcome::BLOCKED, $summary, null, $error, self::BLOCKED_DELAY);
         }
         if ($tooOld) {
-            $this->logger->error('Entra ID provisioning of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
+            $this->logger->error('Entra ID @action of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
         } else {
-            $this->logger->error('Entra ID provisioning of %name (uid @uid) failed: @error', $context);
+            $this->logger->error('Entra ID @action of %name (uid @uid) failed: @error', $context);
         }
 
         return new Outcome(Outcome::FAILED, $summary, null, $error);
+    }
+
+    /**
+     * PATCHes the mapped properties of a linked user that differ in Entra ID.
+     *
+     * Status: with "sync status" on, the Drupal status is sent (0 disables,
+     * 1 enables again). With it off, the Entra account's own accountEnabled
+     * is read first and sent back unchanged, so an update never flips it.
+     */
+    private function update(int $uid, ?QueueItem $item): Outcome
+    {
+        $action = QueueItem::OP_UPDATE;
+        $link = $this->links->load($uid);
+        if ($link === null || !$link->isLinked()) {
+            // Nothing in Entra to update: a provision (queued before this
+            // item, or a later one) sends the account as it is then.
+            $this->logger->info('Entra ID update of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, null, null));
+
+            return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to update.', $uid));
+        }
+        $entraId = (string) $link->entraId;
+        $settings = $this->settings();
+        $user = $this->users->load($uid, $settings->mappedFieldNames());
+        if ($user === null) {
+            // The account was deleted meanwhile; the delete policy handles it.
+            return new Outcome(Outcome::DONE, sprintf('There is no Drupal account with uid %d any more: nothing to update.', $uid));
+        }
+        $name = (string) ($user['name'] ?? '');
+        $lockName = self::LOCK_PREFIX . $uid;
+        if (!$this->lock->acquire($lockName, 60.0)) {
+            return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
+        }
+        try {
+            $client = $this->clients->client();
+            if (!$settings->syncStatus()) {
+                $found = $client->findUser(['id' => $entraId]);
+                if (!empty($found['found']) && is_array($found['user'] ?? null) && is_bool($found['user']['accountEnabled'] ?? null)) {
+                    $user['status'] = $found['user']['accountEnabled'] ? 1 : 0;
+                }
+            }
+            $result = $client->updateUser($entraId, $user);
+        } catch (\Throwable $e) {
+            return $this->failure($e, $uid, $name, $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
+        } finally {
+            $this->lock->release($lockName);
+        }
+        $result = $this->clients->redact($result);
+        $done = (string) ($result['action'] ?? 'updated');
+        $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : $link->upn;
+        $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+        $properties = is_array($result['updated_properties'] ?? null) ? array_values(array_filter($result['updated_properties'], 'is_string')) : [];
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now()));
+        unset($this->deferredUntil[$uid]);
+        $this->logger->info('Entra ID update: @action %upn (object @entra_id) for %name (uid @uid), properties [@properties], request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + [
+            '@entra_id' => $entraId,
+            '@properties' => implode(', ', $properties),
+        ]);
+
+        return new Outcome(Outcome::DONE, sprintf('%s Entra ID account %s (object id %s) for Drupal user %s%s.', $done === 'unchanged' ? 'Nothing to change in' : 'Updated', (string) $upn, $entraId, $name, $properties !== [] ? ' (' . implode(', ', $properties) . ')' : ''), $result);
+    }
+
+    /**
+     * Disables or deletes the Entra account of a user (the Drupal account may
+     * be gone: the item carries the object id known when it was queued).
+     */
+    private function removeInEntra(QueueItem $item): Outcome
+    {
+        $uid = $item->uid;
+        $action = $item->op;
+        $link = $this->links->load($uid);
+        $entraId = $link !== null && $link->isLinked() ? (string) $link->entraId : $item->entraId;
+        if ($entraId === null || $entraId === '') {
+            $this->logger->info('Entra ID @action of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, null, null));
+
+            return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to %s.', $uid, $action));
+        }
+        $lockName = self::LOCK_PREFIX . $uid;
+        if (!$this->lock->acquire($lockName, 60.0)) {
+            return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
+        }
+        $requestId = null;
+        try {
+            if ($action === QueueItem::OP_DELETE) {
+                $result = $this->clients->client()->deleteUser($entraId);
+                $done = (string) ($result['action'] ?? 'deleted');
+            } else {
+                try {
+                    $result = $this->clients->client()->disableUser($entraId);
+                    $done = 'disabled';
+                } catch (NotFoundException $e) {
+                    // Deleted in Entra meanwhile: nothing left to disable.
+                    $result = ['request_id' => $e->requestId()];
+                    $done = 'already_deleted';
+                }
+            }
+            $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+        } catch (\Throwable $e) {
+            return $this->failure($e, $uid, '', $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
+        } finally {
+            $this->lock->release($lockName);
+        }
+        $now = $this->clock->now();
+        $accountExists = $this->users->load($uid, []) !== null;
+        if (!$accountExists) {
+            // Nothing in Drupal to link any more.
+            $this->links->delete($uid);
+        } elseif ($done === 'disabled') {
+            $this->links->save(LinkRecord::succeeded($link, $uid, $done, $entraId, null, $requestId, $now));
+        } else {
+            $this->links->save(LinkRecord::unlinked($link, $uid, $done, $requestId, $now));
+        }
+        unset($this->deferredUntil[$uid]);
+        $this->logger->info('Entra ID @action: object @entra_id of uid @uid (%upn), request-id @request_id.', $this->context($uid, '', $done, $link?->upn, $requestId) + ['@entra_id' => $entraId]);
+
+        return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d: %s.', $entraId, $uid, str_replace('_', ' ', $done)), ['action' => $done, 'id' => $entraId, 'request_id' => $requestId]);
+    }
+
+    /**
+     * @param mixed $value
+     *
+     * @return list<string>|null
+     */
+    private static function stringList($value): ?array
+    {
+        return is_array($value) ? array_values(array_filter($value, 'is_string')) : null;
     }
 
     /**

@@ -7,9 +7,17 @@ namespace Drupal\entra_provisioning\Provisioning;
 /**
  * One unit of work in the entra_provisioning_user queue.
  *
- * Serialized as {op, uid, enqueued_at}. Items carry only the uid: the worker
+ * Serialized as {op, uid, enqueued_at, seq?, entra_id?}. Items carry the uid
+ * (and, for disable/delete, the Entra object id known when the event
+ * happened: the Drupal account may be gone when the item runs). The worker
  * reads the account as it is when the item is processed, so a late item
  * converges on the current Drupal state instead of replaying stale data.
+ *
+ * "seq" is the per-user sequence number given by
+ * LinkStoreInterface::reserveSequence(): an item runs only after every
+ * earlier item of the same user has finished, whatever order the queue
+ * backend hands them out in. 0 means "not ordered" (items queued by an older
+ * version of the module).
  */
 final class QueueItem
 {
@@ -19,8 +27,7 @@ final class QueueItem
     public const OP_DELETE = 'delete';
 
     /**
-     * Every operation the queue format knows (the lifecycle issue adds the
-     * handlers for update/disable/delete).
+     * Every operation the queue format knows.
      */
     public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_DELETE];
 
@@ -30,7 +37,11 @@ final class QueueItem
 
     public readonly int $enqueuedAt;
 
-    public function __construct(string $op, int $uid, int $enqueuedAt)
+    public readonly int $seq;
+
+    public readonly ?string $entraId;
+
+    public function __construct(string $op, int $uid, int $enqueuedAt, int $seq = 0, ?string $entraId = null)
     {
         if (!in_array($op, self::OPS, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown queue operation "%s" (expected one of %s).', $op, implode(', ', self::OPS)));
@@ -38,17 +49,30 @@ final class QueueItem
         if ($uid <= 0) {
             throw new \InvalidArgumentException(sprintf('A queue item needs a positive uid, got %d.', $uid));
         }
+        if ($seq < 0) {
+            throw new \InvalidArgumentException(sprintf('A queue item sequence cannot be negative, got %d.', $seq));
+        }
         $this->op = $op;
         $this->uid = $uid;
         $this->enqueuedAt = $enqueuedAt;
+        $this->seq = $seq;
+        $this->entraId = $entraId === '' ? null : $entraId;
     }
 
     /**
-     * @return array{op: string, uid: int, enqueued_at: int}
+     * @return array{op: string, uid: int, enqueued_at: int, seq?: int, entra_id?: string}
      */
     public function toArray(): array
     {
-        return ['op' => $this->op, 'uid' => $this->uid, 'enqueued_at' => $this->enqueuedAt];
+        $data = ['op' => $this->op, 'uid' => $this->uid, 'enqueued_at' => $this->enqueuedAt];
+        if ($this->seq > 0) {
+            $data['seq'] = $this->seq;
+        }
+        if ($this->entraId !== null) {
+            $data['entra_id'] = $this->entraId;
+        }
+
+        return $data;
     }
 
     /**
@@ -65,18 +89,34 @@ final class QueueItem
             throw new \InvalidArgumentException('A queue item must be an array, got ' . get_debug_type($data) . '.');
         }
         $op = $data['op'] ?? null;
-        $uid = $data['uid'] ?? null;
+        $uid = self::int($data['uid'] ?? null);
         $at = $data['enqueued_at'] ?? 0;
+        $seq = self::int($data['seq'] ?? 0);
+        $entraId = $data['entra_id'] ?? null;
         if (!is_string($op)) {
             throw new \InvalidArgumentException('A queue item needs a string "op".');
-        }
-        if (is_string($uid) && ctype_digit($uid)) {
-            $uid = (int) $uid;
         }
         if (!is_int($uid)) {
             throw new \InvalidArgumentException('A queue item needs an integer "uid".');
         }
+        if (!is_int($seq)) {
+            throw new \InvalidArgumentException('The "seq" of a queue item must be an integer.');
+        }
+        if ($entraId !== null && !is_string($entraId)) {
+            throw new \InvalidArgumentException('The "entra_id" of a queue item must be a string.');
+        }
 
-        return new self($op, $uid, is_int($at) ? $at : 0);
+        return new self($op, $uid, is_int($at) ? $at : 0, $seq, $entraId);
+    }
+
+    /**
+     * @param mixed $value
+     *
+     * @return mixed
+     *   An int for integers and digit strings, the value otherwise.
+     */
+    private static function int($value)
+    {
+        return is_string($value) && ctype_digit($value) ? (int) $value : $value;
     }
 }

@@ -82,6 +82,9 @@ final class RequirementsEvaluator
         }
         $secret = $this->clients->resolveSecret();
         $test = $this->state->get(Provisioner::STATE_LAST_TEST);
+        $settings = $this->clients->settings();
+        $lastImport = $this->state->get(Importer::STATE_LAST_RUN);
+        $lastDelta = $this->state->get(Importer::STATE_LAST_DELTA_SYNC);
 
         return [
             'env' => $env,
@@ -96,6 +99,13 @@ final class RequirementsEvaluator
             'last_test' => is_array($test) ? $test : null,
             'backlog' => $backlog,
             'counts' => $counts,
+            'directions' => $settings->directions(),
+            'import' => [
+                'enabled' => $settings->entraToDrupal(),
+                'interval' => $settings->importInterval(),
+                'last_run' => is_array($lastImport) ? $lastImport : null,
+                'last_delta_sync' => is_int($lastDelta) ? $lastDelta : null,
+            ],
         ];
     }
 
@@ -190,6 +200,26 @@ final class RequirementsEvaluator
             $lines[] = self::line('last_test', 'Entra connection test', 'failed ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', (new ResultFormatter())->summary($error) . ' Fix it and run "Save and Test Configuration" again.', self::ERROR);
         }
 
+        // 7b. The application permissions the chosen directions need.
+        if ($test !== null && !empty($test['ok'])) {
+            $missing = $test['missing_permissions'] ?? null;
+            $directions = is_array($test['directions'] ?? null) ? $test['directions'] : (is_array($facts['directions'] ?? null) ? $facts['directions'] : []);
+            $granted = is_array($test['granted_permissions'] ?? null) ? implode(', ', $test['granted_permissions']) : '';
+            if (is_array($missing) && $missing !== []) {
+                $lines[] = self::line('permissions', 'Entra application permissions', 'missing ' . implode(', ', $missing), sprintf(
+                    'The chosen directions (%s) need %s. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission %s, grant admin consent, then run "Save and Test Configuration" again. Granted now: %s.',
+                    implode(', ', $directions),
+                    implode(' and ', $missing),
+                    implode(' and ', $missing),
+                    $granted !== '' ? $granted : 'none'
+                ), self::ERROR);
+            } elseif (is_array($missing)) {
+                $lines[] = self::line('permissions', 'Entra application permissions', $granted !== '' ? $granted : 'sufficient', '', self::OK);
+            } else {
+                $lines[] = self::line('permissions', 'Entra application permissions', 'unknown', 'The token did not say which permissions the application has; provisioning (User.ReadWrite.All) or import (User.Read.All) fails with a 403 if one is missing.', self::INFO);
+            }
+        }
+
         // 8. The queue backlog.
         $backlog = $facts['backlog'] ?? null;
         $queueFix = sprintf('Items are processed right after each request and by cron; run "drush queue:run %s" to drain it now.', ProvisioningQueueInterface::NAME);
@@ -211,7 +241,48 @@ final class RequirementsEvaluator
                 : self::line('accounts', 'Entra provisioned accounts', $value, '', self::OK);
         }
 
+        // 10. The Entra -> Drupal import.
+        $import = is_array($facts['import'] ?? null) ? $facts['import'] : null;
+        if ($import !== null && !empty($import['enabled'])) {
+            $run = is_array($import['last_run'] ?? null) ? $import['last_run'] : null;
+            $delta = isset($import['last_delta_sync']) && is_int($import['last_delta_sync']) ? $import['last_delta_sync'] : null;
+            $when = $delta !== null ? 'last complete round ' . gmdate('Y-m-d H:i', $delta) . ' UTC' : 'no complete round yet';
+            $schedule = (int) ($import['interval'] ?? 0) > 0 ? sprintf('Runs on cron every %d s and with "drush entra:import".', (int) $import['interval']) : 'Cron does not import (interval 0): run "drush entra:import".';
+            if ($run === null) {
+                $lines[] = self::line('import', 'Entra ID import', 'never run', $schedule, self::WARNING);
+            } elseif (is_array($run['error'] ?? null)) {
+                $lines[] = self::line('import', 'Entra ID import', 'failed ' . gmdate('Y-m-d H:i', (int) ($run['time'] ?? 0)) . ' UTC; ' . $when, (new ResultFormatter())->summary($run['error']) . ' ' . $schedule, self::ERROR);
+            } else {
+                $counts = is_array($run['counts'] ?? null) ? $run['counts'] : [];
+                $conflicts = (int) ($counts[ImportReport::CONFLICT] ?? 0);
+                $failed = (int) ($counts[ImportReport::FAILED] ?? 0);
+                $description = $schedule;
+                if ($conflicts > 0 || $failed > 0) {
+                    $description = sprintf('The last run had %d conflict(s) and %d failure(s): see Reports > Recent log messages, type user_provisioning. ', $conflicts, $failed) . $schedule;
+                }
+                $lines[] = self::line('import', 'Entra ID import', $when, $description, $conflicts > 0 || $failed > 0 ? self::WARNING : self::OK);
+            }
+        }
+
         return $lines;
+    }
+
+    /**
+     * The worst severity of a list of lines (for exit codes).
+     *
+     * @param list<array{severity: string}> $lines
+     */
+    public static function worst(array $lines): string
+    {
+        $order = [self::OK => 0, self::INFO => 1, self::WARNING => 2, self::ERROR => 3];
+        $worst = self::OK;
+        foreach ($lines as $line) {
+            if (($order[$line['severity']] ?? 0) > $order[$worst]) {
+                $worst = $line['severity'];
+            }
+        }
+
+        return $worst;
     }
 
     /**

@@ -21,4 +21,27 @@ interface UserSourceInterface
      *   Null when the account does not exist (or is the anonymous user).
      */
     public function load(int $uid, array $fieldNames): ?array;
+
+    /**
+     * Uids of active accounts above $afterUid, ascending, at most $limit
+     * (pages through every active account without holding them in memory).
+     *
+     * @return list<int>
+     */
+    public function activeUidsAfter(int $afterUid, int $limit): array;
+
+    /**
+     * The number of active accounts (the anonymous user excluded).
+     */
+    public function countActive(): int;
+
+    /**
+     * The uids of the accounts with these usernames.
+     *
+     * @param list<string> $names
+     *
+     * @return array<string, int>
+     *   Username as given => uid, for the names that exist.
+     */
+    public function uidsByNames(array $names): array;
 }

@@ -141,16 +141,57 @@ final class ModuleStructureTest extends TestCase
             $this->assertNotEmpty($m[1], $file . ' implements no hook');
             $implemented = array_merge($implemented, $m[1]);
         }
-        $this->assertContains('user_insert', $implemented);
-        $this->assertContains('runtime_requirements', $implemented);
+        foreach (['user_insert', 'user_update', 'user_cancel', 'user_delete', 'cron', 'runtime_requirements'] as $hook) {
+            $this->assertContains($hook, $implemented);
+        }
 
+        // Every OOP hook but the requirements one has a #[LegacyHook] shim
+        // (hook_requirements has its own in the .install file).
         $module = (string) file_get_contents(self::root() . '/entra_provisioning.module');
-        $this->assertMatchesRegularExpression('/#\[LegacyHook\]\s*function entra_provisioning_user_insert\(/', $module);
-        $this->assertStringContainsString('\Drupal::service(UserHooks::class)->userInsert(', $module);
+        $shims = [
+            'user_insert' => 'UserHooks::class)->userInsert(',
+            'user_update' => 'UserHooks::class)->userUpdate(',
+            'user_cancel' => 'UserHooks::class)->userCancel(',
+            'user_delete' => 'UserHooks::class)->userDelete(',
+            'cron' => 'CronHooks::class)->cron(',
+        ];
+        foreach ($shims as $hook => $call) {
+            $this->assertMatchesRegularExpression('/#\[LegacyHook\]\s*function entra_provisioning_' . $hook . '\(/', $module);
+            $this->assertStringContainsString('\Drupal::service(' . $call, $module);
+        }
+        $this->assertSame(count($shims), preg_match_all('/^#\[LegacyHook\]$/m', $module), 'no shim without its OOP hook');
         $install = (string) file_get_contents(self::root() . '/entra_provisioning.install');
         $this->assertMatchesRegularExpression('/#\[LegacyRequirementsHook\]\s*function entra_provisioning_requirements\(/', $install);
         $this->assertStringContainsString('function entra_provisioning_schema()', $install);
         $this->assertStringContainsString('function entra_provisioning_uninstall(', $install);
+        // The ordering columns: in the schema, and added to existing sites.
+        $this->assertMatchesRegularExpression("/'queued_seq' => _entra_provisioning_sequence_field\(/", $install);
+        $this->assertMatchesRegularExpression("/'done_seq' => _entra_provisioning_sequence_field\(/", $install);
+        $this->assertMatchesRegularExpression('/function entra_provisioning_update_10001\(\)/', $install);
+    }
+
+    public function testTheUiUsesTheSharedServicesAndTheLibraryPropertyList(): void
+    {
+        $services = self::yaml('entra_provisioning.services.yml')['services'];
+        $batch = (string) file_get_contents(self::root() . '/src/Drupal/BulkSyncBatch.php');
+        preg_match_all("/\\\\Drupal::service\('([a-z_.]+)'\)/", $batch, $m);
+        $this->assertNotEmpty($m[1]);
+        foreach ($m[1] as $id) {
+            $this->assertArrayHasKey($id, $services, 'BulkSyncBatch uses ' . $id);
+        }
+        $this->assertStringContainsString('public static function process(', $batch);
+        $this->assertStringContainsString('public static function finished(', $batch);
+        $form = (string) file_get_contents(self::root() . '/src/Form/ProvisioningForm.php');
+        $this->assertStringNotContainsString('GRAPH_PROPERTIES', $form, 'the property list comes from the library');
+        $this->assertStringContainsString('->mappableProperties()', $form);
+        $this->assertStringContainsString('batch_set(BulkSyncBatch::build(', $form);
+        foreach (['lifecycle.update', 'lifecycle.sync_status', 'lifecycle.on_cancel', 'lifecycle.on_delete', 'bulk.chunk_size'] as $key) {
+            $this->assertStringContainsString("self::target('" . $key . "')", $form, $key . ' is on step 3');
+        }
+        $direction = (string) file_get_contents(self::root() . '/src/Form/DirectionForm.php');
+        foreach (['import.interval', 'import.removed', 'import.create_accounts', 'import.include_guests'] as $key) {
+            $this->assertStringContainsString("self::target('" . $key . "')", $direction, $key . ' is on step 2');
+        }
     }
 
     public function testQueueWorkerPluginMatchesTheQueueName(): void

@@ -28,7 +28,9 @@ final class ProvisionerEmulatorTest extends NativeTestCase
 
         $this->assertTrue($this->provisioner->onUserInsert(10, 'jdoe'));
         $this->assertSame(1, $this->queue->count());
-        $this->assertSame(['op' => 'provision', 'uid' => 10, 'enqueued_at' => $this->clock->now()], reset($this->queue->items)['data']);
+        // The item carries the user's first sequence number (per-user order).
+        $this->assertSame(['op' => 'provision', 'uid' => 10, 'enqueued_at' => $this->clock->now(), 'seq' => 1], reset($this->queue->items)['data']);
+        $this->assertSame(1, $this->links->load(10)->queuedSeq);
         $this->assertSame(LinkRecord::RESULT_PENDING, $this->links->load(10)->lastResult);
         $this->assertSame([], $this->emulatorUsersNamed($emulator, 'jdoe@contoso.onmicrosoft.com'), 'nothing reaches Graph at insert time');
 
@@ -226,18 +228,21 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertTrue($this->logger->hasErrorThatContains('given up'));
     }
 
-    public function testMissingDrupalUserAndUnknownOperationFail(): void
+    public function testAMissingDrupalUserFailsWithoutCreatingARow(): void
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator);
         $missing = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 99, $this->clock->now()));
         $this->assertSame(Outcome::FAILED, $missing->status);
-        $this->assertSame('drupal_user_missing', $this->links->load(99)->lastErrorCode);
+        $this->assertSame('drupal_user_missing', $missing->error['code']);
+        // A deleted account gets no new row that nobody could fix.
+        $this->assertNull($this->links->load(99));
+        $this->assertTrue($this->logger->hasWarningThatContains('skipped'));
 
-        $this->users->add(98, 'later');
-        $update = $this->provisioner->process(new QueueItem(QueueItem::OP_UPDATE, 98, $this->clock->now()));
-        $this->assertSame(Outcome::FAILED, $update->status);
-        $this->assertSame('unsupported_operation', $this->links->load(98)->lastErrorCode);
+        // With a row (queued before the account went away), it is recorded.
+        $this->links->save(LinkRecord::pending(null, 97, 'provision', $this->clock->now()));
+        $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 97, $this->clock->now()));
+        $this->assertSame('drupal_user_missing', $this->links->load(97)->lastErrorCode);
     }
 
     public function testAnotherWorkerHoldingTheUserLockDefersTheItem(): void

@@ -4,13 +4,18 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
+use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\EchoGuard;
 use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
+use Drupal\entra_provisioning\Provisioning\Importer;
+use Drupal\entra_provisioning\Provisioning\Lifecycle;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueRunner;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryAccountStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeLock;
@@ -49,6 +54,16 @@ trait ProvisioningTestTrait
 
     protected QueueRunner $runner;
 
+    protected EchoGuard $guard;
+
+    protected Lifecycle $lifecycle;
+
+    protected BulkSync $bulk;
+
+    protected InMemoryAccountStore $accounts;
+
+    protected Importer $importer;
+
     /**
      * @param array<string, mixed> $configOverrides
      *   Nested overrides of the module configuration.
@@ -84,6 +99,41 @@ trait ProvisioningTestTrait
         $this->clients = new ClientFactory($this->configSource, $this->state, new FakeKeyRepository(), new EntraNativeFactory());
         $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger);
         $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
+        $this->guard = new EchoGuard();
+        $this->lifecycle = new Lifecycle($this->provisioner, $this->links, $this->guard, $this->logger);
+        $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger);
+        $this->accounts = new InMemoryAccountStore();
+        $this->importer = new Importer($this->clients, $this->links, $this->accounts, $this->state, $this->guard, $this->lock, $this->clock, new ResultFormatter(), $this->logger);
+    }
+
+    /**
+     * Changes the module configuration of the wired services.
+     *
+     * @param array<string, mixed> $overrides
+     *   Nested, merged recursively.
+     */
+    protected function configure(array $overrides): void
+    {
+        $this->configSource->config = array_replace_recursive($this->configSource->config, $overrides);
+        $this->clients->reset();
+    }
+
+    /**
+     * The emulator's request log as "METHOD path status" lines, oldest first
+     * (token requests left out).
+     *
+     * @return list<string>
+     */
+    protected function graphCalls(EmulatorProcess $emulator): array
+    {
+        $lines = [];
+        foreach ($this->requestLog($emulator) as $entry) {
+            if (is_array($entry) && !str_contains((string) ($entry['path'] ?? ''), '/oauth2/')) {
+                $lines[] = sprintf('%s %s %d', (string) $entry['method'], (string) $entry['path'], (int) ($entry['status'] ?? 0));
+            }
+        }
+
+        return $lines;
     }
 
     /**

@@ -188,4 +188,61 @@ final class RequirementsEvaluatorTest extends TestCase
         }
         $this->assertSame('warning', $this->lines()['queue']['severity']);
     }
+
+    public function testMissingPermissionsForTheChosenDirections(): void
+    {
+        $test = ['ok' => true, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1', 'directions' => ['drupal_to_entra', 'entra_to_drupal']];
+        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.Read.All'], 'missing_permissions' => ['User.ReadWrite.All']]);
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['permissions']['severity']);
+        $this->assertSame('missing User.ReadWrite.All', $lines['permissions']['value']);
+        $this->assertStringContainsString('drupal_to_entra, entra_to_drupal', $lines['permissions']['description']);
+        $this->assertStringContainsString('admin consent', $lines['permissions']['description']);
+        $this->assertStringContainsString('Granted now: User.Read.All', $lines['permissions']['description']);
+        $this->assertSame(1, \Drupal\entra_provisioning\Provisioning\CommandSupport::statusExitCode(array_values($lines)));
+
+        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.ReadWrite.All'], 'missing_permissions' => []]);
+        $lines = $this->lines();
+        $this->assertSame('ok', $lines['permissions']['severity']);
+        $this->assertSame('User.ReadWrite.All', $lines['permissions']['value']);
+
+        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => null, 'missing_permissions' => null]);
+        $this->assertSame('info', $this->lines()['permissions']['severity']);
+
+        // No successful test: no permissions line (the test line says why).
+        $this->state->delete(Provisioner::STATE_LAST_TEST);
+        $this->assertArrayNotHasKey('permissions', $this->lines());
+    }
+
+    public function testTheImportLine(): void
+    {
+        $this->assertArrayNotHasKey('import', $this->lines(), 'no line while the import is off');
+        $this->source->config['direction']['entra_to_drupal'] = true;
+        $lines = $this->lines();
+        $this->assertSame('warning', $lines['import']['severity']);
+        $this->assertSame('never run', $lines['import']['value']);
+        $this->assertStringContainsString('every 3600 s', $lines['import']['description']);
+
+        $report = new \Drupal\entra_provisioning\Provisioning\ImportReport(false, false);
+        $report->completed = true;
+        $report->add('created', 'id-1', 'a@contoso.onmicrosoft.com', 5, 'Created.');
+        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000000));
+        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_DELTA_SYNC, 1700000000);
+        $lines = $this->lines();
+        $this->assertSame('ok', $lines['import']['severity']);
+        $this->assertSame('last complete round 2023-11-14 22:13 UTC', $lines['import']['value']);
+
+        $report->add('conflict', 'id-2', 'b@contoso.onmicrosoft.com', 6, 'Same name.');
+        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000100));
+        $lines = $this->lines();
+        $this->assertSame('warning', $lines['import']['severity']);
+        $this->assertStringContainsString('1 conflict(s)', $lines['import']['description']);
+
+        $report->error = ['kind' => 'permission', 'title' => 'Permission missing', 'message' => 'Insufficient privileges.', 'code' => 'Authorization_RequestDenied', 'http_status' => 403, 'request_id' => 'r-3', 'fix' => 'Add User.Read.All.'];
+        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000200));
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['import']['severity']);
+        $this->assertStringContainsString('Authorization_RequestDenied', $lines['import']['description']);
+        $this->assertStringContainsString('Add User.Read.All', $lines['import']['description']);
+    }
 }

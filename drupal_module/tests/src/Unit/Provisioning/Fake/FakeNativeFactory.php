@@ -35,6 +35,11 @@ final class FakeNativeFactory implements NativeFactoryInterface
     public ?NativeClientInterface $client = null;
 
     /**
+     * @var array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
+     */
+    public array $mappable = ['properties' => [['name' => 'givenName', 'max_length' => 64], ['name' => 'jobTitle', 'max_length' => 128]], 'fixed' => ['userPrincipalName']];
+
+    /**
      * @param array<string, mixed> $environment
      * @param array<string, mixed> $probe
      */
@@ -73,5 +78,10 @@ final class FakeNativeFactory implements NativeFactoryInterface
     public function probe(string $library, string $header, ?string $mode): array
     {
         return $this->probe;
+    }
+
+    public function mappableProperties(string $library, string $header, ?string $mode): array
+    {
+        return $this->mappable;
     }
 }

@@ -7,6 +7,10 @@ namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 
+/**
+ * The link table in memory, with the same counter rules as DatabaseLinkStore:
+ * save() keeps the stored sequence counters.
+ */
 final class InMemoryLinkStore implements LinkStoreInterface
 {
     /**
@@ -32,6 +36,10 @@ final class InMemoryLinkStore implements LinkStoreInterface
 
     public function save(LinkRecord $record): void
     {
+        $stored = $this->records[$record->uid] ?? null;
+        if ($stored !== null) {
+            $record = self::withCounters($record, $stored->queuedSeq, $stored->doneSeq);
+        }
         $this->records[$record->uid] = $record;
     }
 
@@ -48,5 +56,39 @@ final class InMemoryLinkStore implements LinkStoreInterface
         }
 
         return $counts;
+    }
+
+    public function reserveSequence(int $uid, int $now, callable $enqueue): int
+    {
+        $before = $this->records[$uid] ?? null;
+        $base = $before ?? new LinkRecord($uid, null, null, '', LinkRecord::RESULT_PENDING, null, null, null, $now, $now);
+        $seq = $base->queuedSeq + 1;
+        $this->records[$uid] = self::withCounters($base, $seq, $base->doneSeq);
+        try {
+            $enqueue($seq);
+        } catch (\Throwable $e) {
+            // Roll back, as the database transaction does.
+            if ($before === null) {
+                unset($this->records[$uid]);
+            } else {
+                $this->records[$uid] = $before;
+            }
+            throw $e;
+        }
+
+        return $seq;
+    }
+
+    public function markDone(int $uid, int $seq): void
+    {
+        $record = $this->records[$uid] ?? null;
+        if ($record !== null && $record->doneSeq < $seq) {
+            $this->records[$uid] = self::withCounters($record, $record->queuedSeq, $seq);
+        }
+    }
+
+    private static function withCounters(LinkRecord $r, int $queued, int $done): LinkRecord
+    {
+        return new LinkRecord($r->uid, $r->entraId, $r->upn, $r->lastAction, $r->lastResult, $r->lastErrorCode, $r->lastErrorMessage, $r->requestId, $r->created, $r->changed, $queued, $done);
     }
 }

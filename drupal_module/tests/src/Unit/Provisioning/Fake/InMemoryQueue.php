@@ -27,6 +27,16 @@ final class InMemoryQueue implements ProvisioningQueueInterface
      */
     public array $delays = [];
 
+    /**
+     * Claim the newest available item first (a backend without FIFO order).
+     */
+    public bool $lifo = false;
+
+    /**
+     * Make the next enqueue() fail (a backend outage).
+     */
+    public bool $failEnqueue = false;
+
     private int $nextId = 1;
 
     private FakeClock $clock;
@@ -38,6 +48,10 @@ final class InMemoryQueue implements ProvisioningQueueInterface
 
     public function enqueue(QueueItem $item): void
     {
+        if ($this->failEnqueue) {
+            $this->failEnqueue = false;
+            throw new \RuntimeException('The queue backend is unavailable.');
+        }
         $this->push($item->toArray());
     }
 
@@ -54,7 +68,8 @@ final class InMemoryQueue implements ProvisioningQueueInterface
 
     public function claim(int $leaseSeconds): ?ClaimedItem
     {
-        foreach ($this->items as $id => $item) {
+        $items = $this->lifo ? array_reverse($this->items, true) : $this->items;
+        foreach ($items as $id => $item) {
             if ($item['available_at'] <= $this->clock->now()) {
                 $this->items[$id]['available_at'] = $this->clock->now() + $leaseSeconds;
 
@@ -88,5 +103,15 @@ final class InMemoryQueue implements ProvisioningQueueInterface
     public function count(): int
     {
         return count($this->items);
+    }
+
+    /**
+     * The data of the items still queued, in queue order.
+     *
+     * @return list<mixed>
+     */
+    public function data(): array
+    {
+        return array_values(array_map(static fn (array $item) => $item['data'], $this->items));
     }
 }

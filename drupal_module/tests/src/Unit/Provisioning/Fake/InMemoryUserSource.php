@@ -44,4 +44,36 @@ final class InMemoryUserSource implements UserSourceInterface
 
         return $user;
     }
+
+    public function activeUidsAfter(int $afterUid, int $limit): array
+    {
+        $uids = [];
+        foreach ($this->users as $uid => $user) {
+            if ($uid > $afterUid && !empty($user['status'])) {
+                $uids[] = $uid;
+            }
+        }
+        sort($uids);
+
+        return array_slice($uids, 0, $limit);
+    }
+
+    public function countActive(): int
+    {
+        return count(array_filter($this->users, static fn (array $u): bool => !empty($u['status'])));
+    }
+
+    public function uidsByNames(array $names): array
+    {
+        $found = [];
+        foreach ($names as $name) {
+            foreach ($this->users as $uid => $user) {
+                if (mb_strtolower((string) $user['name']) === mb_strtolower($name)) {
+                    $found[$name] = $uid;
+                }
+            }
+        }
+
+        return $found;
+    }
 }

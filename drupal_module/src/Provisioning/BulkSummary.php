@@ -1,0 +1,157 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+/**
+ * The outcome of a bulk synchronisation: counts per result and each failure
+ * with its cause. Serializable as an array (Batch API results).
+ */
+final class BulkSummary
+{
+    public const CREATED = 'created';
+    public const LINKED = 'linked';
+    public const UPDATED = 'updated';
+    public const UNCHANGED = 'unchanged';
+    public const QUEUED = 'queued';
+    public const FAILED = 'failed';
+
+    /**
+     * Results in the order of the final table. "queued": throttled or Graph
+     * unavailable; the work was handed to the queue and finishes later.
+     */
+    public const COUNTERS = [self::CREATED, self::LINKED, self::UPDATED, self::UNCHANGED, self::QUEUED, self::FAILED];
+
+    /**
+     * Failures kept with their cause (the counter covers all of them).
+     */
+    public const MAX_FAILURES = 1000;
+
+    /**
+     * @var array<string, int>
+     */
+    public array $counts;
+
+    /**
+     * @var list<array{uid: int, name: string, cause: string}>
+     */
+    public array $failures = [];
+
+    /**
+     * Why the run stopped before the end (a blocking error), or null.
+     */
+    public ?string $aborted = null;
+
+    public function __construct()
+    {
+        $this->counts = array_fill_keys(self::COUNTERS, 0);
+    }
+
+    /**
+     * Counts one user's result (created, linked, updated, unchanged, queued).
+     */
+    public function add(string $result): void
+    {
+        if (!in_array($result, self::COUNTERS, true) || $result === self::FAILED) {
+            throw new \InvalidArgumentException(sprintf('Unknown bulk result "%s".', $result));
+        }
+        $this->counts[$result]++;
+    }
+
+    public function fail(int $uid, string $name, string $cause): void
+    {
+        $this->counts[self::FAILED]++;
+        if (count($this->failures) < self::MAX_FAILURES) {
+            $this->failures[] = ['uid' => $uid, 'name' => $name, 'cause' => $cause];
+        }
+    }
+
+    public function merge(self $other): void
+    {
+        foreach ($other->counts as $result => $n) {
+            $this->counts[$result] = ($this->counts[$result] ?? 0) + $n;
+        }
+        foreach ($other->failures as $failure) {
+            if (count($this->failures) < self::MAX_FAILURES) {
+                $this->failures[] = $failure;
+            }
+        }
+        $this->aborted = $this->aborted ?? $other->aborted;
+    }
+
+    public function processed(): int
+    {
+        return array_sum($this->counts);
+    }
+
+    /**
+     * 0 when every user was created, linked, updated, unchanged or queued.
+     */
+    public function exitCode(): int
+    {
+        return $this->counts[self::FAILED] === 0 && $this->aborted === null ? 0 : 1;
+    }
+
+    /**
+     * The final table: [result, count] rows.
+     *
+     * @return list<array{0: string, 1: int}>
+     */
+    public function rows(): array
+    {
+        $rows = [];
+        foreach (self::COUNTERS as $result) {
+            if ($result !== self::QUEUED || $this->counts[$result] > 0) {
+                $rows[] = [$result, $this->counts[$result]];
+            }
+        }
+
+        return $rows;
+    }
+
+    public function summary(): string
+    {
+        $parts = [];
+        foreach ($this->rows() as [$result, $n]) {
+            $parts[] = $n . ' ' . $result;
+        }
+        $line = implode(', ', $parts) . '.';
+        if ($this->aborted !== null) {
+            $line .= ' Stopped early: ' . $this->aborted;
+        }
+
+        return $line;
+    }
+
+    /**
+     * @return array{counts: array<string, int>, failures: list<array{uid: int, name: string, cause: string}>, aborted: ?string}
+     */
+    public function toArray(): array
+    {
+        return ['counts' => $this->counts, 'failures' => $this->failures, 'aborted' => $this->aborted];
+    }
+
+    /**
+     * @param mixed $data
+     *   A toArray() result (anything else gives an empty summary).
+     */
+    public static function fromArray($data): self
+    {
+        $summary = new self();
+        if (!is_array($data)) {
+            return $summary;
+        }
+        foreach (self::COUNTERS as $result) {
+            $summary->counts[$result] = (int) ($data['counts'][$result] ?? 0);
+        }
+        foreach (is_array($data['failures'] ?? null) ? $data['failures'] : [] as $failure) {
+            if (is_array($failure)) {
+                $summary->failures[] = ['uid' => (int) ($failure['uid'] ?? 0), 'name' => (string) ($failure['name'] ?? ''), 'cause' => (string) ($failure['cause'] ?? '')];
+            }
+        }
+        $summary->aborted = isset($data['aborted']) && is_string($data['aborted']) ? $data['aborted'] : null;
+
+        return $summary;
+    }
+}

@@ -1,0 +1,326 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Psr\Log\LoggerInterface;
+
+/**
+ * "Sync all users" (step 3, Batch API) and "drush entra:provision": which
+ * users, in which chunks, and the summary.
+ *
+ * A chunk is split in two: accounts without an Entra link go through
+ * entra_bulk_provision ($batch of 20, several in flight; created or linked);
+ * accounts already linked are brought in step one by one through
+ * entra_update_user (updated or unchanged), so a renamed Drupal account can
+ * never create a second Entra user. Throttled or unavailable users are
+ * handed to the queue ("queued"); every failure is logged to
+ * user_provisioning with its cause and recorded in the link table.
+ */
+final class BulkSync
+{
+    /**
+     * Error kinds every other user would hit as well: the run stops after
+     * the chunk in which one appears.
+     */
+    private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
+
+    private ClientFactory $clients;
+
+    private Provisioner $provisioner;
+
+    private LinkStoreInterface $links;
+
+    private UserSourceInterface $users;
+
+    private ClockInterface $clock;
+
+    private ResultFormatter $formatter;
+
+    private LoggerInterface $logger;
+
+    public function __construct(
+        ClientFactory $clients,
+        Provisioner $provisioner,
+        LinkStoreInterface $links,
+        UserSourceInterface $users,
+        ClockInterface $clock,
+        ResultFormatter $formatter,
+        LoggerInterface $logger
+    ) {
+        $this->clients = $clients;
+        $this->provisioner = $provisioner;
+        $this->links = $links;
+        $this->users = $users;
+        $this->clock = $clock;
+        $this->formatter = $formatter;
+        $this->logger = $logger;
+    }
+
+    /**
+     * Why a bulk synchronisation may not run now, or null when it may: it is
+     * a manual provisioning, so the direction and "Create User" under
+     * Manual provisioning must be on.
+     */
+    public function refusal(): ?string
+    {
+        $settings = $this->clients->settings();
+        if (!$settings->drupalToEntra()) {
+            return 'Drupal → Entra ID is off on step 2 (Direction): nothing is provisioned.';
+        }
+        if (!$settings->manualCreate()) {
+            return 'Manual creation is off: tick "Create User" under Manual / on-demand on step 3 and save first.';
+        }
+
+        return null;
+    }
+
+    /**
+     * The chunk size to use: the requested one (Drush --chunk) or the
+     * configured one, within 1..1000 (the library's limit per call).
+     *
+     * @throws \InvalidArgumentException
+     *   When $requested is outside 1..1000.
+     */
+    public function chunkSize(?int $requested = null): int
+    {
+        if ($requested === null) {
+            return $this->clients->settings()->bulkChunkSize();
+        }
+        if ($requested < 1 || $requested > ModuleSettings::MAX_BULK_CHUNK) {
+            throw new \InvalidArgumentException(sprintf('The chunk size must be between 1 and %d, got %d.', ModuleSettings::MAX_BULK_CHUNK, $requested));
+        }
+
+        return $requested;
+    }
+
+    public function countActive(): int
+    {
+        return $this->users->countActive();
+    }
+
+    /**
+     * @return list<int>
+     */
+    public function nextActiveChunk(int $afterUid, int $size): array
+    {
+        return $this->users->activeUidsAfter($afterUid, $size);
+    }
+
+    /**
+     * The uids of the named accounts, and the names that match none.
+     *
+     * @param list<string> $names
+     *
+     * @return array{uids: list<int>, missing: list<string>}
+     */
+    public function resolveNames(array $names): array
+    {
+        $names = array_values(array_unique(array_filter(array_map('trim', $names), static fn (string $n): bool => $n !== '')));
+        $found = $this->users->uidsByNames($names);
+        $missing = [];
+        foreach ($names as $name) {
+            if (!isset($found[$name])) {
+                $missing[] = $name;
+            }
+        }
+
+        return ['uids' => array_values(array_unique(array_values($found))), 'missing' => $missing];
+    }
+
+    /**
+     * Synchronises the given users (null: every active account) chunk by
+     * chunk; stops early after an error that every user would hit.
+     *
+     * @param list<int>|null $uids
+     * @param callable(BulkSummary, int, int): void|null $onChunk
+     *   Called after each chunk with the summary so far, the users done and
+     *   the total.
+     */
+    public function run(?array $uids, int $chunkSize, ?callable $onChunk = null): BulkSummary
+    {
+        $summary = new BulkSummary();
+        $chunkSize = $this->chunkSize($chunkSize);
+        if ($uids !== null) {
+            $total = count($uids);
+            $done = 0;
+            foreach (array_chunk($uids, $chunkSize) as $chunk) {
+                $summary->merge($this->syncChunk($chunk));
+                $done += count($chunk);
+                if ($onChunk !== null) {
+                    $onChunk($summary, $done, $total);
+                }
+                if ($summary->aborted !== null) {
+                    break;
+                }
+            }
+
+            return $summary;
+        }
+        $total = $this->countActive();
+        $done = 0;
+        $after = 0;
+        while (($chunk = $this->nextActiveChunk($after, $chunkSize)) !== []) {
+            $summary->merge($this->syncChunk($chunk));
+            $done += count($chunk);
+            $after = max($chunk);
+            if ($onChunk !== null) {
+                $onChunk($summary, $done, max($total, $done));
+            }
+            if ($summary->aborted !== null) {
+                break;
+            }
+        }
+
+        return $summary;
+    }
+
+    /**
+     * What provisioning would send for each user (password redacted); sends
+     * nothing.
+     *
+     * @param list<int> $uids
+     *
+     * @return list<array<string, mixed>>
+     *   Provisioner::preview() results, plus 'linked' => ?string (the Entra
+     *   object id when the account is linked: a sync updates it instead).
+     */
+    public function preview(array $uids): array
+    {
+        $previews = [];
+        foreach ($uids as $uid) {
+            $preview = $this->provisioner->preview($uid);
+            $link = $this->links->load($uid);
+            $preview['linked'] = $link !== null && $link->isLinked() ? $link->entraId : null;
+            $previews[] = $preview;
+        }
+
+        return $previews;
+    }
+
+    /**
+     * Synchronises one chunk (at most 1000 users).
+     *
+     * @param list<int> $uids
+     */
+    public function syncChunk(array $uids): BulkSummary
+    {
+        $summary = new BulkSummary();
+        $fields = $this->clients->settings()->mappedFieldNames();
+        $unlinked = [];
+        $linked = [];
+        foreach ($uids as $uid) {
+            $user = $this->users->load($uid, $fields);
+            if ($user === null) {
+                $summary->fail($uid, '', sprintf('There is no Drupal account with uid %d.', $uid));
+                continue;
+            }
+            $link = $this->links->load($uid);
+            if ($link !== null && $link->isLinked()) {
+                $linked[$uid] = (string) $user['name'];
+            } else {
+                $unlinked[] = $user;
+            }
+        }
+        if ($unlinked !== [] && !$this->provisionChunk($unlinked, $summary)) {
+            return $summary;
+        }
+        foreach ($linked as $uid => $name) {
+            $outcome = $this->provisioner->updateNow($uid);
+            switch ($outcome->status) {
+                case Outcome::DONE:
+                    $action = (string) ($outcome->result['action'] ?? BulkSummary::UPDATED);
+                    $summary->add($action === BulkSummary::UNCHANGED ? BulkSummary::UNCHANGED : BulkSummary::UPDATED);
+                    break;
+
+                case Outcome::RETRY:
+                    $summary->add(BulkSummary::QUEUED);
+                    break;
+
+                default:
+                    // Logged and recorded by the provisioner.
+                    $summary->fail($uid, $name, $outcome->message);
+            }
+        }
+
+        return $summary;
+    }
+
+    /**
+     * @param list<array<string, mixed>> $users
+     *
+     * @return bool
+     *   False when the chunk met an error every user would hit (the summary
+     *   is marked aborted; the linked users of the chunk are not updated).
+     */
+    private function provisionChunk(array $users, BulkSummary $summary): bool
+    {
+        $now = $this->clock->now();
+        try {
+            $response = $this->clients->client()->bulkProvision($users);
+        } catch (\Throwable $e) {
+            $error = $this->clients->redact($this->formatter->describeError($e));
+            $cause = $this->formatter->summary($error);
+            foreach ($users as $user) {
+                $uid = (int) $user['uid'];
+                $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, $error['code'] !== null ? (string) $error['code'] : (string) $error['kind'], (string) $error['message'], $error['request_id'], $now));
+                $summary->fail($uid, (string) $user['name'], $cause);
+            }
+            $this->logger->error('Entra ID bulk provisioning of @count user(s) failed: @error', ['@count' => count($users), '@error' => $cause, 'entra_error_kind' => $error['kind']]);
+            $summary->aborted = in_array($error['kind'], self::BLOCKING_KINDS, true) || !($e instanceof EntraException) ? $cause : null;
+            if ($summary->aborted === null) {
+                return true;
+            }
+
+            return false;
+        }
+        $results = is_array($response['results'] ?? null) ? array_values($response['results']) : [];
+        foreach ($users as $index => $user) {
+            $uid = (int) $user['uid'];
+            $name = (string) $user['name'];
+            $result = is_array($results[$index] ?? null) ? $this->clients->redact($results[$index]) : ['ok' => false, 'error' => ['kind' => 'internal', 'message' => 'The library returned no result for this user.']];
+            if (!empty($result['ok'])) {
+                $action = ($result['action'] ?? '') === 'linked' ? BulkSummary::LINKED : BulkSummary::CREATED;
+                $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : null;
+                $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : null;
+                $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
+                $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $now));
+                $summary->add($action);
+                $this->logger->info('Entra ID bulk provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', [
+                    '@action' => $action, '%upn' => (string) $upn, '@entra_id' => (string) $entraId, '%name' => $name, '@uid' => $uid, '@request_id' => $requestId ?? '-',
+                    'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => $action, 'entra_upn' => $upn, 'entra_request_id' => $requestId,
+                ]);
+                continue;
+            }
+            $exception = EntraException::fromErrorArray(is_array($result['error'] ?? null) ? $result['error'] : [], 'entra_bulk_provision');
+            $error = $this->clients->redact($this->formatter->describeError($exception));
+            $cause = $this->formatter->summary($error);
+            $context = [
+                '%name' => $name, '@uid' => $uid, '@error' => $cause,
+                'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => QueueItem::OP_PROVISION,
+                'entra_request_id' => $error['request_id'], 'entra_error_kind' => $error['kind'], 'entra_error_code' => $error['code'],
+            ];
+            if ($exception->isRetryable()) {
+                try {
+                    $this->provisioner->enqueue(QueueItem::OP_PROVISION, $uid);
+                    $summary->add(BulkSummary::QUEUED);
+                    $this->logger->warning('Entra ID bulk provisioning of %name (uid @uid) handed to the queue: @error', $context);
+                    continue;
+                } catch (\Throwable $queueError) {
+                    $cause .= ' It could not be queued either: ' . $this->clients->redact($queueError->getMessage());
+                    $context['@error'] = $cause;
+                }
+            }
+            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, $error['code'] !== null ? (string) $error['code'] : (string) $error['kind'], (string) $error['message'], $error['request_id'], $now));
+            $summary->fail($uid, $name, $cause);
+            $this->logger->error('Entra ID bulk provisioning of %name (uid @uid) failed: @error', $context);
+            if (in_array($error['kind'], self::BLOCKING_KINDS, true)) {
+                $summary->aborted = $summary->aborted ?? $cause;
+            }
+        }
+
+        return $summary->aborted === null;
+    }
+}

@@ -1,0 +1,251 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Provisioning;
+
+use Psr\Log\LoggerInterface;
+
+/**
+ * Turns Drupal account events into queue operations, by the settings on
+ * step 3. Never calls Graph and never throws: a user save must not wait on,
+ * or fail because of, Entra ID.
+ *
+ * Which operation for which event:
+ * - insert: provision (automatic creation on).
+ * - update: "update" when a mapped value (name, mail, a mapped field)
+ *   changed and "update" is on; a status change with "sync status" on is an
+ *   "update" too (it carries the status: 0 disables, 1 enables again, and an
+ *   update reads the account when it runs, so any order converges on the
+ *   current Drupal state). With "update" off, blocking queues "disable"
+ *   (only accountEnabled changes); unblocking still queues "update", since
+ *   the library has no enable-only call.
+ * - cancel (the account is kept, blocked): the cancel policy. Methods that
+ *   delete the account are left to the delete event that follows.
+ * - delete: the delete policy; the item carries the Entra object id.
+ *
+ * Update, disable and delete are queued only for accounts that are linked or
+ * have queued work (a pending provision): an account that never reached
+ * Entra ID has nothing to update there.
+ */
+final class Lifecycle
+{
+    /**
+     * user_cancel methods after which the account is deleted (the delete
+     * event follows; user_cancel_delete never fires hook_user_cancel).
+     */
+    public const DELETING_CANCEL_METHODS = ['user_cancel_reassign', 'user_cancel_delete'];
+
+    private Provisioner $provisioner;
+
+    private LinkStoreInterface $links;
+
+    private EchoGuard $guard;
+
+    private LoggerInterface $logger;
+
+    public function __construct(Provisioner $provisioner, LinkStoreInterface $links, EchoGuard $guard, LoggerInterface $logger)
+    {
+        $this->provisioner = $provisioner;
+        $this->links = $links;
+        $this->guard = $guard;
+        $this->logger = $logger;
+    }
+
+    /**
+     * The Drupal fields the mapping reads (what the update hook compares).
+     *
+     * @return list<string>
+     */
+    public function mappedFieldNames(): array
+    {
+        try {
+            return $this->provisioner->settings()->mappedFieldNames();
+        } catch (\Throwable $e) {
+            return [];
+        }
+    }
+
+    /**
+     * hook_user_insert.
+     *
+     * @return bool
+     *   Whether work was queued.
+     */
+    public function onInsert(int $uid, string $name): bool
+    {
+        if ($this->guard->isSuppressed()) {
+            return false;
+        }
+
+        return $this->provisioner->onUserInsert($uid, $name);
+    }
+
+    /**
+     * hook_user_update.
+     *
+     * @param array<string, mixed>|null $before
+     *   The account before the save, as UserSourceInterface returns it (null
+     *   when Drupal did not provide the original).
+     * @param array<string, mixed> $after
+     */
+    public function onUpdate(int $uid, string $name, ?array $before, array $after): bool
+    {
+        if ($this->guard->isSuppressed()) {
+            return false;
+        }
+        try {
+            $settings = $this->provisioner->settings();
+            $op = self::decideUpdate($settings, $before, $after);
+        } catch (\Throwable $e) {
+            $this->logger->error('Could not decide the Entra ID update of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+            return false;
+        }
+        if ($op === null) {
+            return false;
+        }
+
+        return $this->queueFor($op, $uid, $name);
+    }
+
+    /**
+     * hook_user_cancel (not fired for user_cancel_delete).
+     */
+    public function onCancel(int $uid, string $name, string $method): bool
+    {
+        if ($this->guard->isSuppressed() || in_array($method, self::DELETING_CANCEL_METHODS, true)) {
+            return false;
+        }
+        try {
+            $settings = $this->provisioner->settings();
+            $op = $settings->drupalToEntra() ? self::policyOp($settings->cancelPolicy()) : null;
+        } catch (\Throwable $e) {
+            $this->logger->error('Could not read the Entra ID cancel policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+            return false;
+        }
+
+        return $op !== null && $this->queueFor($op, $uid, $name);
+    }
+
+    /**
+     * hook_user_delete (after the account left the database).
+     */
+    public function onDelete(int $uid, string $name): bool
+    {
+        if ($this->guard->isSuppressed()) {
+            return false;
+        }
+        try {
+            $settings = $this->provisioner->settings();
+            $op = $settings->drupalToEntra() ? self::policyOp($settings->deletePolicy()) : null;
+            if ($op === null) {
+                // The Entra account stays as it is; nothing in Drupal links to
+                // it any more. Queued work of this uid finds the account gone.
+                $this->links->delete($uid);
+
+                return false;
+            }
+        } catch (\Throwable $e) {
+            $this->logger->error('Could not apply the Entra ID delete policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+            return false;
+        }
+
+        return $this->queueFor($op, $uid, $name);
+    }
+
+    /**
+     * The operation a user_update needs, or null.
+     *
+     * @param array<string, mixed>|null $before
+     * @param array<string, mixed> $after
+     */
+    public static function decideUpdate(ModuleSettings $settings, ?array $before, array $after): ?string
+    {
+        if (!$settings->drupalToEntra()) {
+            return null;
+        }
+        if ($before === null) {
+            // No original to compare with: assume the mapped values changed.
+            return $settings->updateOnChange() ? QueueItem::OP_UPDATE : null;
+        }
+        $statusChanged = self::status($before) !== self::status($after);
+        $profileChanged = self::mappedValues($settings, $before) !== self::mappedValues($settings, $after);
+        if ($settings->updateOnChange() && ($profileChanged || ($statusChanged && $settings->syncStatus()))) {
+            return QueueItem::OP_UPDATE;
+        }
+        if ($statusChanged && $settings->syncStatus()) {
+            return self::status($after) === 0 ? QueueItem::OP_DISABLE : QueueItem::OP_UPDATE;
+        }
+
+        return null;
+    }
+
+    /**
+     * The operation of a cancel/delete policy, or null for "none".
+     */
+    public static function policyOp(string $policy): ?string
+    {
+        switch ($policy) {
+            case ModuleSettings::POLICY_DISABLE:
+                return QueueItem::OP_DISABLE;
+
+            case ModuleSettings::POLICY_DELETE:
+                return QueueItem::OP_DELETE;
+
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * What the mapping reads of an account: name, mail and the mapped fields.
+     *
+     * @param array<string, mixed> $user
+     *
+     * @return array<string, mixed>
+     */
+    private static function mappedValues(ModuleSettings $settings, array $user): array
+    {
+        $fields = is_array($user['fields'] ?? null) ? $user['fields'] : [];
+        $values = [
+            'name' => (string) ($user['name'] ?? ''),
+            'mail' => (string) ($user['mail'] ?? ''),
+        ];
+        foreach ($settings->mappedFieldNames() as $field) {
+            $value = $fields[$field] ?? null;
+            $values['field:' . $field] = $value === null ? null : (string) $value;
+        }
+
+        return $values;
+    }
+
+    /**
+     * @param array<string, mixed> $user
+     */
+    private static function status(array $user): int
+    {
+        return empty($user['status']) ? 0 : 1;
+    }
+
+    private function queueFor(string $op, int $uid, string $name): bool
+    {
+        try {
+            $link = $this->links->load($uid);
+            if ($link === null || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
+                // Never provisioned and nothing queued: nothing in Entra ID.
+                return false;
+            }
+            $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : null);
+        } catch (\Throwable $e) {
+            $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);
+
+            return false;
+        }
+        $this->logger->info('Queued the Entra ID @action of %name (uid @uid).', ['@uid' => $uid, '%name' => $name, '@action' => $op, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => $op]);
+
+        return true;
+    }
+}

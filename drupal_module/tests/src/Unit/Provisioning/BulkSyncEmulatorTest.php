@@ -1,0 +1,175 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
+
+use Drupal\entra_provisioning\Provisioning\BulkSummary;
+use Drupal\entra_provisioning\Provisioning\LinkRecord;
+use Drupal\entra_provisioning\Provisioning\Outcome;
+use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
+use Psr\Log\LogLevel;
+
+/**
+ * "Sync all users" / "drush entra:provision": chunks through the REAL
+ * library's bulk call and the Graph emulator, the summary and exit code.
+ */
+final class BulkSyncEmulatorTest extends NativeTestCase
+{
+    use ProvisioningTestTrait;
+
+    public function testEveryKindOfResultIsCountedAndEachFailureLoggedWithItsCause(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, ['mapping' => ['properties' => [['field' => 'field_job', 'property' => 'jobTitle']]]]);
+        // Linked before and changed since: updated.
+        $this->users->add(1, 'changed', null, ['field_job' => 'Intern']);
+        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(1)->status);
+        $this->users->users[1]['fields']['field_job'] = 'Engineer';
+        // Linked before, same since: unchanged.
+        $this->users->add(2, 'same');
+        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(2)->status);
+        // Exists in Entra, not linked: linked.
+        $this->users->add(3, 'adele', 'adele@contoso.com');
+        // New: created.
+        $this->users->add(4, 'newbie');
+        $this->users->add(5, 'another');
+        // Nothing in this name survives the UPN rules: failed.
+        $this->users->add(6, '@@ ??', 'bad@example.com');
+        // Blocked accounts are not part of "all active users".
+        $this->users->add(7, 'blocked');
+        $this->users->users[7]['status'] = 0;
+        $before = count($this->requestLog($emulator));
+
+        $progress = [];
+        $summary = $this->bulk->run(null, 2, static function (BulkSummary $s, int $done, int $total) use (&$progress): void {
+            $progress[] = [$done, $total];
+        });
+
+        $this->assertSame(['created' => 2, 'linked' => 1, 'updated' => 1, 'unchanged' => 1, 'queued' => 0, 'failed' => 1], $summary->counts);
+        $this->assertSame([[2, 6], [4, 6], [6, 6]], $progress, 'three chunks of two');
+        $this->assertSame(1, $summary->exitCode());
+        $this->assertSame(6, $summary->failures[0]['uid']);
+        $this->assertStringStartsWith('Rejected by Entra ID validation', $summary->failures[0]['cause']);
+        $this->assertSame([['created', 2], ['linked', 1], ['updated', 1], ['unchanged', 1], ['failed', 1]], $summary->rows());
+
+        // Creates went through $batch; linked accounts through single updates.
+        $batches = array_filter(array_slice($this->requestLog($emulator), $before), static fn (array $e): bool => $e['method'] === 'POST' && str_ends_with((string) $e['path'], '$batch'));
+        $this->assertNotEmpty($batches);
+        $this->assertSame('Engineer', $this->emulatorUsersNamed($emulator, 'changed@contoso.onmicrosoft.com')[0]['jobTitle']);
+        $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'adele@contoso.onmicrosoft.com'), 'linked, not duplicated');
+        $this->assertSame([], $this->emulatorUsersNamed($emulator, 'blocked@contoso.onmicrosoft.com'));
+
+        // Link records and the log.
+        $this->assertSame('linked', $this->links->load(3)->lastAction);
+        $this->assertSame('created', $this->links->load(4)->lastAction);
+        $this->assertTrue($this->links->load(4)->isLinked());
+        $this->assertSame(LinkRecord::RESULT_FAILED, $this->links->load(6)->lastResult);
+        $this->assertSame('validation', $this->links->load(6)->lastErrorCode);
+        $errors = array_values(array_filter($this->logger->records, static fn (array $r): bool => $r['level'] === LogLevel::ERROR));
+        $this->assertCount(1, $errors);
+        $this->assertSame(6, $errors[0]['context']['@uid']);
+        $this->assertStringContainsString('field', $errors[0]['context']['@error']);
+    }
+
+    public function testNamedUsersAndUnknownNames(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        $this->users->add(10, 'Jane.Doe');
+        $this->users->add(11, 'other');
+        $resolved = $this->bulk->resolveNames(['jane.doe', 'nobody', ' ', 'jane.doe']);
+        $this->assertSame([10], $resolved['uids']);
+        $this->assertSame(['nobody'], $resolved['missing']);
+        $summary = $this->bulk->run($resolved['uids'], 100);
+        $this->assertSame(1, $summary->counts['created']);
+        $this->assertSame(0, $summary->exitCode());
+        $this->assertSame([], $this->emulatorUsersNamed($emulator, 'other@contoso.onmicrosoft.com'));
+    }
+
+    public function testThrottledUsersAreHandedToTheQueue(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'in_batch' => true, 'status' => 429, 'retry_after_s' => 1]);
+        $this->users->add(20, 'later');
+        $summary = $this->bulk->run([20], 10);
+        $this->assertSame(1, $summary->counts['queued'], json_encode($summary->toArray()) ?: '');
+        $this->assertSame(0, $summary->exitCode(), 'queued work is not a failure');
+        $this->assertSame(['provision'], array_column($this->queue->data(), 'op'));
+        $this->assertTrue($this->logger->hasWarningThatContains('handed to the queue'));
+    }
+
+    public function testABlockingErrorStopsTheRun(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, [], [], 'not-the-secret-1234');
+        for ($uid = 30; $uid < 35; $uid++) {
+            $this->users->add($uid, 'user' . $uid);
+        }
+        $chunks = 0;
+        $summary = $this->bulk->run(null, 2, static function () use (&$chunks): void {
+            $chunks++;
+        });
+        $this->assertSame(1, $chunks, 'no point in sending the other chunks');
+        $this->assertNotNull($summary->aborted);
+        $this->assertStringStartsWith('Authentication failed', (string) $summary->aborted);
+        $this->assertSame(2, $summary->counts['failed']);
+        $this->assertSame(1, $summary->exitCode());
+    }
+
+    public function testThePreviewSendsNothingAndTheRefusals(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        $this->users->add(40, 'preview');
+        $this->users->add(41, 'adele', 'adele@contoso.com');
+        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(41)->status);
+        $before = count(self::emulatorUsers($emulator));
+        $log = count($this->requestLog($emulator));
+        $previews = $this->bulk->preview([40, 41, 49]);
+        $this->assertSame('[REDACTED]', $previews[0]['body']['passwordProfile']['password']);
+        $this->assertNull($previews[0]['linked']);
+        $this->assertIsString($previews[1]['linked']);
+        $this->assertFalse($previews[2]['ok']);
+        $this->assertSame($before, count(self::emulatorUsers($emulator)));
+        $this->assertSame($log, count($this->requestLog($emulator)), 'a preview makes no Graph request');
+
+        $this->assertNull($this->bulk->refusal());
+        $this->configure(['provisioning' => ['manual_create' => false]]);
+        $this->assertStringContainsString('Manual creation is off', (string) $this->bulk->refusal());
+        $this->configure(['provisioning' => ['manual_create' => true], 'direction' => ['drupal_to_entra' => false]]);
+        $this->assertStringContainsString('Drupal → Entra ID is off', (string) $this->bulk->refusal());
+    }
+
+    public function testChunkSizes(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, ['bulk' => ['chunk_size' => 250]]);
+        $this->assertSame(250, $this->bulk->chunkSize());
+        $this->assertSame(1000, $this->bulk->chunkSize(1000));
+        $this->configure(['bulk' => ['chunk_size' => 5000]]);
+        $this->assertSame(1000, $this->bulk->chunkSize(), 'the library refuses more than 1000 per call');
+        $this->expectException(\InvalidArgumentException::class);
+        $this->bulk->chunkSize(1001);
+    }
+
+    public function testTheSummarySurvivesTheBatchApi(): void
+    {
+        $a = new BulkSummary();
+        $a->add('created');
+        $a->fail(3, 'x', 'cause');
+        $b = BulkSummary::fromArray(unserialize(serialize($a->toArray())));
+        $b->add('updated');
+        $b->merge($a);
+        $this->assertSame(['created' => 2, 'linked' => 0, 'updated' => 1, 'unchanged' => 0, 'queued' => 0, 'failed' => 2], $b->counts);
+        $this->assertCount(2, $b->failures);
+        $this->assertSame(1, $b->exitCode());
+        $ok = new BulkSummary();
+        $ok->add('unchanged');
+        $this->assertSame(0, $ok->exitCode());
+        $this->assertSame('0 created, 0 linked, 0 updated, 1 unchanged, 0 failed.', $ok->summary());
+        $this->expectException(\InvalidArgumentException::class);
+        $ok->add('failed');
+    }
+}
