@@ -43,7 +43,7 @@ typedef struct EntraClient EntraClient;
 typedef struct WriteBudget WriteBudget;
 
 /*
- The ABI revision (2: adds `entra_import_delta` and `entra_mapping_properties`). Check it before calling anything else.
+ The ABI revision (2: adds `entra_import_delta`, `entra_mapping_properties`, `entra_enable_user`). Check it before calling anything else.
  */
 uint32_t entra_abi_version(void);
 
@@ -145,6 +145,16 @@ enum EntraStatus entra_update_user(const struct EntraClient *c,
 enum EntraStatus entra_disable_user(const struct EntraClient *c,
                                     const char *request_json,
                                     char **out_json);
+
+/*
+ `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`.
+
+ # Safety
+ As for `entra_test_connection`.
+ */
+enum EntraStatus entra_enable_user(const struct EntraClient *c,
+                                   const char *request_json,
+                                   char **out_json);
 
 /*
  `{"entra_id"}`: soft-deletes the user. Returns `{"action": "deleted"|"already_deleted"}`.

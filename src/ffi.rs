@@ -217,7 +217,7 @@ struct UpdateRequest {
     user: crate::mapping::DrupalUser,
 }
 
-/// The ABI revision (2: adds `entra_import_delta` and `entra_mapping_properties`). Check it before calling anything else.
+/// The ABI revision (2: adds `entra_import_delta`, `entra_mapping_properties`, `entra_enable_user`). Check it before calling anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
     ABI_VERSION
@@ -433,6 +433,28 @@ pub unsafe extern "C" fn entra_disable_user(
             "request_json",
             out_json,
             |p, r: EntraIdRequest| to_json(&block_on(p.disable_user(&r.entra_id))?),
+        )
+    }
+}
+
+/// `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_enable_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: EntraIdRequest| to_json(&block_on(p.enable_user(&r.entra_id))?),
         )
     }
 }

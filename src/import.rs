@@ -3,12 +3,14 @@
 //! for what a Graph user means in Drupal live here.
 
 use crate::error::{Error, Result};
+use crate::graph::batch::{MAX_BATCH, SubRequest};
 use crate::graph::{Replay, paths};
 use crate::mapping::{MappingConfig, UpnSource};
 use crate::provision::Provisioner;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 /// Drupal's `UserInterface::USERNAME_MAX_LENGTH`.
 const DRUPAL_NAME_MAX: usize = 60;
@@ -117,7 +119,75 @@ impl Provisioner {
                 other => other?,
             };
         }
+        self.complete_partial(&mut page, &select, request.include_guests)
+            .await?;
         Ok(page)
+    }
+
+    /// Graph may list an updated user with only the properties that changed. Such users are
+    /// read in full (20 to a `$batch`), so the host always gets every mapped Drupal value and
+    /// can match a user it has not seen before by name or mail.
+    async fn complete_partial(
+        &self,
+        page: &mut DeltaPage,
+        select: &[&str],
+        include_guests: bool,
+    ) -> Result<()> {
+        let partial: Vec<String> = page
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Upsert {
+                    id,
+                    user_principal_name: None,
+                    ..
+                } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut full: HashMap<String, Value> = HashMap::new();
+        for chunk in partial.chunks(MAX_BATCH) {
+            let requests: Vec<SubRequest> = chunk
+                .iter()
+                .map(|id| SubRequest {
+                    id: id.clone(),
+                    method: "GET",
+                    url: format!("{}?{}", paths::user(id), paths::select(select)),
+                    body: None,
+                })
+                .collect();
+            for (id, result) in self.graph.batch(&requests).await? {
+                match result {
+                    Ok(response) => {
+                        full.insert(id, response.body);
+                    }
+                    // Gone since: the next round reports its removal.
+                    Err(Error::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let mut skipped = 0;
+        page.changes.retain_mut(|change| {
+            let Change::Upsert { id, .. } = change else {
+                return true;
+            };
+            let Some(user) = full.get(id.as_str()) else {
+                return true;
+            };
+            match change_of(user, &self.config.mapping, include_guests) {
+                Some(complete) => {
+                    *change = complete;
+                    true
+                }
+                None => {
+                    skipped += 1;
+                    false
+                }
+            }
+        });
+        page.skipped_guests += skipped;
+        Ok(())
     }
 }
 

@@ -163,25 +163,23 @@ pub struct DrupalUser {
     pub name: String,
     #[serde(default)]
     pub mail: Option<String>,
-    #[serde(default = "enabled", deserialize_with = "drupal_status")]
-    pub status: bool,
+    /// `None` (absent or null): leave Entra's `accountEnabled` as it is on update and link; a
+    /// new account is created enabled.
+    #[serde(default, deserialize_with = "drupal_status")]
+    pub status: Option<bool>,
     #[serde(default)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub fields: BTreeMap<String, Value>,
 }
 
-fn enabled() -> bool {
-    true
-}
-
 /// Drupal sends status as 1/0, "1"/"0" or a boolean depending on where it came from.
-fn drupal_status<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+fn drupal_status<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<bool>, D::Error> {
     match Value::deserialize(d)? {
-        Value::Bool(b) => Ok(b),
-        Value::Number(n) => Ok(n.as_f64() != Some(0.0)),
-        Value::String(s) => Ok(!matches!(s.trim(), "" | "0" | "false")),
-        Value::Null => Ok(true),
+        Value::Bool(b) => Ok(Some(b)),
+        Value::Number(n) => Ok(Some(n.as_f64() != Some(0.0))),
+        Value::String(s) => Ok(Some(!matches!(s.trim(), "" | "0" | "false"))),
+        Value::Null => Ok(None),
         _ => Err(serde::de::Error::custom("status must be a boolean or 0/1")),
     }
 }
@@ -193,7 +191,8 @@ pub struct MappedUser {
     pub mail_nickname: String,
     pub display_name: String,
     pub mail: Option<String>,
-    pub account_enabled: bool,
+    /// `None`: not managed by this mapping (see `DrupalUser::status`).
+    pub account_enabled: Option<bool>,
     /// Mapped extra properties; `Value::Null` means "clear it in Entra".
     pub properties: BTreeMap<String, Value>,
 }
@@ -394,7 +393,16 @@ impl MappedUser {
 
     fn managed_properties(&self, for_create: bool) -> Map<String, Value> {
         let mut body = Map::new();
-        body.insert("accountEnabled".into(), Value::Bool(self.account_enabled));
+        match (self.account_enabled, for_create) {
+            (Some(enabled), _) => {
+                body.insert("accountEnabled".into(), Value::Bool(enabled));
+            }
+            // Graph requires it on create; a new account starts enabled.
+            (None, true) => {
+                body.insert("accountEnabled".into(), Value::Bool(true));
+            }
+            (None, false) => {}
+        }
         body.insert(
             "displayName".into(),
             Value::String(self.display_name.clone()),
@@ -536,7 +544,7 @@ mod tests {
         assert_eq!(m.user_principal_name, "Zoe.Smith@contoso.onmicrosoft.com");
         assert_eq!(m.mail_nickname, "Zoe.Smith");
         assert_eq!(m.display_name, "Zoë Smith");
-        assert!(!m.account_enabled);
+        assert_eq!(m.account_enabled, Some(false));
         let body = m.preview_body(true);
         assert_eq!(body["givenName"], "Zoë");
         assert_eq!(body["businessPhones"], json!(["+1 555"]));
@@ -642,14 +650,30 @@ mod tests {
     #[test]
     fn status_accepts_drupal_shapes() {
         for (status, want) in [
-            (json!(1), true),
-            (json!(0), false),
-            (json!("0"), false),
-            (json!(true), true),
+            (json!(1), Some(true)),
+            (json!(0), Some(false)),
+            (json!("0"), Some(false)),
+            (json!(true), Some(true)),
+            (Value::Null, None),
         ] {
             let u: DrupalUser =
                 serde_json::from_value(json!({"name": "a", "status": status})).unwrap();
             assert_eq!(u.status, want);
         }
+        let absent: DrupalUser = serde_json::from_value(json!({"name": "a"})).unwrap();
+        assert_eq!(absent.status, None);
+    }
+
+    #[test]
+    fn an_unmanaged_status_is_created_enabled_and_never_patched() {
+        let u: DrupalUser = serde_json::from_value(json!({"name": "a"})).unwrap();
+        let m = map_user(&u, &MappingConfig::default(), DOMAIN).unwrap();
+        assert_eq!(m.preview_body(true)["accountEnabled"], true);
+        let existing = json!({"userPrincipalName": "a@contoso.onmicrosoft.com", "mailNickname": "a",
+            "displayName": "a", "accountEnabled": false});
+        assert!(
+            m.diff(&existing, true).is_empty(),
+            "accountEnabled is left alone"
+        );
     }
 }

@@ -18,6 +18,7 @@ pub enum Action {
     Updated,
     Unchanged,
     Disabled,
+    Enabled,
     Deleted,
     AlreadyDeleted,
 }
@@ -315,11 +316,24 @@ impl Provisioner {
     }
 
     pub async fn disable_user(&self, entra_id: &str) -> Result<Outcome> {
+        self.set_enabled(entra_id, false).await
+    }
+
+    pub async fn enable_user(&self, entra_id: &str) -> Result<Outcome> {
+        self.set_enabled(entra_id, true).await
+    }
+
+    /// Only `accountEnabled` is written: blocking or unblocking in Drupal touches nothing else.
+    async fn set_enabled(&self, entra_id: &str, enabled: bool) -> Result<Outcome> {
         let mut patch = Map::new();
-        patch.insert("accountEnabled".into(), Value::Bool(false));
+        patch.insert("accountEnabled".into(), Value::Bool(enabled));
         let request_id = self.patch(entra_id, &patch).await?;
         Ok(Outcome {
-            action: Action::Disabled,
+            action: if enabled {
+                Action::Enabled
+            } else {
+                Action::Disabled
+            },
             id: entra_id.to_owned(),
             user_principal_name: None,
             updated_properties: vec!["accountEnabled".into()],

@@ -97,6 +97,11 @@ fn the_exports_work_end_to_end() {
         (status, out["action"].as_str()),
         (EntraStatus::Ok, Some("disabled"))
     );
+    let (status, out) = call(entra_enable_user, &c, json!({"entra_id": id}));
+    assert_eq!(
+        (status, out["action"].as_str()),
+        (EntraStatus::Ok, Some("enabled"))
+    );
     let (status, out) = call(entra_delete_user, &c, json!({"entra_id": id}));
     assert_eq!(
         (status, out["action"].as_str()),

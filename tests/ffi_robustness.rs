@@ -18,6 +18,7 @@ const EXPORTS: &[(&str, Export)] = &[
     ("provision_user", entra_provision_user),
     ("update_user", entra_update_user),
     ("disable_user", entra_disable_user),
+    ("enable_user", entra_enable_user),
     ("delete_user", entra_delete_user),
     ("bulk_provision", entra_bulk_provision),
     ("import_delta", entra_import_delta),

@@ -60,7 +60,7 @@ fn full_round_then_incremental_changes_then_resync() {
     let adele_id = adele["id"].as_str().unwrap().to_owned();
     let mut adele_drupal = drupal_user(1, "adele");
     adele_drupal.mail = Some("adele@contoso.com".into());
-    adele_drupal.status = false;
+    adele_drupal.status = Some(false);
     adele_drupal
         .fields
         .insert("field_title".into(), json!("Lead"));
@@ -172,4 +172,46 @@ async fn token(base: &str) -> String {
         .unwrap();
     let reply: serde_json::Value = serde_json::from_str(&text).unwrap();
     reply["access_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn partial_delta_items_are_completed_before_they_reach_the_host() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(
+        &base,
+        json!({"mapping": {"properties": {"field_title": "jobTitle"}}}),
+    );
+    let created = block_on(p.provision_user(&drupal_user(1, "partial.user"))).unwrap();
+    let round = block_on(p.import_delta(&DeltaRequest::default())).unwrap();
+    control(
+        &base,
+        "POST",
+        "config",
+        Some(json!({"delta_changed_only": true})),
+    );
+    let mut user = drupal_user(1, "partial.user");
+    user.fields.insert("field_title".into(), json!("Architect"));
+    block_on(p.update_user(&created.id, &user)).unwrap();
+    control(&base, "DELETE", "requests", None);
+
+    let page = block_on(p.import_delta(&DeltaRequest {
+        link: round.delta_link,
+        ..DeltaRequest::default()
+    }))
+    .unwrap();
+    let ups = upserts(&page.changes);
+    assert_eq!(ups.len(), 1);
+    let (_, drupal) = ups[0];
+    assert_eq!(
+        drupal["name"], "partial.user",
+        "the name came from the completed user"
+    );
+    assert_eq!(drupal["fields"]["field_title"], "Architect");
+    // Graph really sent a partial item, and the library read the user in full.
+    let log = requests(&base);
+    assert!(
+        log.iter()
+            .any(|e| e["in_batch"] == true && e["method"] == "GET")
+    );
 }

@@ -141,6 +141,7 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
         "expire_delta_tokens",
         "expire_tokens",
         "redact_log",
+        "delta_changed_only",
     ];
     if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(format!("unknown config key '{k}'"));
@@ -170,6 +171,7 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
     let expire_delta = bool_field("expire_delta_tokens")?;
     let expire_tokens = bool_field("expire_tokens")?;
     let redact = bool_field("redact_log")?;
+    let changed_only = bool_field("delta_changed_only")?;
     let budget: Option<Option<WriteBudget>> = match obj.get("write_budget") {
         None => None,
         Some(Value::Null) => Some(None),
@@ -196,6 +198,9 @@ fn apply_config(state: &EmulatorState, v: &Value) -> Result<(), String> {
     }
     if let Some(b) = redact {
         state.set_log_redaction(b);
+    }
+    if let Some(b) = changed_only {
+        state.set_delta_changed_only(b);
     }
     if let Some(b) = budget {
         state.set_write_budget(b);

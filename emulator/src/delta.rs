@@ -57,6 +57,8 @@ enum Session {
         pos: usize,
         snapshot: u64,
         scope: Scope,
+        /// Render only the properties changed after this sequence (`delta_changed_only`).
+        partial_since: Option<u64>,
     },
 }
 
@@ -131,12 +133,17 @@ fn removed(id: &str, reason: &str) -> Value {
     json!({ "id": id, "@removed": { "reason": reason } })
 }
 
-fn render(store: &Store, key: u64, id: &str, scope: &Scope) -> Value {
+/// `changed_since`: render only what changed after that sequence (partial delta items).
+fn render(store: &Store, key: u64, id: &str, scope: &Scope, changed_since: Option<u64>) -> Value {
     match store.users.get(&key) {
         None => removed(id, "deleted"),
         Some(u) if u.deleted_at.is_some() => removed(id, "changed"),
         Some(u) => {
-            let mut m = u.render(scope.select.as_deref().map(|v| v.as_slice()));
+            let select = scope.select.as_deref().map(|v| v.as_slice());
+            let mut m = match changed_since {
+                Some(since) => u.render_changed(select, since),
+                None => u.render(select),
+            };
             if !m.contains_key("id") {
                 m.insert("id".into(), Value::String(u.id.clone()));
             }
@@ -237,6 +244,10 @@ pub(crate) fn handle(shared: &Shared, q: &Query) -> Result<Reply, GraphError> {
                     pos: 0,
                     snapshot,
                     scope,
+                    partial_since: shared
+                        .delta_changed_only
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                        .then_some(since),
                 },
             ))
         }
@@ -261,7 +272,7 @@ fn page(shared: &Shared, session: Session) -> Reply {
             let more = users.next().is_some();
             let value: Vec<Value> = batch
                 .iter()
-                .map(|u| render(&store, u.key, &u.id, &scope))
+                .map(|u| render(&store, u.key, &u.id, &scope, None))
                 .collect();
             let next = (more && !batch.is_empty()).then(|| Session::Initial {
                 after: batch.last().map(|u| u.key).unwrap_or(after),
@@ -275,12 +286,13 @@ fn page(shared: &Shared, session: Session) -> Reply {
             pos,
             snapshot,
             scope,
+            partial_since,
         } => {
             let end = (pos + DELTA_PAGE).min(items.len());
             let value: Vec<Value> = items[pos..end]
                 .iter()
                 .map(|i| match i {
-                    Item::User(key, id) => render(&store, *key, id, &scope),
+                    Item::User(key, id) => render(&store, *key, id, &scope, partial_since),
                     Item::Purged(id) => removed(id, "deleted"),
                 })
                 .collect();
@@ -289,6 +301,7 @@ fn page(shared: &Shared, session: Session) -> Reply {
                 pos: end,
                 snapshot,
                 scope: scope.clone(),
+                partial_since,
             });
             (value, next, scope, snapshot)
         }

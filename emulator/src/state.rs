@@ -63,6 +63,8 @@ pub(crate) struct Shared {
     pub log_enabled: AtomicBool,
     /// Off only for secret-canary tests, which must learn the password the client generated.
     pub log_redacted: AtomicBool,
+    /// Delta pages list only the changed properties of an updated user, as Graph may.
+    pub delta_changed_only: AtomicBool,
     pub store: RwLock<Store>,
     pub tokens: RwLock<Tokens>,
     pub throttle: Mutex<Throttle>,
@@ -87,6 +89,7 @@ impl Shared {
             write_budget: Mutex::new(config.write_budget),
             log_enabled: AtomicBool::new(true),
             log_redacted: AtomicBool::new(true),
+            delta_changed_only: AtomicBool::new(false),
             store: RwLock::new(Store::new()),
             tokens: RwLock::new(Tokens::default()),
             throttle: Mutex::new(Throttle::default()),
@@ -159,6 +162,7 @@ impl Shared {
             token_lifetime_s: self.token_lifetime_s.load(Ordering::Relaxed),
             request_log: self.log_enabled.load(Ordering::Relaxed),
             redact_log: self.log_redacted.load(Ordering::Relaxed),
+            delta_changed_only: self.delta_changed_only.load(Ordering::Relaxed),
             request_log_max: self.log.lock().max,
         }
     }
@@ -201,6 +205,8 @@ pub struct RuntimeConfig {
     pub request_log_max: usize,
     /// Whether passwords and client secrets are redacted in the request log (default true).
     pub redact_log: bool,
+    /// Whether incremental delta pages carry only the changed properties (default false).
+    pub delta_changed_only: bool,
 }
 
 /// Handle on a running emulator's state, shared with its HTTP side. Cheap to clone.
@@ -311,6 +317,12 @@ impl EmulatorState {
     /// Keep request bodies verbatim in the log (secrets included): for secret-canary tests only.
     pub fn set_log_redaction(&self, redact: bool) {
         self.inner.log_redacted.store(redact, Ordering::Relaxed);
+    }
+
+    /// Incremental delta pages list only changed properties (Graph: "at least the updated
+    /// properties"), so clients must cope with partial users.
+    pub fn set_delta_changed_only(&self, on: bool) {
+        self.inner.delta_changed_only.store(on, Ordering::Relaxed);
     }
 
     pub fn set_request_log_max(&self, max: usize) {

@@ -239,6 +239,27 @@ impl User {
         m
     }
 
+    /// The selected properties written after `since`, or all of them for a user created or
+    /// restored since: Graph documents a changed user in a delta page as "its id with at least
+    /// the updated properties".
+    pub fn render_changed(&self, select: Option<&[usize]>, since: u64) -> Map<String, Value> {
+        if self.state_seq > since {
+            return self.render(select);
+        }
+        let props = select.unwrap_or(DEFAULT_SET);
+        let mut m = Map::new();
+        for &idx in props {
+            if self
+                .slots
+                .iter()
+                .any(|s| s.idx as usize == idx && s.seq > since)
+            {
+                m.insert(PROPS[idx].name.to_string(), self.value(idx));
+            }
+        }
+        m
+    }
+
     /// Everything stored (never a password), for the control endpoint and Rust tests.
     pub fn render_internal(&self) -> Value {
         let mut m = Map::new();

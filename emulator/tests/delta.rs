@@ -200,3 +200,36 @@ async fn unknown_or_expired_tokens_are_gone() {
         .await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn changed_only_mode_lists_just_the_updated_properties() {
+    let env = env().await;
+    let st = env.state();
+    let kept = st
+        .seed_user(SeedUser::new(&format!("p1@{DOMAIN}"), "P one"))
+        .unwrap();
+    let (_, delta) = round(
+        &env,
+        &env.url("/users/delta?$select=displayName,jobTitle,userPrincipalName"),
+    )
+    .await;
+    st.set_delta_changed_only(true);
+    let id = kept["id"].as_str().unwrap();
+    let r = env
+        .patch(&format!("/users/{id}"), &json!({"jobTitle": "Lead"}))
+        .await;
+    assert_eq!(r.status(), 204);
+    let created = env.create(&format!("p2@{DOMAIN}")).await;
+    let (items, _) = round(&env, &delta).await;
+    let items = by_id(&items);
+    let updated = &items[id];
+    assert_eq!(updated["jobTitle"], "Lead");
+    assert!(
+        updated.get("userPrincipalName").is_none(),
+        "unchanged properties are left out: {updated}"
+    );
+    assert!(updated.get("displayName").is_none());
+    // A user created since the last round comes whole.
+    let new = &items[created["id"].as_str().unwrap()];
+    assert_eq!(new["userPrincipalName"], format!("p2@{DOMAIN}"));
+}

@@ -615,6 +615,11 @@ final class EntraNative implements NativeClientInterface
         return $this->invoke('entra_disable_user', ['entra_id' => $entraId]);
     }
 
+    public function enableUser(string $entraId): array
+    {
+        return $this->invoke('entra_enable_user', ['entra_id' => $entraId]);
+    }
+
     public function deleteUser(string $entraId): array
     {
         return $this->invoke('entra_delete_user', ['entra_id' => $entraId]);

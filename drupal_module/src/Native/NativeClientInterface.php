@@ -87,6 +87,14 @@ interface NativeClientInterface
     public function disableUser(string $entraId): array;
 
     /**
+     * Sets accountEnabled=true (and nothing else).
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'enabled', 'id']
+     */
+    public function enableUser(string $entraId): array;
+
+    /**
      * Deletes the user (Entra keeps it restorable for 30 days).
      *
      * @return array<string, mixed>

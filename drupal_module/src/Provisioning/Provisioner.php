@@ -441,8 +441,8 @@ final class Provisioner
      * PATCHes the mapped properties of a linked user that differ in Entra ID.
      *
      * Status: with "sync status" on, the Drupal status is sent (0 disables,
-     * 1 enables again). With it off, the Entra account's own accountEnabled
-     * is read first and sent back unchanged, so an update never flips it.
+     * 1 enables again). With it off, the status is sent as null, which the
+     * library reads as "leave accountEnabled alone".
      */
     private function update(int $uid, ?QueueItem $item): Outcome
     {
@@ -468,14 +468,10 @@ final class Provisioner
             return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
         }
         try {
-            $client = $this->clients->client();
             if (!$settings->syncStatus()) {
-                $found = $client->findUser(['id' => $entraId]);
-                if (!empty($found['found']) && is_array($found['user'] ?? null) && is_bool($found['user']['accountEnabled'] ?? null)) {
-                    $user['status'] = $found['user']['accountEnabled'] ? 1 : 0;
-                }
+                $user['status'] = null;
             }
-            $result = $client->updateUser($entraId, $user);
+            $result = $this->clients->client()->updateUser($entraId, $user);
         } catch (\Throwable $e) {
             return $this->failure($e, $uid, $name, $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
         } finally {
