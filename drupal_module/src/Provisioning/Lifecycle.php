@@ -17,9 +17,8 @@ use Psr\Log\LoggerInterface;
  *   changed and "update" is on; a status change with "sync status" on is an
  *   "update" too (it carries the status: 0 disables, 1 enables again, and an
  *   update reads the account when it runs, so any order converges on the
- *   current Drupal state). With "update" off, blocking queues "disable"
- *   (only accountEnabled changes); unblocking still queues "update", since
- *   the library has no enable-only call.
+ *   current Drupal state). With "update" off, blocking queues "disable" and
+ *   unblocking "enable" (only accountEnabled changes).
  * - cancel (the account is kept, blocked): the cancel policy. Methods that
  *   delete the account are left to the delete event that follows.
  * - delete: the delete policy; the item carries the Entra object id.
@@ -177,7 +176,7 @@ final class Lifecycle
             return QueueItem::OP_UPDATE;
         }
         if ($statusChanged && $settings->syncStatus()) {
-            return self::status($after) === 0 ? QueueItem::OP_DISABLE : QueueItem::OP_UPDATE;
+            return self::status($after) === 0 ? QueueItem::OP_DISABLE : QueueItem::OP_ENABLE;
         }
 
         return null;

@@ -224,6 +224,7 @@ final class Provisioner
                 break;
 
             case QueueItem::OP_DISABLE:
+            case QueueItem::OP_ENABLE:
             case QueueItem::OP_DELETE:
                 $outcome = $this->removeInEntra($item);
                 break;
@@ -493,7 +494,7 @@ final class Provisioner
     }
 
     /**
-     * Disables or deletes the Entra account of a user (the Drupal account may
+     * Disables, enables or deletes the Entra account of a user (the Drupal account may
      * be gone: the item carries the object id known when it was queued).
      */
     private function removeInEntra(QueueItem $item): Outcome
@@ -518,10 +519,12 @@ final class Provisioner
                 $done = (string) ($result['action'] ?? 'deleted');
             } else {
                 try {
-                    $result = $this->clients->client()->disableUser($entraId);
-                    $done = 'disabled';
+                    $enable = $action === QueueItem::OP_ENABLE;
+                    $client = $this->clients->client();
+                    $result = $enable ? $client->enableUser($entraId) : $client->disableUser($entraId);
+                    $done = $enable ? 'enabled' : 'disabled';
                 } catch (NotFoundException $e) {
-                    // Deleted in Entra meanwhile: nothing left to disable.
+                    // Deleted in Entra meanwhile: nothing left to disable or enable.
                     $result = ['request_id' => $e->requestId()];
                     $done = 'already_deleted';
                 }
@@ -537,7 +540,7 @@ final class Provisioner
         if (!$accountExists) {
             // Nothing in Drupal to link any more.
             $this->links->delete($uid);
-        } elseif ($done === 'disabled') {
+        } elseif ($done === 'disabled' || $done === 'enabled') {
             $this->links->save(LinkRecord::succeeded($link, $uid, $done, $entraId, null, $requestId, $now));
         } else {
             $this->links->save(LinkRecord::unlinked($link, $uid, $done, $requestId, $now));

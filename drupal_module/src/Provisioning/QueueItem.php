@@ -24,12 +24,13 @@ final class QueueItem
     public const OP_PROVISION = 'provision';
     public const OP_UPDATE = 'update';
     public const OP_DISABLE = 'disable';
+    public const OP_ENABLE = 'enable';
     public const OP_DELETE = 'delete';
 
     /**
      * Every operation the queue format knows.
      */
-    public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_DELETE];
+    public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_ENABLE, self::OP_DELETE];
 
     public readonly string $op;
 

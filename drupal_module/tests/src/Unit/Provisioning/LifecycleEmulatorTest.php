@@ -128,6 +128,17 @@ final class LifecycleEmulatorTest extends NativeTestCase
         $this->assertSame('disabled@example.com', $entra['mail'], 'update is off: the mail was not sent');
         $this->assertSame('disabled', $this->links->load(23)->lastAction);
         $this->assertTrue($this->links->load(23)->isLinked());
+
+        // Unblocking enables again, and still sends nothing else.
+        $blocked = $this->users->users[23];
+        $this->users->users[23]['status'] = 1;
+        $this->assertTrue($this->lifecycle->onUpdate(23, 'disabled', $blocked, $this->users->users[23]));
+        $this->assertSame('enable', $this->queue->data()[0]['op']);
+        $this->assertSame(1, $this->runner->run(10.0)['done']);
+        $entra = $this->entraUser('disabled@contoso.onmicrosoft.com');
+        $this->assertTrue($entra['accountEnabled']);
+        $this->assertSame('disabled@example.com', $entra['mail']);
+        $this->assertSame('enabled', $this->links->load(23)->lastAction);
     }
 
     public function testDeletingTwiceSucceedsAndUnlinks(): void

@@ -111,7 +111,7 @@ final class LifecycleTest extends TestCase
             'blocked, status sync on' => [$sync, self::account(), self::account(['status' => 0]), QueueItem::OP_UPDATE],
             'unblocked, status sync on' => [$sync, self::account(['status' => 0]), self::account(), QueueItem::OP_UPDATE],
             'blocked, only status sync on' => [$syncOnly, self::account(), self::account(['status' => 0]), QueueItem::OP_DISABLE],
-            'unblocked, only status sync on' => [$syncOnly, self::account(['status' => 0]), self::account(), QueueItem::OP_UPDATE],
+            'unblocked, only status sync on' => [$syncOnly, self::account(['status' => 0]), self::account(), QueueItem::OP_ENABLE],
             'renamed, only status sync on' => [$syncOnly, self::account(), self::account(['name' => 'john']), null],
             'no original' => [[], null, self::account(), QueueItem::OP_UPDATE],
             'direction off' => [['direction' => ['drupal_to_entra' => false]], self::account(), self::account(['name' => 'john']), null],
