@@ -7,30 +7,6 @@ use entra_provisioning::Action;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// For every answer carrying Retry-After, the next request to the same path (in or out of a
-/// batch) must come no earlier than the answer's time plus Retry-After.
-fn assert_retry_after_honoured(log: &[Value]) -> usize {
-    let mut checked = 0;
-    for (i, entry) in log.iter().enumerate() {
-        let Some(after) = entry["retry_after_s"].as_f64() else {
-            continue;
-        };
-        let t = entry["t_ms"].as_f64().unwrap();
-        let body = &entry["body"];
-        if let Some(next) = log[i + 1..].iter().find(|e| {
-            e["method"] == entry["method"] && e["path"] == entry["path"] && e["body"] == *body
-        }) {
-            let gap = next["t_ms"].as_f64().unwrap() - t;
-            assert!(
-                gap >= after * 1000.0,
-                "retried after {gap} ms, Retry-After was {after} s: {next}"
-            );
-            checked += 1;
-        }
-    }
-    checked
-}
-
 #[test]
 fn a_429_storm_is_ridden_out_after_retry_after() {
     let emu = emulator();

@@ -105,3 +105,42 @@ pub fn live_users(base: &str) -> Vec<Value> {
 pub fn stats(base: &str) -> Value {
     control(base, "GET", "stats", None)
 }
+
+/// Checks the emulator's request log: for every answer that carried Retry-After and reached
+/// the client, the next request for the same thing (method, path and body, in or out of a
+/// batch) came no earlier than the answer's time plus Retry-After. Answers inside a `$batch`
+/// whose own answer was lost or late (a reset or delay fault on the batch) never reached the
+/// client and are skipped. Returns how many retries were checked.
+pub fn assert_retry_after_honoured(log: &[Value]) -> usize {
+    let lost_batches: std::collections::HashSet<u64> = log
+        .iter()
+        .filter(|e| e["in_batch"] == false && e["fault_id"].is_u64())
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    let mut checked = 0;
+    for (i, entry) in log.iter().enumerate() {
+        let Some(after) = entry["retry_after_s"].as_f64() else {
+            continue;
+        };
+        if entry["batch_seq"]
+            .as_u64()
+            .is_some_and(|b| lost_batches.contains(&b))
+        {
+            continue;
+        }
+        let t = entry["t_ms"].as_f64().unwrap();
+        if let Some(next) = log[i + 1..].iter().find(|e| {
+            e["method"] == entry["method"]
+                && e["path"] == entry["path"]
+                && e["body"] == entry["body"]
+        }) {
+            let gap = next["t_ms"].as_f64().unwrap() - t;
+            assert!(
+                gap >= after * 1000.0,
+                "retried after {gap} ms, Retry-After was {after} s: {entry} then {next}"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
