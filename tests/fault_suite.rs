@@ -22,6 +22,10 @@ fn two_thousand_users_through_random_faults() {
         json!({"path_contains": "/users", "in_batch": true, "status": 500, "after_commit": true, "probability": 0.02}),
         json!({"path_contains": "/users", "in_batch": true, "status": 504, "after_commit": true, "probability": 0.02}),
         json!({"path_contains": "$batch", "reset": true, "after_commit": true, "probability": 0.02}),
+        // Random rules may by chance not fire: these always do, so every kind of fault is seen.
+        json!({"path_contains": "$batch", "reset": true, "after_commit": true, "count": 2}),
+        json!({"path_contains": "/users", "in_batch": true, "status": 500, "after_commit": true, "count": 3}),
+        json!({"path_contains": "/users", "in_batch": true, "status": 504, "after_commit": true, "count": 3}),
         json!({"path_contains": "$batch", "delay_ms": 1500, "probability": 0.01}),
         json!({"method": "GET", "path_contains": "/users", "in_batch": false, "status": 503, "probability": 0.05}),
         json!({"method": "POST", "path_contains": "/users", "in_batch": false, "reset": true, "after_commit": true, "probability": 0.05}),

@@ -126,6 +126,9 @@ fn bulk_survives_random_faults_without_losing_or_duplicating() {
         json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 503, "probability": 0.06}),
         json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 504, "after_commit": true, "probability": 0.04}),
         json!({"method": "POST", "path_contains": "$batch", "reset": true, "after_commit": true, "probability": 0.05}),
+        // Random rules may by chance not fire in a short run: these do, so every path is seen.
+        json!({"method": "POST", "path_contains": "$batch", "reset": true, "after_commit": true, "count": 2}),
+        json!({"method": "POST", "path_contains": "/users", "in_batch": true, "status": 504, "after_commit": true, "count": 3}),
     ] {
         add_fault(&base, rule);
     }

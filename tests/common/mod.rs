@@ -108,24 +108,29 @@ pub fn stats(base: &str) -> Value {
 
 /// Checks the emulator's request log: for every answer that carried Retry-After and reached
 /// the client, the next request for the same thing (method, path and body, in or out of a
-/// batch) came no earlier than the answer's time plus Retry-After. Answers inside a `$batch`
-/// whose own answer was lost or late (a reset or delay fault on the batch) never reached the
-/// client and are skipped. Returns how many retries were checked.
+/// batch) came no earlier than the answer's time plus Retry-After. Returns how many retries
+/// were checked.
+///
+/// A `$batch` whose own answer was lost or late (a reset or delay fault on it) is left out on
+/// both sides: its sub-requests' answers never reached the client, and its sub-requests may run
+/// after requests the client sent later (they are not retries).
 pub fn assert_retry_after_honoured(log: &[Value]) -> usize {
     let lost_batches: std::collections::HashSet<u64> = log
         .iter()
         .filter(|e| e["in_batch"] == false && e["fault_id"].is_u64())
         .filter_map(|e| e["seq"].as_u64())
         .collect();
+    let in_lost_batch = |e: &Value| {
+        e["batch_seq"]
+            .as_u64()
+            .is_some_and(|b| lost_batches.contains(&b))
+    };
     let mut checked = 0;
     for (i, entry) in log.iter().enumerate() {
         let Some(after) = entry["retry_after_s"].as_f64() else {
             continue;
         };
-        if entry["batch_seq"]
-            .as_u64()
-            .is_some_and(|b| lost_batches.contains(&b))
-        {
+        if in_lost_batch(entry) {
             continue;
         }
         let t = entry["t_ms"].as_f64().unwrap();
@@ -133,6 +138,7 @@ pub fn assert_retry_after_honoured(log: &[Value]) -> usize {
             e["method"] == entry["method"]
                 && e["path"] == entry["path"]
                 && e["body"] == entry["body"]
+                && !in_lost_batch(e)
         }) {
             let gap = next["t_ms"].as_f64().unwrap() - t;
             assert!(
