@@ -14,8 +14,10 @@ declare(strict_types=1);
 namespace EntraBench;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 
 require_once dirname(__DIR__, 2) . '/drupal_module/preload.php';
+require_once dirname(__DIR__, 2) . '/drupal_module/tests/src/Support/EmulatorProcess.php';
 
 const TENANT_ID = '11111111-2222-3333-4444-555555555555';
 const CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -120,90 +122,29 @@ final class Options
 }
 
 /**
- * The release emulator on a free loopback port, and its control API.
+ * The release emulator on a free loopback port: the tests' EmulatorProcess (start, URL,
+ * control API), plus the CPU and memory readings a benchmark needs.
  */
 final class Emulator
 {
-    /**
-     * @var resource|null
-     */
-    private $process;
-
-    private string $url;
-
-    private int $pid;
-
-    private string $stdoutFile;
-
-    private string $stderrFile;
+    private EmulatorProcess $process;
 
     /**
      * @param list<string> $args
      */
     public function __construct(string $binary, array $args)
     {
-        $this->stdoutFile = (string) tempnam(sys_get_temp_dir(), 'bench-emu-out-');
-        $this->stderrFile = (string) tempnam(sys_get_temp_dir(), 'bench-emu-err-');
-        $process = proc_open(
-            array_merge([$binary, '--port', '0'], $args),
-            [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->stdoutFile, 'w'], 2 => ['file', $this->stderrFile, 'w']],
-            $pipes
-        );
-        if (!is_resource($process)) {
-            throw new \RuntimeException('could not start ' . $binary);
-        }
-        $this->process = $process;
-        $this->pid = (int) proc_get_status($process)['pid'];
-        $deadline = microtime(true) + 15;
-        while (true) {
-            if (preg_match('/^EMULATOR_URL=(\S+)/m', (string) file_get_contents($this->stdoutFile), $m) === 1) {
-                $this->url = rtrim($m[1], '/');
-                break;
-            }
-            if (!proc_get_status($process)['running'] || microtime(true) > $deadline) {
-                $err = (string) file_get_contents($this->stderrFile);
-                $this->stop();
-                throw new \RuntimeException('the emulator did not start: ' . trim($err));
-            }
-            usleep(10000);
-        }
-    }
-
-    public function __destruct()
-    {
-        $this->stop();
+        $this->process = EmulatorProcess::start($binary, $args);
     }
 
     public function stop(): void
     {
-        if ($this->process === null) {
-            return;
-        }
-        $process = $this->process;
-        $this->process = null;
-        if (proc_get_status($process)['running']) {
-            proc_terminate($process, 15);
-            $deadline = microtime(true) + 3;
-            while (proc_get_status($process)['running'] && microtime(true) < $deadline) {
-                usleep(10000);
-            }
-            if (proc_get_status($process)['running']) {
-                proc_terminate($process, 9);
-            }
-        }
-        proc_close($process);
-        @unlink($this->stdoutFile);
-        @unlink($this->stderrFile);
+        $this->process->stop();
     }
 
     public function url(): string
     {
-        return $this->url;
-    }
-
-    public function pid(): int
-    {
-        return $this->pid;
+        return $this->process->url();
     }
 
     /**
@@ -211,7 +152,7 @@ final class Emulator
      */
     public function cpuSeconds(): float
     {
-        return process_cpu_seconds($this->pid);
+        return process_cpu_seconds($this->process->pid());
     }
 
     /**
@@ -219,7 +160,7 @@ final class Emulator
      */
     public function rssMib(): float
     {
-        return status_kib($this->pid, 'VmRSS') / 1024;
+        return status_kib($this->process->pid(), 'VmRSS') / 1024;
     }
 
     /**
@@ -227,16 +168,11 @@ final class Emulator
      *
      * @param array<mixed>|null $body
      *
-     * @return mixed
+     * @return array<mixed>
      */
-    public function control(string $method, string $path, ?array $body = null)
+    public function control(string $method, string $path, ?array $body = null): array
     {
-        [$status, $raw] = http($method, $this->url . '/_emulator/' . ltrim($path, '/'), $body === null ? null : json_encode($body === [] ? new \stdClass() : $body, JSON_THROW_ON_ERROR), ['Content-Type: application/json']);
-        if ($status < 200 || $status >= 300) {
-            throw new \RuntimeException("$method /_emulator/$path answered $status: $raw");
-        }
-
-        return trim($raw) === '' ? null : json_decode($raw, true, 512, JSON_THROW_ON_ERROR);
+        return $this->process->call($method, '/_emulator/' . ltrim($path, '/'), $body);
     }
 
     /**
@@ -244,50 +180,18 @@ final class Emulator
      */
     public function stats(): array
     {
-        return $this->control('GET', 'stats');
+        return $this->process->stats();
     }
 
     /**
-     * The request log (entries after sequence number $since).
+     * The request log.
      *
      * @return list<array<string, mixed>>
      */
-    public function requests(int $since = 0): array
+    public function requests(): array
     {
-        $log = $this->control('GET', 'requests' . ($since > 0 ? '?since=' . $since : ''));
-
-        return is_array($log) ? array_values($log) : [];
+        return array_values($this->process->requests());
     }
-}
-
-/**
- * One HTTP request with PHP curl (a fresh handle: for the control API only).
- *
- * @param list<string> $headers
- *
- * @return array{0: int, 1: string}
- */
-function http(string $method, string $url, ?string $body = null, array $headers = []): array
-{
-    $ch = curl_init($url);
-    curl_setopt_array($ch, [
-        CURLOPT_CUSTOMREQUEST => $method,
-        CURLOPT_RETURNTRANSFER => true,
-        CURLOPT_HTTPHEADER => $headers,
-        CURLOPT_TIMEOUT => 60,
-    ]);
-    if ($body !== null) {
-        curl_setopt($ch, CURLOPT_POSTFIELDS, $body);
-    }
-    $raw = curl_exec($ch);
-    $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
-    $error = curl_error($ch);
-    curl_close($ch);
-    if ($raw === false) {
-        throw new \RuntimeException("$method $url failed: $error");
-    }
-
-    return [$status, (string) $raw];
 }
 
 /**
