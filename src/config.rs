@@ -1,6 +1,7 @@
 //! The connection configuration: parsed from the JSON the host passes to `entra_client_new`,
 //! validated once, with every problem reported against the field that causes it.
 
+use crate::credential::{Certificate, Credential};
 use crate::error::{Detail, Error, Result};
 use crate::mapping::MappingConfig;
 use crate::secret::Secret;
@@ -57,6 +58,7 @@ struct RawConfig {
     client_id: String,
     #[serde(default = "empty_secret")]
     client_secret: Secret,
+    client_certificate: Option<RawCertificate>,
     #[serde(default)]
     primary_domain: String,
     #[serde(default)]
@@ -70,6 +72,12 @@ struct RawConfig {
     write_budget: Option<WriteBudget>,
     #[serde(default)]
     mapping: MappingConfig,
+}
+
+#[derive(Deserialize)]
+struct RawCertificate {
+    private_key_pem: Secret,
+    certificate_pem: String,
 }
 
 fn empty_secret() -> Secret {
@@ -97,7 +105,8 @@ fn default_write_budget() -> Option<WriteBudget> {
 pub struct Config {
     pub tenant_id: String,
     pub client_id: String,
-    pub client_secret: Secret,
+    /// A client secret or a certificate.
+    pub credential: Credential,
     pub primary_domain: String,
     pub cloud: Cloud,
     /// `{login}/{tenant}/oauth2/v2.0/token`.
@@ -130,14 +139,11 @@ impl Config {
                 e.column()
             ))))
         })?;
-        let secret = value
-            .get("client_secret")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned();
+        let secrets = secrets_in(&value);
         let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
             let field = e.path().to_string();
-            let message = crate::secret::scrub(&e.inner().to_string(), &[&secret]);
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let message = crate::secret::scrub(&e.inner().to_string(), &secrets);
             Error::config(&field, format!("{field}: {message}"))
         })?;
         Config::validate(raw)
@@ -147,13 +153,32 @@ impl Config {
         for (field, value) in [
             ("tenant_id", raw.tenant_id.as_str()),
             ("client_id", raw.client_id.as_str()),
-            ("client_secret", raw.client_secret.expose()),
             ("primary_domain", raw.primary_domain.as_str()),
         ] {
             if value.trim().is_empty() {
                 return Err(Error::config(field, format!("{field} is required")));
             }
         }
+        let has_secret = !raw.client_secret.expose().trim().is_empty();
+        let credential = match (has_secret, raw.client_certificate) {
+            (true, None) => Credential::Secret(raw.client_secret),
+            (false, Some(c)) => Credential::Certificate(Certificate::from_pem(
+                c.private_key_pem,
+                &c.certificate_pem,
+            )?),
+            (true, Some(_)) => {
+                return Err(Error::config(
+                    "client_certificate",
+                    "give either client_secret or client_certificate, not both",
+                ));
+            }
+            (false, None) => {
+                return Err(Error::config(
+                    "client_secret",
+                    "client_secret is required (or client_certificate)",
+                ));
+            }
+        };
         let tenant_id = raw.tenant_id.trim().to_owned();
         if !(is_guid(&tenant_id) || is_domain(&tenant_id)) {
             return Err(Error::config(
@@ -221,7 +246,7 @@ impl Config {
             scope: format!("{graph_origin}/.default"),
             tenant_id,
             client_id,
-            client_secret: raw.client_secret,
+            credential,
             primary_domain,
             cloud: raw.cloud,
             token_url,
@@ -233,6 +258,20 @@ impl Config {
             mapping: raw.mapping,
         })
     }
+}
+
+/// The secret values in a configuration, to scrub from any message about it.
+pub fn secrets_in(config: &serde_json::Value) -> Vec<String> {
+    [
+        config.get("client_secret"),
+        config
+            .get("client_certificate")
+            .and_then(|c| c.get("private_key_pem")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|v| v.as_str().map(str::to_owned))
+    .collect()
 }
 
 /// An endpoint override, or the cloud's default. Only https is accepted, except for loopback

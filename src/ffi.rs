@@ -170,7 +170,14 @@ unsafe fn client<'a>(client: *const EntraClient) -> Result<&'a EntraClient, Fail
 fn secrets_of(client: *const EntraClient) -> Vec<String> {
     // SAFETY: every caller has the same contract on `client` as `client()`.
     match unsafe { client.as_ref() } {
-        Some(c) => vec![c.provisioner.config.client_secret.expose().to_owned()],
+        Some(c) => c
+            .provisioner
+            .config
+            .credential
+            .secrets()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         None => vec![],
     }
 }
@@ -241,16 +248,13 @@ pub unsafe extern "C" fn entra_client_new(
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
     // SAFETY: caller contract; the raw text is only used to know which secret to scrub.
-    let raw_secret = unsafe { text(config_json, "config_json") }
+    let raw_secrets = unsafe { text(config_json, "config_json") }
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .and_then(|v| {
-            v.get("client_secret")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .map(|v| crate::config::secrets_in(&v))
         .unwrap_or_default();
-    guard(out_json, &[&raw_secret], || {
+    let raw_secrets: Vec<&str> = raw_secrets.iter().map(String::as_str).collect();
+    guard(out_json, &raw_secrets, || {
         if out_client.is_null() {
             return Err(Failure::InvalidArgument("out_client is NULL".into()));
         }
@@ -263,6 +267,7 @@ pub unsafe extern "C" fn entra_client_new(
             "token_url": config.token_url.as_str(),
             "graph_endpoint": config.graph_origin,
             "primary_domain": config.primary_domain,
+            "credential": config.credential.kind(),
             "abi_version": ABI_VERSION,
         });
         let handle = Box::new(EntraClient {

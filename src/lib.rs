@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod config;
+pub mod credential;
 pub mod error;
 pub mod ffi;
 pub mod graph;

@@ -2,6 +2,7 @@
 //! expire. One async mutex both guards the cache and makes concurrent callers share a single
 //! in-flight token request: whoever holds it fetches, the others then find the fresh token.
 
+use crate::credential::Credential;
 use crate::error::{Detail, Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use url::Url;
 pub struct TokenProvider {
     token_url: Url,
     client_id: String,
-    client_secret: Secret,
+    credential: Credential,
     scope: String,
     timeout: Duration,
     cache: Mutex<Option<Cached>>,
@@ -68,14 +69,14 @@ impl TokenProvider {
     pub fn new(
         token_url: Url,
         client_id: String,
-        client_secret: Secret,
+        credential: Credential,
         scope: String,
         timeout: Duration,
     ) -> Self {
         TokenProvider {
             token_url,
             client_id,
-            client_secret,
+            credential,
             scope,
             timeout,
             cache: Mutex::new(None),
@@ -113,12 +114,15 @@ impl TokenProvider {
 
     async fn fetch(&self, http: &reqwest::Client) -> Result<(Secret, Duration)> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let form = [
+        let proof = self
+            .credential
+            .form_fields(&self.client_id, self.token_url.as_str())?;
+        let mut form: Vec<(&str, &str)> = vec![
             ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.expose()),
             ("scope", self.scope.as_str()),
             ("grant_type", "client_credentials"),
         ];
+        form.extend(proof.iter().map(|(k, v)| (*k, v.expose())));
         let response = http
             .post(self.token_url.clone())
             .form(&form)
@@ -215,6 +219,15 @@ fn aadsts_hint(code: &str) -> &'static str {
         }
         "AADSTS70011" | "AADSTS1002012" => {
             "The scope is invalid: check graph_endpoint and the cloud; the scope must be the Graph host followed by /.default."
+        }
+        "AADSTS700027" => {
+            "The client assertion was refused: upload this certificate (its public part) to the app registration's Certificates & secrets, and check that the private key belongs to it."
+        }
+        "AADSTS700024" => {
+            "The client assertion is outside its valid time range: check this server's clock (NTP)."
+        }
+        "AADSTS700021" => {
+            "The client assertion names another application: its iss/sub must be the Application (client) ID."
         }
         "AADSTS500011" => {
             "The Graph resource was not found in the tenant: check the cloud and graph_endpoint."

@@ -204,6 +204,7 @@ fn each_failure_has_its_kind_and_request_id() {
             client_id: "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee".into(),
             secret: "reader-secret".into(),
             permissions: vec!["User.Read.All".into()],
+            certificate_pem: None,
         })
     });
     let base = emu.base_url();

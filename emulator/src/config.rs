@@ -59,6 +59,10 @@ pub struct ClientApp {
     pub secret: String,
     /// Application permissions (app roles) granted with admin consent, e.g. `User.ReadWrite.All`.
     pub permissions: Vec<String>,
+    /// A certificate (PEM) registered on the app: client assertions signed with its key are
+    /// accepted instead of the secret.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
 }
 
 impl Default for ClientApp {
@@ -67,6 +71,7 @@ impl Default for ClientApp {
             client_id: DEFAULT_CLIENT_ID.to_string(),
             secret: DEFAULT_CLIENT_SECRET.to_string(),
             permissions: vec!["User.ReadWrite.All".to_string()],
+            certificate_pem: None,
         }
     }
 }

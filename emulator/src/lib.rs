@@ -12,6 +12,7 @@
 //! println!("{}", emu.base_url());
 //! ```
 
+mod assertion;
 mod batch;
 mod clock;
 pub mod config;

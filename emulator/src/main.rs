@@ -32,6 +32,10 @@ struct Cli {
     /// Client secret of the registered app.
     #[arg(long, requires = "client_id")]
     client_secret: Option<String>,
+    /// A PEM certificate registered on the app: client assertions signed with its private key
+    /// are accepted as credentials.
+    #[arg(long)]
+    client_certificate: Option<std::path::PathBuf>,
     /// Comma-separated application permissions of the app.
     #[arg(long, default_value = "User.ReadWrite.All")]
     permissions: String,
@@ -109,6 +113,12 @@ fn config_from(cli: &Cli) -> Result<EmulatorConfig, String> {
     if let (Some(id), Some(secret)) = (&cli.client_id, &cli.client_secret) {
         client.client_id = id.clone();
         client.secret = secret.clone();
+    }
+    if let Some(path) = &cli.client_certificate {
+        client.certificate_pem = Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--client-certificate {}: {e}", path.display()))?,
+        );
     }
     config.clients = vec![client];
     config.write_budget = if cli.no_throttle {

@@ -277,13 +277,22 @@ pub(crate) fn handle(shared: &Shared, tenant: &str, method: &str, body: &[u8], i
     };
     match param("client_secret") {
         None if param("client_assertion").is_some() => {
-            return aad_error(
-                401,
-                "invalid_client",
-                700027,
-                "Client assertion contains an invalid signature. The emulator has no certificate registered for this application.",
-                ids,
-            );
+            let token_url = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
+            if let Err(refusal) = crate::assertion::verify(
+                param("client_assertion").unwrap_or_default(),
+                param("client_assertion_type"),
+                &app.client_id,
+                &token_url,
+                app.certificate_pem.as_deref(),
+            ) {
+                return aad_error(
+                    401,
+                    "invalid_client",
+                    refusal.code,
+                    &refusal.description,
+                    ids,
+                );
+            }
         }
         None => {
             return aad_error(

@@ -61,7 +61,7 @@ impl GraphClient {
             tokens: TokenProvider::new(
                 config.token_url.clone(),
                 config.client_id.clone(),
-                config.client_secret.clone(),
+                config.credential.clone(),
                 config.scope.clone(),
                 config.timeout,
             ),

@@ -27,6 +27,7 @@ pub fn config() -> EmulatorConfig {
         client_id: READER_ID.into(),
         secret: READER_SECRET.into(),
         permissions: vec!["User.Read.All".into()],
+        certificate_pem: None,
     });
     c
 }

@@ -1,0 +1,203 @@
+//! How the app proves its identity to the token endpoint: a client secret, or a certificate
+//! (a JWT client assertion signed with the certificate's private key, which Microsoft
+//! recommends over secrets). Both are held so that no `Debug`, error or log can show them.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Lifetime of a client assertion; Microsoft accepts at most 10 minutes.
+const ASSERTION_LIFETIME_S: u64 = 600;
+
+#[derive(Clone)]
+pub enum Credential {
+    Secret(Secret),
+    Certificate(Certificate),
+}
+
+#[derive(Clone)]
+pub struct Certificate {
+    key: EncodingKey,
+    /// Kept only to scrub it from anything leaving the library.
+    key_pem: Secret,
+    /// `x5t#S256`: base64url of the SHA-256 of the certificate's DER, so Entra knows which of
+    /// the app's certificates to verify with.
+    thumbprint_s256: String,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Secret(_) => f.write_str("Secret([REDACTED])"),
+            Credential::Certificate(c) => c.fmt(f),
+        }
+    }
+}
+
+/// Names the certificate by its thumbprint; the key is never shown.
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Certificate(x5t#S256 {})", self.thumbprint_s256)
+    }
+}
+
+#[derive(Serialize)]
+struct AssertionClaims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: String,
+    nbf: u64,
+    iat: u64,
+    exp: u64,
+}
+
+impl Certificate {
+    /// From PEM text: the private key (PKCS#8 or PKCS#1 RSA) and its X.509 certificate.
+    pub fn from_pem(private_key_pem: Secret, certificate_pem: &str) -> Result<Certificate> {
+        let cert = pem::parse(certificate_pem.trim()).ok().filter(|p| p.tag() == "CERTIFICATE").ok_or_else(|| {
+            Error::config(
+                "client_certificate.certificate_pem",
+                "client_certificate.certificate_pem is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            )
+        })?;
+        let key = EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes()).map_err(|_| {
+            Error::config(
+                "client_certificate.private_key_pem",
+                "client_certificate.private_key_pem is not an RSA private key in PEM form",
+            )
+        })?;
+        Ok(Certificate {
+            key,
+            key_pem: private_key_pem,
+            thumbprint_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(cert.contents())),
+        })
+    }
+
+    pub fn thumbprint_s256(&self) -> &str {
+        &self.thumbprint_s256
+    }
+
+    /// A PS256 client assertion for one token request.
+    pub fn assertion(&self, client_id: &str, token_url: &str) -> Result<Secret> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut header = Header::new(Algorithm::PS256);
+        header.x5t_s256 = Some(self.thumbprint_s256.clone());
+        let claims = AssertionClaims {
+            aud: token_url,
+            iss: client_id,
+            sub: client_id,
+            jti: uuid::Uuid::new_v4().to_string(),
+            nbf: now,
+            iat: now,
+            exp: now + ASSERTION_LIFETIME_S,
+        };
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map(Secret::new)
+            .map_err(|_| {
+                Error::config(
+                    "client_certificate.private_key_pem",
+                    "the client assertion could not be signed with client_certificate.private_key_pem",
+                )
+            })
+    }
+}
+
+impl Credential {
+    /// The form fields that prove the app's identity in a token request.
+    pub fn form_fields(
+        &self,
+        client_id: &str,
+        token_url: &str,
+    ) -> Result<Vec<(&'static str, Secret)>> {
+        Ok(match self {
+            Credential::Secret(secret) => vec![("client_secret", secret.clone())],
+            Credential::Certificate(cert) => vec![
+                ("client_assertion_type", Secret::new(JWT_BEARER)),
+                ("client_assertion", cert.assertion(client_id, token_url)?),
+            ],
+        })
+    }
+
+    /// Text that must never leave the library.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Credential::Secret(secret) => vec![secret.expose()],
+            Credential::Certificate(cert) => vec![cert.key_pem.expose()],
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::Secret(_) => "secret",
+            Credential::Certificate(_) => "certificate",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = include_str!("../tests/fixtures/test-app.key.pem");
+    const CERT: &str = include_str!("../tests/fixtures/test-app.cert.pem");
+
+    #[test]
+    fn an_assertion_carries_the_documented_header_and_claims() {
+        let cert = Certificate::from_pem(Secret::new(KEY), CERT).unwrap();
+        let jwt = cert
+            .assertion("client-1", "https://login.example/t/oauth2/v2.0/token")
+            .unwrap();
+        let parts: Vec<&str> = jwt.expose().split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "PS256");
+        assert_eq!(header["x5t#S256"], cert.thumbprint_s256());
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims["aud"], "https://login.example/t/oauth2/v2.0/token");
+        assert_eq!(
+            (claims["iss"].as_str(), claims["sub"].as_str()),
+            (Some("client-1"), Some("client-1"))
+        );
+        let lifetime = claims["exp"].as_u64().unwrap() - claims["nbf"].as_u64().unwrap();
+        assert!(lifetime <= 600);
+        assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
+    }
+
+    #[test]
+    fn bad_pem_is_a_config_error_that_never_quotes_the_key() {
+        let err = Certificate::from_pem(
+            Secret::new("-----BEGIN PRIVATE KEY-----\ncanarykey\n-----END PRIVATE KEY-----"),
+            CERT,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.detail().field.as_deref(),
+            Some("client_certificate.private_key_pem")
+        );
+        assert!(!err.to_string().contains("canarykey"));
+        let err = Certificate::from_pem(Secret::new(KEY), "not a cert").unwrap_err();
+        assert_eq!(
+            err.detail().field.as_deref(),
+            Some("client_certificate.certificate_pem")
+        );
+        let debug = format!(
+            "{:?}",
+            Credential::Certificate(Certificate::from_pem(Secret::new(KEY), CERT).unwrap())
+        );
+        assert!(!debug.contains("PRIVATE"));
+    }
+}
