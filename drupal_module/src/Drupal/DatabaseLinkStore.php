@@ -50,9 +50,21 @@ final class DatabaseLinkStore implements LinkStoreInterface
         return is_array($row) ? LinkRecord::fromArray($row) : null;
     }
 
+    /**
+     * Column => maximum length (entra_provisioning_schema()) of the free-form
+     * strings that come from Graph: MySQL in strict mode (Drupal's default)
+     * refuses a longer value, which would lose the whole record.
+     */
+    private const MAX_LENGTHS = ['upn' => 255, 'last_error_code' => 128, 'request_id' => 64];
+
     public function save(LinkRecord $record): void
     {
         $insert = $record->toArray();
+        foreach (self::MAX_LENGTHS as $column => $length) {
+            if (is_string($insert[$column] ?? null)) {
+                $insert[$column] = mb_substr($insert[$column], 0, $length);
+            }
+        }
         $update = array_diff_key($insert, array_flip(array_merge(['uid'], self::SEQUENCE_COLUMNS)));
         // Merge = insert or update on the primary key: linking is idempotent.
         // insertFields() replaces the insert list, so it carries the uid too.

@@ -49,11 +49,13 @@ final class PostResponseProcessor implements DestructableInterface
             return;
         }
         $this->requested = false;
-        $budgetMs = $this->clients->settings()->postResponseBudgetMs();
-        if ($budgetMs <= 0) {
-            return;
-        }
+        // Everything, the settings read included, stays inside the try: this
+        // runs from kernel.terminate and must never throw.
         try {
+            $budgetMs = $this->clients->settings()->postResponseBudgetMs();
+            if ($budgetMs <= 0) {
+                return;
+            }
             // Without FFI in this SAPI the work waits for cron on the CLI,
             // instead of failing once per request.
             if (($this->clients->environment()['mode'] ?? 'none') === 'none') {
@@ -61,7 +63,14 @@ final class PostResponseProcessor implements DestructableInterface
             }
             $this->runner->run($budgetMs / 1000, 20);
         } catch (\Throwable $e) {
-            $this->logger->error('Post-response Entra ID provisioning stopped: @error', ['@error' => $this->clients->redact($e->getMessage())]);
+            try {
+                $message = (string) $this->clients->redact($e->getMessage());
+            } catch (\Throwable $redactError) {
+                // The secret cannot be read, so it cannot be scrubbed: log the
+                // exception class only.
+                $message = get_class($e);
+            }
+            $this->logger->error('Post-response Entra ID provisioning stopped: @error', ['@error' => $message]);
         }
     }
 }

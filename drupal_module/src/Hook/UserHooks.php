@@ -9,10 +9,14 @@ use Drupal\entra_provisioning\Drupal\DrupalUserSource;
 use Drupal\entra_provisioning\Drupal\PostResponseProcessor;
 use Drupal\entra_provisioning\Provisioning\Lifecycle;
 use Drupal\user\UserInterface;
+use Psr\Log\LoggerInterface;
 
 /**
  * User hooks: they only queue work (a user save never waits on Graph). The
  * decisions are Lifecycle's; this class only reads the Drupal objects.
+ *
+ * They run inside the user save (its transaction, its request): whatever goes
+ * wrong here is logged and swallowed, so a save never fails because of Entra.
  */
 final class UserHooks
 {
@@ -20,10 +24,13 @@ final class UserHooks
 
     private PostResponseProcessor $postResponse;
 
-    public function __construct(Lifecycle $lifecycle, PostResponseProcessor $postResponse)
+    private LoggerInterface $logger;
+
+    public function __construct(Lifecycle $lifecycle, PostResponseProcessor $postResponse, LoggerInterface $logger)
     {
         $this->lifecycle = $lifecycle;
         $this->postResponse = $postResponse;
+        $this->logger = $logger;
     }
 
     /**
@@ -32,9 +39,9 @@ final class UserHooks
     #[Hook('user_insert')]
     public function userInsert(UserInterface $account): void
     {
-        if ($this->lifecycle->onInsert((int) $account->id(), (string) $account->getAccountName())) {
-            $this->postResponse->requestRun();
-        }
+        $this->guarded('insert', $account, function () use ($account): bool {
+            return $this->lifecycle->onInsert((int) $account->id(), (string) $account->getAccountName());
+        });
     }
 
     /**
@@ -43,13 +50,14 @@ final class UserHooks
     #[Hook('user_update')]
     public function userUpdate(UserInterface $account): void
     {
-        $fields = $this->lifecycle->mappedFieldNames();
-        $original = self::original($account);
-        $before = $original !== null ? DrupalUserSource::fromAccount($original, $fields) : null;
-        $after = DrupalUserSource::fromAccount($account, $fields);
-        if ($this->lifecycle->onUpdate((int) $account->id(), (string) $account->getAccountName(), $before, $after)) {
-            $this->postResponse->requestRun();
-        }
+        $this->guarded('update', $account, function () use ($account): bool {
+            $fields = $this->lifecycle->mappedFieldNames();
+            $original = self::original($account);
+            $before = $original !== null ? DrupalUserSource::fromAccount($original, $fields) : null;
+            $after = DrupalUserSource::fromAccount($account, $fields);
+
+            return $this->lifecycle->onUpdate((int) $account->id(), (string) $account->getAccountName(), $before, $after);
+        });
     }
 
     /**
@@ -60,9 +68,9 @@ final class UserHooks
     #[Hook('user_cancel')]
     public function userCancel($edit, UserInterface $account, $method): void
     {
-        if ($this->lifecycle->onCancel((int) $account->id(), (string) $account->getAccountName(), (string) $method)) {
-            $this->postResponse->requestRun();
-        }
+        $this->guarded('cancel', $account, function () use ($account, $method): bool {
+            return $this->lifecycle->onCancel((int) $account->id(), (string) $account->getAccountName(), (string) $method);
+        });
     }
 
     /**
@@ -71,8 +79,32 @@ final class UserHooks
     #[Hook('user_delete')]
     public function userDelete(UserInterface $account): void
     {
-        if ($this->lifecycle->onDelete((int) $account->id(), (string) $account->getAccountName())) {
-            $this->postResponse->requestRun();
+        $this->guarded('delete', $account, function () use ($account): bool {
+            return $this->lifecycle->onDelete((int) $account->id(), (string) $account->getAccountName());
+        });
+    }
+
+    /**
+     * Runs one hook body; asks for post-response processing when it queued
+     * work. Never throws.
+     *
+     * @param callable(): bool $body
+     */
+    private function guarded(string $event, UserInterface $account, callable $body): void
+    {
+        try {
+            if ($body()) {
+                $this->postResponse->requestRun();
+            }
+        } catch (\Throwable $e) {
+            // Lifecycle already logs its own failures; this catches what the
+            // reading of the Drupal account may throw. The message of a
+            // Drupal exception carries no secret of this module.
+            $this->logger->error('The Entra ID @event hook failed for uid @uid: @error', [
+                '@event' => $event,
+                '@uid' => (string) $account->id(),
+                '@error' => $e->getMessage(),
+            ]);
         }
     }
 
