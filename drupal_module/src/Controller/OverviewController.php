@@ -92,7 +92,9 @@ final class OverviewController extends ControllerBase
                             '#items' => [
                                 $missing === [] ? $this->t('Complete') : $this->t('Missing: @fields', ['@fields' => implode(', ', $missing)]),
                                 $testState,
-                                $this->t('Client secret from: @source', ['@source' => $secret->describe()]),
+                                $settings->usesCertificate()
+                                    ? $this->t('Credential: certificate; private key from: @source', ['@source' => $secret->describe()])
+                                    : $this->t('Credential: client secret, from: @source', ['@source' => $secret->describe()]),
                             ],
                         ],
                     ],

@@ -14,6 +14,7 @@ final class DrupalStateStore implements StateStoreInterface
      */
     public const KEYS = [
         'entra_provisioning.client_secret',
+        'entra_provisioning.private_key_pem',
         'entra_provisioning.last_test',
         'entra_provisioning.import.next_link',
         'entra_provisioning.import.delta_link',

@@ -6,6 +6,8 @@ namespace Drupal\entra_provisioning\Form;
 
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
+use Drupal\entra_provisioning\Provisioning\CertificateCheck;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
 
 /**
@@ -31,7 +33,7 @@ final class ConnectionForm extends WizardFormBase
     public function buildForm(array $form, FormStateInterface $form_state)
     {
         $form['intro'] = [
-            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>User.ReadWrite.All</strong> to Microsoft Graph (Drupal → Entra ID; <strong>User.Read.All</strong> is enough for an import-only set-up), grant admin consent, and create a client secret. Then enter its values here.') . '</p>',
+            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>User.ReadWrite.All</strong> to Microsoft Graph (Drupal → Entra ID; <strong>User.Read.All</strong> is enough for an import-only set-up), grant admin consent, and create a client secret or upload a certificate (Certificates & secrets; Microsoft recommends the certificate). Then enter its values here.') . '</p>',
         ];
         $form['tenant_id'] = [
             '#type' => 'textfield',
@@ -49,8 +51,22 @@ final class ConnectionForm extends WizardFormBase
             '#maxlength' => 36,
         ];
 
-        $secret = $this->clients->resolveSecret();
-        $form['client_secret'] = [
+        $form['credential_type'] = [
+            '#type' => 'radios',
+            '#title' => $this->t('Credential'),
+            '#options' => [
+                ModuleSettings::CREDENTIAL_SECRET => $this->t('Client secret'),
+                ModuleSettings::CREDENTIAL_CERTIFICATE => $this->t('Certificate'),
+            ],
+            '#description' => $this->t('How Drupal proves it is the application. A certificate (a client assertion signed with its private key) is the credential Microsoft recommends; a client secret is simpler to set up.'),
+            '#config_target' => self::target('connection.credential_type'),
+        ];
+        $form['secret_credential'] = [
+            '#type' => 'container',
+            '#states' => ['visible' => [':input[name="credential_type"]' => ['value' => ModuleSettings::CREDENTIAL_SECRET]]],
+        ];
+        $secret = $this->clients->resolveSecret(ResolvedSecret::CLIENT_SECRET);
+        $form['secret_credential']['client_secret'] = [
             '#type' => 'password',
             '#title' => $this->t('Client secret'),
             '#description' => $this->t('Leave empty to keep the current secret. The secret is stored in State, never in exported configuration, and is never shown again. Current source: %source.', ['%source' => $secret->describe()]),
@@ -58,17 +74,64 @@ final class ConnectionForm extends WizardFormBase
             '#maxlength' => 1024,
         ];
         if ($secret->source === ResolvedSecret::SOURCE_SETTINGS) {
-            $form['client_secret']['#disabled'] = true;
-            $form['client_secret']['#description'] = $this->t("The secret comes from settings.php (\$settings['entra_provisioning']['client_secret']) and cannot be changed here.");
+            $form['secret_credential']['client_secret']['#disabled'] = true;
+            $form['secret_credential']['client_secret']['#description'] = $this->t("The secret comes from settings.php (\$settings['entra_provisioning']['client_secret']) and cannot be changed here.");
         }
         if ($this->keys->isAvailable()) {
-            $form['secret_key_id'] = [
+            $form['secret_credential']['secret_key_id'] = [
                 '#type' => 'key_select',
                 '#title' => $this->t('Client secret from the Key module'),
                 '#description' => $this->t('Optional. When a key is chosen, its value is used instead of the secret above; only the key id is stored in configuration.'),
                 '#empty_option' => $this->t('- None: use the secret entered above -'),
                 '#empty_value' => '',
                 '#config_target' => self::target('connection.secret_key_id'),
+            ];
+        }
+
+        $form['certificate_credential'] = [
+            '#type' => 'container',
+            '#states' => ['visible' => [':input[name="credential_type"]' => ['value' => ModuleSettings::CREDENTIAL_CERTIFICATE]]],
+        ];
+        $certificate = CertificateCheck::describe($this->clients->settings()->certificatePem());
+        $description = $this->t('The public certificate uploaded to the app registration (Certificates & secrets > Certificates), from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----. It is not secret and is stored in configuration.');
+        if ($certificate !== null) {
+            $description = $this->t('The public certificate uploaded to the app registration (Certificates & secrets > Certificates), from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----. It is not secret and is stored in configuration. Current certificate: thumbprint %thumbprint (compare it with the app registration), subject %subject, expires @expires.', [
+                '%thumbprint' => $certificate['thumbprint'],
+                '%subject' => $certificate['subject'],
+                '@expires' => gmdate('Y-m-d', $certificate['not_after']),
+            ]);
+        }
+        $form['certificate_credential']['certificate_pem'] = [
+            '#type' => 'textarea',
+            '#title' => $this->t('Certificate (PEM)'),
+            '#description' => $description,
+            '#rows' => 6,
+            '#attributes' => ['spellcheck' => 'false'],
+            '#config_target' => self::target('connection.certificate_pem'),
+        ];
+        $key = $this->clients->resolveSecret(ResolvedSecret::PRIVATE_KEY);
+        $form['certificate_credential']['private_key_pem'] = [
+            '#type' => 'textarea',
+            '#title' => $this->t('Private key (PEM)'),
+            '#description' => $this->t('Leave empty to keep the current key. The unencrypted RSA private key of the certificate (-----BEGIN PRIVATE KEY-----). It is stored in State, never in exported configuration, and is never shown again; settings.php or the Key module are safer places for it. Current source: %source.', ['%source' => $key->describe()]),
+            '#rows' => 6,
+            '#default_value' => '',
+            '#attributes' => ['autocomplete' => 'off', 'spellcheck' => 'false'],
+            // The typed key is never rendered back, not even after a validation error.
+            '#after_build' => ['::clearPrivateKeyValue'],
+        ];
+        if ($key->source === ResolvedSecret::SOURCE_SETTINGS) {
+            $form['certificate_credential']['private_key_pem']['#disabled'] = true;
+            $form['certificate_credential']['private_key_pem']['#description'] = $this->t("The private key comes from settings.php (\$settings['entra_provisioning']['private_key_pem']) and cannot be changed here.");
+        }
+        if ($this->keys->isAvailable()) {
+            $form['certificate_credential']['private_key_key_id'] = [
+                '#type' => 'key_select',
+                '#title' => $this->t('Private key from the Key module'),
+                '#description' => $this->t('Optional. When a key is chosen, its value (the PEM private key) is used instead of the key above; only the key id is stored in configuration.'),
+                '#empty_option' => $this->t('- None: use the private key entered above -'),
+                '#empty_value' => '',
+                '#config_target' => self::target('connection.private_key_key_id'),
             ];
         }
 
@@ -154,6 +217,44 @@ final class ConnectionForm extends WizardFormBase
     }
 
     /**
+     * #after_build: the typed private key stays in the form state values for
+     * the submit handler, but is never rendered back into the page.
+     *
+     * @param array<string, mixed> $element
+     *
+     * @return array<string, mixed>
+     */
+    public function clearPrivateKeyValue(array $element, FormStateInterface $form_state): array
+    {
+        $element['#value'] = '';
+
+        return $element;
+    }
+
+    /**
+     * {@inheritdoc}
+     *
+     * @param array<string, mixed> $form
+     */
+    public function validateForm(array &$form, FormStateInterface $form_state)
+    {
+        parent::validateForm($form, $form_state);
+        if ($form_state->getValue('credential_type') !== ModuleSettings::CREDENTIAL_CERTIFICATE) {
+            return;
+        }
+        $certificate = trim((string) $form_state->getValue('certificate_pem'));
+        if ($certificate !== '' && ($problem = CertificateCheck::certificateProblem($certificate)) !== null) {
+            $form_state->setErrorByName('certificate_pem', $problem);
+            $certificate = '';
+        }
+        $key = (string) $form_state->getValue('private_key_pem');
+        if (trim($key) !== '' && ($problem = CertificateCheck::privateKeyProblem($key, $certificate)) !== null) {
+            // The message never quotes the key.
+            $form_state->setErrorByName('private_key_pem', $problem);
+        }
+    }
+
+    /**
      * {@inheritdoc}
      *
      * @param array<string, mixed> $form
@@ -162,12 +263,40 @@ final class ConnectionForm extends WizardFormBase
     {
         parent::submitForm($form, $form_state);
         $secret = (string) $form_state->getValue('client_secret');
-        // Never keep the typed secret in the form state any longer than needed.
+        $key = (string) $form_state->getValue('private_key_pem');
+        // Never keep the typed secrets in the form state any longer than needed.
         $form_state->setValue('client_secret', '');
-        if ($secret !== '' && !$this->clients->secretFromSettings()) {
-            $this->clients->storeSecret($secret);
+        $form_state->setValue('private_key_pem', '');
+        if ($secret !== '' && !$this->clients->secretFromSettings(ResolvedSecret::CLIENT_SECRET)) {
+            $this->clients->storeSecret($secret, ResolvedSecret::CLIENT_SECRET);
         }
+        if (trim($key) !== '' && !$this->clients->secretFromSettings(ResolvedSecret::PRIVATE_KEY)) {
+            // Browsers send textarea lines with CRLF; store plain PEM.
+            $this->clients->storeSecret(str_replace("\r\n", "\n", trim($key)) . "\n", ResolvedSecret::PRIVATE_KEY);
+        }
+        unset($secret, $key);
         $this->clients->reset();
+        $this->warnOnMismatchedKey();
+    }
+
+    /**
+     * After saving: a key from settings.php, Key or State that does not
+     * belong to the configured certificate can never sign in; say so now.
+     */
+    private function warnOnMismatchedKey(): void
+    {
+        $settings = $this->clients->settings();
+        if (!$settings->usesCertificate() || $settings->certificatePem() === '') {
+            return;
+        }
+        $key = $this->clients->resolveSecret(ResolvedSecret::PRIVATE_KEY);
+        if (!$key->hasValue()) {
+            return;
+        }
+        $problem = CertificateCheck::privateKeyProblem((string) $key->value(), $settings->certificatePem());
+        if ($problem !== null) {
+            $this->messenger()->addWarning($this->t('The private key from @source cannot be used: @problem', ['@source' => $key->describe(), '@problem' => $problem]));
+        }
     }
 
     /**

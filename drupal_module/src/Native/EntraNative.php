@@ -547,9 +547,10 @@ final class EntraNative implements NativeClientInterface
         }
         $ffi = $this->ffi();
         $secrets = [];
-        foreach (['client_secret'] as $key) {
-            if (isset($this->config[$key]) && is_string($this->config[$key]) && $this->config[$key] !== '') {
-                $secrets[] = $this->config[$key];
+        $candidates = [$this->config['client_secret'] ?? null, $this->config['client_certificate']['private_key_pem'] ?? null];
+        foreach ($candidates as $value) {
+            if (is_string($value) && $value !== '') {
+                $secrets[] = $value;
             }
         }
         $json = self::encode(self::normalizeConfig($this->config), 'the client configuration');

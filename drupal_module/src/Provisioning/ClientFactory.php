@@ -10,12 +10,24 @@ use Drupal\entra_provisioning\Native\NativeClientInterface;
  * Builds the library configuration from the module settings and creates the
  * native client, once per request.
  *
- * Secret precedence: $settings['entra_provisioning']['client_secret'] in
- * settings.php, then the Key module key chosen on step 1, then State.
+ * The credential is a client secret or a certificate (public certificate
+ * in configuration, private key a secret). Secret precedence, for the client
+ * secret and the private key alike: $settings['entra_provisioning'][<name>]
+ * in settings.php, then the Key module key chosen on step 1, then State.
  */
 final class ClientFactory
 {
     public const STATE_SECRET = 'entra_provisioning.client_secret';
+
+    public const STATE_PRIVATE_KEY = 'entra_provisioning.private_key_pem';
+
+    /**
+     * Each secret: its State key and the setting holding its Key module key id.
+     */
+    private const SECRETS = [
+        ResolvedSecret::CLIENT_SECRET => ['state' => self::STATE_SECRET, 'key_id' => 'connection.secret_key_id'],
+        ResolvedSecret::PRIVATE_KEY => ['state' => self::STATE_PRIVATE_KEY, 'key_id' => 'connection.private_key_key_id'],
+    ];
 
     public const LIBRARY_FILE = 'libentra_provisioning.so';
 
@@ -80,59 +92,91 @@ final class ClientFactory
     }
 
     /**
-     * Where the client secret comes from, and the secret itself.
+     * Where a secret of the credential comes from, and the secret itself.
+     *
+     * Precedence, the same for both secrets:
+     * $settings['entra_provisioning'][<name>] in settings.php, then the Key
+     * module key chosen on step 1, then State (entra_provisioning.<name>).
+     *
+     * @param string|null $name
+     *   ResolvedSecret::CLIENT_SECRET or ResolvedSecret::PRIVATE_KEY; null:
+     *   the one the configured credential type uses.
      */
-    public function resolveSecret(): ResolvedSecret
+    public function resolveSecret(?string $name = null): ResolvedSecret
     {
-        $site = $this->configSource->siteSettings();
-        if (isset($site['client_secret']) && is_string($site['client_secret']) && $site['client_secret'] !== '') {
-            return new ResolvedSecret(ResolvedSecret::SOURCE_SETTINGS, $site['client_secret']);
+        $name = $name ?? $this->activeSecretName();
+        if (!isset(self::SECRETS[$name])) {
+            throw new \InvalidArgumentException(sprintf('Unknown secret "%s".', $name));
         }
-        $keyId = $this->settings()->secretKeyId();
+        $label = $name === ResolvedSecret::PRIVATE_KEY ? 'private key' : 'secret';
+        $site = $this->configSource->siteSettings();
+        if (isset($site[$name]) && is_string($site[$name]) && $site[$name] !== '') {
+            return new ResolvedSecret(ResolvedSecret::SOURCE_SETTINGS, $site[$name], null, null, $name);
+        }
+        $keyId = $this->settings()->string(self::SECRETS[$name]['key_id']);
         if ($keyId !== '') {
             if (!$this->keys->isAvailable()) {
-                return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, 'the Key module is not installed: install it, or clear the key on step 1 and enter the secret there');
+                return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, sprintf('the Key module is not installed: install it, or clear the key on step 1 and enter the %s there', $label), $name);
             }
             $value = $this->keys->getKeyValue($keyId);
             if ($value === null || $value === '') {
-                return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, sprintf('the key "%s" does not exist or is empty: fix it at Configuration > System > Keys', $keyId));
+                return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, sprintf('the key "%s" does not exist or is empty: fix it at Configuration > System > Keys', $keyId), $name);
             }
 
-            return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, $value, $keyId);
+            return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, $value, $keyId, null, $name);
         }
-        $stored = $this->state->get(self::STATE_SECRET);
+        $stored = $this->state->get(self::SECRETS[$name]['state']);
         if (is_string($stored) && $stored !== '') {
-            return new ResolvedSecret(ResolvedSecret::SOURCE_STATE, $stored);
+            return new ResolvedSecret(ResolvedSecret::SOURCE_STATE, $stored, null, null, $name);
         }
 
-        return new ResolvedSecret(ResolvedSecret::SOURCE_NONE, null);
+        return new ResolvedSecret(ResolvedSecret::SOURCE_NONE, null, null, null, $name);
     }
 
     /**
      * Whether settings.php provides the secret (the form then cannot change it).
+     *
+     * @param string|null $name
+     *   See resolveSecret().
      */
-    public function secretFromSettings(): bool
+    public function secretFromSettings(?string $name = null): bool
     {
-        return $this->resolveSecret()->source === ResolvedSecret::SOURCE_SETTINGS;
+        return $this->resolveSecret($name)->source === ResolvedSecret::SOURCE_SETTINGS;
     }
 
     /**
      * Stores a new secret in State (used when neither settings.php nor Key provide it).
+     *
+     * @param string $name
+     *   ResolvedSecret::CLIENT_SECRET or ResolvedSecret::PRIVATE_KEY.
      */
     public function storeSecret(
         #[\SensitiveParameter]
-        string $secret
+        string $secret,
+        string $name = ResolvedSecret::CLIENT_SECRET
     ): void {
-        $this->state->set(self::STATE_SECRET, $secret);
+        if (!isset(self::SECRETS[$name])) {
+            throw new \InvalidArgumentException(sprintf('Unknown secret "%s".', $name));
+        }
+        $this->state->set(self::SECRETS[$name]['state'], $secret);
         $this->reset();
+    }
+
+    /**
+     * The secret the configured credential type uses.
+     */
+    public function activeSecretName(): string
+    {
+        return $this->settings()->usesCertificate() ? ResolvedSecret::PRIVATE_KEY : ResolvedSecret::CLIENT_SECRET;
     }
 
     /**
      * The connection values that are still empty (configuration incomplete).
      *
      * @return list<string>
-     *   Keys of the library configuration: tenant_id, client_id,
-     *   client_secret, primary_domain.
+     *   Fields of the library configuration: tenant_id, client_id,
+     *   client_secret (or client_certificate.certificate_pem and
+     *   client_certificate.private_key_pem), primary_domain.
      */
     public function missing(): array
     {
@@ -144,7 +188,14 @@ final class ClientFactory
         if ($settings->clientId() === '') {
             $missing[] = 'client_id';
         }
-        if (!$this->resolveSecret()->hasValue()) {
+        if ($settings->usesCertificate()) {
+            if ($settings->certificatePem() === '') {
+                $missing[] = 'client_certificate.certificate_pem';
+            }
+            if (!$this->resolveSecret(ResolvedSecret::PRIVATE_KEY)->hasValue()) {
+                $missing[] = 'client_certificate.private_key_pem';
+            }
+        } elseif (!$this->resolveSecret(ResolvedSecret::CLIENT_SECRET)->hasValue()) {
             $missing[] = 'client_secret';
         }
         if ($settings->primaryDomain() === '') {
@@ -165,13 +216,21 @@ final class ClientFactory
     public function buildConfig(?array $mappingOverride = null): array
     {
         $config = $this->describeConfig($mappingOverride);
-        $config['client_secret'] = (string) $this->resolveSecret()->value();
+        if (isset($config['client_certificate'])) {
+            $config['client_certificate']['private_key_pem'] = self::lineFeeds((string) $this->resolveSecret(ResolvedSecret::PRIVATE_KEY)->value());
+        } else {
+            $config['client_secret'] = (string) $this->resolveSecret(ResolvedSecret::CLIENT_SECRET)->value();
+        }
 
         return $config;
     }
 
     /**
      * The library configuration without the secret (safe to show or log).
+     *
+     * The credential is "client_secret" or, for the certificate type,
+     * "client_certificate": {"private_key_pem", "certificate_pem"}; never
+     * both (the library accepts exactly one).
      *
      * @param array<string, mixed> $mappingOverride
      *
@@ -183,7 +242,13 @@ final class ClientFactory
         $config = [
             'tenant_id' => $settings->tenantId(),
             'client_id' => $settings->clientId(),
-            'client_secret' => '[REDACTED]',
+        ];
+        if ($settings->usesCertificate()) {
+            $config['client_certificate'] = ['private_key_pem' => '[REDACTED]', 'certificate_pem' => self::lineFeeds($settings->certificatePem())];
+        } else {
+            $config['client_secret'] = '[REDACTED]';
+        }
+        $config += [
             'primary_domain' => $settings->primaryDomain(),
             'cloud' => $settings->cloud(),
         ];
@@ -266,8 +331,12 @@ final class ClientFactory
     }
 
     /**
-     * Replaces every occurrence of the current secret in strings (defence in
-     * depth before anything reaches a log, a message or a page).
+     * Replaces every occurrence of the current secrets in strings (defence in
+     * depth before anything reaches a log, a message or a page): the client
+     * secret and the certificate's private key, whichever credential type is
+     * chosen. A PEM key is also scrubbed line by line (its base64 lines, also
+     * JSON-escaped), so a key quoted with other line endings or inside JSON
+     * is caught as well.
      *
      * @param mixed $value
      *
@@ -275,34 +344,67 @@ final class ClientFactory
      */
     public function redact($value)
     {
-        $secret = $this->resolveSecret()->value();
-        if ($secret === null || strlen($secret) < 4) {
+        $needles = [];
+        foreach (array_keys(self::SECRETS) as $name) {
+            $secret = $this->resolveSecret($name)->value();
+            if ($secret === null || strlen($secret) < 4) {
+                continue;
+            }
+            $needles[] = $secret;
+            if (trim($secret) !== $secret && strlen(trim($secret)) >= 4) {
+                $needles[] = trim($secret);
+            }
+            if (str_contains($secret, '-----BEGIN')) {
+                foreach (preg_split('/\R/', $secret) ?: [] as $line) {
+                    $line = trim($line);
+                    if (strlen($line) >= 16 && !str_starts_with($line, '-----')) {
+                        $needles[] = $line;
+                        $needles[] = str_replace('/', '\\/', $line);
+                    }
+                }
+            }
+        }
+        if ($needles === []) {
             return $value;
         }
+        // Longest first: a whole key is replaced before its lines.
+        $needles = array_values(array_unique($needles));
+        usort($needles, static fn (string $a, string $b): int => strlen($b) <=> strlen($a));
 
-        return self::redactValue($value, $secret);
+        return self::redactValue($value, $needles);
     }
 
     /**
      * @param mixed $value
+     * @param list<string> $secrets
      *
      * @return mixed
      */
     private static function redactValue(
         $value,
         #[\SensitiveParameter]
-        string $secret
+        array $secrets
     ) {
         if (is_string($value)) {
-            return str_replace($secret, '[REDACTED]', $value);
+            return str_replace($secrets, '[REDACTED]', $value);
         }
         if (is_array($value)) {
             foreach ($value as $key => $item) {
-                $value[$key] = self::redactValue($item, $secret);
+                $value[$key] = self::redactValue($item, $secrets);
             }
         }
 
         return $value;
+    }
+
+    /**
+     * PEM text with LF line endings (a textarea submits CRLF).
+     */
+    private static function lineFeeds(
+        #[\SensitiveParameter]
+        string $pem
+    ): string {
+        return str_replace(["\r\n", "\r"], "\n", $pem);
     }
 
     private function siteSetting(string $key): string

@@ -18,7 +18,8 @@ interface ConfigSourceInterface
 
     /**
      * $settings['entra_provisioning'] from settings.php (library, header,
-     * client_secret, login_endpoint, graph_endpoint, ffi_mode), or [].
+     * client_secret, private_key_pem, login_endpoint, graph_endpoint,
+     * ffi_mode), or [].
      *
      * @return array<string, mixed>
      */

@@ -16,6 +16,14 @@ final class ModuleSettings
     public const UPN_SOURCES = ['name', 'mail'];
 
     /**
+     * How the app proves its identity: a client secret or a certificate
+     * (a PS256 client assertion signed with the private key).
+     */
+    public const CREDENTIAL_SECRET = 'secret';
+    public const CREDENTIAL_CERTIFICATE = 'certificate';
+    public const CREDENTIAL_TYPES = [self::CREDENTIAL_SECRET, self::CREDENTIAL_CERTIFICATE];
+
+    /**
      * What a Drupal cancel/delete does in Entra ID.
      */
     public const POLICY_NONE = 'none';
@@ -128,6 +136,35 @@ final class ModuleSettings
     public function secretKeyId(): string
     {
         return $this->string('connection.secret_key_id');
+    }
+
+    /**
+     * "secret" (default) or "certificate".
+     */
+    public function credentialType(): string
+    {
+        return $this->choice('connection.credential_type', self::CREDENTIAL_TYPES, self::CREDENTIAL_SECRET);
+    }
+
+    public function usesCertificate(): bool
+    {
+        return $this->credentialType() === self::CREDENTIAL_CERTIFICATE;
+    }
+
+    /**
+     * The public certificate (PEM) uploaded to the app registration.
+     */
+    public function certificatePem(): string
+    {
+        return $this->string('connection.certificate_pem');
+    }
+
+    /**
+     * Key module key holding the certificate's private key (empty: State).
+     */
+    public function privateKeyKeyId(): string
+    {
+        return $this->string('connection.private_key_key_id');
     }
 
     public function drupalToEntra(): bool

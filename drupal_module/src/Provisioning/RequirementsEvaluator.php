@@ -25,6 +25,11 @@ final class RequirementsEvaluator
      */
     public const BACKLOG_WARNING = 500;
 
+    /**
+     * Days before its expiry from which the certificate is reported as a warning.
+     */
+    public const CERTIFICATE_WARNING_DAYS = 30;
+
     private ClientFactory $clients;
 
     private ProvisioningQueueInterface $queue;
@@ -93,6 +98,9 @@ final class RequirementsEvaluator
             'header_path' => $this->clients->headerPath(),
             'missing' => $missing,
             'validation' => $validation,
+            'credential_type' => $settings->credentialType(),
+            'certificate' => $settings->usesCertificate() ? CertificateCheck::describe($settings->certificatePem()) : null,
+            'now' => time(),
             'secret_source' => $secret->source,
             'secret_description' => $secret->describe(),
             'secret_problem' => $secret->problem,
@@ -178,13 +186,15 @@ final class RequirementsEvaluator
             $lines[] = self::line('configuration', 'Entra provisioning configuration', 'complete', '', self::OK);
         }
 
-        // 6. Where the secret comes from.
+        // 6. The credential, and where its secret comes from.
         $problem = $facts['secret_problem'] ?? null;
         $source = (string) ($facts['secret_source'] ?? ResolvedSecret::SOURCE_NONE);
-        if (is_string($problem) && $problem !== '') {
+        if (($facts['credential_type'] ?? ModuleSettings::CREDENTIAL_SECRET) === ModuleSettings::CREDENTIAL_CERTIFICATE) {
+            $lines[] = self::certificateLine($facts, $source, is_string($problem) ? $problem : '');
+        } elseif (is_string($problem) && $problem !== '') {
             $lines[] = self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret cannot be read: ' . $problem . '.', self::ERROR);
         } elseif ($source === ResolvedSecret::SOURCE_NONE) {
-            $lines[] = self::line('secret', 'Entra client secret', 'not set', "Enter it on step 1 (stored in State), choose a Key module key, or set \$settings['entra_provisioning']['client_secret'] in settings.php.", self::WARNING);
+            $lines[] = self::line('secret', 'Entra client secret', 'not set', "Enter it on step 1 (stored in State), choose a Key module key, or set \$settings['entra_provisioning']['client_secret'] in settings.php. Or choose the certificate credential, which Microsoft recommends.", self::WARNING);
         } else {
             $lines[] = self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret is never shown, logged or exported with the configuration.', self::INFO);
         }
@@ -265,6 +275,45 @@ final class RequirementsEvaluator
         }
 
         return $lines;
+    }
+
+    /**
+     * The credential line for the certificate type: where the private key
+     * comes from, the certificate's thumbprint and expiry.
+     *
+     * @param array<string, mixed> $facts
+     *
+     * @return array{id: string, title: string, value: string, description: string, severity: string}
+     */
+    private static function certificateLine(array $facts, string $source, string $problem): array
+    {
+        $title = 'Entra certificate';
+        $where = (string) ($facts['secret_description'] ?? '');
+        $certificate = is_array($facts['certificate'] ?? null) ? $facts['certificate'] : null;
+        $about = '';
+        if ($certificate !== null) {
+            $about = sprintf('; certificate thumbprint %s, expires %s UTC', (string) $certificate['thumbprint'], gmdate('Y-m-d', (int) $certificate['not_after']));
+        }
+        if ($problem !== '') {
+            return self::line('secret', $title, 'private key: ' . $where . $about, 'The private key cannot be read: ' . $problem . '.', self::ERROR);
+        }
+        if ($source === ResolvedSecret::SOURCE_NONE) {
+            return self::line('secret', $title, 'private key not set' . $about, "Set \$settings['entra_provisioning']['private_key_pem'] in settings.php or choose a Key module key (recommended), or enter the key on step 1 (stored in State).", self::WARNING);
+        }
+        $value = 'private key from ' . $where . $about;
+        if ($certificate !== null) {
+            $now = is_int($facts['now'] ?? null) ? $facts['now'] : time();
+            $left = (int) $certificate['not_after'] - $now;
+            $renew = 'Create a new certificate (openssl req -x509 ...), upload it to the app registration, and enter it and its key on step 1: see README.';
+            if ($left <= 0) {
+                return self::line('secret', $title, $value, 'The certificate has expired: Entra ID refuses it. ' . $renew, self::ERROR);
+            }
+            if ($left < self::CERTIFICATE_WARNING_DAYS * 86400) {
+                return self::line('secret', $title, $value, sprintf('The certificate expires in %d day(s). ', intdiv($left, 86400)) . $renew, self::WARNING);
+            }
+        }
+
+        return self::line('secret', $title, $value, 'The private key is never shown, logged or exported with the configuration.', self::INFO);
     }
 
     /**

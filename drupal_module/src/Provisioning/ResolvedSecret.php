@@ -5,16 +5,29 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 /**
- * The client secret and where it came from. Never printed: see __debugInfo().
+ * A secret of the app's credential (the client secret, or the private key of
+ * the certificate) and where it came from. Never printed: see __debugInfo().
  */
 final class ResolvedSecret
 {
+    /**
+     * Which secret: also its key in $settings['entra_provisioning'] and the
+     * suffix of its State key (entra_provisioning.<name>).
+     */
+    public const CLIENT_SECRET = 'client_secret';
+    public const PRIVATE_KEY = 'private_key_pem';
+
     public const SOURCE_SETTINGS = 'settings';
     public const SOURCE_KEY = 'key';
     public const SOURCE_STATE = 'state';
     public const SOURCE_NONE = 'none';
 
     public readonly string $source;
+
+    /**
+     * self::CLIENT_SECRET or self::PRIVATE_KEY.
+     */
+    public readonly string $name;
 
     public readonly ?string $keyId;
 
@@ -30,9 +43,11 @@ final class ResolvedSecret
         #[\SensitiveParameter]
         ?string $value,
         ?string $keyId = null,
-        ?string $problem = null
+        ?string $problem = null,
+        string $name = self::CLIENT_SECRET
     ) {
         $this->source = $source;
+        $this->name = $name;
         $this->value = $value === '' ? null : $value;
         $this->keyId = $keyId;
         $this->problem = $problem;
@@ -49,19 +64,27 @@ final class ResolvedSecret
     }
 
     /**
+     * "client secret" or "private key", for messages.
+     */
+    public function label(): string
+    {
+        return $this->name === self::PRIVATE_KEY ? 'private key' : 'client secret';
+    }
+
+    /**
      * Where the secret comes from, for the overview and the status report.
      */
     public function describe(): string
     {
         switch ($this->source) {
             case self::SOURCE_SETTINGS:
-                return "settings.php (\$settings['entra_provisioning']['client_secret'])";
+                return sprintf("settings.php (\$settings['entra_provisioning']['%s'])", $this->name);
 
             case self::SOURCE_KEY:
                 return sprintf('Key module, key "%s"', (string) $this->keyId);
 
             case self::SOURCE_STATE:
-                return 'State (entra_provisioning.client_secret), entered on step 1';
+                return sprintf('State (entra_provisioning.%s), entered on step 1', $this->name);
 
             default:
                 return 'not set';
@@ -73,7 +96,7 @@ final class ResolvedSecret
      */
     public function __debugInfo(): array
     {
-        return ['source' => $this->source, 'keyId' => $this->keyId, 'problem' => $this->problem, 'value' => $this->value === null ? null : '[REDACTED]'];
+        return ['name' => $this->name, 'source' => $this->source, 'keyId' => $this->keyId, 'problem' => $this->problem, 'value' => $this->value === null ? null : '[REDACTED]'];
     }
 
     /**

@@ -224,6 +224,7 @@ final class ModuleStructureTest extends TestCase
             }
         }
         $this->assertArrayNotHasKey('client_secret', $schema['mapping']['connection']['mapping'], 'the secret is never configuration');
+        $this->assertArrayNotHasKey('private_key_pem', $schema['mapping']['connection']['mapping'], 'the private key is never configuration');
         $tenant = $schema['mapping']['connection']['mapping']['tenant_id']['constraints']['Regex']['pattern'];
         $this->assertSame(1, preg_match($tenant, '11111111-2222-3333-4444-555555555555'));
         $this->assertSame(1, preg_match($tenant, 'contoso.onmicrosoft.com'));

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
@@ -151,5 +152,127 @@ final class ClientFactoryTest extends TestCase
         $this->assertSame(['tenant_id', 'primary_domain'], $factory->missing());
         $factory->storeSecret('new');
         $this->assertSame('new', $state->get(ClientFactory::STATE_SECRET));
+    }
+
+    // -----------------------------------------------------------------
+    // The certificate credential.
+    // -----------------------------------------------------------------
+
+    private static function fixture(string $file): string
+    {
+        return (string) file_get_contents(dirname(__DIR__, 5) . '/tests/fixtures/' . $file);
+    }
+
+    /**
+     * @return array<string, mixed>
+     */
+    private static function certificateConfig(array $connection = []): array
+    {
+        return ['connection' => $connection + ['credential_type' => ModuleSettings::CREDENTIAL_CERTIFICATE, 'certificate_pem' => self::fixture('test-app.cert.pem')]];
+    }
+
+    public function testCertificateConfigJsonHasClientCertificateAndNoClientSecret(): void
+    {
+        $state = new InMemoryState();
+        $state->set(ClientFactory::STATE_SECRET, 'stale-client-secret');
+        $state->set(ClientFactory::STATE_PRIVATE_KEY, self::fixture('test-app.key.pem'));
+        $factory = $this->factory(self::certificateConfig(), [], null, $state);
+
+        $config = $factory->buildConfig();
+        $this->assertArrayNotHasKey('client_secret', $config, 'the library accepts exactly one credential');
+        $this->assertSame(['private_key_pem' => self::fixture('test-app.key.pem'), 'certificate_pem' => trim(self::fixture('test-app.cert.pem'))], $config['client_certificate']);
+        $this->assertSame(['tenant_id', 'client_id', 'client_certificate', 'primary_domain', 'cloud', 'timeout_ms', 'max_concurrency', 'max_retries', 'mapping'], array_keys($config));
+
+        $described = $factory->describeConfig();
+        $this->assertSame('[REDACTED]', $described['client_certificate']['private_key_pem']);
+        $this->assertArrayNotHasKey('client_secret', $described);
+        $this->assertStringNotContainsString('PRIVATE KEY', (string) json_encode($described));
+        $this->assertSame(ResolvedSecret::PRIVATE_KEY, $factory->resolveSecret()->name, 'the active secret is the private key');
+        $this->assertSame([], $factory->missing());
+
+        // The secret type ignores a stored private key and certificate.
+        $secretType = $this->factory(['connection' => ['certificate_pem' => self::fixture('test-app.cert.pem')]], [], null, $state);
+        $this->assertSame('stale-client-secret', $secretType->buildConfig()['client_secret']);
+        $this->assertArrayNotHasKey('client_certificate', $secretType->buildConfig());
+    }
+
+    public function testCertificateMissingNamesTheLibraryFields(): void
+    {
+        $state = new InMemoryState();
+        $state->set(ClientFactory::STATE_SECRET, 'a-client-secret');
+        $factory = $this->factory(self::certificateConfig(['certificate_pem' => '']), [], null, $state);
+        $this->assertSame(['client_certificate.certificate_pem', 'client_certificate.private_key_pem'], $factory->missing());
+        $factory->storeSecret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n", ResolvedSecret::PRIVATE_KEY);
+        $this->assertSame(['client_certificate.certificate_pem'], $factory->missing());
+        $this->assertSame('a-client-secret', $state->get(ClientFactory::STATE_SECRET), 'storing the key leaves the client secret alone');
+    }
+
+    public function testPrivateKeyPrecedenceSettingsThenKeyThenState(): void
+    {
+        $state = new InMemoryState();
+        $state->set(ClientFactory::STATE_PRIVATE_KEY, 'state-key');
+        $state->set(ClientFactory::STATE_SECRET, 'state-secret');
+        $keys = new FakeKeyRepository(true, ['entra-key' => 'key-module-key', 'entra' => 'key-secret']);
+
+        $all = $this->factory(self::certificateConfig(['private_key_key_id' => 'entra-key', 'secret_key_id' => 'entra']), ['private_key_pem' => 'settings-key', 'client_secret' => 'settings-secret'], $keys, $state);
+        $this->assertSame(ResolvedSecret::SOURCE_SETTINGS, $all->resolveSecret(ResolvedSecret::PRIVATE_KEY)->source);
+        $this->assertSame('settings-key', $all->buildConfig()['client_certificate']['private_key_pem']);
+        $this->assertTrue($all->secretFromSettings(ResolvedSecret::PRIVATE_KEY));
+        $this->assertStringContainsString("['private_key_pem']", $all->resolveSecret()->describe());
+
+        $keyAndState = $this->factory(self::certificateConfig(['private_key_key_id' => 'entra-key']), ['client_secret' => 'settings-secret'], $keys, $state);
+        $this->assertSame(ResolvedSecret::SOURCE_KEY, $keyAndState->resolveSecret()->source);
+        $this->assertSame('key-module-key', $keyAndState->buildConfig()['client_certificate']['private_key_pem']);
+        $this->assertFalse($keyAndState->secretFromSettings(ResolvedSecret::PRIVATE_KEY), 'the client secret in settings.php does not count for the key');
+        $this->assertTrue($keyAndState->secretFromSettings(ResolvedSecret::CLIENT_SECRET));
+        $this->assertStringContainsString('"entra-key"', $keyAndState->resolveSecret()->describe());
+
+        $stateOnly = $this->factory(self::certificateConfig(['secret_key_id' => 'entra']), [], $keys, $state);
+        $this->assertSame(ResolvedSecret::SOURCE_STATE, $stateOnly->resolveSecret()->source);
+        $this->assertSame('state-key', $stateOnly->buildConfig()['client_certificate']['private_key_pem']);
+        $this->assertSame('State (entra_provisioning.private_key_pem), entered on step 1', $stateOnly->resolveSecret()->describe());
+        $this->assertSame(ResolvedSecret::SOURCE_KEY, $stateOnly->resolveSecret(ResolvedSecret::CLIENT_SECRET)->source, 'each secret has its own key id');
+
+        $unreadable = $this->factory(self::certificateConfig(['private_key_key_id' => 'gone']), [], $keys, $state)->resolveSecret();
+        $this->assertFalse($unreadable->hasValue(), 'a chosen key that cannot be read is not replaced by State');
+        $this->assertStringContainsString('"gone" does not exist', (string) $unreadable->problem);
+        $noModule = $this->factory(self::certificateConfig(['private_key_key_id' => 'entra-key']), [], new FakeKeyRepository(false), $state)->resolveSecret();
+        $this->assertStringContainsString('enter the private key there', (string) $noModule->problem);
+
+        $none = $this->factory(self::certificateConfig(), [], $keys, new InMemoryState());
+        $this->assertSame(ResolvedSecret::SOURCE_NONE, $none->resolveSecret()->source);
+        $this->assertSame(['client_certificate.private_key_pem'], $none->missing());
+    }
+
+    public function testRedactScrubsThePrivateKeyAndTheClientSecret(): void
+    {
+        $key = self::fixture('other.key.pem');
+        $state = new InMemoryState();
+        $state->set(ClientFactory::STATE_PRIVATE_KEY, $key);
+        $state->set(ClientFactory::STATE_SECRET, 'canary-client-secret');
+        $lines = array_values(array_filter(array_map('trim', explode("\n", $key)), static fn (string $l): bool => $l !== '' && !str_starts_with($l, '-----')));
+        $this->assertGreaterThan(10, count($lines));
+
+        foreach ([self::certificateConfig(), []] as $config) {
+            $factory = $this->factory($config, [], null, $state);
+            $redacted = $factory->redact([
+                'whole' => 'before ' . $key . ' after',
+                'crlf' => str_replace("\n", "\r\n", $key),
+                'json' => (string) json_encode(['k' => $key]),
+                'line' => 'one line: ' . $lines[5],
+                'nested' => ['secret' => 'x canary-client-secret y'],
+            ]);
+            $text = (string) json_encode($redacted, JSON_UNESCAPED_SLASHES);
+            foreach ($lines as $line) {
+                $this->assertStringNotContainsString($line, $text);
+                $this->assertStringNotContainsString(str_replace('/', '\\/', $line), (string) json_encode($redacted));
+            }
+            $this->assertStringNotContainsString('canary-client-secret', $text, 'both secrets, whichever credential is chosen');
+            $this->assertStringStartsWith('before ', $redacted['whole']);
+            $this->assertStringContainsString('[REDACTED]', $redacted['line']);
+        }
+
+        $resolved = $this->factory(self::certificateConfig(), [], null, $state)->resolveSecret();
+        $this->assertStringNotContainsString($lines[3], print_r($resolved, true));
     }
 }
