@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -49,6 +49,11 @@ impl fmt::Debug for Certificate {
     }
 }
 
+#[derive(Serialize, serde::Deserialize)]
+struct Probe {
+    probe: bool,
+}
+
 #[derive(Serialize)]
 struct AssertionClaims<'a> {
     aud: &'a str,
@@ -75,11 +80,43 @@ impl Certificate {
                 "client_certificate.private_key_pem is not an RSA private key in PEM form",
             )
         })?;
-        Ok(Certificate {
+        let certificate = Certificate {
             key,
             key_pem: private_key_pem,
             thumbprint_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(cert.contents())),
-        })
+        };
+        certificate.check_pair(certificate_pem)?;
+        Ok(certificate)
+    }
+
+    /// Signs a probe with the key and verifies it with the certificate: a key that does not
+    /// belong to the certificate is a configuration error here, not an AADSTS700027 later.
+    fn check_pair(&self, certificate_pem: &str) -> Result<()> {
+        let mismatch = || {
+            Error::config(
+                "client_certificate.private_key_pem",
+                "client_certificate.private_key_pem does not belong to client_certificate.certificate_pem",
+            )
+        };
+        let public =
+            DecodingKey::from_rsa_pem(certificate_pem.trim().as_bytes()).map_err(|_| {
+                Error::config(
+                    "client_certificate.certificate_pem",
+                    "client_certificate.certificate_pem does not hold an RSA public key",
+                )
+            })?;
+        let probe = jsonwebtoken::encode(
+            &Header::new(Algorithm::PS256),
+            &Probe { probe: true },
+            &self.key,
+        )
+        .map_err(|_| mismatch())?;
+        let mut validation = Validation::new(Algorithm::PS256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Probe>(&probe, &public, &validation)
+            .map(|_| ())
+            .map_err(|_| mismatch())
     }
 
     pub fn thumbprint_s256(&self) -> &str {
@@ -194,6 +231,13 @@ mod tests {
             err.detail().field.as_deref(),
             Some("client_certificate.certificate_pem")
         );
+        let other = include_str!("../tests/fixtures/other.key.pem");
+        let err = Certificate::from_pem(Secret::new(other), CERT).unwrap_err();
+        assert_eq!(
+            err.detail().field.as_deref(),
+            Some("client_certificate.private_key_pem")
+        );
+        assert!(err.to_string().contains("does not belong"), "{err}");
         let debug = format!(
             "{:?}",
             Credential::Certificate(Certificate::from_pem(Secret::new(KEY), CERT).unwrap())

@@ -92,11 +92,13 @@ final class CertificateEmulatorTest extends NativeTestCase
         $this->assertTrue($record['ok'], (string) json_encode($record['error']));
     }
 
-    public function testANonMatchingKeyFailsWithAadsts700027AndNeverLeaks(): void
+    public function testACertificateNotRegisteredOnTheAppFailsWithAadsts700027AndNeverLeaks(): void
     {
         $emulator = $this->startCertificateEmulator();
+        // A consistent key and certificate, but not the certificate the app has registered.
         $wrongKey = self::fixture('other.key.pem');
         $this->wireCertificate($emulator, $wrongKey);
+        $this->configure(['connection' => ['certificate_pem' => self::fixture('other.cert.pem')]]);
 
         $results = [];
         $record = $this->provisioner->testConnection();
@@ -125,6 +127,17 @@ final class CertificateEmulatorTest extends NativeTestCase
         } catch (EntraException $e) {
             $this->assertSame('AADSTS700027', $e->toArray()['aadsts'] ?? null);
             $results[] = [get_class($e) . ': ' . $e->getMessage(), $e->toArray(), $e->details(), $e->getTraceAsString()];
+        }
+        // A key that does not belong to the certificate is refused before any request.
+        $mismatch = $config;
+        $mismatch['client_certificate']['certificate_pem'] = self::fixture('test-app.cert.pem');
+        try {
+            $this->native($mismatch)->connect();
+            $this->fail('a key that does not belong to the certificate is a configuration error');
+        } catch (EntraException $e) {
+            $this->assertSame('client_certificate.private_key_pem', $e->field());
+            $this->assertStringContainsString('does not belong', $e->getMessage());
+            $results[] = [$e->getMessage(), $e->toArray(), $e->getTraceAsString()];
         }
         // A configuration error about the key field never quotes the key.
         $broken = $config;
