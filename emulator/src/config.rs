@@ -4,6 +4,8 @@
 //! `EmulatorConfig { latency_ms: 50, ..Default::default() }` and get the same tenant, client and
 //! throttling budget as the demo and the PHP tests.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Default tenant GUID: stable so that scripts and tests can hard-code token URLs.
@@ -35,6 +37,10 @@ pub struct EmulatorConfig {
     pub write_budget: Option<WriteBudget>,
     /// Users present at start and again after a reset.
     pub seed_users: Vec<SeedUser>,
+    /// Directory roles (display names, e.g. `Global Administrator`) that seed users hold, by
+    /// `userPrincipalName` (case-insensitive). Kept apart from [`SeedUser`] so that code
+    /// building a `SeedUser` literal keeps compiling.
+    pub seed_directory_roles: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for EmulatorConfig {
@@ -48,6 +54,7 @@ impl Default for EmulatorConfig {
             latency_ms: 0,
             write_budget: Some(WriteBudget::default()),
             seed_users: Vec::new(),
+            seed_directory_roles: BTreeMap::new(),
         }
     }
 }
@@ -95,7 +102,9 @@ impl Default for WriteBudget {
     }
 }
 
-/// A user created directly (bypassing Graph validation, auth and throttling).
+/// A user created directly (bypassing Graph validation, auth and throttling). The directory
+/// roles it holds are given apart, in [`EmulatorConfig::seed_directory_roles`] or through
+/// `EmulatorState::seed_user_with_directory_roles`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedUser {
     #[serde(alias = "userPrincipalName")]

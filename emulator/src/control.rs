@@ -1,7 +1,9 @@
 //! The control API under `/_emulator/`: unauthenticated (the server only listens on loopback),
 //! never faulted, never logged, no latency. Tests, the demo and benchmarks use it to inject
-//! faults, read the request log and counters, seed users and change settings at run time.
+//! faults, read the request log and counters, seed users, give them directory roles and change
+//! settings at run time.
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::{SeedUser, WriteBudget};
@@ -92,13 +94,41 @@ pub(crate) fn handle(
                 Ok(v) => v,
                 Err(r) => return r,
             };
-            let seed: SeedUser = match serde_json::from_value(v) {
+            let seed: SeedRequest = match serde_json::from_value(v) {
                 Ok(s) => s,
                 Err(e) => return err(400, format!("invalid user: {e}")),
             };
-            match state.seed_user(seed) {
+            let roles = match crate::roles::normalize(&seed.directory_roles) {
+                Ok(r) => r,
+                Err(e) => return err(400, format!("invalid user: {e}")),
+            };
+            match state.seed_user_with_directory_roles(seed.user, &roles) {
                 Ok(u) => ok(201, u),
                 Err(e) => err(409, e),
+            }
+        }
+        (_, r) if directory_roles_key(r).is_some() => {
+            let key = directory_roles_key(r).unwrap_or_default();
+            match method {
+                "GET" => match state.directory_roles(&key) {
+                    Some(roles) => ok(200, json!({ "roles": roles })),
+                    None => err(404, format!("no user '{key}'")),
+                },
+                "PUT" => {
+                    let v = match parse_json() {
+                        Ok(v) => v,
+                        Err(r) => return r,
+                    };
+                    let roles = match parse_roles(&v) {
+                        Ok(r) => r,
+                        Err(e) => return err(400, e),
+                    };
+                    match state.set_directory_roles(&key, &roles) {
+                        Ok(()) => Reply::no_content(),
+                        Err(e) => err(404, e),
+                    }
+                }
+                _ => err(404, format!("no control route {method} {path}")),
             }
         }
         ("GET", "stats") => ok(200, serde_json::to_value(state.stats()).unwrap_or_default()),
@@ -125,6 +155,40 @@ pub(crate) fn handle(
         }
         _ => err(404, format!("no control route {method} {path}")),
     }
+}
+
+/// The body of `POST users`: a seed user plus the directory roles it holds.
+#[derive(Deserialize)]
+struct SeedRequest {
+    #[serde(flatten)]
+    user: SeedUser,
+    #[serde(default, alias = "directoryRoles")]
+    directory_roles: Vec<String>,
+}
+
+/// `users/{id-or-upn}/directory-roles` → the (percent-decoded) user key.
+fn directory_roles_key(route: &str) -> Option<String> {
+    let key = route
+        .strip_prefix("users/")?
+        .strip_suffix("/directory-roles")?;
+    if key.is_empty() || key.contains('/') {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(key)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+/// `{"roles": ["Global Administrator", ...]}`, names checked and normalized.
+fn parse_roles(v: &Value) -> Result<Vec<String>, String> {
+    let names = v
+        .get("roles")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+        .ok_or("the body must be {\"roles\": [\"<role display name>\", ...]}")?;
+    crate::roles::normalize(&names)
 }
 
 /// Apply a partial runtime configuration. Everything is checked before anything changes.

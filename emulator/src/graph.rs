@@ -1,5 +1,6 @@
 //! Graph routing under `/v1.0` and the users endpoints: list, get, create, update, delete,
-//! deleted items (list, get, restore, permanent delete), `$count`.
+//! deleted items (list, get, restore, permanent delete), `$count`. A user's memberships
+//! (directory roles) are served by `roles`.
 //!
 //! Order of checks follows the service: authentication, then the route, then permission, then
 //! the write budget (writes only), then the operation's own validation.
@@ -118,8 +119,24 @@ fn route(shared: &Shared, req: &GraphRequest) -> Result<Reply, GraphError> {
                 "Bad Request - Error in query syntax: '{seg}'."
             ))),
         },
+        ["users", key, nav @ ..] if !key.starts_with('$') && !is_delta(key) => {
+            match crate::roles::membership_route(nav) {
+                Some(cast) => crate::roles::list_memberships(shared, req, &caller, &q, key, cast),
+                None => Err(GraphError::segment_not_found(nav[0])),
+            }
+        }
+        [seg, nav @ ..] if seg.starts_with("users(") => {
+            match (crate::roles::membership_route(nav), paren_key(seg)) {
+                (Some(cast), Some(key)) => {
+                    crate::roles::list_memberships(shared, req, &caller, &q, &key, cast)
+                }
+                (Some(_), None) => Err(GraphError::bad_request(format!(
+                    "Bad Request - Error in query syntax: '{seg}'."
+                ))),
+                (None, _) => Err(GraphError::segment_not_found(nav[0])),
+            }
+        }
         ["users", _, sub, ..] => Err(GraphError::segment_not_found(sub)),
-        [seg, _, ..] if seg.starts_with("users(") => Err(GraphError::segment_not_found(segs[1])),
         ["directory", "deletedItems", "microsoft.graph.user"] => match m {
             "GET" => list(shared, req, &caller, &q, true),
             _ => Err(GraphError::method_not_allowed()),
@@ -248,7 +265,7 @@ fn context(base: &str, select: Option<&[usize]>, entity: bool) -> Value {
 
 /// `x-ms-resource-unit` as documented for directory requests: GET users costs 2, anything
 /// else 1; `$select` and a `$top` below 20 take one off; never below 1.
-fn resource_units(collection: bool, q: &Query) -> u32 {
+pub(crate) fn resource_units(collection: bool, q: &Query) -> u32 {
     let mut cost: i32 = if collection { 2 } else { 1 };
     if q.select.is_some() {
         cost -= 1;
@@ -320,11 +337,23 @@ fn patch_user(
     let k = store
         .resolve_active(key)
         .ok_or_else(|| GraphError::not_found(key))?;
+    refuse_role_holder(&store.users[&k], caller)?;
     let v = users::validate(&body, Mode::Update(k), &shared.domains, &store)?;
     store.update(k, v.vals, v.force_change);
     drop(store);
     committed(shared);
     Ok(with_headers(Reply::no_content(), extra))
+}
+
+/// Entra refuses an app with only User.ReadWrite.All when it updates or deletes a user who
+/// holds an admin role. Checked after the write budget, so the attempt still counts against it,
+/// as every refused write does.
+fn refuse_role_holder(user: &User, caller: &Caller) -> Result<(), GraphError> {
+    if user.roles.is_empty() {
+        Ok(())
+    } else {
+        caller.require_privileged_write()
+    }
 }
 
 fn delete_user(shared: &Shared, caller: &Caller, key: &str) -> Result<Reply, GraphError> {
@@ -333,6 +362,7 @@ fn delete_user(shared: &Shared, caller: &Caller, key: &str) -> Result<Reply, Gra
     let k = store
         .resolve_active(key)
         .ok_or_else(|| GraphError::not_found(key))?;
+    refuse_role_holder(&store.users[&k], caller)?;
     store.soft_delete(k);
     drop(store);
     committed(shared);
@@ -411,7 +441,7 @@ fn restore(shared: &Shared, caller: &Caller, id: &str) -> Result<Reply, GraphErr
     Ok(with_headers(Reply::json(200, Value::Object(m)), extra))
 }
 
-fn consistency_eventual(req: &GraphRequest) -> bool {
+pub(crate) fn consistency_eventual(req: &GraphRequest) -> bool {
     req.headers
         .get("consistencylevel")
         .and_then(|v| v.to_str().ok())

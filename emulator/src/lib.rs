@@ -4,6 +4,9 @@
 //! `Retry-After`. On top of that it offers fault injection and observability through an
 //! unauthenticated control API under `/_emulator/`.
 //!
+//! Users can hold directory roles, listed by `users/{id}/transitiveMemberOf` and guarding the
+//! user against updates and deletes by unprivileged apps.
+//!
 //! One base URL serves both the token endpoint (`{base}/{tenant}/oauth2/v2.0/token`) and Graph
 //! (`{base}/v1.0/...`). The server binds 127.0.0.1 only.
 //!
@@ -23,6 +26,7 @@ pub mod faults;
 mod graph;
 pub mod log;
 mod odata;
+mod roles;
 mod server;
 pub mod state;
 mod throttle;

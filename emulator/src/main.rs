@@ -51,7 +51,8 @@ struct Cli {
     /// Disable write throttling.
     #[arg(long)]
     no_throttle: bool,
-    /// Seed user 'upn|Display Name|mail' (mail optional; repeatable).
+    /// Seed user 'upn|Display Name|mail|Role One;Role Two' (all but the UPN optional; the
+    /// fourth part lists directory roles the user holds; repeatable).
     #[arg(long = "seed-user")]
     seed_users: Vec<String>,
     /// Bound of the request log (0 disables it).
@@ -59,7 +60,9 @@ struct Cli {
     request_log_max: usize,
 }
 
-fn parse_seed(s: &str) -> Result<SeedUser, String> {
+/// `upn|Display Name|mail|Role One;Role Two`: everything after the UPN is optional, and an
+/// empty part means "not given" (so `upn|Name||Global Administrator` has no mail).
+fn parse_seed(s: &str) -> Result<(SeedUser, Vec<String>), String> {
     let mut parts = s.split('|');
     let upn = parts.next().unwrap_or("").trim();
     if upn.is_empty() {
@@ -75,17 +78,26 @@ fn parse_seed(s: &str) -> Result<SeedUser, String> {
         .map(str::trim)
         .filter(|m| !m.is_empty())
         .map(str::to_string);
+    let roles: Vec<String> = parts
+        .next()
+        .unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect();
     if parts.next().is_some() {
         return Err(format!(
-            "--seed-user '{s}': expected 'upn|Display Name|mail'"
+            "--seed-user '{s}': expected 'upn|Display Name|mail|Role One;Role Two'"
         ));
     }
-    Ok(SeedUser {
+    let seed = SeedUser {
         user_principal_name: upn.to_string(),
         display_name: display.to_string(),
         mail,
         account_enabled: true,
-    })
+    };
+    Ok((seed, roles))
 }
 
 fn config_from(cli: &Cli) -> Result<EmulatorConfig, String> {
@@ -134,11 +146,15 @@ fn config_from(cli: &Cli) -> Result<EmulatorConfig, String> {
             window_s,
         })
     };
-    config.seed_users = cli
-        .seed_users
-        .iter()
-        .map(|s| parse_seed(s))
-        .collect::<Result<_, _>>()?;
+    for s in &cli.seed_users {
+        let (seed, roles) = parse_seed(s)?;
+        if !roles.is_empty() {
+            config
+                .seed_directory_roles
+                .insert(seed.user_principal_name.clone(), roles);
+        }
+        config.seed_users.push(seed);
+    }
     Ok(config)
 }
 
@@ -198,14 +214,45 @@ mod tests {
 
     #[test]
     fn seed_user_syntax() {
-        let s = parse_seed("ann@contoso.onmicrosoft.com|Ann Lee|ann@contoso.com").unwrap();
+        let (s, roles) = parse_seed("ann@contoso.onmicrosoft.com|Ann Lee|ann@contoso.com").unwrap();
         assert_eq!(s.display_name, "Ann Lee");
         assert_eq!(s.mail.as_deref(), Some("ann@contoso.com"));
-        let s = parse_seed("bob@contoso.onmicrosoft.com").unwrap();
+        assert!(roles.is_empty());
+        let (s, _) = parse_seed("bob@contoso.onmicrosoft.com").unwrap();
         assert_eq!(s.display_name, "bob@contoso.onmicrosoft.com");
         assert!(s.mail.is_none());
         assert!(parse_seed("|x").is_err());
-        assert!(parse_seed("a@b|c|d|e").is_err());
+        assert!(parse_seed("a@b|c|d|e|f").is_err());
+    }
+
+    #[test]
+    fn seed_user_roles_part() {
+        let (s, roles) = parse_seed(
+            "gadmin@contoso.onmicrosoft.com|Grace Admin||Global Administrator; User Administrator ;",
+        )
+        .unwrap();
+        assert_eq!(s.display_name, "Grace Admin");
+        assert!(s.mail.is_none());
+        assert_eq!(roles, vec!["Global Administrator", "User Administrator"]);
+        let (_, roles) = parse_seed("x@contoso.onmicrosoft.com|X|x@contoso.com|").unwrap();
+        assert!(roles.is_empty());
+        let cli = Cli::parse_from([
+            "x",
+            "--seed-user",
+            "a@contoso.onmicrosoft.com|A||Exchange Administrator",
+            "--seed-user",
+            "b@contoso.onmicrosoft.com|B",
+        ]);
+        let c = config_from(&cli).unwrap();
+        assert_eq!(c.seed_users.len(), 2);
+        assert_eq!(
+            c.seed_directory_roles.get("a@contoso.onmicrosoft.com"),
+            Some(&vec!["Exchange Administrator".to_string()])
+        );
+        assert!(
+            !c.seed_directory_roles
+                .contains_key("b@contoso.onmicrosoft.com")
+        );
     }
 
     #[test]

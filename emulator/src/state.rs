@@ -1,6 +1,7 @@
 //! Shared state of a running emulator and the public handle Rust tests use to inspect and steer
 //! it (the same data and switches as the `/_emulator/` control endpoints).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -56,6 +57,7 @@ pub(crate) struct Shared {
     pub domains: Vec<String>,
     pub clients: Vec<ClientApp>,
     pub seed_users: Vec<SeedUser>,
+    pub seed_directory_roles: BTreeMap<String, Vec<String>>,
     pub started: Instant,
     pub latency_ms: AtomicU64,
     pub token_lifetime_s: AtomicU64,
@@ -83,6 +85,7 @@ impl Shared {
             domains: config.tenant_domains.clone(),
             clients: config.clients.clone(),
             seed_users: config.seed_users.clone(),
+            seed_directory_roles: config.seed_directory_roles.clone(),
             started: Instant::now(),
             latency_ms: AtomicU64::new(config.latency_ms),
             token_lifetime_s: AtomicU64::new(config.token_lifetime_s),
@@ -104,12 +107,47 @@ impl Shared {
     }
 
     fn seed_all(&self) {
-        let mut store = self.store.write();
         for s in &self.seed_users {
-            if let Err(e) = store.seed(s) {
+            let upn = s.user_principal_name.trim();
+            let roles = self
+                .seed_directory_roles
+                .iter()
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case(upn))
+                .map_or(&[][..], |(_, r)| r.as_slice());
+            if let Err(e) = self.seed_with_roles(s, roles) {
                 eprintln!("entra-graph-emulator: seed user skipped: {e}");
             }
         }
+        for upn in self.seed_directory_roles.keys() {
+            let upn = upn.trim();
+            if !self
+                .seed_users
+                .iter()
+                .any(|s| s.user_principal_name.trim().eq_ignore_ascii_case(upn))
+            {
+                eprintln!(
+                    "entra-graph-emulator: directory roles for '{upn}' skipped: no such seed user"
+                );
+            }
+        }
+    }
+
+    /// Create a user directly and give it directory roles; nothing is created if either fails.
+    /// Returns the user as stored (rendered under the same lock).
+    pub fn seed_with_roles<S: AsRef<str>>(
+        &self,
+        seed: &SeedUser,
+        roles: &[S],
+    ) -> Result<Value, String> {
+        let roles = crate::roles::normalize(roles)?;
+        let mut store = self.store.write();
+        let key = store.seed(seed)?;
+        let user = store
+            .users
+            .get_mut(&key)
+            .ok_or("the seeded user vanished")?;
+        user.roles = roles;
+        Ok(user.render_internal())
     }
 
     /// Next request sequence number.
@@ -261,9 +299,47 @@ impl EmulatorState {
 
     /// Create a user directly, bypassing auth, validation and throttling.
     pub fn seed_user(&self, seed: SeedUser) -> Result<Value, String> {
+        self.seed_user_with_directory_roles::<&str>(seed, &[])
+    }
+
+    /// [`seed_user`](Self::seed_user), holding these directory roles (display names such as
+    /// `Global Administrator`) from the start.
+    pub fn seed_user_with_directory_roles<S: AsRef<str>>(
+        &self,
+        seed: SeedUser,
+        roles: &[S],
+    ) -> Result<Value, String> {
+        self.inner.seed_with_roles(&seed, roles)
+    }
+
+    /// Replace the directory roles a user holds (active by id or UPN, or soft-deleted by id).
+    /// Names are trimmed and de-duplicated; built-in roles take Microsoft's spelling. Fails for
+    /// an unknown user or an empty name, and then changes nothing.
+    pub fn set_directory_roles<S: AsRef<str>>(
+        &self,
+        id_or_upn: &str,
+        roles: &[S],
+    ) -> Result<(), String> {
+        let roles = crate::roles::normalize(roles)?;
         let mut store = self.inner.store.write();
-        let key = store.seed(&seed)?;
-        Ok(store.users[&key].render_internal())
+        let key = store
+            .resolve_active(id_or_upn)
+            .or_else(|| store.resolve_deleted(id_or_upn))
+            .ok_or_else(|| format!("no user '{id_or_upn}'"))?;
+        if let Some(u) = store.users.get_mut(&key) {
+            u.roles = roles;
+        }
+        Ok(())
+    }
+
+    /// The directory roles a user holds (as `set_directory_roles` stored them), or `None` for an
+    /// unknown user.
+    pub fn directory_roles(&self, id_or_upn: &str) -> Option<Vec<String>> {
+        let store = self.inner.store.read();
+        let key = store
+            .resolve_active(id_or_upn)
+            .or_else(|| store.resolve_deleted(id_or_upn))?;
+        store.users.get(&key).map(|u| u.roles.clone())
     }
 
     /// The request log, in arrival order.

@@ -65,6 +65,20 @@ const READ_ROLES: &[&str] = &[
     "Directory.ReadWrite.All",
 ];
 const WRITE_ROLES: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Listing another user's `memberOf` / `transitiveMemberOf` as an application: User.Read.All
+/// is the documented least privilege; these are the higher ones, plus User.ReadWrite.All.
+const MEMBERSHIP_READ_ROLES: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+];
+/// Stand-in for "the app's service principal holds a privileged admin role": Entra lets
+/// User.ReadWrite.All update or delete admin-role holders only then. The emulator models no
+/// role assignments for apps, so this permission plays that part.
+const PRIVILEGED_WRITE_ROLES: &[&str] = &["RoleManagement.ReadWrite.Directory"];
 
 impl Caller {
     fn has_any(&self, roles: &[&str]) -> bool {
@@ -83,6 +97,24 @@ impl Caller {
 
     pub fn require_write(&self) -> Result<(), GraphError> {
         if self.has_any(WRITE_ROLES) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    pub fn require_membership_read(&self) -> Result<(), GraphError> {
+        if self.has_any(MEMBERSHIP_READ_ROLES) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    /// A PATCH or DELETE of a user who holds a directory role: refused unless the app counts
+    /// as privileged (see [`PRIVILEGED_WRITE_ROLES`]).
+    pub fn require_privileged_write(&self) -> Result<(), GraphError> {
+        if self.has_any(PRIVILEGED_WRITE_ROLES) {
             Ok(())
         } else {
             Err(GraphError::forbidden())

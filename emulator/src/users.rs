@@ -175,6 +175,9 @@ pub(crate) struct User {
     pub deleted_at: Option<String>,
     /// Sequence number of the last create, soft delete or restore.
     pub state_seq: u64,
+    /// Display names of the directory roles the user holds (normalized by `roles::normalize`).
+    /// Not a user property: never rendered as one and never reported by delta.
+    pub roles: Vec<String>,
 }
 
 impl User {
@@ -445,6 +448,7 @@ impl Store {
             force_change,
             deleted_at: None,
             state_seq: seq,
+            roles: Vec::new(),
         };
         for (idx, val) in vals {
             user.set(idx, val, seq);
