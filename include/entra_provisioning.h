@@ -43,7 +43,9 @@ typedef struct EntraClient EntraClient;
 typedef struct WriteBudget WriteBudget;
 
 /*
- The ABI revision (2: adds `entra_import_delta`, `entra_mapping_properties`, `entra_enable_user`). Check it before calling anything else.
+ The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
+ `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
+ request, and made a taken UPN a conflict instead of a link. Check it before anything else.
  */
 uint32_t entra_abi_version(void);
 
@@ -114,9 +116,12 @@ enum EntraStatus entra_find_user(const struct EntraClient *c,
                                  char **out_json);
 
 /*
- Creates the Entra user for a Drupal user, or links the existing one with the same UPN.
- Returns `{"action": "created"|"linked", "id", "userPrincipalName", "updated_properties",
- "request_id"}`.
+ Creates the Entra user for a Drupal user (`{"uid", "name", "mail", "status", "roles",
+ "fields"}`). Returns `{"action": "created", "id", "userPrincipalName", "updated_properties",
+ "request_id"}`. When the UPN or mail is already held in Entra, nothing is sent to that
+ account: the answer is `ENTRA_STATUS_CONFLICT` whose error carries `existing: {id,
+ userPrincipalName, displayName, mail, accountEnabled, privileged, matched_on}`; the host
+ asks `entra_decide` (`entra_candidate`) and links with `entra_link_user` only if told so.
 
  # Safety
  As for `entra_test_connection`.
@@ -126,8 +131,10 @@ enum EntraStatus entra_provision_user(const struct EntraClient *c,
                                       char **out_json);
 
 /*
- `{"entra_id", "user": <Drupal user>}`: PATCHes the mapped properties that differ.
- Returns `{"action": "updated"|"unchanged", ...}`.
+ `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"}}`:
+ PATCHes the mapped properties that differ. A link that may not carry deprovisioning
+ (`matched`, see `entra_decide`) never changes `accountEnabled` or `mail`. Returns
+ `{"action": "updated"|"unchanged", ...}`.
 
  # Safety
  As for `entra_test_connection`.
@@ -167,10 +174,35 @@ enum EntraStatus entra_delete_user(const struct EntraClient *c,
                                    char **out_json);
 
 /*
- A JSON array of Drupal users (at most 1000): created or linked through `$batch`. Returns
- `{"results": [...one per input, in order...], "summary": {...}}`; each result is
- `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error object>}`. The
- status is OK even when some users failed.
+ `{"entra_id", "user": <Drupal user>}`: carries out a link an admin approved (or that the
+ `auto` matching policy allowed, see `entra_decide`). Verifies that the Entra user exists and
+ PATCHes only its mapped profile properties (displayName and the mapped fields); never its
+ UPN, mailNickname, mail or accountEnabled. Returns `{"action": "linked", "id",
+ "userPrincipalName", "updated_properties", "request_id"}`.
+
+ # Safety
+ As for `entra_test_connection`.
+ */
+enum EntraStatus entra_link_user(const struct EntraClient *c,
+                                 const char *request_json,
+                                 char **out_json);
+
+/*
+ The identity-matching rules (no client, no network): link, review or refuse; what a link
+ may change; when removals are held. `{"decide": <question>, ...facts}`, see
+ `decide::Question` and the README. Returns the decision object.
+
+ # Safety
+ `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
+ */
+enum EntraStatus entra_decide(const char *request_json, char **out_json);
+
+/*
+ A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created
+ through `$batch`. Returns `{"results": [...one per input, in order...], "summary": {...}}`;
+ each result is `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error
+ object>}`; a user whose UPN or mail is taken fails with kind `conflict` and the `existing`
+ account, as in `entra_provision_user`. The status is OK even when some users failed.
 
  # Safety
  As for `entra_test_connection`.

@@ -2,14 +2,14 @@
 //! each user's retries scheduled on its own (after its own Retry-After), one user's failure never
 //! failing another. Results come back in input order.
 //!
-//! Creates whose answer was lost, and duplicates that must be linked, are finished afterwards
-//! through the single-user path (look, then create or link), so no retry ever makes a second
-//! account.
+//! Creates whose answer was lost are finished afterwards through the single-user path (look,
+//! then create), so no retry ever makes a second account. A UPN or mail that is already taken is
+//! reported per user as a conflict naming the existing account, which is never written to.
 
 use crate::error::{Detail, Error, Result};
 use crate::graph::Response;
 use crate::graph::batch::{MAX_BATCH, SubRequest};
-use crate::mapping::{DrupalUser, MappedUser};
+use crate::mapping::{DrupalUser, MappedUser, PreviousAttempt};
 use crate::password;
 use crate::provision::{Outcome, Provisioner, created};
 use crate::secret::Secret;
@@ -31,8 +31,10 @@ struct Pending {
 
 /// What remains to do for a user after the batch phase.
 enum FollowUp {
-    /// Graph says the UPN exists (or gave a bare 400): look it up and link.
-    Link(Error),
+    /// Graph says the UPN or mail exists: name the existing account (never link to it here).
+    Conflict(Error),
+    /// Graph gave a bare 400 although our checks passed: a conflict if someone holds the UPN.
+    Rejected(Error),
     /// The create may have happened: look first, create only if absent.
     Recover,
 }
@@ -48,10 +50,11 @@ impl Provisioner {
         let mut results: Vec<Option<Result<Outcome>>> = Vec::with_capacity(users.len());
         let mut queue = VecDeque::new();
         let mut upn_owner: HashMap<String, usize> = HashMap::new();
+        let mut earlier = Vec::new();
         for (index, raw) in users.into_iter().enumerate() {
             uids.push(raw.get("uid").cloned());
             match self.prepare(raw) {
-                Ok(mapped) => {
+                Ok((mapped, attempt)) => {
                     // Two Drupal accounts mapping to one UPN would otherwise both "link" to the
                     // same Entra user.
                     let key = mapped.user_principal_name.to_ascii_lowercase();
@@ -69,33 +72,52 @@ impl Provisioner {
                     }
                     upn_owner.insert(key, index);
                     results.push(None);
-                    queue.push_back(Pending {
+                    let pending = Pending {
                         index,
                         mapped,
                         password: password::generate(self.config.mapping.password_length),
                         attempts: 0,
                         not_before: Instant::now(),
-                    });
+                    };
+                    match attempt {
+                        Some(attempt) => earlier.push((pending, attempt)),
+                        None => queue.push_back(pending),
+                    }
                 }
                 Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        // Users an earlier call may already have created: look before creating again.
+        let found: Vec<(Pending, Result<Option<Outcome>>)> = stream::iter(earlier)
+            .map(|(pending, attempt)| async move {
+                let found = self.find_earlier_create(&attempt).await;
+                (pending, found)
+            })
+            .buffer_unordered(self.config.max_concurrency)
+            .collect()
+            .await;
+        for (pending, found) in found {
+            match found {
+                Ok(Some(outcome)) => results[pending.index] = Some(Ok(outcome)),
+                Ok(None) => queue.push_back(pending),
+                Err(e) => results[pending.index] = Some(Err(e)),
             }
         }
         let follow_ups = self.run_batches(queue, &mut results).await;
         let finished: Vec<(usize, Result<Outcome>)> = stream::iter(follow_ups)
             .map(|(pending, follow_up)| async move {
                 let result = match follow_up {
-                    FollowUp::Link(original) => match self
-                        .get_user(&pending.mapped.user_principal_name)
-                        .await
-                    {
-                        Ok(Some(existing)) => self.link_existing(&pending.mapped, &existing).await,
-                        Ok(None) => Err(original),
-                        Err(e) => Err(e),
-                    },
-                    FollowUp::Recover => {
-                        self.create_or_link(&pending.mapped, pending.password, true)
-                            .await
+                    FollowUp::Conflict(original) => {
+                        Err(self.conflict(&pending.mapped, original).await)
                     }
+                    // A bare 400 is a conflict only when someone holds the UPN or mail.
+                    FollowUp::Rejected(original) => {
+                        match self.conflict(&pending.mapped, original.clone()).await {
+                            err @ Error::Conflict(_) if err.detail().existing.is_some() => Err(err),
+                            _ => Err(original),
+                        }
+                    }
+                    FollowUp::Recover => self.create(&pending.mapped, pending.password, true).await,
                 };
                 (pending.index, result)
             })
@@ -118,10 +140,10 @@ impl Provisioner {
             .collect()
     }
 
-    fn prepare(&self, raw: Value) -> Result<MappedUser> {
+    fn prepare(&self, raw: Value) -> Result<(MappedUser, Option<PreviousAttempt>)> {
         let user: DrupalUser = serde_json::from_value(raw)
             .map_err(|e| Error::validation("user", format!("not a Drupal user object: {e}")))?;
-        self.map(&user)
+        Ok((self.map(&user)?, user.previous_attempt))
     }
 
     /// Sends creates in batches until each has a result or needs a follow-up.
@@ -228,9 +250,8 @@ impl Provisioner {
             Err(err) => err,
         };
         match err {
-            Error::Conflict(_) | Error::Validation(_) => {
-                follow_ups.push((pending, FollowUp::Link(err)))
-            }
+            Error::Conflict(_) => follow_ups.push((pending, FollowUp::Conflict(err))),
+            Error::Validation(_) => follow_ups.push((pending, FollowUp::Rejected(err))),
             err if err.detail().maybe_committed => follow_ups.push((pending, FollowUp::Recover)),
             err => {
                 let refreshed = self.graph.invalidate_token_after(&err).await;
@@ -240,6 +261,10 @@ impl Provisioner {
                     self.graph.policy.delay(pending.attempts, &err)
                 };
                 match delay {
+                    // Past the call's deadline: the caller's queue retries it then.
+                    Some(wait) if crate::deadline::crosses(wait) => {
+                        results[pending.index] = Some(Err(crate::graph::handed_back(err, wait)))
+                    }
                     Some(wait) => {
                         pending.attempts += 1;
                         pending.not_before = Instant::now() + wait;

@@ -68,6 +68,7 @@ struct RawConfig {
     timeout_ms: Option<u64>,
     max_concurrency: Option<usize>,
     max_retries: Option<u32>,
+    call_budget_ms: Option<u64>,
     #[serde(default = "default_write_budget")]
     write_budget: Option<WriteBudget>,
     #[serde(default)]
@@ -118,6 +119,8 @@ pub struct Config {
     pub timeout: Duration,
     pub max_concurrency: usize,
     pub max_retries: u32,
+    /// The overall deadline of one call when the request names none (`budget_ms`).
+    pub call_budget: Duration,
     /// `None` when pacing is off (`"write_budget": null`).
     pub write_budget: Option<WriteBudget>,
     pub mapping: MappingConfig,
@@ -126,6 +129,22 @@ pub struct Config {
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
+/// No call waits longer than this unless its request or the configuration says otherwise: a
+/// Retry-After beyond it is handed back to the caller's queue instead of being slept through.
+pub const DEFAULT_CALL_BUDGET_MS: u64 = 60_000;
+/// The longest budget a call may be given (a Drush run of a large import chunk).
+pub const MAX_CALL_BUDGET_MS: u64 = 3_600_000;
+
+/// A call's own budget, `budget_ms` of its request, checked like the configured one.
+pub fn call_budget(ms: u64, field: &str) -> Result<Duration> {
+    if !(1..=MAX_CALL_BUDGET_MS).contains(&ms) {
+        return Err(Error::config(
+            field,
+            format!("{field} must be between 1 and {MAX_CALL_BUDGET_MS} (milliseconds)"),
+        ));
+    }
+    Ok(Duration::from_millis(ms))
+}
 
 impl Config {
     pub fn from_json(json: &str) -> Result<Config> {
@@ -233,6 +252,10 @@ impl Config {
                 "max_retries must be at most 20",
             ));
         }
+        let call_budget = call_budget(
+            raw.call_budget_ms.unwrap_or(DEFAULT_CALL_BUDGET_MS),
+            "call_budget_ms",
+        )?;
         if let Some(b) = raw.write_budget
             && (b.writes == 0 || !(0.1..=3600.0).contains(&b.window_s))
         {
@@ -254,6 +277,7 @@ impl Config {
             timeout: Duration::from_millis(timeout_ms),
             max_concurrency,
             max_retries,
+            call_budget,
             write_budget: raw.write_budget,
             mapping: raw.mapping,
         })

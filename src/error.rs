@@ -24,6 +24,10 @@ pub struct Detail {
     pub hint: Option<String>,
     /// The AADSTS code of a token-endpoint failure, e.g. `AADSTS7000215`.
     pub aadsts: Option<String>,
+    /// A conflict with an account that already exists in Entra: who holds the UPN or mail
+    /// (`matching::Candidate`). Nothing was sent to that account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<Box<crate::matching::Candidate>>,
     /// The request may have been carried out although no answer arrived (timeout, reset, 504):
     /// a create must then look before it creates again.
     #[serde(skip)]

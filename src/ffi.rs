@@ -6,7 +6,11 @@
 //! - Status: `EntraStatus`, values append-only. `ENTRA_STATUS_OK` = 0.
 //! - `out_json` receives an owned, NUL-terminated UTF-8 JSON string in every case where it is not
 //!   NULL: the result on OK, else `{"kind","message","http_status","graph_code","request_id",
-//!   "retry_after_s","field","hint","aadsts"}`. Free it with `entra_string_free`.
+//!   "retry_after_s","field","hint","aadsts"}` (plus `existing` on a conflict with an account
+//!   that already exists). Free it with `entra_string_free`.
+//! - Every request object may carry `budget_ms`: the call's overall deadline (default: the
+//!   client's `call_budget_ms`). A wait that would cross it is not started; the call returns
+//!   `ENTRA_STATUS_THROTTLED` with `retry_after_s` instead.
 //! - `out_client` is written only on OK. Free the handle with `entra_client_free`.
 //! - Input strings are borrowed for the call only. A handle may be used from several threads.
 
@@ -22,9 +26,10 @@ use serde_json::{Value, json};
 use std::ffi::{CStr, CString, c_char};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 /// The ABI revision of this library; bumped whenever an export changes or is added.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Result of every fallible export. Values are stable and only ever appended.
 #[repr(C)]
@@ -157,7 +162,36 @@ unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Failure> {
 unsafe fn parse<T: DeserializeOwned>(ptr: *const c_char, what: &str) -> Result<T, Failure> {
     // SAFETY: forwarded contract.
     let text = unsafe { text(ptr, what) }?;
-    serde_json::from_str(text).map_err(|e| Failure::InvalidArgument(format!("{what}: {e}")))
+    serde_json::from_str(text).map_err(|e| shape_error(what, &e.to_string()))
+}
+
+/// An input of the wrong shape, named without repeating input values: serde quotes the value it
+/// refused ("unknown variant `…`", "invalid type: string \"…\""), and an export without a client
+/// has no secret to scrub, so every quoted span goes but the field names serde reports as
+/// missing or unknown (those come from our own schema).
+fn shape_error(what: &str, serde_message: &str) -> Failure {
+    let keeps_name = serde_message.starts_with("missing field");
+    let mut out = String::with_capacity(serde_message.len());
+    let mut quote: Option<char> = None;
+    for c in serde_message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) if keeps_name => out.push(c),
+            Some(_) => {}
+            None if c == '`' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+                if !keeps_name {
+                    out.push('…');
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    Failure::InvalidArgument(format!("{what}: {out}"))
 }
 
 /// # Safety
@@ -182,13 +216,36 @@ fn secrets_of(client: *const EntraClient) -> Vec<String> {
     }
 }
 
-fn block_on<F: Future>(future: F) -> F::Output {
-    runtime::process().runtime.block_on(future)
+/// One call's context: its overall time budget (the request's `budget_ms`, else the client's
+/// `call_budget_ms`).
+struct Call {
+    budget: Option<Duration>,
+}
+
+impl Call {
+    /// Runs `future` on this process's runtime within the call's budget.
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        runtime::process()
+            .runtime
+            .block_on(crate::deadline::within(self.budget, future))
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Outcome {
     serde_json::to_value(value)
         .map_err(|e| Failure::InvalidArgument(format!("unserializable result: {e}")))
+}
+
+/// Takes the optional `budget_ms` out of a request object; every export that takes a request
+/// accepts it, so a caller can bound each call by its own budget.
+fn take_budget(request: &mut Value, default: Duration) -> Result<Duration, Failure> {
+    let Some(budget) = request.as_object_mut().and_then(|o| o.remove("budget_ms")) else {
+        return Ok(default);
+    };
+    let ms = budget.as_u64().ok_or_else(|| {
+        Failure::InvalidArgument("budget_ms must be a whole number of milliseconds".into())
+    })?;
+    Ok(crate::config::call_budget(ms, "budget_ms")?)
 }
 
 /// Runs an operation on a client with a JSON request.
@@ -200,7 +257,7 @@ unsafe fn with_client<R: DeserializeOwned>(
     request: *const c_char,
     what: &str,
     out_json: *mut *mut c_char,
-    op: impl FnOnce(&Provisioner, R) -> Outcome,
+    op: impl FnOnce(&Provisioner, R, &Call) -> Outcome,
 ) -> EntraStatus {
     let secrets = secrets_of(c);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
@@ -208,8 +265,17 @@ unsafe fn with_client<R: DeserializeOwned>(
         // SAFETY: forwarded contract.
         let client = unsafe { client(c) }?;
         // SAFETY: forwarded contract.
-        let request: R = unsafe { parse(request, what) }?;
-        op(&client.provisioner, request)
+        let mut value: Value = unsafe { parse(request, what) }?;
+        let budget = take_budget(&mut value, client.provisioner.config.call_budget)?;
+        let request: R =
+            serde_json::from_value(value).map_err(|e| shape_error(what, &e.to_string()))?;
+        op(
+            &client.provisioner,
+            request,
+            &Call {
+                budget: Some(budget),
+            },
+        )
     })
 }
 
@@ -222,9 +288,35 @@ struct EntraIdRequest {
 struct UpdateRequest {
     entra_id: String,
     user: crate::mapping::DrupalUser,
+    /// The link's facts; without them the update is not restricted (ABI 2 callers).
+    link: Option<LinkFacts>,
 }
 
-/// The ABI revision (2: adds `entra_import_delta`, `entra_mapping_properties`, `entra_enable_user`). Check it before calling anything else.
+#[derive(Deserialize)]
+struct LinkFacts {
+    provenance: Option<crate::matching::Provenance>,
+    #[serde(default)]
+    deprovision_matched: bool,
+}
+
+#[derive(Deserialize)]
+struct LinkRequest {
+    entra_id: String,
+    user: crate::mapping::DrupalUser,
+}
+
+/// `entra_bulk_provision` takes the users as an array, or as `{"users": [...]}` (the form that
+/// can carry `budget_ms`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BulkRequest {
+    Users(Vec<Value>),
+    Object { users: Vec<Value> },
+}
+
+/// The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
+/// `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
+/// request, and made a taken UPN a conflict instead of a link. Check it before anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
     ABI_VERSION
@@ -328,7 +420,7 @@ pub unsafe extern "C" fn entra_test_connection(
             request_json,
             "request_json",
             out_json,
-            |p, r: TestRequest| Ok(block_on(p.test_connection(&r))?),
+            |p, r: TestRequest, call| Ok(call.run(p.test_connection(&r))?),
         )
     }
 }
@@ -346,9 +438,13 @@ pub unsafe extern "C" fn entra_map_user(
 ) -> EntraStatus {
     // SAFETY: forwarded contract.
     unsafe {
-        with_client(c, drupal_user_json, "drupal_user_json", out_json, |p, u| {
-            Ok(p.preview(&u)?)
-        })
+        with_client(
+            c,
+            drupal_user_json,
+            "drupal_user_json",
+            out_json,
+            |p, u, _| Ok(p.preview(&u)?),
+        )
     }
 }
 
@@ -369,17 +465,20 @@ pub unsafe extern "C" fn entra_find_user(
             request_json,
             "request_json",
             out_json,
-            |p, q: FindQuery| {
-                let user = block_on(p.find_user(&q))?;
+            |p, q: FindQuery, call| {
+                let user = call.run(p.find_user(&q))?;
                 Ok(json!({"found": user.is_some(), "user": user}))
             },
         )
     }
 }
 
-/// Creates the Entra user for a Drupal user, or links the existing one with the same UPN.
-/// Returns `{"action": "created"|"linked", "id", "userPrincipalName", "updated_properties",
-/// "request_id"}`.
+/// Creates the Entra user for a Drupal user (`{"uid", "name", "mail", "status", "roles",
+/// "fields"}`). Returns `{"action": "created", "id", "userPrincipalName", "updated_properties",
+/// "request_id"}`. When the UPN or mail is already held in Entra, nothing is sent to that
+/// account: the answer is `ENTRA_STATUS_CONFLICT` whose error carries `existing: {id,
+/// userPrincipalName, displayName, mail, accountEnabled, privileged, matched_on}`; the host
+/// asks `entra_decide` (`entra_candidate`) and links with `entra_link_user` only if told so.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -391,14 +490,20 @@ pub unsafe extern "C" fn entra_provision_user(
 ) -> EntraStatus {
     // SAFETY: forwarded contract.
     unsafe {
-        with_client(c, drupal_user_json, "drupal_user_json", out_json, |p, u| {
-            to_json(&block_on(p.provision_user(&u))?)
-        })
+        with_client(
+            c,
+            drupal_user_json,
+            "drupal_user_json",
+            out_json,
+            |p, u, call| to_json(&call.run(p.provision_user(&u))?),
+        )
     }
 }
 
-/// `{"entra_id", "user": <Drupal user>}`: PATCHes the mapped properties that differ.
-/// Returns `{"action": "updated"|"unchanged", ...}`.
+/// `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"}}`:
+/// PATCHes the mapped properties that differ. A link that may not carry deprovisioning
+/// (`matched`, see `entra_decide`) never changes `accountEnabled` or `mail`. Returns
+/// `{"action": "updated"|"unchanged", ...}`.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -415,7 +520,12 @@ pub unsafe extern "C" fn entra_update_user(
             request_json,
             "request_json",
             out_json,
-            |p, r: UpdateRequest| to_json(&block_on(p.update_user(&r.entra_id, &r.user))?),
+            |p, r: UpdateRequest, call| {
+                let deprovision = r.link.as_ref().is_none_or(|l| {
+                    crate::matching::may_deprovision(l.provenance, l.deprovision_matched)
+                });
+                to_json(&call.run(p.update_user(&r.entra_id, &r.user, deprovision))?)
+            },
         )
     }
 }
@@ -437,7 +547,7 @@ pub unsafe extern "C" fn entra_disable_user(
             request_json,
             "request_json",
             out_json,
-            |p, r: EntraIdRequest| to_json(&block_on(p.disable_user(&r.entra_id))?),
+            |p, r: EntraIdRequest, call| to_json(&call.run(p.disable_user(&r.entra_id))?),
         )
     }
 }
@@ -459,7 +569,7 @@ pub unsafe extern "C" fn entra_enable_user(
             request_json,
             "request_json",
             out_json,
-            |p, r: EntraIdRequest| to_json(&block_on(p.enable_user(&r.entra_id))?),
+            |p, r: EntraIdRequest, call| to_json(&call.run(p.enable_user(&r.entra_id))?),
         )
     }
 }
@@ -481,15 +591,60 @@ pub unsafe extern "C" fn entra_delete_user(
             request_json,
             "request_json",
             out_json,
-            |p, r: EntraIdRequest| to_json(&block_on(p.delete_user(&r.entra_id))?),
+            |p, r: EntraIdRequest, call| to_json(&call.run(p.delete_user(&r.entra_id))?),
         )
     }
 }
 
-/// A JSON array of Drupal users (at most 1000): created or linked through `$batch`. Returns
-/// `{"results": [...one per input, in order...], "summary": {...}}`; each result is
-/// `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error object>}`. The
-/// status is OK even when some users failed.
+/// `{"entra_id", "user": <Drupal user>}`: carries out a link an admin approved (or that the
+/// `auto` matching policy allowed, see `entra_decide`). Verifies that the Entra user exists and
+/// PATCHes only its mapped profile properties (displayName and the mapped fields); never its
+/// UPN, mailNickname, mail or accountEnabled. Returns `{"action": "linked", "id",
+/// "userPrincipalName", "updated_properties", "request_id"}`.
+///
+/// # Safety
+/// As for `entra_test_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_link_user(
+    c: *const EntraClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_client(
+            c,
+            request_json,
+            "request_json",
+            out_json,
+            |p, r: LinkRequest, call| to_json(&call.run(p.link_user(&r.entra_id, &r.user))?),
+        )
+    }
+}
+
+/// The identity-matching rules (no client, no network): link, review or refuse; what a link
+/// may change; when removals are held. `{"decide": <question>, ...facts}`, see
+/// `decide::Question` and the README. Returns the decision object.
+///
+/// # Safety
+/// `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_decide(
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    guard(out_json, &[], || {
+        // SAFETY: forwarded contract.
+        let question: crate::decide::Question = unsafe { parse(request_json, "request_json") }?;
+        Ok(question.answer())
+    })
+}
+
+/// A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created
+/// through `$batch`. Returns `{"results": [...one per input, in order...], "summary": {...}}`;
+/// each result is `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error
+/// object>}`; a user whose UPN or mail is taken fails with kind `conflict` and the `existing`
+/// account, as in `entra_provision_user`. The status is OK even when some users failed.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -506,14 +661,15 @@ pub unsafe extern "C" fn entra_bulk_provision(
             drupal_users_json,
             "drupal_users_json",
             out_json,
-            |p, users: Vec<Value>| {
+            |p, request: BulkRequest, call| {
+                let (BulkRequest::Users(users) | BulkRequest::Object { users }) = request;
                 if users.len() > crate::bulk::MAX_USERS_PER_CALL {
                     return Err(Failure::InvalidArgument(format!(
                         "at most {} users per call; send larger sets in chunks",
                         crate::bulk::MAX_USERS_PER_CALL
                     )));
                 }
-                let results = block_on(p.bulk_provision(users));
+                let results = call.run(p.bulk_provision(users));
                 let mut summary: std::collections::BTreeMap<&str, u64> = Default::default();
                 let items: Vec<Value> = results
                     .into_iter()
@@ -570,7 +726,7 @@ pub unsafe extern "C" fn entra_import_delta(
             request_json,
             "request_json",
             out_json,
-            |p, r: crate::import::DeltaRequest| to_json(&block_on(p.import_delta(&r))?),
+            |p, r: crate::import::DeltaRequest, call| to_json(&call.run(p.import_delta(&r))?),
         )
     }
 }
@@ -665,6 +821,24 @@ mod tests {
             entra_client_free(ptr::null_mut());
             entra_string_free(ptr::null_mut());
         }
+    }
+
+    #[test]
+    fn shape_errors_never_repeat_input_values() {
+        let mut out = ptr::null_mut();
+        let request = c"{\"decide\": \"s3cret-value-canary\"}";
+        // SAFETY: valid strings.
+        let status = unsafe { entra_decide(request.as_ptr(), &mut out) };
+        assert_eq!(status, EntraStatus::InvalidArgument);
+        let v = take(out);
+        let message = v["message"].as_str().unwrap();
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.contains("unknown variant"), "{message}");
+        let Failure::InvalidArgument(m) = shape_error("r", "missing field `entra_id` at line 1")
+        else {
+            unreachable!()
+        };
+        assert_eq!(m, "r: missing field `entra_id` at line 1");
     }
 
     #[test]

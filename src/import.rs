@@ -61,6 +61,7 @@ pub struct DeltaPage {
 
 impl Provisioner {
     pub async fn import_delta(&self, request: &DeltaRequest) -> Result<DeltaPage> {
+        let started = tokio::time::Instant::now();
         let mut page = DeltaPage::default();
         let mut select = self.config.mapping.select();
         select.push("userType");
@@ -84,7 +85,7 @@ impl Provisioner {
             other => other?,
         };
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
-        for pages in 1.. {
+        for pages in 1u32.. {
             let body = response.body;
             for item in body
                 .get("value")
@@ -105,7 +106,10 @@ impl Provisioner {
             let Some(next) = text("@odata.nextLink") else {
                 break;
             };
-            if pages >= max_pages {
+            // Stop at the page limit, or when the call's budget could not cover another page
+            // as long as the last ones took: the host continues from `next_link`.
+            let page_time = started.elapsed() / pages;
+            if pages as usize >= max_pages || crate::deadline::crosses(page_time * 2) {
                 page.next_link = Some(next);
                 break;
             }

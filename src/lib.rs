@@ -4,11 +4,14 @@
 pub mod bulk;
 pub mod config;
 pub mod credential;
+pub mod deadline;
+pub mod decide;
 pub mod error;
 pub mod ffi;
 pub mod graph;
 pub mod import;
 pub mod mapping;
+pub mod matching;
 pub mod panic;
 pub mod password;
 pub mod provision;

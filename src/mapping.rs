@@ -171,6 +171,19 @@ pub struct DrupalUser {
     pub roles: Vec<String>,
     #[serde(default)]
     pub fields: BTreeMap<String, Value>,
+    /// An earlier create of this account whose outcome the host never learned (a lost answer,
+    /// a crash before the link was stored): the UPN it was about to use and when.
+    #[serde(default)]
+    pub previous_attempt: Option<PreviousAttempt>,
+}
+
+/// What the host recorded before sending a create (`entra_map_user` tells it the UPN).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreviousAttempt {
+    #[serde(rename = "userPrincipalName")]
+    pub user_principal_name: String,
+    /// Unix time (seconds) of the first attempt with that UPN.
+    pub started: i64,
 }
 
 /// Drupal sends status as 1/0, "1"/"0" or a boolean depending on where it came from.
@@ -335,15 +348,39 @@ fn is_upn_char(c: char) -> bool {
 }
 
 /// Transliterates to ASCII (é→e, ß→ss), turns spaces and '@' into '.', drops what Entra refuses,
-/// and leaves no leading, trailing or doubled '.'.
+/// and leaves no leading, trailing or doubled '.'. Emoji and symbols are dropped before the
+/// transliteration, which would spell them out ("😀" → "grinning", "🇩🇪" → "DE").
 pub fn upn_local_part(source: &str, max: usize) -> String {
-    let ascii = deunicode::deunicode_with_tofu(source, "");
+    let kept: String = source.chars().filter(|&c| is_transliterated(c)).collect();
+    let ascii = deunicode::deunicode_with_tofu(&kept, "");
     let mapped = ascii.chars().filter_map(|c| match c {
         c if c.is_whitespace() || c == '@' => Some('.'),
         c if is_upn_char(c) => Some(c),
         _ => None,
     });
     tidy_dots(mapped, max)
+}
+
+/// What `upn_local_part` hands to the transliteration: ASCII (filtered afterwards), letters and
+/// digits of every script, whitespace (a separator), and the non-ASCII dashes, apostrophes and
+/// name dots that transliterate into the UPN alphabet (’ → ', – → -, ・ → -), with the
+/// fullwidth forms of ASCII. Everything else (emoji and their modifiers, regional indicators,
+/// tags, ZWJ, variation selectors, math, currency and other symbols, combining marks that are
+/// not letters) is dropped, not spelled out.
+fn is_transliterated(c: char) -> bool {
+    c.is_ascii()
+        || c.is_alphanumeric()
+        || c.is_whitespace()
+        || matches!(
+            c,
+            '\u{2010}'..='\u{2015}'
+                | '\u{2018}'
+                | '\u{2019}'
+                | '\u{201B}'
+                | '\u{2027}'
+                | '\u{30FB}'
+                | '\u{FF01}'..='\u{FF5E}'
+        )
 }
 
 /// mailNickname is stricter than the UPN: letters, digits, '.', '-', '_'.
@@ -452,6 +489,17 @@ impl MappedUser {
     }
 }
 
+impl MappedUser {
+    /// The profile part of `diff`: displayName and the mapped extra properties. What a first
+    /// link may write to an account this site did not create; sign-in name, mail and
+    /// accountEnabled stay as they are.
+    pub fn profile_diff(&self, existing: &Value) -> Map<String, Value> {
+        let mut patch = self.diff(existing, false);
+        patch.retain(|property, _| !matches!(property.as_str(), "mail" | "accountEnabled"));
+        patch
+    }
+}
+
 fn is_empty_value(v: &Value) -> bool {
     match v {
         Value::Null => true,
@@ -486,6 +534,60 @@ mod tests {
             ("!#^~ok", "!#^~ok"),
             ("日本", "Ri.Ben"),
             ("+++", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(upn_local_part(input, 64), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn emoji_and_symbols_are_dropped_not_spelled_out() {
+        let cases = [
+            ("emoji😀 user", "emoji.user"),
+            ("a😀b", "ab"),
+            // A flag: two regional indicators (deunicode: "DE").
+            ("anna🇩🇪", "anna"),
+            // A ZWJ sequence (man, ZWJ, woman, ZWJ, girl) and a skin-tone modifier.
+            ("fam👨\u{200D}👩\u{200D}👧ily", "family"),
+            ("ok👍🏽", "ok"),
+            ("❤\u{FE0F}love", "love"),
+            // Math, currency and other symbols.
+            ("x∑y∞z", "xyz"),
+            ("2×3", "23"),
+            ("price€", "price"),
+            ("brand™", "brand"),
+            // Invisible characters do not split the name.
+            ("ab\u{200B}cd", "abcd"),
+            // Nothing left at all: the caller rejects the name.
+            ("😀🇩🇪", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(upn_local_part(input, 64), want, "{input:?}");
+        }
+        let m = map_user(
+            &user("emoji😀 user", None),
+            &MappingConfig::default(),
+            DOMAIN,
+        )
+        .unwrap();
+        assert_eq!(m.user_principal_name, "emoji.user@contoso.onmicrosoft.com");
+        assert_eq!(m.mail_nickname, "emoji.user");
+    }
+
+    #[test]
+    fn letters_and_name_punctuation_still_transliterate() {
+        let cases = [
+            ("José", "Jose"),
+            ("Straße", "Strasse"),
+            ("Жанна", "Zhanna"),
+            ("Ж", "Zh"),
+            // Decomposed é (e + combining acute).
+            ("Jose\u{301}", "Jose"),
+            ("O’Brien", "O'Brien"),
+            ("Anne–Marie", "Anne-Marie"),
+            ("ジョン・スミス", "ziyon-sumisu"),
+            ("ｊｏｈｎ＿ｄｏｅ", "john_doe"),
+            ("Zoë😀 Ærøskøbing", "Zoe.AEroskobing"),
         ];
         for (input, want) in cases {
             assert_eq!(upn_local_part(input, 64), want, "{input:?}");
@@ -645,6 +747,22 @@ mod tests {
         u.fields.clear();
         let m = map_user(&u, &config, DOMAIN).unwrap();
         assert_eq!(m.diff(&same, true).get("jobTitle"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn a_link_writes_only_profile_properties() {
+        let mut config = MappingConfig::default();
+        config
+            .properties
+            .insert("field_title".into(), "jobTitle".into());
+        let mut u = user("adele", Some("mallory@evil.example"));
+        u.fields.insert("field_title".into(), json!("Intern"));
+        let m = map_user(&u, &config, DOMAIN).unwrap();
+        let adele = json!({"userPrincipalName": "adele@contoso.onmicrosoft.com", "mailNickname": "adele",
+            "displayName": "Adele Vance", "mail": "adele@contoso.com", "accountEnabled": false, "jobTitle": "CEO"});
+        let patch = m.profile_diff(&adele);
+        let keys: Vec<&str> = patch.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["displayName", "jobTitle"]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::error::{Detail, Error, Result};
 use crate::graph::{GraphClient, Replay, paths};
-use crate::mapping::{self, DrupalUser, MappedUser};
+use crate::mapping::{self, DrupalUser, MappedUser, PreviousAttempt};
+use crate::matching::Candidate;
 use crate::password;
 use crate::secret::Secret;
 use reqwest::Method;
@@ -32,6 +33,9 @@ pub struct Outcome {
     /// Graph properties written by an update or a link.
     pub updated_properties: Vec<String>,
     pub request_id: Option<String>,
+    /// A create found done: an earlier attempt's account (`previous_attempt`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,7 +97,10 @@ impl Provisioner {
     }
 
     fn select(&self) -> String {
-        paths::select(&self.config.mapping.select())
+        let mut properties = self.config.mapping.select();
+        // Tells our own lost create from someone else's account.
+        properties.push("createdDateTime");
+        paths::select(&properties)
     }
 
     /// Acquires a token and reads one user with the mapped properties: proves the tenant, the
@@ -193,7 +200,12 @@ impl Provisioner {
 
     pub async fn provision_user(&self, user: &DrupalUser) -> Result<Outcome> {
         let mapped = self.map(user)?;
-        self.create_or_link(
+        if let Some(attempt) = &user.previous_attempt
+            && let Some(ours) = self.find_earlier_create(attempt).await?
+        {
+            return Ok(ours);
+        }
+        self.create(
             &mapped,
             password::generate(self.config.mapping.password_length),
             false,
@@ -201,25 +213,46 @@ impl Provisioner {
         .await
     }
 
-    /// Creates the user, or links the existing one with the same UPN. `lost` says an earlier
-    /// create of this user may have happened without its answer arriving: then look first, so a
-    /// retry never makes a second account.
-    pub async fn create_or_link(
+    /// The account an earlier create of this user made, if it exists: the UPN the host recorded
+    /// before sending it, created after that attempt began. The account may have been renamed
+    /// in Drupal since, so its UPN need not be what the mapping gives now.
+    pub async fn find_earlier_create(&self, attempt: &PreviousAttempt) -> Result<Option<Outcome>> {
+        let Some(existing) = self.get_user(&attempt.user_principal_name).await? else {
+            return Ok(None);
+        };
+        let since = time::OffsetDateTime::from_unix_timestamp(attempt.started)
+            .map(std::time::SystemTime::from)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        Ok(created_since(&existing, since).then(|| {
+            let mut outcome = created(&existing, None);
+            outcome.recovered = true;
+            outcome
+        }))
+    }
+
+    /// Creates the user. An account that already holds the UPN (or the mail) is never taken
+    /// over: the answer is a conflict naming it (`existing`), and nothing is sent to it; the
+    /// host decides with `matching` whether to propose, link or refuse.
+    ///
+    /// `lost` says an earlier create of this user may have happened without its answer
+    /// arriving: then look first, so that a retry never makes a second account. A user found
+    /// then is ours only if it holds exactly what we sent and was created after the first
+    /// attempt; anyone else's account is a conflict like any other.
+    pub async fn create(
         &self,
         mapped: &MappedUser,
         password: Secret,
         mut lost: bool,
     ) -> Result<Outcome> {
         let body = mapped.create_body(&password, self.config.mapping.force_change_password);
+        let first_attempt = std::time::SystemTime::now();
         let mut attempt = 0;
         loop {
             if lost && let Some(existing) = self.get_user(&mapped.user_principal_name).await? {
-                // Our lost create, if the user holds exactly what we sent; else someone else's
-                // account with this UPN, which is linked and brought in step.
-                return if mapped.diff(&existing, true).is_empty() {
+                return if is_our_lost_create(mapped, &existing, first_attempt) {
                     Ok(created(&existing, None))
                 } else {
-                    self.link_existing(mapped, &existing).await
+                    Err(self.conflict_with(existing, "userPrincipalName").await)
                 };
             }
             let err = match self
@@ -231,19 +264,22 @@ impl Provisioner {
                 Err(err) => err,
             };
             match err {
-                Error::Conflict(_) => return self.link(mapped).await,
+                Error::Conflict(_) => return Err(self.conflict(mapped, err).await),
                 // Our own checks passed, so a 400 on create is most likely a duplicate that Graph
                 // reported without a conflict detail: one look settles it without reading text.
                 Error::Validation(_) => {
-                    return match self.get_user(&mapped.user_principal_name).await? {
-                        Some(existing) => self.link_existing(mapped, &existing).await,
-                        None => Err(err),
-                    };
+                    return Err(match self.holder(mapped).await? {
+                        Some((existing, on)) => self.conflict_with(existing, on).await,
+                        None => err,
+                    });
                 }
                 err if err.detail().maybe_committed => {
                     let Some(wait) = self.graph.policy.delay(attempt, &err) else {
                         return Err(err);
                     };
+                    if crate::deadline::crosses(wait) {
+                        return Err(crate::graph::handed_back(err, wait));
+                    }
                     lost = true;
                     attempt += 1;
                     tokio::time::sleep(wait).await;
@@ -253,36 +289,117 @@ impl Provisioner {
         }
     }
 
-    async fn link(&self, mapped: &MappedUser) -> Result<Outcome> {
-        match self.get_user(&mapped.user_principal_name).await? {
-            Some(existing) => self.link_existing(mapped, &existing).await,
-            None => Err(Error::Conflict(
-                Box::new(Detail::new(format!(
-                    "Graph reports a conflict for {} but no user with that UPN can be read; a soft-deleted user may hold it",
+    /// The existing account behind a conflict on create, as a conflict error naming it.
+    pub async fn conflict(&self, mapped: &MappedUser, original: Error) -> Error {
+        match self.holder(mapped).await {
+            Ok(Some((existing, on))) => self.conflict_with(existing, on).await,
+            Ok(None) => Error::Conflict(Box::new(
+                Detail::new(format!(
+                    "Graph reports a conflict for {} but no user with that UPN or mail can be read; a soft-deleted user may hold it",
                     mapped.user_principal_name
                 ))
                 .field("userPrincipalName")
-                .hint("Restore or permanently delete the user in Entra's Deleted users, then sync again.")),
+                .hint("Restore or permanently delete the user in Entra's Deleted users, then sync again."),
             )),
+            Err(lookup) => {
+                // The conflict stands; say why its holder is unknown.
+                let mut err = original;
+                err.detail_mut().message = format!(
+                    "{} (the existing account could not be read: {})",
+                    err.detail().message,
+                    lookup.detail().message
+                );
+                err
+            }
         }
     }
 
-    /// Links to an account that already exists, bringing its mapped properties in step.
-    pub async fn link_existing(&self, mapped: &MappedUser, existing: &Value) -> Result<Outcome> {
-        let id = object_id(existing)?;
-        let patch = mapped.diff(existing, false);
+    /// Who holds the UPN, or else the mail, that `mapped` would take.
+    async fn holder(&self, mapped: &MappedUser) -> Result<Option<(Value, &'static str)>> {
+        if let Some(user) = self.get_user(&mapped.user_principal_name).await? {
+            return Ok(Some((user, "userPrincipalName")));
+        }
+        if let Some(mail) = &mapped.mail
+            && let Some(user) = self.find_by("mail", mail).await?
+        {
+            return Ok(Some((user, "mail")));
+        }
+        Ok(None)
+    }
+
+    /// A conflict with `existing`: who it is and whether it holds an admin role, for the host's
+    /// matching decision. Nothing is written to it.
+    async fn conflict_with(&self, existing: Value, matched_on: &str) -> Error {
+        let privileged = self.privileged(&existing).await;
+        let candidate = Candidate::from_graph(&existing, matched_on, privileged);
+        let who = candidate
+            .user_principal_name
+            .clone()
+            .unwrap_or_else(|| candidate.id.clone());
+        Error::Conflict(Box::new(Detail {
+            message: format!(
+                "{who} already exists in Entra ID with the same {matched_on}; this site did not create it for this account, so nothing was sent to it"
+            ),
+            field: Some(matched_on.to_owned()),
+            hint: Some("Approve the match under Pending matches if it is the same person, or rename one of the accounts.".into()),
+            existing: Some(Box::new(candidate)),
+            ..Detail::default()
+        }))
+    }
+
+    /// Whether the Entra user holds a directory (admin) role; `None` when that cannot be read
+    /// (the caller then treats the user as privileged).
+    async fn privileged(&self, user: &Value) -> Option<bool> {
+        let id = user.get("id").and_then(Value::as_str)?;
+        let response = self
+            .graph
+            .send(
+                Method::GET,
+                &paths::user_directory_roles(id),
+                None,
+                Replay::Safe,
+            )
+            .await
+            .ok()?;
+        let roles = response.body.get("value").and_then(Value::as_array)?;
+        Some(!roles.is_empty())
+    }
+
+    /// Carries out a link an admin approved (or that the automatic policy allowed): the Entra
+    /// user must exist, and only its mapped profile properties are brought in step; never its
+    /// UPN, mailNickname, mail or accountEnabled.
+    pub async fn link_user(&self, entra_id: &str, user: &DrupalUser) -> Result<Outcome> {
+        let mapped = self.map(user)?;
+        let existing = self.fetch_user(entra_id).await.map_err(|mut e| {
+            if let Error::NotFound(d) = &mut e {
+                d.message = format!("no Entra user has the ID {entra_id}");
+                d.field = Some("entra_id".into());
+                d.hint = Some("The Entra user was deleted since the match was proposed: reject the match and sync the account again.".into());
+            }
+            e
+        })?;
+        let id = object_id(&existing)?;
+        let patch = mapped.profile_diff(&existing);
         let request_id = self.patch(&id, &patch).await?;
         Ok(Outcome {
             action: Action::Linked,
             id,
-            user_principal_name: upn_of(existing),
+            user_principal_name: upn_of(&existing),
             updated_properties: patch.keys().cloned().collect(),
             request_id,
+            recovered: false,
         })
     }
 
-    /// PATCHes only the mapped properties that differ from what Entra holds.
-    pub async fn update_user(&self, entra_id: &str, user: &DrupalUser) -> Result<Outcome> {
+    /// PATCHes only the mapped properties that differ from what Entra holds. Without
+    /// `deprovision` (a link that may not carry deprovisioning, see `matching`), neither
+    /// `accountEnabled` nor `mail` is sent.
+    pub async fn update_user(
+        &self,
+        entra_id: &str,
+        user: &DrupalUser,
+        deprovision: bool,
+    ) -> Result<Outcome> {
         let mapped = self.map(user)?;
         let existing = self.fetch_user(entra_id).await.map_err(|mut e| {
             if let Error::NotFound(d) = &mut e {
@@ -296,7 +413,11 @@ impl Provisioner {
             e
         })?;
         let id = object_id(&existing)?;
-        let patch = mapped.diff(&existing, self.config.mapping.update_upn);
+        let mut patch = mapped.diff(&existing, self.config.mapping.update_upn);
+        if !deprovision {
+            patch.remove("accountEnabled");
+            patch.remove("mail");
+        }
         let request_id = self.patch(&id, &patch).await?;
         Ok(Outcome {
             action: if patch.is_empty() {
@@ -312,6 +433,7 @@ impl Provisioner {
             id,
             updated_properties: patch.keys().cloned().collect(),
             request_id,
+            recovered: false,
         })
     }
 
@@ -338,6 +460,7 @@ impl Provisioner {
             user_principal_name: None,
             updated_properties: vec!["accountEnabled".into()],
             request_id,
+            recovered: false,
         })
     }
 
@@ -359,6 +482,7 @@ impl Provisioner {
             user_principal_name: None,
             updated_properties: vec![],
             request_id,
+            recovered: false,
         })
     }
 
@@ -375,6 +499,33 @@ impl Provisioner {
     }
 }
 
+/// A user found after a lost create is the one we sent when it holds exactly what we sent and
+/// was created after our first attempt. Anyone else's account with this UPN fails one of the two.
+fn is_our_lost_create(
+    mapped: &MappedUser,
+    existing: &Value,
+    first_attempt: std::time::SystemTime,
+) -> bool {
+    mapped.diff(existing, true).is_empty() && created_since(existing, first_attempt)
+}
+
+/// Whether Graph created `user` after `since` (5 minutes of clock skew between this host and
+/// Graph allowed).
+fn created_since(user: &Value, since: std::time::SystemTime) -> bool {
+    const SKEW: std::time::Duration = std::time::Duration::from_secs(300);
+    let created_at = user
+        .get("createdDateTime")
+        .and_then(Value::as_str)
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+    let not_before = since
+        .checked_sub(SKEW)
+        .map(time::OffsetDateTime::from)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    created_at.is_some_and(|c| c >= not_before)
+}
+
 pub fn created(user: &Value, request_id: Option<String>) -> Outcome {
     Outcome {
         action: Action::Created,
@@ -386,6 +537,7 @@ pub fn created(user: &Value, request_id: Option<String>) -> Outcome {
         user_principal_name: upn_of(user),
         updated_properties: vec![],
         request_id,
+        recovered: false,
     }
 }
 

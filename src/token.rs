@@ -126,7 +126,7 @@ impl TokenProvider {
         let response = http
             .post(self.token_url.clone())
             .form(&form)
-            .timeout(self.timeout)
+            .timeout(crate::deadline::bounded(self.timeout))
             .send()
             .await
             .map_err(|e| {

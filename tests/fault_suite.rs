@@ -38,7 +38,8 @@ fn two_thousand_users_through_random_faults() {
         &base,
         json!({"max_concurrency": 4, "max_retries": 10, "timeout_ms": 1000}),
     );
-    // Some users already exist in Entra: they must come back linked, not duplicated.
+    // Some users already exist in Entra: they must come back as conflicts naming the existing
+    // account (never duplicated, never linked or written to).
     let preexisting: Vec<usize> = (0..USERS).step_by(97).collect();
     for i in &preexisting {
         control(
@@ -66,34 +67,41 @@ fn two_thousand_users_through_random_faults() {
             .or_default()
             .push(u["id"].as_str().unwrap().to_owned());
     }
-    let (mut created, mut linked) = (0, 0);
+    let (mut created, mut conflicts) = (0, 0);
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r.uid, Some(json!(i)));
+        let upn = format!("fs{i}@{DOMAIN}");
+        let ids = ids_by_upn.get(&upn).unwrap_or_else(|| panic!("{upn} lost"));
+        assert_eq!(ids.len(), 1, "{upn} exists {} times", ids.len());
+        if preexisting.contains(&i) {
+            let err = r.result.as_ref().expect_err(&upn);
+            assert_eq!(err.kind(), "conflict", "{upn}: {err}");
+            let existing = err.detail().existing.as_ref().expect("the holder is named");
+            assert_eq!(
+                &existing.id, &ids[0],
+                "{upn}: the existing account's real id"
+            );
+            conflicts += 1;
+            continue;
+        }
         let outcome = r
             .result
             .as_ref()
             .unwrap_or_else(|e| panic!("fs{i} failed: {e}"));
-        let upn = format!("fs{i}@{DOMAIN}");
-        let ids = ids_by_upn.get(&upn).unwrap_or_else(|| panic!("{upn} lost"));
-        assert_eq!(ids.len(), 1, "{upn} exists {} times", ids.len());
         assert_eq!(
             &outcome.id, &ids[0],
             "{upn}: the reported id is the real one"
         );
-        if preexisting.contains(&i) {
-            assert_eq!(outcome.action, Action::Linked, "{upn}");
-            linked += 1;
-        } else {
-            // A create whose answer was lost and which we then found is still our create.
-            assert!(
-                matches!(outcome.action, Action::Created | Action::Linked),
-                "{upn}"
-            );
-            created += 1;
-        }
+        // A create whose answer was lost and which we then found is still our create.
+        assert_eq!(outcome.action, Action::Created, "{upn}");
+        created += 1;
     }
-
     let log = requests(&base);
+    let writes_to_preexisting = log
+        .iter()
+        .filter(|e| e["method"] == "PATCH" || e["method"] == "DELETE")
+        .count();
+    assert_eq!(writes_to_preexisting, 0, "no account was written to");
     let faults = log.iter().filter(|e| e["fault_id"].is_u64()).count();
     let total = log.len();
     let mut by_status: HashMap<u64, usize> = HashMap::new();
@@ -113,7 +121,7 @@ fn two_thousand_users_through_random_faults() {
         "some throttled requests were retried and checked"
     );
     println!(
-        "fault suite: {USERS} users, {created} created, {linked} linked, 0 lost, 0 duplicated; \
+        "fault suite: {USERS} users, {created} created, {conflicts} conflicts with existing accounts (not written to), 0 lost, 0 duplicated; \
          {total} requests logged, {faults} faulted {by_status:?}, {retries_checked} retries checked \
          against Retry-After; client stats {:?}",
         p.graph.stats()

@@ -34,7 +34,7 @@ fn client(config: &str) -> Client {
     let status = unsafe { entra_client_new(config.as_ptr(), &mut handle, &mut out) };
     let summary = take(out);
     assert_eq!(status, EntraStatus::Ok, "{summary}");
-    assert_eq!(summary["abi_version"], 2);
+    assert_eq!(summary["abi_version"], 3);
     Client(handle)
 }
 
@@ -51,7 +51,7 @@ fn call(f: Export, c: &Client, request: Value) -> (EntraStatus, Value) {
 
 #[test]
 fn the_exports_work_end_to_end() {
-    assert_eq!(entra_abi_version(), 2);
+    assert_eq!(entra_abi_version(), 3);
     // SAFETY: a static NUL-terminated string.
     let version = unsafe { CStr::from_ptr(entra_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));

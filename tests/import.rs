@@ -64,7 +64,7 @@ fn full_round_then_incremental_changes_then_resync() {
     adele_drupal
         .fields
         .insert("field_title".into(), json!("Lead"));
-    block_on(p.update_user(&adele_id, &adele_drupal)).unwrap();
+    block_on(p.update_user(&adele_id, &adele_drupal, true)).unwrap();
     let soft = block_on(p.get_user("imp1@contoso.onmicrosoft.com"))
         .unwrap()
         .unwrap();
@@ -192,7 +192,7 @@ fn partial_delta_items_are_completed_before_they_reach_the_host() {
     );
     let mut user = drupal_user(1, "partial.user");
     user.fields.insert("field_title".into(), json!("Architect"));
-    block_on(p.update_user(&created.id, &user)).unwrap();
+    block_on(p.update_user(&created.id, &user, true)).unwrap();
     control(&base, "DELETE", "requests", None);
 
     let page = block_on(p.import_delta(&DeltaRequest {

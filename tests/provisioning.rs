@@ -73,36 +73,42 @@ fn the_token_is_fetched_once_for_many_operations() {
 }
 
 #[test]
-fn a_duplicate_upn_is_linked_not_duplicated() {
+fn a_taken_upn_is_a_conflict_naming_the_holder_and_nothing_is_written_to_it() {
     let emu = emulator();
     let base = emu.base_url();
     let p = provisioner(&base, json!({}));
+    // A registrant named "adele" maps to the UPN of the tenant's Adele Vance.
     let user: entra_provisioning::mapping::DrupalUser = serde_json::from_value(
-        json!({"uid": 9, "name": "adele", "mail": "adele@contoso.com", "status": 1}),
+        json!({"uid": 9, "name": "adele", "mail": "adele@evil.example", "status": 0}),
     )
     .unwrap();
-    let out = block_on(p.provision_user(&user)).unwrap();
-    assert_eq!(out.action, Action::Linked);
-    assert_eq!(
-        out.user_principal_name.as_deref(),
-        Some("adele@contoso.onmicrosoft.com")
-    );
-    // The seeded display name differs from the Drupal name: linking brings it in step.
-    assert_eq!(out.updated_properties, vec!["displayName".to_string()]);
-    let again = block_on(p.provision_user(&user)).unwrap();
-    assert_eq!(again.action, Action::Linked);
-    assert!(again.updated_properties.is_empty());
-    assert_eq!(again.id, out.id);
-    let adeles: Vec<Value> = live_users(&base)
+    for _ in 0..2 {
+        let err = block_on(p.provision_user(&user)).unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        let existing = err.detail().existing.as_ref().expect("the holder is named");
+        assert_eq!(
+            existing.user_principal_name.as_deref(),
+            Some("adele@contoso.onmicrosoft.com")
+        );
+        assert_eq!(existing.display_name.as_deref(), Some("Adele Vance"));
+        assert_eq!(existing.mail.as_deref(), Some("adele@contoso.com"));
+        assert_eq!(existing.account_enabled, Some(true));
+        assert_eq!(existing.privileged, Some(false));
+        assert_eq!(existing.matched_on, "userPrincipalName");
+    }
+    let adele = live_users(&base)
         .into_iter()
-        .filter(|u| {
-            u["userPrincipalName"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case("adele@contoso.onmicrosoft.com")
-        })
+        .find(|u| u["userPrincipalName"] == "adele@contoso.onmicrosoft.com")
+        .unwrap();
+    assert_eq!(adele["displayName"], "Adele Vance");
+    assert_eq!(adele["mail"], "adele@contoso.com");
+    assert_eq!(adele["accountEnabled"], true);
+    let writes: Vec<Value> = requests(&base)
+        .into_iter()
+        .filter(|e| e["method"] == "PATCH" || e["method"] == "DELETE")
         .collect();
-    assert_eq!(adeles.len(), 1);
+    assert!(writes.is_empty(), "{writes:?}");
+    assert_eq!(live_users(&base).len(), 1, "no second account either");
 }
 
 #[test]
@@ -173,10 +179,10 @@ fn update_disable_and_delete() {
     );
     let mut user = drupal_user(5, "lifecycle");
     let created = block_on(p.provision_user(&user)).unwrap();
-    let unchanged = block_on(p.update_user(&created.id, &user)).unwrap();
+    let unchanged = block_on(p.update_user(&created.id, &user, true)).unwrap();
     assert_eq!(unchanged.action, Action::Unchanged);
     user.fields.insert("field_title".into(), json!("Engineer"));
-    let updated = block_on(p.update_user(&created.id, &user)).unwrap();
+    let updated = block_on(p.update_user(&created.id, &user, true)).unwrap();
     assert_eq!(updated.action, Action::Updated);
     assert_eq!(updated.updated_properties, vec!["jobTitle".to_string()]);
     let disabled = block_on(p.disable_user(&created.id)).unwrap();
@@ -193,7 +199,7 @@ fn update_disable_and_delete() {
         Action::AlreadyDeleted
     );
     assert!(block_on(p.get_user(&created.id)).unwrap().is_none());
-    let err = block_on(p.update_user(&created.id, &user)).unwrap_err();
+    let err = block_on(p.update_user(&created.id, &user, true)).unwrap_err();
     assert!(matches!(err, Error::NotFound(_)));
 }
 

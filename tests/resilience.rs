@@ -94,7 +94,12 @@ fn bulk_results_are_in_input_order_and_failures_stay_local() {
         assert_eq!(r.uid, Some(json!(i)), "input order");
         match i {
             10 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "validation"),
-            20 => assert_eq!(r.result.as_ref().unwrap().action, Action::Linked),
+            20 => {
+                let err = r.result.as_ref().unwrap_err();
+                assert_eq!(err.kind(), "conflict");
+                let existing = err.detail().existing.as_ref().expect("Adele is named");
+                assert_eq!(existing.display_name.as_deref(), Some("Adele Vance"));
+            }
             30 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "conflict"),
             _ => assert_eq!(
                 r.result.as_ref().unwrap().action,

@@ -8,6 +8,7 @@ pub mod paths;
 pub mod retry;
 
 use crate::config::Config;
+use crate::deadline;
 use crate::error::{Detail, Error, Result};
 use crate::runtime;
 use crate::token::TokenProvider;
@@ -112,9 +113,25 @@ impl GraphClient {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
+            if let Some(shut) = self.gate.remaining()
+                && deadline::crosses(shut)
+            {
+                return Err(out_of_budget(
+                    shut,
+                    "Graph asked this client to wait (Retry-After)",
+                ));
+            }
             self.gate.wait().await;
             if let Some(pacer) = &self.pacer {
-                pacer.acquire(writes).await;
+                pacer.acquire(writes).await.map_err(|wait| {
+                    out_of_budget(wait, "the client's write budget for Graph is used up")
+                })?;
+            }
+            if deadline::remaining().is_some_and(|left| left.is_zero()) {
+                return Err(out_of_budget(
+                    Duration::ZERO,
+                    "the call's time budget ran out",
+                ));
             }
             let http = &runtime::process().http;
             let token = self.tokens.token(http).await;
@@ -141,6 +158,7 @@ impl GraphClient {
                 return Err(err);
             }
             match self.policy.delay(attempt, &err) {
+                Some(wait) if deadline::crosses(wait) => return Err(handed_back(err, wait)),
                 Some(wait) => {
                     attempt += 1;
                     self.retries.fetch_add(1, Ordering::Relaxed);
@@ -194,7 +212,7 @@ impl GraphClient {
             .header("client-request-id", uuid::Uuid::new_v4().to_string())
             .header("return-client-request-id", "true")
             .header("Accept", "application/json")
-            .timeout(self.timeout);
+            .timeout(deadline::bounded(self.timeout));
         if let Some(body) = body {
             request = request
                 .header("Content-Type", "application/json")
@@ -245,6 +263,31 @@ impl GraphClient {
         })?;
         self.send(Method::GET, path, None, Replay::Safe).await
     }
+}
+
+/// A wait (Retry-After, the write pacer) that would outlast the call's budget: the call gives
+/// the work back as throttled, with how long to wait, instead of sleeping through its budget.
+pub fn out_of_budget(wait: Duration, why: &str) -> Error {
+    let secs = wait.as_secs_f64().ceil();
+    Error::Throttled(Box::new(Detail {
+        message: format!(
+            "{why} for {secs} s, longer than this call may wait: the work is handed back"
+        ),
+        retry_after: Some(wait),
+        hint: Some("Nothing to do: the work stays queued and is retried after the delay.".into()),
+        ..Detail::default()
+    }))
+}
+
+/// `err` with the retry it would have waited for handed to the caller: a throttled answer keeps
+/// its Graph facts and says how much of its Retry-After is left.
+pub fn handed_back(mut err: Error, wait: Duration) -> Error {
+    if let Error::Throttled(d) = &mut err {
+        d.retry_after = Some(wait);
+    } else if err.detail().retry_after.is_none() {
+        err.detail_mut().retry_after = Some(wait);
+    }
+    err
 }
 
 /// A request that got no HTTP answer. Only a failed connect is known not to have reached Graph.

@@ -29,9 +29,12 @@ impl WritePacer {
 
     /// Waits until `count` more writes fit in the window, then records them as sent now.
     /// Holding the lock while waiting keeps callers in arrival order (no starvation).
-    pub async fn acquire(&self, count: usize) {
+    ///
+    /// A wait that would cross the call's deadline is not started: `Err(wait)` says how long
+    /// the budget stays used up, and nothing is recorded.
+    pub async fn acquire(&self, count: usize) -> Result<(), Duration> {
         if count == 0 {
-            return;
+            return Ok(());
         }
         let count = count.min(self.writes);
         let mut sent = self.sent.lock().await;
@@ -45,11 +48,15 @@ impl WritePacer {
             }
             if sent.len() + count <= self.writes {
                 sent.extend(std::iter::repeat_n(now, count));
-                return;
+                return Ok(());
             }
             // The oldest writes that must leave the window before `count` more fit.
             let must_expire = sent.len() + count - self.writes;
             let until = sent[must_expire - 1] + self.window;
+            let wait = until.saturating_duration_since(now);
+            if crate::deadline::crosses(wait) {
+                return Err(wait);
+            }
             tokio::time::sleep_until(until).await;
         }
     }
@@ -65,7 +72,7 @@ mod tests {
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..50 {
-            pacer.acquire(20).await;
+            pacer.acquire(20).await.unwrap();
             times.push(Instant::now());
         }
         // 1000 writes at 99 per 5.25 s: about 10 windows.
@@ -91,7 +98,7 @@ mod tests {
         let pacer = WritePacer::new(3000, Duration::from_secs(150));
         let start = Instant::now();
         for _ in 0..150 {
-            pacer.acquire(20).await;
+            pacer.acquire(20).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
     }

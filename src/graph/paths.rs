@@ -34,6 +34,14 @@ pub fn user(id_or_upn: &str) -> String {
     }
 }
 
+/// The directory (admin) roles a user holds, directly or through a role-assignable group.
+pub fn user_directory_roles(id: &str) -> String {
+    format!(
+        "{}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName",
+        user(id)
+    )
+}
+
 /// An OData string literal: single quotes doubled, wrapped in quotes.
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))

@@ -66,6 +66,13 @@ impl ThrottleGate {
         }
     }
 
+    /// How long the gate stays shut from now; `None` when it is open.
+    pub fn remaining(&self) -> Option<Duration> {
+        let until = (*self.open_at.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
     pub async fn wait(&self) {
         loop {
             let until = *self.open_at.lock().unwrap_or_else(|p| p.into_inner());

@@ -55,7 +55,7 @@ final class DatabaseLinkStore implements LinkStoreInterface
      * strings that come from Graph: MySQL in strict mode (Drupal's default)
      * refuses a longer value, which would lose the whole record.
      */
-    private const MAX_LENGTHS = ['upn' => 255, 'last_error_code' => 128, 'request_id' => 64];
+    private const MAX_LENGTHS = ['upn' => 255, 'attempt_upn' => 255, 'last_error_code' => 128, 'request_id' => 64];
 
     public function save(LinkRecord $record): void
     {
@@ -86,7 +86,7 @@ final class DatabaseLinkStore implements LinkStoreInterface
         $query->addField('l', 'last_result');
         $query->addExpression('COUNT(*)', 'n');
         $query->groupBy('l.last_result');
-        $counts = ['ok' => 0, 'failed' => 0, 'pending' => 0];
+        $counts = array_fill_keys(LinkRecord::RESULTS, 0);
         foreach ($query->execute()->fetchAllKeyed() as $result => $n) {
             if (isset($counts[$result])) {
                 $counts[$result] = (int) $n;

@@ -50,6 +50,7 @@ final class DrupalAccountStore implements AccountStoreInterface
             'name' => (string) $account->getAccountName(),
             'mail' => (string) $account->getEmail(),
             'status' => $account->isActive() ? 1 : 0,
+            'roles' => array_values($account->getRoles()),
         ];
     }
 

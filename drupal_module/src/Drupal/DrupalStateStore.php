@@ -20,6 +20,7 @@ final class DrupalStateStore implements StateStoreInterface
         'entra_provisioning.import.delta_link',
         'entra_provisioning.import.last_run',
         'entra_provisioning.import.last_delta_sync',
+        'entra_provisioning.queue_suspension',
     ];
 
     private StateInterface $state;

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Drupal;
 
 use Drupal\Core\Entity\EntityTypeManagerInterface;
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\UserSourceInterface;
 use Drupal\user\UserInterface;
 
@@ -67,27 +68,50 @@ final class DrupalUserSource implements UserSourceInterface
         ];
     }
 
-    public function activeUidsAfter(int $afterUid, int $limit): array
+    public function loadMultiple(array $uids, array $fieldNames): array
     {
-        $ids = $this->entityTypeManager->getStorage('user')->getQuery()
-            ->accessCheck(false)
-            ->condition('status', 1)
-            ->condition('uid', max(0, $afterUid), '>')
-            ->sort('uid')
-            ->range(0, max(1, $limit))
-            ->execute();
+        $users = [];
+        foreach ($this->entityTypeManager->getStorage('user')->loadMultiple($uids) as $user) {
+            if ($user instanceof UserInterface && !$user->isAnonymous()) {
+                $users[(int) $user->id()] = self::fromAccount($user, $fieldNames);
+            }
+        }
 
-        return array_values(array_map('intval', $ids));
+        return $users;
     }
 
-    public function countActive(): int
+    public function resetCache(array $uids): void
     {
-        return (int) $this->entityTypeManager->getStorage('user')->getQuery()
+        if ($uids !== []) {
+            $this->entityTypeManager->getStorage('user')->resetCache($uids);
+        }
+    }
+
+    public function uidsAfter(int $afterUid, int $limit, BulkScope $scope): array
+    {
+        $query = $this->entityTypeManager->getStorage('user')->getQuery()
             ->accessCheck(false)
-            ->condition('status', 1)
-            ->condition('uid', 0, '>')
-            ->count()
-            ->execute();
+            ->condition('uid', max($scope->minUid() - 1, $afterUid), '>')
+            ->sort('uid')
+            ->range(0, max(1, $limit));
+        if (!$scope->includeBlocked) {
+            $query->condition('status', 1);
+        }
+
+        return array_values(array_map('intval', $query->execute()));
+    }
+
+    public function count(BulkScope $scope): int
+    {
+        $query = $this->entityTypeManager->getStorage('user')->getQuery()
+            ->accessCheck(false)
+            ->condition('uid', $scope->minUid() - 1, '>')
+            ->count();
+        if (!$scope->includeBlocked) {
+            $query->condition('status', 1);
+        }
+
+        return (int) $query->execute();
     }
 
     public function uidsByNames(array $names): array

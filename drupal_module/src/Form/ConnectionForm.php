@@ -7,11 +7,15 @@ namespace Drupal\entra_provisioning\Form;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Provisioning\CertificateCheck;
+use Drupal\entra_provisioning\Provisioning\ConnectionFields;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
 
 /**
  * Step 1: the connection to Entra ID, "Save and Test Configuration", Next.
+ *
+ * The titles of the elements are ConnectionFields::TITLES, which also name
+ * these fields (and link to them) on the overview and the status report.
  */
 final class ConnectionForm extends WizardFormBase
 {
@@ -37,7 +41,7 @@ final class ConnectionForm extends WizardFormBase
         ];
         $form['tenant_id'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Tenant ID'),
+            '#title' => $this->t(ConnectionFields::TITLES['tenant_id']),
             '#description' => $this->t('Directory (tenant) ID, a GUID, or a verified domain of the tenant.'),
             '#config_target' => self::target('connection.tenant_id'),
             '#required' => true,
@@ -45,7 +49,7 @@ final class ConnectionForm extends WizardFormBase
         ];
         $form['client_id'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Application (client) ID'),
+            '#title' => $this->t(ConnectionFields::TITLES['client_id']),
             '#config_target' => self::target('connection.client_id'),
             '#required' => true,
             '#maxlength' => 36,
@@ -53,7 +57,7 @@ final class ConnectionForm extends WizardFormBase
 
         $form['credential_type'] = [
             '#type' => 'radios',
-            '#title' => $this->t('Credential'),
+            '#title' => $this->t(ConnectionFields::TITLES['credential_type']),
             '#options' => [
                 ModuleSettings::CREDENTIAL_SECRET => $this->t('Client secret'),
                 ModuleSettings::CREDENTIAL_CERTIFICATE => $this->t('Certificate'),
@@ -68,7 +72,7 @@ final class ConnectionForm extends WizardFormBase
         $secret = $this->clients->resolveSecret(ResolvedSecret::CLIENT_SECRET);
         $form['secret_credential']['client_secret'] = [
             '#type' => 'password',
-            '#title' => $this->t('Client secret'),
+            '#title' => $this->t(ConnectionFields::TITLES['client_secret']),
             '#description' => $this->t('Leave empty to keep the current secret. The secret is stored in State, never in exported configuration, and is never shown again. Current source: %source.', ['%source' => $secret->describe()]),
             '#attributes' => ['autocomplete' => 'new-password'],
             '#maxlength' => 1024,
@@ -103,7 +107,7 @@ final class ConnectionForm extends WizardFormBase
         }
         $form['certificate_credential']['certificate_pem'] = [
             '#type' => 'textarea',
-            '#title' => $this->t('Certificate (PEM)'),
+            '#title' => $this->t(ConnectionFields::TITLES['certificate_pem']),
             '#description' => $description,
             '#rows' => 6,
             '#attributes' => ['spellcheck' => 'false'],
@@ -112,7 +116,7 @@ final class ConnectionForm extends WizardFormBase
         $key = $this->clients->resolveSecret(ResolvedSecret::PRIVATE_KEY);
         $form['certificate_credential']['private_key_pem'] = [
             '#type' => 'textarea',
-            '#title' => $this->t('Private key (PEM)'),
+            '#title' => $this->t(ConnectionFields::TITLES['private_key_pem']),
             '#description' => $this->t('Leave empty to keep the current key. The unencrypted RSA private key of the certificate (-----BEGIN PRIVATE KEY-----). It is stored in State, never in exported configuration, and is never shown again; settings.php or the Key module are safer places for it. Current source: %source.', ['%source' => $key->describe()]),
             '#rows' => 6,
             '#default_value' => '',
@@ -137,7 +141,7 @@ final class ConnectionForm extends WizardFormBase
 
         $form['primary_domain'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Tenant primary domain'),
+            '#title' => $this->t(ConnectionFields::TITLES['primary_domain']),
             '#description' => $this->t('A domain verified in the tenant, used for new userPrincipalNames, e.g. contoso.onmicrosoft.com.'),
             '#config_target' => self::target('connection.primary_domain'),
             '#required' => true,
@@ -145,14 +149,14 @@ final class ConnectionForm extends WizardFormBase
         ];
         $form['test_upn'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Test UPN/ID'),
+            '#title' => $this->t(ConnectionFields::TITLES['test_upn']),
             '#description' => $this->t('An existing Entra ID user (UPN or object id) read by the connection test.'),
             '#config_target' => self::target('connection.test_upn'),
             '#maxlength' => 256,
         ];
         $form['cloud'] = [
             '#type' => 'select',
-            '#title' => $this->t('Cloud'),
+            '#title' => $this->t(ConnectionFields::TITLES['cloud']),
             '#options' => [
                 'global' => $this->t('Global (login.microsoftonline.com, graph.microsoft.com)'),
                 'usgov' => $this->t('US Government L4 (graph.microsoft.us)'),
@@ -168,35 +172,41 @@ final class ConnectionForm extends WizardFormBase
         ];
         $form['advanced']['login_endpoint'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Login endpoint override'),
+            '#title' => $this->t(ConnectionFields::TITLES['login_endpoint']),
             '#description' => $this->t("Empty: the cloud's default. settings.php may override it with \$settings['entra_provisioning']['login_endpoint'] (e.g. the Graph emulator on a demo site)."),
             '#config_target' => self::target('connection.login_endpoint'),
         ];
         $form['advanced']['graph_endpoint'] = [
             '#type' => 'textfield',
-            '#title' => $this->t('Graph endpoint override'),
+            '#title' => $this->t(ConnectionFields::TITLES['graph_endpoint']),
             '#config_target' => self::target('connection.graph_endpoint'),
         ];
         $form['advanced']['timeout_ms'] = [
             '#type' => 'number',
-            '#title' => $this->t('Timeout of one Graph request (ms)'),
+            '#title' => $this->t(ConnectionFields::TITLES['timeout_ms']),
             '#min' => 100,
             '#max' => 600000,
             '#config_target' => self::target('advanced.timeout_ms'),
+            // Empty would fail the integer schema type with a message that names no field.
+            '#required' => true,
         ];
         $form['advanced']['max_retries'] = [
             '#type' => 'number',
-            '#title' => $this->t('Retries inside one call (throttling, outages)'),
+            '#title' => $this->t(ConnectionFields::TITLES['max_retries']),
             '#min' => 0,
             '#max' => 20,
             '#config_target' => self::target('advanced.max_retries'),
+            // Empty would fail the integer schema type with a message that names no field.
+            '#required' => true,
         ];
         $form['advanced']['max_concurrency'] = [
             '#type' => 'number',
-            '#title' => $this->t('Concurrent Graph requests'),
+            '#title' => $this->t(ConnectionFields::TITLES['max_concurrency']),
             '#min' => 1,
             '#max' => 32,
             '#config_target' => self::target('advanced.max_concurrency'),
+            // Empty would fail the integer schema type with a message that names no field.
+            '#required' => true,
         ];
 
         $form = parent::buildForm($form, $form_state);
@@ -252,6 +262,7 @@ final class ConnectionForm extends WizardFormBase
             // The message never quotes the key.
             $form_state->setErrorByName('private_key_pem', $problem);
         }
+        $this->labelErrors($form, $form_state);
     }
 
     /**

@@ -85,7 +85,7 @@ final class ProvisioningForm extends WizardFormBase
         $form['manual'] = ['#type' => 'details', '#title' => $this->t('Manual / on-demand'), '#open' => true];
         $form['manual']['manual_create'] = [
             '#type' => 'checkbox',
-            '#title' => $this->t('Create User'),
+            '#title' => $this->t('Create users on demand'),
             '#description' => $this->t('Allow creating (or linking) the Entra ID account of a chosen user with Sync below.'),
             '#config_target' => self::target('provisioning.manual_create'),
         ];
@@ -96,7 +96,7 @@ final class ProvisioningForm extends WizardFormBase
             '#target_type' => 'user',
             '#selection_settings' => ['include_anonymous' => false],
             '#title' => $this->t('Drupal username'),
-            '#description' => $this->t('Sync creates the Entra ID account now, or links the existing one with the same userPrincipalName. Preview shows what would be sent (password redacted) and sends nothing.'),
+            '#description' => $this->t('Sync creates the Entra ID account now, or links the existing one with the same userPrincipalName. Preview shows what would be sent (password redacted) and sends nothing. The sign-in name of an existing Entra ID account is never renamed unless "Rename the Entra sign-in name when the Drupal username changes" is ticked under Attribute mapping.'),
         ];
         $form['sync']['buttons'] = ['#type' => 'actions'];
         $form['sync']['buttons']['sync'] = [
@@ -152,7 +152,7 @@ final class ProvisioningForm extends WizardFormBase
         $form['automatic'] = ['#type' => 'details', '#title' => $this->t('Automatic'), '#open' => true];
         $form['automatic']['auto_create'] = [
             '#type' => 'checkbox',
-            '#title' => $this->t('Create User'),
+            '#title' => $this->t('Create users automatically'),
             '#description' => $this->t('Provision every new Drupal account. The account save only queues the work; it runs right after the response, and cron retries whatever could not finish.'),
             '#config_target' => self::target('provisioning.auto_create'),
         ];
@@ -196,8 +196,15 @@ final class ProvisioningForm extends WizardFormBase
         $form['mapping']['upn_source'] = [
             '#type' => 'select',
             '#title' => $this->t('userPrincipalName and mailNickname from'),
+            '#description' => $this->t('Sets the sign-in name when the Entra ID account is created. It is never renamed afterwards unless the box below is ticked.'),
             '#options' => ['name' => $this->t('Username'), 'mail' => $this->t('Local part of the e-mail address')],
             '#config_target' => self::target('mapping.upn_source'),
+        ];
+        $form['mapping']['update_upn'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Rename the Entra sign-in name when the Drupal username changes'),
+            '#description' => $this->t('Off by default: a sign-in name that changes under a user is rarely wanted (saved sign-ins, devices and other applications know the old one). When ticked, a changed username (or e-mail address, when the sign-in name comes from it) renames the userPrincipalName and mailNickname; otherwise the userPrincipalName keeps its first value.'),
+            '#config_target' => self::target('mapping.update_upn'),
         ];
         $form['mapping']['display_name_field'] = [
             '#type' => 'select',

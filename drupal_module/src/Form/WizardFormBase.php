@@ -5,8 +5,10 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Form;
 
 use Drupal\Core\Form\ConfigFormBase;
+use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\FormErrorLabels;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
@@ -49,6 +51,48 @@ abstract class WizardFormBase extends ConfigFormBase
     protected function getEditableConfigNames(): array
     {
         return [ModuleSettings::CONFIG_NAME];
+    }
+
+    /**
+     * {@inheritdoc}
+     *
+     * Then every error names its field: ConfigFormBase sets a config schema
+     * violation on its element with the bare constraint message.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function validateForm(array &$form, FormStateInterface $form_state)
+    {
+        parent::validateForm($form, $form_state);
+        $this->labelErrors($form, $form_state);
+    }
+
+    /**
+     * Starts each error that does not name its element with the element's
+     * title ("Timeout of one Graph request (ms): This value should be ..."),
+     * on the same element. Call it again after setting errors of your own.
+     *
+     * FormState keeps the first error per element and has no way to replace
+     * one, so the errors are cleared and set again, in their order. That is
+     * allowed while the form-level validate handlers run: setErrorByName()
+     * only refuses once validation is complete.
+     *
+     * @param array<string, mixed> $form
+     */
+    protected function labelErrors(array $form, FormStateInterface $form_state): void
+    {
+        $errors = $form_state->getErrors();
+        if ($errors === []) {
+            return;
+        }
+        $labelled = FormErrorLabels::rewrite(FormErrorLabels::titles($form), $errors, fn ($title, $message) => $this->t('@title: @message', ['@title' => $title, '@message' => $message]));
+        if ($labelled === $errors) {
+            return;
+        }
+        $form_state->clearErrors();
+        foreach ($labelled as $name => $message) {
+            $form_state->setErrorByName($name, $message);
+        }
     }
 
     /**

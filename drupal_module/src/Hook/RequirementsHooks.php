@@ -6,6 +6,8 @@ namespace Drupal\entra_provisioning\Hook;
 
 use Drupal\Core\Extension\Requirement\RequirementSeverity;
 use Drupal\Core\Hook\Attribute\Hook;
+use Drupal\Core\Link;
+use Drupal\Core\StringTranslation\StringTranslationTrait;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 
 /**
@@ -17,6 +19,8 @@ use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
  */
 final class RequirementsHooks
 {
+    use StringTranslationTrait;
+
     /**
      * Evaluator severity => RequirementSeverity value / legacy REQUIREMENT_* int.
      */
@@ -68,12 +72,47 @@ final class RequirementsHooks
                 'value' => $line['value'],
                 'severity' => $enum ? RequirementSeverity::from($severity) : $severity,
             ];
-            if ($line['description'] !== '') {
-                $requirement['description'] = ['#plain_text' => $line['description']];
+            $description = $this->description($line['description'], is_array($line['links'] ?? null) ? $line['links'] : []);
+            if ($description !== []) {
+                $requirement['description'] = $description;
             }
             $requirements['entra_provisioning_' . $line['id']] = $requirement;
         }
 
         return $requirements;
+    }
+
+    /**
+     * A line's description as a render array: the text (escaped), then its
+     * links, e.g. to the empty fields of step 1.
+     *
+     * The status report template prints the description with
+     * {{ requirement.description }}, so a render array is rendered there.
+     *
+     * @param list<array{label: string, route: string, fragment?: ?string}> $links
+     *   From the evaluator; 'label' is English (ConnectionFields titles,
+     *   "Step 3"), translated here.
+     *
+     * @return array<string, mixed>
+     */
+    private function description(string $text, array $links): array
+    {
+        $build = [];
+        if ($text !== '') {
+            $build['text'] = ['#plain_text' => $text];
+        }
+        $i = 0;
+        foreach ($links as $link) {
+            if (!is_array($link) || !isset($link['label'], $link['route'])) {
+                continue;
+            }
+            $fragment = isset($link['fragment']) && $link['fragment'] !== '' ? (string) $link['fragment'] : null;
+            $rendered = Link::createFromRoute($this->t((string) $link['label']), (string) $link['route'], [], $fragment !== null ? ['fragment' => $fragment] : [])->toRenderable();
+            $rendered['#prefix'] = $i === 0 ? ($text !== '' ? ' ' : '') : ', ';
+            $build['links'][] = $rendered;
+            ++$i;
+        }
+
+        return $build;
     }
 }

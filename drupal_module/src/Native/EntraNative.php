@@ -36,9 +36,10 @@ final class EntraNative implements NativeClientInterface
     /**
      * The C ABI version this binding was written for (entra_abi_version()).
      *
-     * 2: added entra_import_delta.
+     * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
+     * and a taken UPN is a conflict naming the existing account.
      */
-    public const ABI_VERSION = 2;
+    public const ABI_VERSION = 3;
 
     /**
      * The FFI scope name the preload header declares.
@@ -90,6 +91,12 @@ final class EntraNative implements NativeClientInterface
     private ?array $clientInfo = null;
 
     private bool $closed = false;
+
+    /**
+     * The overall time budget of each following call (budget_ms), or null
+     * for the library's default (call_budget_ms).
+     */
+    private ?int $callBudgetMs = null;
 
     /**
      * Nothing is loaded here; the library is loaded on first use.
@@ -606,9 +613,34 @@ final class EntraNative implements NativeClientInterface
         return $this->invoke('entra_provision_user', self::normalizeUser($drupalUser));
     }
 
-    public function updateUser(string $entraId, array $drupalUser): array
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null): array
     {
-        return $this->invoke('entra_update_user', ['entra_id' => $entraId, 'user' => self::normalizeUser($drupalUser)]);
+        $request = ['entra_id' => $entraId, 'user' => self::normalizeUser($drupalUser)];
+        if ($link !== null) {
+            $request['link'] = $link;
+        }
+
+        return $this->invoke('entra_update_user', $request);
+    }
+
+    public function linkUser(string $entraId, array $drupalUser): array
+    {
+        return $this->invoke('entra_link_user', ['entra_id' => $entraId, 'user' => self::normalizeUser($drupalUser)]);
+    }
+
+    public function decide(array $question): array
+    {
+        $ffi = $this->ffi();
+        $json = self::encode($question, 'the question for entra_decide');
+        $out = $ffi->new('char*');
+        $status = (int) $ffi->entra_decide($json, \FFI::addr($out));
+
+        return $this->checkStatus('entra_decide', $status, $out);
+    }
+
+    public function setCallBudgetMs(?int $milliseconds): void
+    {
+        $this->callBudgetMs = $milliseconds !== null ? max(1, $milliseconds) : null;
     }
 
     public function disableUser(string $entraId): array
@@ -636,7 +668,7 @@ final class EntraNative implements NativeClientInterface
             $users[] = self::normalizeUser($user);
         }
 
-        return $this->invoke('entra_bulk_provision', $users);
+        return $this->invoke('entra_bulk_provision', ['users' => $users]);
     }
 
     public function importDelta(array $request = []): array
@@ -705,6 +737,12 @@ final class EntraNative implements NativeClientInterface
     {
         if ($this->client === null) {
             $this->connect();
+        }
+        if ($this->callBudgetMs !== null) {
+            if ($payload instanceof \stdClass) {
+                $payload = (array) $payload;
+            }
+            $payload['budget_ms'] = $this->callBudgetMs;
         }
         $json = self::encode($payload, 'the request for ' . $function);
         $ffi = $this->ffi();

@@ -57,12 +57,17 @@ interface NativeClientInterface
     public function findUser(array $query): array;
 
     /**
-     * Creates the Entra user, or links to the existing one with the same UPN.
+     * Creates the Entra user.
+     *
+     * When the UPN or mail is already held in Entra, nothing is sent to that
+     * account: a ConflictException whose existing() names it (id,
+     * userPrincipalName, displayName, mail, accountEnabled, privileged,
+     * matched_on). Whether to link is decided by decide().
      *
      * @param array<string, mixed> $drupalUser
      *
      * @return array<string, mixed>
-     *   ['action' => 'created'|'linked', 'id', 'userPrincipalName',
+     *   ['action' => 'created', 'id', 'userPrincipalName',
      *    'updated_properties' => [...], 'request_id']
      */
     public function provisionUser(array $drupalUser): array;
@@ -71,12 +76,47 @@ interface NativeClientInterface
      * Updates the mapped properties of a linked Entra user.
      *
      * @param array<string, mixed> $drupalUser
+     * @param array<string, mixed>|null $link
+     *   The link's facts ['provenance' => 'created'|'approved'|'matched'|null,
+     *   'deprovision_matched' => bool]: a link that may not deprovision
+     *   never changes accountEnabled or mail. Null: unrestricted.
      *
      * @return array<string, mixed>
      *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
      *    'updated_properties' => [...]]
      */
-    public function updateUser(string $entraId, array $drupalUser): array;
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null): array;
+
+    /**
+     * Carries out an approved (or automatically allowed) link: checks that
+     * the Entra user exists and writes only its mapped profile properties.
+     *
+     * @param array<string, mixed> $drupalUser
+     *
+     * @return array<string, mixed>
+     *   ['action' => 'linked', 'id', 'userPrincipalName',
+     *    'updated_properties' => [...], 'request_id']
+     */
+    public function linkUser(string $entraId, array $drupalUser): array;
+
+    /**
+     * Asks the library's identity-matching rules (no network).
+     *
+     * @param array<string, mixed> $question
+     *   ['decide' => 'entra_candidate'|'drupal_candidate'|'deprovision'|
+     *   'import_write'|'import_removal'|'removal_round'|'removal_budget',
+     *   ...facts], see the README.
+     *
+     * @return array<string, mixed>
+     */
+    public function decide(array $question): array;
+
+    /**
+     * The overall time budget of each following call; null = the library's
+     * default. A wait that would outlast it is not started: the call throws
+     * a ThrottledException with the delay instead.
+     */
+    public function setCallBudgetMs(?int $milliseconds): void;
 
     /**
      * Sets accountEnabled=false.

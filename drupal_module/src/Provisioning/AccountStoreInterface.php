@@ -13,9 +13,9 @@ namespace Drupal\entra_provisioning\Provisioning;
 interface AccountStoreInterface
 {
     /**
-     * The account as ['uid', 'name', 'mail', 'status'], or null.
+     * The account as ['uid', 'name', 'mail', 'status', 'roles'], or null.
      *
-     * @return array{uid: int, name: string, mail: string, status: int}|null
+     * @return array{uid: int, name: string, mail: string, status: int, roles: list<string>}|null
      */
     public function load(int $uid): ?array;
 

@@ -15,13 +15,16 @@ final class BulkSummary
     public const UPDATED = 'updated';
     public const UNCHANGED = 'unchanged';
     public const QUEUED = 'queued';
+    public const REVIEW = 'match pending';
     public const FAILED = 'failed';
 
     /**
      * Results in the order of the final table. "queued": throttled or Graph
      * unavailable; the work was handed to the queue and finishes later.
+     * "match pending": the UPN or mail is held by an existing Entra account;
+     * an admin approves or rejects the match.
      */
-    public const COUNTERS = [self::CREATED, self::LINKED, self::UPDATED, self::UNCHANGED, self::QUEUED, self::FAILED];
+    public const COUNTERS = [self::CREATED, self::LINKED, self::UPDATED, self::UNCHANGED, self::QUEUED, self::REVIEW, self::FAILED];
 
     /**
      * Failures kept with their cause (the counter covers all of them).
@@ -86,7 +89,8 @@ final class BulkSummary
     }
 
     /**
-     * 0 when every user was created, linked, updated, unchanged or queued.
+     * 0 when every user was created, linked, updated, unchanged, queued or
+     * is waiting for an admin's review of a match.
      */
     public function exitCode(): int
     {
@@ -102,7 +106,7 @@ final class BulkSummary
     {
         $rows = [];
         foreach (self::COUNTERS as $result) {
-            if ($result !== self::QUEUED || $this->counts[$result] > 0) {
+            if (!in_array($result, [self::QUEUED, self::REVIEW], true) || $this->counts[$result] > 0) {
                 $rows[] = [$result, $this->counts[$result]];
             }
         }

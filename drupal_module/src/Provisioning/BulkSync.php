@@ -27,36 +27,16 @@ final class BulkSync
      */
     private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
 
-    private ClientFactory $clients;
-
-    private Provisioner $provisioner;
-
-    private LinkStoreInterface $links;
-
-    private UserSourceInterface $users;
-
-    private ClockInterface $clock;
-
-    private ResultFormatter $formatter;
-
-    private LoggerInterface $logger;
-
     public function __construct(
-        ClientFactory $clients,
-        Provisioner $provisioner,
-        LinkStoreInterface $links,
-        UserSourceInterface $users,
-        ClockInterface $clock,
-        ResultFormatter $formatter,
-        LoggerInterface $logger
+        private ClientFactory $clients,
+        private Provisioner $provisioner,
+        private LinkStoreInterface $links,
+        private UserSourceInterface $users,
+        private ClockInterface $clock,
+        private ResultFormatter $formatter,
+        private LoggerInterface $logger,
+        private IdentityMatcher $matcher
     ) {
-        $this->clients = $clients;
-        $this->provisioner = $provisioner;
-        $this->links = $links;
-        $this->users = $users;
-        $this->clock = $clock;
-        $this->formatter = $formatter;
-        $this->logger = $logger;
     }
 
     /**
@@ -71,7 +51,7 @@ final class BulkSync
             return 'Drupal → Entra ID is off on step 2 (Direction): nothing is provisioned.';
         }
         if (!$settings->manualCreate()) {
-            return 'Manual creation is off: tick "Create User" under Manual / on-demand on step 3 and save first.';
+            return 'Manual creation is off: tick "Create users on demand" under Manual / on-demand on step 3 and save first.';
         }
 
         return null;
@@ -96,17 +76,21 @@ final class BulkSync
         return $requested;
     }
 
-    public function countActive(): int
+    /**
+     * The accounts "all users" means (default scope: no uid 1, no blocked
+     * accounts).
+     */
+    public function countActive(?BulkScope $scope = null): int
     {
-        return $this->users->countActive();
+        return $this->users->count($scope ?? new BulkScope());
     }
 
     /**
      * @return list<int>
      */
-    public function nextActiveChunk(int $afterUid, int $size): array
+    public function nextActiveChunk(int $afterUid, int $size, ?BulkScope $scope = null): array
     {
-        return $this->users->activeUidsAfter($afterUid, $size);
+        return $this->users->uidsAfter($afterUid, $size, $scope ?? new BulkScope());
     }
 
     /**
@@ -139,7 +123,7 @@ final class BulkSync
      *   Called after each chunk with the summary so far, the users done and
      *   the total.
      */
-    public function run(?array $uids, int $chunkSize, ?callable $onChunk = null): BulkSummary
+    public function run(?array $uids, int $chunkSize, ?callable $onChunk = null, ?BulkScope $scope = null): BulkSummary
     {
         $summary = new BulkSummary();
         $chunkSize = $this->chunkSize($chunkSize);
@@ -159,10 +143,10 @@ final class BulkSync
 
             return $summary;
         }
-        $total = $this->countActive();
+        $total = $this->countActive($scope);
         $done = 0;
         $after = 0;
-        while (($chunk = $this->nextActiveChunk($after, $chunkSize)) !== []) {
+        while (($chunk = $this->nextActiveChunk($after, $chunkSize, $scope)) !== []) {
             $summary->merge($this->syncChunk($chunk));
             $done += count($chunk);
             $after = max($chunk);
@@ -207,12 +191,27 @@ final class BulkSync
      */
     public function syncChunk(array $uids): BulkSummary
     {
+        try {
+            return $this->syncLoadedChunk($uids);
+        } finally {
+            // Drupal's entity memory cache would otherwise keep every account
+            // of the run: memory stays flat whatever the number of users.
+            $this->users->resetCache($uids);
+        }
+    }
+
+    /**
+     * @param list<int> $uids
+     */
+    private function syncLoadedChunk(array $uids): BulkSummary
+    {
         $summary = new BulkSummary();
         $fields = $this->clients->settings()->mappedFieldNames();
         $unlinked = [];
         $linked = [];
+        $loaded = $this->users->loadMultiple($uids, $fields);
         foreach ($uids as $uid) {
-            $user = $this->users->load($uid, $fields);
+            $user = $loaded[$uid] ?? null;
             if ($user === null) {
                 $summary->fail($uid, '', sprintf('There is no Drupal account with uid %d.', $uid));
                 continue;
@@ -221,14 +220,16 @@ final class BulkSync
             if ($link !== null && $link->isLinked()) {
                 $linked[$uid] = (string) $user['name'];
             } else {
-                $unlinked[] = $user;
+                $previous = $link?->previousAttempt();
+                $unlinked[] = $previous !== null ? $user + ['previous_attempt' => $previous] : $user;
             }
         }
         if ($unlinked !== [] && !$this->provisionChunk($unlinked, $summary)) {
             return $summary;
         }
+        $budgetMs = $this->clients->settings()->bulkBudgetMs();
         foreach ($linked as $uid => $name) {
-            $outcome = $this->provisioner->updateNow($uid);
+            $outcome = $this->provisioner->updateNow($uid, $budgetMs);
             switch ($outcome->status) {
                 case Outcome::DONE:
                     $action = (string) ($outcome->result['action'] ?? BulkSummary::UPDATED);
@@ -259,7 +260,7 @@ final class BulkSync
     {
         $now = $this->clock->now();
         try {
-            $response = $this->clients->client()->bulkProvision($users);
+            $response = $this->clients->client($this->clients->settings()->bulkBudgetMs())->bulkProvision($users);
         } catch (\Throwable $e) {
             $error = $this->clients->redact($this->formatter->describeError($e));
             $cause = $this->formatter->summary($error);
@@ -281,12 +282,17 @@ final class BulkSync
             $uid = (int) $user['uid'];
             $name = (string) $user['name'];
             $result = is_array($results[$index] ?? null) ? $this->clients->redact($results[$index]) : ['ok' => false, 'error' => ['kind' => 'internal', 'message' => 'The library returned no result for this user.']];
+            $taken = !empty($result['ok']) ? null : EntraException::fromErrorArray(is_array($result['error'] ?? null) ? $result['error'] : [], 'entra_bulk_provision')->existing();
+            if ($taken !== null) {
+                $this->settleConflict($user, $taken, $summary);
+                continue;
+            }
             if (!empty($result['ok'])) {
                 $action = ($result['action'] ?? '') === 'linked' ? BulkSummary::LINKED : BulkSummary::CREATED;
                 $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : null;
                 $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : null;
                 $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-                $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $now));
+                $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $now, LinkRecord::PROVENANCE_CREATED));
                 $summary->add($action);
                 $this->logger->info('Entra ID bulk provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', [
                     '@action' => $action, '%upn' => (string) $upn, '@entra_id' => (string) $entraId, '%name' => $name, '@uid' => $uid, '@request_id' => $requestId ?? '-',
@@ -304,6 +310,7 @@ final class BulkSync
             ];
             if ($exception->isRetryable()) {
                 try {
+                    $this->recordAttempt($user, $now);
                     $this->provisioner->enqueue(QueueItem::OP_PROVISION, $uid);
                     $summary->add(BulkSummary::QUEUED);
                     $this->logger->warning('Entra ID bulk provisioning of %name (uid @uid) handed to the queue: @error', $context);
@@ -322,5 +329,53 @@ final class BulkSync
         }
 
         return $summary->aborted === null;
+    }
+
+    /**
+     * A create handed to the queue may have happened (its answer lost): the
+     * queue's retry looks for the account this chunk made first.
+     *
+     * @param array<string, mixed> $user
+     */
+    private function recordAttempt(array $user, int $chunkStarted): void
+    {
+        $uid = (int) $user['uid'];
+        $planned = $this->clients->client()->mapUser($user)['userPrincipalName'] ?? null;
+        if (is_string($planned) && $planned !== '') {
+            $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $chunkStarted));
+        }
+    }
+
+    /**
+     * A user whose UPN or mail an existing Entra account holds: the
+     * library's matching rules decide (link, pending match, refused).
+     *
+     * @param array<string, mixed> $user
+     * @param array<string, mixed> $existing
+     */
+    private function settleConflict(array $user, array $existing, BulkSummary $summary): void
+    {
+        $uid = (int) $user['uid'];
+        $name = (string) $user['name'];
+        try {
+            $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($existing), $this->clients->settings()->bulkBudgetMs());
+        } catch (\Throwable $e) {
+            $error = $this->clients->redact($this->formatter->describeError($e));
+            $summary->fail($uid, $name, $this->formatter->summary($error));
+
+            return;
+        }
+        switch ($outcome->status) {
+            case Outcome::DONE:
+                $summary->add(BulkSummary::LINKED);
+                break;
+
+            case Outcome::REVIEW:
+                $summary->add(BulkSummary::REVIEW);
+                break;
+
+            default:
+                $summary->fail($uid, $name, $outcome->message);
+        }
     }
 }

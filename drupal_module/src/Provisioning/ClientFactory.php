@@ -271,12 +271,18 @@ final class ClientFactory
 
     /**
      * The native client of this request (created on first use).
+     *
+     * @param int|null $budgetMs
+     *   The overall time budget of the calls made with it from now on (each
+     *   caller passes its own: an admin's form, a queue item, a bulk chunk);
+     *   null: the library's default.
      */
-    public function client(): NativeClientInterface
+    public function client(?int $budgetMs = null): NativeClientInterface
     {
         if ($this->client === null) {
             $this->client = $this->natives->create($this->buildConfig(), $this->libraryPath(), $this->headerPath(), $this->ffiMode());
         }
+        $this->client->setCallBudgetMs($budgetMs);
 
         return $this->client;
     }

@@ -36,6 +36,54 @@ final class CommandSupport
     }
 
     /**
+     * An ID option (--approve, --reject): null when not given.
+     *
+     * @param mixed $value
+     *
+     * @throws \InvalidArgumentException
+     *   When it is not a positive whole number.
+     */
+    public static function idOption($value, string $name): ?int
+    {
+        if ($value === null || $value === false || $value === '') {
+            return null;
+        }
+        $text = is_scalar($value) ? trim((string) $value) : '';
+        if (!ctype_digit($text) || (int) $text < 1) {
+            throw new \InvalidArgumentException(sprintf('--%s must be the ID of a match (a positive whole number, see "drush entra:matches"), got "%s".', $name, is_scalar($value) ? (string) $value : get_debug_type($value)));
+        }
+
+        return (int) $text;
+    }
+
+    /**
+     * The pending matches as table rows.
+     *
+     * @param list<PendingMatch> $matches
+     *
+     * @return list<list<string>>
+     */
+    public static function matchRows(array $matches): array
+    {
+        $rows = [];
+        foreach ($matches as $match) {
+            $candidate = $match->candidate;
+            $rows[] = [
+                (string) $match->id,
+                $match->direction === ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA ? 'provisioning' : 'import',
+                (string) $match->uid,
+                $match->entraName(),
+                (string) ($candidate['displayName'] ?? '-'),
+                (string) ($candidate['mail'] ?? '-'),
+                $match->matchedOn(),
+                implode('; ', $match->reasons),
+            ];
+        }
+
+        return $rows;
+    }
+
+    /**
      * entra:test fails when the connection fails, and also when it works but
      * the application lacks a permission the chosen directions need.
      *

@@ -19,7 +19,17 @@ final class ImportReport
     public const SKIPPED = 'skipped';
     public const FAILED = 'failed';
 
-    public const COUNTERS = [self::CREATED, self::LINKED, self::UPDATED, self::UNCHANGED, self::CONFLICT, self::BLOCKED, self::DELETED, self::SKIPPED, self::FAILED];
+    /**
+     * A mail or name match waits for an admin's approval (nothing written).
+     */
+    public const REVIEW = 'review';
+
+    /**
+     * A removal held by the accidental-deletion threshold.
+     */
+    public const HELD = 'held';
+
+    public const COUNTERS = [self::CREATED, self::LINKED, self::UPDATED, self::UNCHANGED, self::REVIEW, self::CONFLICT, self::BLOCKED, self::DELETED, self::HELD, self::SKIPPED, self::FAILED];
 
     /**
      * Rows kept for display (the counters cover everything).
@@ -50,6 +60,19 @@ final class ImportReport
     public int $resyncs = 0;
 
     public int $skippedGuests = 0;
+
+    /**
+     * The removals this run saw (applied when their round completes).
+     *
+     * @var list<array{uid: int, id: string, upn: string, reason: string}>
+     */
+    public array $removals = [];
+
+    /**
+     * Removals held at the end of the round by the accidental-deletion
+     * threshold (0 when none).
+     */
+    public int $heldRemovals = 0;
 
     /**
      * Whether the round reached its delta link (false: a next link is stored
@@ -108,6 +131,9 @@ final class ImportReport
         if ($this->skippedGuests > 0) {
             $line .= sprintf(', %d guest(s) skipped', $this->skippedGuests);
         }
+        if ($this->heldRemovals > 0) {
+            $line .= sprintf(', %d removal(s) held by the accidental-deletion threshold: release them after checking Entra ID', $this->heldRemovals);
+        }
         $line .= $this->completed ? ', round complete)' : ', round not complete yet: the next run continues)';
 
         return $line . '.';
@@ -128,6 +154,7 @@ final class ImportReport
             'counts' => $this->counts,
             'calls' => $this->calls,
             'resyncs' => $this->resyncs,
+            'held_removals' => $this->heldRemovals,
             'error' => $this->error,
         ];
     }

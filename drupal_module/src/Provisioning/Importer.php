@@ -15,12 +15,11 @@ use Psr\Log\LoggerInterface;
  * next run asks only for what changed since); an expired link
  * (resync_required) clears both and starts a full round.
  *
- * Matching an Entra user to a Drupal account: the link record (Entra object
- * id) first, then the e-mail address. An unlinked account that merely has
- * the same username is never taken over: that is a conflict, logged and
- * counted. Otherwise a new account is created (no password) and linked, so
- * the Drupal -> Entra direction never pushes it back as new. Every account
- * write runs inside EchoGuard::suppress(), so the user hooks queue nothing.
+ * Each change is applied by ImportChangeApplier (matching, what a link may
+ * write, collecting removals). When a round completes, its removals are
+ * applied, or all held when there are more than the accidental-deletion
+ * threshold (RemovalGuard). Every account write runs inside
+ * EchoGuard::suppress(), so the user hooks queue nothing.
  *
  * A delta page carries only what Graph sent: only those keys are written.
  */
@@ -43,44 +42,17 @@ final class Importer
      */
     public const CRON_BUDGET = 30.0;
 
-    private ClientFactory $clients;
-
-    private LinkStoreInterface $links;
-
-    private AccountStoreInterface $accounts;
-
-    private StateStoreInterface $state;
-
-    private EchoGuard $guard;
-
-    private UserLockInterface $lock;
-
-    private ClockInterface $clock;
-
-    private ResultFormatter $formatter;
-
-    private LoggerInterface $logger;
-
     public function __construct(
-        ClientFactory $clients,
-        LinkStoreInterface $links,
-        AccountStoreInterface $accounts,
-        StateStoreInterface $state,
-        EchoGuard $guard,
-        UserLockInterface $lock,
-        ClockInterface $clock,
-        ResultFormatter $formatter,
-        LoggerInterface $logger
+        private ClientFactory $clients,
+        private StateStoreInterface $state,
+        private EchoGuard $guard,
+        private UserLockInterface $lock,
+        private ClockInterface $clock,
+        private ResultFormatter $formatter,
+        private LoggerInterface $logger,
+        private ImportChangeApplier $applier,
+        private RemovalGuard $removals
     ) {
-        $this->clients = $clients;
-        $this->links = $links;
-        $this->accounts = $accounts;
-        $this->state = $state;
-        $this->guard = $guard;
-        $this->lock = $lock;
-        $this->clock = $clock;
-        $this->formatter = $formatter;
-        $this->logger = $logger;
     }
 
     /**
@@ -155,7 +127,7 @@ final class Importer
         $context = ['@summary' => $report->summary()];
         if ($report->error !== null) {
             $this->logger->error('Entra ID import stopped: @error @summary', $context + ['@error' => $this->formatter->summary($report->error)]);
-        } elseif ($report->counts[ImportReport::FAILED] > 0 || $report->counts[ImportReport::CONFLICT] > 0) {
+        } elseif ($report->counts[ImportReport::FAILED] > 0 || $report->counts[ImportReport::CONFLICT] > 0 || $report->heldRemovals > 0) {
             $this->logger->warning('Entra ID import: @summary', $context);
         } else {
             $this->logger->info('Entra ID import: @summary', $context);
@@ -202,8 +174,15 @@ final class Importer
                 'max_pages' => $settings->importPagesPerCall(),
                 'include_guests' => $settings->importIncludeGuests(),
             ];
+            $budgetMs = $settings->bulkBudgetMs();
+            if ($deadline !== null) {
+                $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->microtime()) * 1000)));
+            }
+            // The run's lock outlives this call (a Drush run may take longer
+            // than any first lock time).
+            $this->lock->acquire(self::LOCK_NAME, $budgetMs / 1000 + 60.0);
             try {
-                $page = $this->clients->client()->importDelta($request);
+                $page = $this->clients->client($budgetMs)->importDelta($request);
             } catch (\Throwable $e) {
                 $report->error = $this->formatter->describeError($e);
 
@@ -228,7 +207,7 @@ final class Importer
             $changes = is_array($page['changes'] ?? null) ? $page['changes'] : [];
             $this->guard->suppress(function () use ($changes, $report, $settings, $dryRun): void {
                 foreach ($changes as $change) {
-                    $this->applyChange(is_array($change) ? $change : [], $report, $settings, $dryRun);
+                    $this->applier->apply(is_array($change) ? $change : [], $report, $settings, $dryRun);
                 }
             });
             if ($onCall !== null) {
@@ -252,6 +231,7 @@ final class Importer
                     $this->state->delete(self::STATE_NEXT_LINK);
                     $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->now());
                 }
+                $this->closeRound($report, $settings, $dryRun);
             }
 
             return;
@@ -277,237 +257,62 @@ final class Importer
     }
 
     /**
-     * @param array<string, mixed> $change
+     * The round is complete: its removals are applied now, or all held when
+     * there are more than the threshold.
      */
-    private function applyChange(array $change, ImportReport $report, ModuleSettings $settings, bool $dryRun): void
+    private function closeRound(ImportReport $report, ModuleSettings $settings, bool $dryRun): void
     {
-        $id = is_string($change['id'] ?? null) ? $change['id'] : '';
-        $upn = is_string($change['userPrincipalName'] ?? null) ? $change['userPrincipalName'] : '';
-        if ($id === '') {
-            $report->add(ImportReport::SKIPPED, '', $upn, null, 'A change without an object id.');
-
-            return;
-        }
-        try {
-            if (($change['op'] ?? '') === 'removed') {
-                $this->applyRemoved($id, (string) ($change['reason'] ?? 'changed'), $report, $settings, $dryRun);
-            } else {
-                $values = is_array($change['drupal'] ?? null) ? $change['drupal'] : [];
-                $this->applyUpsert($id, $upn, $values, $report, $settings, $dryRun);
-            }
-        } catch (\Throwable $e) {
-            $message = $this->clients->redact($e->getMessage());
-            $report->add(ImportReport::FAILED, $id, $upn, null, $message);
-            $this->logger->error('Entra ID import of %upn (object @entra_id) failed: @error', ['%upn' => $upn, '@entra_id' => $id, '@error' => $message, 'entra_upn' => $upn]);
-        }
-    }
-
-    /**
-     * @param array<string, mixed> $values
-     */
-    private function applyUpsert(string $id, string $upn, array $values, ImportReport $report, ModuleSettings $settings, bool $dryRun): void
-    {
-        $link = $this->links->loadByEntraId($id);
-        if ($link !== null) {
-            $account = $this->accounts->load($link->uid);
-            if ($account !== null) {
-                $this->updateAccount($account, $link, $id, $upn, $values, ImportReport::UPDATED, $report, $dryRun);
-
-                return;
-            }
-            // The linked account was deleted in Drupal: match afresh.
-            if (!$dryRun) {
-                $this->links->delete($link->uid);
-            }
-        }
-
-        $mail = isset($values['mail']) && is_string($values['mail']) && $values['mail'] !== '' ? $values['mail'] : null;
-        if ($mail !== null) {
-            $uids = $this->accounts->findByMail($mail);
-            if (count($uids) > 1) {
-                $this->conflict($report, $id, $upn, null, sprintf('%d Drupal accounts use the e-mail address %s; none was linked.', count($uids), $mail));
-
-                return;
-            }
-            if (count($uids) === 1) {
-                $uid = $uids[0];
-                $other = $this->links->load($uid);
-                if ($other !== null && $other->isLinked() && $other->entraId !== $id) {
-                    $this->conflict($report, $id, $upn, $uid, sprintf('The Drupal account with the e-mail address %s (uid %d) is linked to another Entra ID user (%s).', $mail, $uid, (string) $other->entraId));
-
-                    return;
-                }
-                $account = $this->accounts->load($uid);
-                if ($account !== null) {
-                    $this->updateAccount($account, $other, $id, $upn, $values, ImportReport::LINKED, $report, $dryRun);
-
-                    return;
-                }
-            }
-        }
-
-        $name = isset($values['name']) && is_string($values['name']) && $values['name'] !== '' ? $values['name'] : null;
-        if ($name !== null) {
-            $owners = $this->accounts->findByName($name);
-            if ($owners !== []) {
-                $this->conflict($report, $id, $upn, $owners[0], sprintf('The Drupal account "%s" (uid %d) has the same username but is not linked to this Entra ID user and has another e-mail address: it is not taken over. Link it by giving it the same e-mail address, or rename one of them.', $name, $owners[0]));
-
-                return;
-            }
-        }
-        if (!$settings->importCreateAccounts()) {
-            $report->add(ImportReport::SKIPPED, $id, $upn, null, 'No matching Drupal account, and creating accounts is off.');
-
-            return;
-        }
-        if ($name === null) {
-            // A delta page lists only changed properties: this user's name is
-            // not among them, and it was never imported.
-            $report->add(ImportReport::SKIPPED, $id, $upn, null, 'Not enough data to create an account (no userPrincipalName in this change); "drush entra:import --full" reads it completely.');
-
-            return;
-        }
-        $create = ['name' => $name, 'mail' => $mail ?? '', 'status' => isset($values['status']) ? (empty($values['status']) ? 0 : 1) : 1];
-        if (isset($values['fields']) && is_array($values['fields']) && $values['fields'] !== []) {
-            $create['fields'] = $values['fields'];
-        }
         if ($dryRun) {
-            $report->add(ImportReport::CREATED, $id, $upn, null, sprintf('Would create the account "%s".', $name));
+            $answer = $this->clients->client()->decide(['decide' => 'removal_round', 'removals' => count($report->removals), 'threshold' => $settings->removalThreshold()]);
+            foreach ($report->removals as $removal) {
+                $report->add(!empty($answer['hold']) ? ImportReport::HELD : ImportReport::BLOCKED, $removal['id'], $removal['upn'], $removal['uid'], !empty($answer['hold'])
+                    ? 'Would be held: this round removes more accounts than the threshold.'
+                    : sprintf('Removed in Entra ID (%s): would apply the removal policy.', $removal['reason']));
+            }
 
             return;
         }
-        $uid = $this->accounts->create($create);
-        $this->links->save(LinkRecord::succeeded(null, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->now()));
-        $report->add(ImportReport::CREATED, $id, $upn, $uid, sprintf('Created the account "%s".', $name));
-        $this->logger->info('Entra ID import: created %name (uid @uid) for %upn (object @entra_id).', ['%name' => $name, '@uid' => $uid, '%upn' => $upn, '@entra_id' => $id, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_upn' => $upn]);
+        $round = $this->removals->closeRound();
+        $report->heldRemovals = $round['held'];
+        $this->guard->suppress(function () use ($round, $report, $settings): void {
+            foreach ($round['apply'] as $removal) {
+                $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
+                $report->add($result, (string) $removal->entraId, '', $removal->uid, sprintf('Removed in Entra ID (%s).', $removal->action));
+            }
+        });
+        if ($round['held'] > 0) {
+            $report->counts[ImportReport::HELD] += $round['held'];
+        }
     }
 
     /**
-     * Writes the present values to a matched account and links it.
+     * An admin releases the removals held by the threshold: each gets the
+     * removal policy now.
      *
-     * @param array{uid: int, name: string, mail: string, status: int} $account
-     * @param array<string, mixed> $values
+     * @return array<string, int>
+     *   Result => count.
      */
-    private function updateAccount(array $account, ?LinkRecord $link, string $id, string $upn, array $values, string $matchedAs, ImportReport $report, bool $dryRun): void
+    public function releaseHeldRemovals(): array
     {
-        $uid = $account['uid'];
-        $write = [];
-        if (isset($values['name']) && is_string($values['name']) && $values['name'] !== '' && strcasecmp($values['name'], $account['name']) !== 0) {
-            $owners = array_values(array_diff($this->accounts->findByName($values['name']), [$uid]));
-            if ($owners !== []) {
-                $this->conflict($report, $id, $upn, $uid, sprintf('Username "%s" is taken by uid %d; the username of uid %d is left as "%s".', $values['name'], $owners[0], $uid, $account['name']));
-            } else {
-                $write['name'] = $values['name'];
+        $settings = $this->clients->settings();
+        $counts = [];
+        $held = $this->removals->takeHeld(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL);
+        $this->guard->suppress(function () use ($held, $settings, &$counts): void {
+            foreach ($held as $removal) {
+                try {
+                    $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
+                } catch (\Throwable $e) {
+                    $result = ImportReport::FAILED;
+                    $this->logger->error('Releasing the held removal of uid @uid failed: @error', ['@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
+                }
+                $counts[$result] = ($counts[$result] ?? 0) + 1;
             }
-        } elseif (isset($values['name']) && is_string($values['name']) && $values['name'] !== $account['name'] && $values['name'] !== '') {
-            // Only the case differs.
-            $write['name'] = $values['name'];
-        }
-        // An Entra user without mail never blanks the Drupal address (Drupal
-        // needs it for password resets and notifications).
-        if (isset($values['mail']) && is_string($values['mail']) && $values['mail'] !== '' && strcasecmp($values['mail'], $account['mail']) !== 0) {
-            $owners = array_values(array_diff($this->accounts->findByMail($values['mail']), [$uid]));
-            if ($owners !== []) {
-                $this->conflict($report, $id, $upn, $uid, sprintf('E-mail address %s is used by uid %d; the address of uid %d is left unchanged.', $values['mail'], $owners[0], $uid));
-            } else {
-                $write['mail'] = $values['mail'];
-            }
-        }
-        if (array_key_exists('status', $values) && $values['status'] !== null) {
-            $write['status'] = empty($values['status']) ? 0 : 1;
-        }
-        if (isset($values['fields']) && is_array($values['fields']) && $values['fields'] !== []) {
-            $write['fields'] = $values['fields'];
+        });
+        if ($held !== []) {
+            $this->logger->notice('Released @count held removal(s) of the Entra ID import: @counts.', ['@count' => count($held), '@counts' => json_encode($counts)]);
         }
 
-        if ($dryRun) {
-            $differs = array_keys(array_filter([
-                'name' => isset($write['name']),
-                'mail' => isset($write['mail']),
-                'status' => isset($write['status']) && $write['status'] !== (int) $account['status'],
-                'fields' => isset($write['fields']),
-            ]));
-            $result = $matchedAs === ImportReport::LINKED ? ImportReport::LINKED : ($differs === [] ? ImportReport::UNCHANGED : ImportReport::UPDATED);
-            $report->add($result, $id, $upn, $uid, $differs === [] ? 'Nothing to write.' : 'Would write: ' . implode(', ', $differs) . '.');
-
-            return;
-        }
-        $changed = $write === [] ? [] : $this->accounts->update($uid, $write);
-        $this->links->save(LinkRecord::succeeded($link, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->now()));
-        $result = $matchedAs === ImportReport::LINKED ? ImportReport::LINKED : ($changed === [] ? ImportReport::UNCHANGED : ImportReport::UPDATED);
-        $report->add($result, $id, $upn, $uid, $changed === [] ? 'Nothing changed.' : 'Changed: ' . implode(', ', $changed) . '.');
-        if ($result !== ImportReport::UNCHANGED) {
-            $this->logger->info('Entra ID import: @result uid @uid with %upn (object @entra_id)@changed.', [
-                '@result' => $result,
-                '@uid' => $uid,
-                '%upn' => $upn,
-                '@entra_id' => $id,
-                '@changed' => $changed === [] ? '' : ', changed ' . implode(', ', $changed),
-                'entra_uid' => $uid,
-                'entra_upn' => $upn,
-            ]);
-        }
-    }
-
-    private function applyRemoved(string $id, string $reason, ImportReport $report, ModuleSettings $settings, bool $dryRun): void
-    {
-        $link = $this->links->loadByEntraId($id);
-        if ($link === null) {
-            $report->add(ImportReport::SKIPPED, $id, '', null, 'Removed in Entra ID, not linked to a Drupal account.');
-
-            return;
-        }
-        $uid = $link->uid;
-        $upn = (string) $link->upn;
-        if ($this->accounts->load($uid) === null) {
-            if (!$dryRun) {
-                $this->links->delete($uid);
-            }
-            $report->add(ImportReport::SKIPPED, $id, $upn, $uid, 'Removed in Entra ID; the Drupal account no longer exists.');
-
-            return;
-        }
-        $policy = $settings->importRemovedPolicy();
-        $how = $reason === 'deleted' ? 'deleted permanently' : 'deleted (restorable for 30 days)';
-        if ($policy === ModuleSettings::REMOVED_NONE) {
-            $report->add(ImportReport::SKIPPED, $id, $upn, $uid, sprintf('%s in Entra ID; the policy leaves the Drupal account as it is.', ucfirst($how)));
-
-            return;
-        }
-        // "delete" deletes the Drupal account once Entra deleted the user for
-        // good; a soft delete (still restorable) only blocks it.
-        if ($policy === ModuleSettings::REMOVED_DELETE && $reason === 'deleted') {
-            if ($dryRun) {
-                $report->add(ImportReport::DELETED, $id, $upn, $uid, 'Would delete the Drupal account.');
-
-                return;
-            }
-            $this->accounts->delete($uid);
-            $this->links->delete($uid);
-            $report->add(ImportReport::DELETED, $id, $upn, $uid, sprintf('%s in Entra ID: Drupal account deleted.', ucfirst($how)));
-            $this->logger->notice('Entra ID import: deleted uid @uid, whose Entra ID user %upn was @how.', ['@uid' => $uid, '%upn' => $upn, '@how' => $how, 'entra_uid' => $uid, 'entra_upn' => $upn]);
-
-            return;
-        }
-        if ($dryRun) {
-            $report->add(ImportReport::BLOCKED, $id, $upn, $uid, 'Would block the Drupal account.');
-
-            return;
-        }
-        $wasActive = $this->accounts->block($uid);
-        // The link stays: a user restored in Entra ID matches again and its
-        // accountEnabled unblocks the account.
-        $this->links->save(LinkRecord::succeeded($link, $uid, 'removed_in_entra', $id, null, null, $this->clock->now()));
-        $report->add($wasActive ? ImportReport::BLOCKED : ImportReport::UNCHANGED, $id, $upn, $uid, sprintf('%s in Entra ID: Drupal account %s.', ucfirst($how), $wasActive ? 'blocked' : 'already blocked'));
-        if ($wasActive) {
-            $this->logger->notice('Entra ID import: blocked uid @uid, whose Entra ID user %upn was @how.', ['@uid' => $uid, '%upn' => $upn, '@how' => $how, 'entra_uid' => $uid, 'entra_upn' => $upn]);
-        }
-    }
-
-    private function conflict(ImportReport $report, string $id, string $upn, ?int $uid, string $detail): void
-    {
-        $report->add(ImportReport::CONFLICT, $id, $upn, $uid, $detail);
-        $this->logger->warning('Entra ID import conflict for %upn (object @entra_id): @detail', ['%upn' => $upn, '@entra_id' => $id, '@detail' => $detail, 'entra_upn' => $upn]);
+        return $counts;
     }
 
     /**

@@ -237,7 +237,7 @@ final class Lifecycle
                 // Never provisioned and nothing queued: nothing in Entra ID.
                 return false;
             }
-            $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : null);
+            $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : null, false, $link->provenance);
         } catch (\Throwable $e) {
             $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);
 

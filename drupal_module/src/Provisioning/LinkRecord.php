@@ -20,6 +20,24 @@ final class LinkRecord
     public const RESULT_FAILED = 'failed';
     public const RESULT_PENDING = 'pending';
 
+    /**
+     * A create met an existing Entra account: a pending match waits for an
+     * admin (nothing was linked or sent to that account).
+     */
+    public const RESULT_REVIEW = 'review';
+
+    public const RESULTS = [self::RESULT_OK, self::RESULT_FAILED, self::RESULT_PENDING, self::RESULT_REVIEW];
+
+    /**
+     * How a link came to be (the library's matching::Provenance names):
+     * this site created the other side, an admin approved the match, or the
+     * opt-in automatic policy matched it. Only "created" and "approved" links
+     * carry deprovisioning unless the admin opts in for "matched" too.
+     */
+    public const PROVENANCE_CREATED = 'created';
+    public const PROVENANCE_APPROVED = 'approved';
+    public const PROVENANCE_MATCHED = 'matched';
+
     public readonly int $uid;
 
     public readonly ?string $entraId;
@@ -44,6 +62,22 @@ final class LinkRecord
 
     public readonly int $doneSeq;
 
+    /**
+     * created, approved, matched, or null (a link made before provenance
+     * was recorded: treated as matched).
+     */
+    public readonly ?string $provenance;
+
+    /**
+     * A create sent (or about to be sent) whose outcome is not known yet:
+     * the UPN it uses and when the first attempt with it began. A retry
+     * passes it to the library, which finds the account that attempt made
+     * (even after a crash, or a rename since) instead of creating another.
+     */
+    public readonly ?string $attemptUpn;
+
+    public readonly ?int $attemptStarted;
+
     public function __construct(
         int $uid,
         ?string $entraId,
@@ -56,9 +90,12 @@ final class LinkRecord
         int $created,
         int $changed,
         int $queuedSeq = 0,
-        int $doneSeq = 0
+        int $doneSeq = 0,
+        ?string $provenance = null,
+        ?string $attemptUpn = null,
+        ?int $attemptStarted = null
     ) {
-        if (!in_array($lastResult, [self::RESULT_OK, self::RESULT_FAILED, self::RESULT_PENDING], true)) {
+        if (!in_array($lastResult, self::RESULTS, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown link result "%s".', $lastResult));
         }
         $this->uid = $uid;
@@ -73,6 +110,9 @@ final class LinkRecord
         $this->changed = $changed;
         $this->queuedSeq = max(0, $queuedSeq);
         $this->doneSeq = max(0, $doneSeq);
+        $this->provenance = $entraId === null || $entraId === '' ? null : $provenance;
+        $this->attemptUpn = $attemptUpn === '' ? null : $attemptUpn;
+        $this->attemptStarted = $this->attemptUpn === null ? null : $attemptStarted;
     }
 
     /**
@@ -100,14 +140,66 @@ final class LinkRecord
             $existing?->created ?? $now,
             $now,
             $existing?->queuedSeq ?? 0,
-            $existing?->doneSeq ?? 0
+            $existing?->doneSeq ?? 0,
+            $existing?->provenance,
+            $existing?->attemptUpn,
+            $existing?->attemptStarted
         );
     }
 
     /**
-     * The record after a successful action.
+     * The record before a create is sent: the UPN it uses, and the time of
+     * the first attempt with that UPN (kept across retries).
      */
-    public static function succeeded(?self $existing, int $uid, string $action, ?string $entraId, ?string $upn, ?string $requestId, int $now): self
+    public static function attempting(?self $existing, int $uid, string $upn, int $now): self
+    {
+        $started = $existing !== null && $existing->attemptUpn !== null && strcasecmp($existing->attemptUpn, $upn) === 0 ? (int) $existing->attemptStarted : $now;
+
+        return new self(
+            $uid,
+            $existing?->entraId,
+            $existing?->upn,
+            QueueItem::OP_PROVISION,
+            self::RESULT_PENDING,
+            $existing?->lastErrorCode,
+            $existing?->lastErrorMessage,
+            $existing?->requestId,
+            $existing?->created ?? $now,
+            $now,
+            $existing?->queuedSeq ?? 0,
+            $existing?->doneSeq ?? 0,
+            $existing?->provenance,
+            $upn,
+            $started
+        );
+    }
+
+    /**
+     * This record without its pending create: Graph answered it for good
+     * (created, a conflict, a rejection), so no account of it can be lost.
+     */
+    public function withoutAttempt(): self
+    {
+        return new self($this->uid, $this->entraId, $this->upn, $this->lastAction, $this->lastResult, $this->lastErrorCode, $this->lastErrorMessage, $this->requestId, $this->created, $this->changed, $this->queuedSeq, $this->doneSeq, $this->provenance);
+    }
+
+    /**
+     * The earlier attempt for the library (previous_attempt), or null.
+     *
+     * @return array{userPrincipalName: string, started: int}|null
+     */
+    public function previousAttempt(): ?array
+    {
+        return $this->attemptUpn !== null ? ['userPrincipalName' => $this->attemptUpn, 'started' => (int) $this->attemptStarted] : null;
+    }
+
+    /**
+     * The record after a successful action.
+     *
+     * @param string|null $provenance
+     *   How a new link came to be; null keeps the existing one's.
+     */
+    public static function succeeded(?self $existing, int $uid, string $action, ?string $entraId, ?string $upn, ?string $requestId, int $now, ?string $provenance = null): self
     {
         return new self(
             $uid,
@@ -121,13 +213,15 @@ final class LinkRecord
             $existing?->created ?? $now,
             $now,
             $existing?->queuedSeq ?? 0,
-            $existing?->doneSeq ?? 0
+            $existing?->doneSeq ?? 0,
+            $provenance ?? $existing?->provenance
         );
     }
 
     /**
-     * The record after a failed attempt; $result is "failed" or "pending"
-     * (pending: the work stays queued and will be retried).
+     * The record after a failed attempt; $result is "failed", "pending"
+     * (the work stays queued and will be retried) or "review" (a match waits
+     * for an admin).
      */
     public static function failedAttempt(?self $existing, int $uid, string $action, string $result, ?string $code, string $message, ?string $requestId, int $now): self
     {
@@ -143,7 +237,10 @@ final class LinkRecord
             $existing?->created ?? $now,
             $now,
             $existing?->queuedSeq ?? 0,
-            $existing?->doneSeq ?? 0
+            $existing?->doneSeq ?? 0,
+            $existing?->provenance,
+            $existing?->attemptUpn,
+            $existing?->attemptStarted
         );
     }
 
@@ -167,6 +264,17 @@ final class LinkRecord
             $existing?->queuedSeq ?? 0,
             $existing?->doneSeq ?? 0
         );
+    }
+
+    /**
+     * The link's facts for the library (entra_update_user "link",
+     * entra_decide): provenance and the site's opt-in for matched links.
+     *
+     * @return array{provenance: ?string, deprovision_matched: bool}
+     */
+    public function linkFacts(bool $deprovisionMatched): array
+    {
+        return ['provenance' => $this->provenance, 'deprovision_matched' => $deprovisionMatched];
     }
 
     /**
@@ -195,6 +303,9 @@ final class LinkRecord
             'changed' => $this->changed,
             'queued_seq' => $this->queuedSeq,
             'done_seq' => $this->doneSeq,
+            'provenance' => $this->provenance,
+            'attempt_upn' => $this->attemptUpn,
+            'attempt_started' => $this->attemptStarted,
         ];
     }
 
@@ -220,7 +331,10 @@ final class LinkRecord
             (int) ($row['created'] ?? 0),
             (int) ($row['changed'] ?? 0),
             (int) ($row['queued_seq'] ?? 0),
-            (int) ($row['done_seq'] ?? 0)
+            (int) ($row['done_seq'] ?? 0),
+            $string($row['provenance'] ?? null),
+            $string($row['attempt_upn'] ?? null),
+            isset($row['attempt_started']) ? (int) $row['attempt_started'] : null
         );
     }
 }

@@ -12,12 +12,17 @@ interface LinkStoreInterface
     public function load(int $uid): ?LinkRecord;
 
     /**
-     * Finds the record linked to an Entra object id (used by the import).
+     * Finds the record linked to an Entra object id (one at most: the table
+     * has a unique index on entra_id).
      */
     public function loadByEntraId(string $entraId): ?LinkRecord;
 
     /**
      * Inserts or replaces the record of $record->uid.
+     *
+     * @throws \RuntimeException
+     *   When the Entra object is already linked to another uid (the unique
+     *   index; callers check loadByEntraId() first, this is the last guard).
      *
      * The sequence counters (queued_seq, done_seq) of an existing row are
      * kept: only reserveSequence() and markDone() change them.
@@ -29,7 +34,7 @@ interface LinkStoreInterface
     /**
      * Number of records per last_result.
      *
-     * @return array{ok: int, failed: int, pending: int}
+     * @return array{ok: int, failed: int, pending: int, review: int}
      */
     public function countByResult(): array;
 

@@ -42,6 +42,28 @@ final class ModuleSettings
     public const DIRECTION_DRUPAL_TO_ENTRA = 'drupal_to_entra';
     public const DIRECTION_ENTRA_TO_DRUPAL = 'entra_to_drupal';
 
+    /**
+     * Identity matching policies (the library's matching::Policy names):
+     * every match waits for an admin, or links automatically behind guards.
+     */
+    public const MATCH_REVIEW = 'review';
+    public const MATCH_AUTO = 'auto';
+    public const MATCH_POLICIES = [self::MATCH_REVIEW, self::MATCH_AUTO];
+
+    /**
+     * Removals in one import round (or disables/deletes in Entra per hour)
+     * above which they are held for an admin.
+     */
+    public const DEFAULT_REMOVAL_THRESHOLD = 10;
+
+    /**
+     * Overall budget (ms) of one library call by who waits for it: an admin
+     * at a form, a queue item, a bulk chunk.
+     */
+    public const DEFAULT_INTERACTIVE_BUDGET_MS = 10000;
+    public const DEFAULT_QUEUE_BUDGET_MS = 30000;
+    public const DEFAULT_BULK_BUDGET_MS = 120000;
+
     public const DEFAULT_IMPORT_INTERVAL = 3600;
 
     public const DEFAULT_IMPORT_PAGES_PER_CALL = 5;
@@ -277,6 +299,59 @@ final class ModuleSettings
     }
 
     /**
+     * How a match between a Drupal account and an Entra user is handled, per
+     * direction of the side that found it: "review" (default) or "auto".
+     */
+    public function matchPolicy(string $direction): string
+    {
+        $key = $direction === self::DIRECTION_ENTRA_TO_DRUPAL ? 'matching.entra_to_drupal' : 'matching.drupal_to_entra';
+
+        return $this->choice($key, self::MATCH_POLICIES, self::MATCH_REVIEW);
+    }
+
+    /**
+     * Whether links matched automatically also carry deprovisioning
+     * (disable, delete, accountEnabled, mail). Off by default.
+     */
+    public function deprovisionMatched(): bool
+    {
+        return $this->bool('matching.deprovision_matched');
+    }
+
+    /**
+     * Accidental-deletion prevention threshold (at least 1).
+     */
+    public function removalThreshold(): int
+    {
+        return max(1, $this->int('matching.removal_threshold', self::DEFAULT_REMOVAL_THRESHOLD));
+    }
+
+    /**
+     * Budget of a call an admin waits for (Save and Test, Sync, Preview).
+     */
+    public function interactiveBudgetMs(): int
+    {
+        return max(1000, $this->int('advanced.interactive_budget_ms', self::DEFAULT_INTERACTIVE_BUDGET_MS));
+    }
+
+    /**
+     * Budget of one queue item on cron or "drush queue:run".
+     */
+    public function queueBudgetMs(): int
+    {
+        return max(1000, $this->int('advanced.queue_budget_ms', self::DEFAULT_QUEUE_BUDGET_MS));
+    }
+
+    /**
+     * Budget of one bulk chunk (Sync all users, drush entra:provision) or
+     * import call.
+     */
+    public function bulkBudgetMs(): int
+    {
+        return max(1000, $this->int('advanced.bulk_budget_ms', self::DEFAULT_BULK_BUDGET_MS));
+    }
+
+    /**
      * Users per entra_bulk_provision call for "Sync all users".
      */
     public function bulkChunkSize(): int
@@ -317,6 +392,7 @@ final class ModuleSettings
             'upn_source' => $this->string('mapping.upn_source', 'name') ?: 'name',
             'display_name_field' => $this->string('mapping.display_name_field', 'name') ?: 'name',
             'force_change_password' => $this->bool('mapping.force_change_password', true),
+            'update_upn' => $this->bool('mapping.update_upn'),
             'properties' => $this->mappedProperties(),
         ];
     }

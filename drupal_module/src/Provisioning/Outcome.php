@@ -25,6 +25,12 @@ final class Outcome
     public const RETRY = 'retry';
 
     /**
+     * A create met an existing Entra account: a pending match waits for an
+     * admin (recorded; the item is done).
+     */
+    public const REVIEW = 'review';
+
+    /**
      * The whole queue cannot progress (configuration, credentials,
      * permission, library): keep the item and stop this run.
      */
@@ -56,7 +62,7 @@ final class Outcome
      */
     public function __construct(string $status, string $message, ?array $result = null, ?array $error = null, int $delaySeconds = 0)
     {
-        if (!in_array($status, [self::DONE, self::FAILED, self::RETRY, self::BLOCKED], true)) {
+        if (!in_array($status, [self::DONE, self::FAILED, self::RETRY, self::BLOCKED, self::REVIEW], true)) {
             throw new \InvalidArgumentException(sprintf('Unknown outcome "%s".', $status));
         }
         $this->status = $status;
@@ -72,10 +78,11 @@ final class Outcome
     }
 
     /**
-     * Whether the queue item is finished (done or permanently failed).
+     * Whether the queue item is finished (done, waiting for an admin's
+     * review, or permanently failed).
      */
     public function removesItem(): bool
     {
-        return $this->status === self::DONE || $this->status === self::FAILED;
+        return in_array($this->status, [self::DONE, self::FAILED, self::REVIEW], true);
     }
 }

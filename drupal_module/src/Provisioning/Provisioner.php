@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\NotFoundException;
 use Psr\Log\LoggerInterface;
@@ -38,7 +39,12 @@ final class Provisioner
     /**
      * Delay before a blocked queue is tried again.
      */
-    public const BLOCKED_DELAY = 300;
+    public const BLOCKED_DELAY = QueueSuspension::PROBE_DELAY;
+
+    /**
+     * A per-user lock outlives the longest call made under it by this much.
+     */
+    public const LOCK_MARGIN = 30.0;
 
     public const MAX_RETRY_DELAY = 3600;
 
@@ -71,24 +77,6 @@ final class Provisioner
      */
     private const BLOCKING_KINDS_LIFECYCLE = ['config', 'auth', 'unavailable'];
 
-    private ClientFactory $clients;
-
-    private LinkStoreInterface $links;
-
-    private UserSourceInterface $users;
-
-    private ProvisioningQueueInterface $queue;
-
-    private UserLockInterface $lock;
-
-    private StateStoreInterface $state;
-
-    private ClockInterface $clock;
-
-    private ResultFormatter $formatter;
-
-    private LoggerInterface $logger;
-
     /**
      * Users whose earlier item was deferred in this process: uid => unix time.
      * Later items of the same user wait too, so they never overtake it.
@@ -98,25 +86,19 @@ final class Provisioner
     private array $deferredUntil = [];
 
     public function __construct(
-        ClientFactory $clients,
-        LinkStoreInterface $links,
-        UserSourceInterface $users,
-        ProvisioningQueueInterface $queue,
-        UserLockInterface $lock,
-        StateStoreInterface $state,
-        ClockInterface $clock,
-        ResultFormatter $formatter,
-        LoggerInterface $logger
+        private ClientFactory $clients,
+        private LinkStoreInterface $links,
+        private UserSourceInterface $users,
+        private ProvisioningQueueInterface $queue,
+        private UserLockInterface $lock,
+        private StateStoreInterface $state,
+        private ClockInterface $clock,
+        private ResultFormatter $formatter,
+        private LoggerInterface $logger,
+        private IdentityMatcher $matcher,
+        private RemovalGuard $removals,
+        private QueueSuspension $suspension
     ) {
-        $this->clients = $clients;
-        $this->links = $links;
-        $this->users = $users;
-        $this->queue = $queue;
-        $this->lock = $lock;
-        $this->state = $state;
-        $this->clock = $clock;
-        $this->formatter = $formatter;
-        $this->logger = $logger;
     }
 
     public function settings(): ModuleSettings
@@ -135,12 +117,12 @@ final class Provisioner
      * @throws \RuntimeException
      *   When the queue backend fails (the sequence number is given back).
      */
-    public function enqueue(string $op, int $uid, ?string $entraId = null): QueueItem
+    public function enqueue(string $op, int $uid, ?string $entraId = null, bool $released = false, ?string $provenance = null): QueueItem
     {
         $now = $this->clock->now();
         $item = null;
-        $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId): void {
-            $item = new QueueItem($op, $uid, $now, $seq, $entraId);
+        $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance): void {
+            $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance);
             $this->queue->enqueue($item);
         });
         if (!$item instanceof QueueItem) {
@@ -180,23 +162,42 @@ final class Provisioner
     }
 
     /**
-     * Manual "Sync": provisions the user now (create or link).
+     * Manual "Sync": provisions the user now, or brings its linked Entra
+     * account in step. A create that meets an existing account ends as a
+     * pending match (Outcome::REVIEW) the admin can approve at once.
      */
     public function provisionNow(int $uid): Outcome
     {
         if (!$this->settings()->manualCreate()) {
-            return new Outcome(Outcome::FAILED, 'Manual creation is off: tick "Create User" under Manual provisioning and save first.');
+            return new Outcome(Outcome::FAILED, 'Manual creation is off: tick "Create users on demand" under Manual provisioning and save first.');
+        }
+        $budgetMs = $this->settings()->interactiveBudgetMs();
+        $link = $this->links->load($uid);
+        if ($link !== null && $link->isLinked()) {
+            return $this->update($uid, null, $budgetMs);
         }
 
-        return $this->provision($uid, null);
+        return $this->provision($uid, null, $budgetMs);
     }
 
     /**
      * Runs one queue item (in per-user order, see the class comment).
+     *
+     * @param float|null $budgetSeconds
+     *   How long the item may take (what is left of a post-response or cron
+     *   budget); null: the queue budget of the settings. The library never
+     *   waits past it: a longer Retry-After comes back as RETRY.
      */
-    public function process(QueueItem $item): Outcome
+    public function process(QueueItem $item, ?float $budgetSeconds = null): Outcome
     {
         $now = $this->clock->now();
+        $suspended = $this->suspension->waitSeconds();
+        if ($suspended > 0) {
+            $current = $this->suspension->current();
+
+            return new Outcome(Outcome::BLOCKED, sprintf('Provisioning is suspended: %s', (string) ($current['summary'] ?? '')), null, null, $suspended);
+        }
+        $budgetMs = $budgetSeconds !== null ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
         $until = $this->deferredUntil[$item->uid] ?? 0;
         if ($until > $now) {
             return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), null, null, $until - $now);
@@ -220,20 +221,26 @@ final class Provisioner
 
         switch ($item->op) {
             case QueueItem::OP_UPDATE:
-                $outcome = $this->update($item->uid, $item);
+                $outcome = $this->update($item->uid, $item, $budgetMs);
                 break;
 
             case QueueItem::OP_DISABLE:
             case QueueItem::OP_ENABLE:
             case QueueItem::OP_DELETE:
-                $outcome = $this->removeInEntra($item);
+                $outcome = $this->removeInEntra($item, $budgetMs);
                 break;
 
             default:
-                $outcome = $this->provision($item->uid, $item);
+                $outcome = $this->provision($item->uid, $item, $budgetMs);
         }
         if ($item->seq > 0 && $outcome->removesItem()) {
             $this->links->markDone($item->uid, $item->seq);
+        }
+        if ($outcome->status !== Outcome::BLOCKED) {
+            // The probe after the suspension's delay (or any item since) ran
+            // without a blocking error: if the cause is still there, the
+            // next item suspends the queue again.
+            $this->suspension->lift(sprintf('the %s of uid %d ran without a blocking error', $item->op, $item->uid));
         }
 
         return $outcome;
@@ -243,9 +250,9 @@ final class Provisioner
      * Brings the linked Entra account of a user in step now (bulk sync of
      * users that are already linked). Throttling hands the work to the queue.
      */
-    public function updateNow(int $uid): Outcome
+    public function updateNow(int $uid, ?int $budgetMs = null): Outcome
     {
-        return $this->update($uid, null);
+        return $this->update($uid, null, $budgetMs ?? $this->settings()->interactiveBudgetMs());
     }
 
     /**
@@ -260,7 +267,7 @@ final class Provisioner
             return ['ok' => false, 'uid' => $uid, 'name' => null, 'body' => null, 'error' => $this->missingUserError($uid)];
         }
         try {
-            $body = $this->clients->client()->mapUser($user);
+            $body = $this->clients->client($this->settings()->interactiveBudgetMs())->mapUser($user);
 
             return ['ok' => true, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => null];
         } catch (\Throwable $e) {
@@ -294,7 +301,7 @@ final class Provisioner
             ];
         } else {
             try {
-                $result = $this->clients->client()->testConnection($upn, $record['directions']);
+                $result = $this->clients->client($this->settings()->interactiveBudgetMs())->testConnection($upn, $record['directions']);
                 $record['ok'] = true;
                 $record['attributes'] = is_array($result['attributes'] ?? null) ? $result['attributes'] : [];
                 $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
@@ -308,6 +315,11 @@ final class Provisioner
         $record = $this->clients->redact($record);
         $this->state->set(self::STATE_LAST_TEST, $record);
         $context = ['%upn' => $upn, '@request_id' => $record['request_id'] ?? '-', 'entra_upn' => $upn, 'entra_request_id' => $record['request_id']];
+        if ($record['ok'] && empty($record['missing_permissions'])) {
+            // The cause of a suspension is fixed: the waiting items run on
+            // the next queue run, not after the probe delay.
+            $this->suspension->lift('a successful connection test');
+        }
         if ($record['ok'] && !empty($record['missing_permissions'])) {
             $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
         } elseif ($record['ok']) {
@@ -331,7 +343,7 @@ final class Provisioner
         return is_array($value) ? $value : null;
     }
 
-    private function provision(int $uid, ?QueueItem $item): Outcome
+    private function provision(int $uid, ?QueueItem $item, int $budgetMs): Outcome
     {
         $now = $this->clock->now();
         $action = QueueItem::OP_PROVISION;
@@ -361,11 +373,36 @@ final class Provisioner
         }
 
         $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, 60.0)) {
+        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
             return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), null, null, self::LOCKED_DELAY);
         }
         try {
-            $result = $this->clients->client()->provisionUser($user);
+            $client = $this->clients->client($budgetMs);
+            // Record the UPN before the create goes out: if its answer is
+            // lost, or this process dies before the link is stored, the retry
+            // finds the account this attempt made instead of meeting it as a
+            // stranger's (the library tells the UPN without any network).
+            $previous = $existing?->previousAttempt();
+            $planned = $client->mapUser($user)['userPrincipalName'] ?? null;
+            if (is_string($planned) && $planned !== '') {
+                $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $now));
+            }
+            $result = $client->provisionUser($previous !== null ? $user + ['previous_attempt' => $previous] : $user);
+        } catch (ConflictException $e) {
+            $taken = $e->existing();
+            if ($taken === null) {
+                return $this->failure($e, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS);
+            }
+            // Graph answered the create for good: no account of it is lost.
+            $this->forgetAttempt($uid);
+            try {
+                $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
+            } catch (\Throwable $linkError) {
+                return $this->failure($linkError, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS_LIFECYCLE);
+            }
+            unset($this->deferredUntil[$uid]);
+
+            return $outcome;
         } catch (\Throwable $e) {
             return $this->failure($e, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS);
         } finally {
@@ -377,7 +414,15 @@ final class Provisioner
         $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : null;
         $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : null;
         $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now()));
+        $owner = $entraId !== null ? $this->links->loadByEntraId($entraId) : null;
+        if ($owner !== null && $owner->uid !== $uid) {
+            $message = sprintf('The Entra ID account %s that an earlier attempt of uid %d made is linked to uid %d; nothing was linked.', (string) $upn, $uid, $owner->uid);
+            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, IdentityMatcher::CODE_REFUSED, $message, $requestId, $now));
+            $this->logger->error('Entra ID provisioning of %name (uid @uid): @message', $this->context($uid, $name, $action, $upn, $requestId) + ['@message' => $message]);
+
+            return new Outcome(Outcome::FAILED, $message);
+        }
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now(), LinkRecord::PROVENANCE_CREATED));
         unset($this->deferredUntil[$uid]);
         $this->logger->info('Entra ID provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + ['@entra_id' => (string) $entraId]);
 
@@ -423,12 +468,17 @@ final class Provisioner
             return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), null, $error, $delay);
         }
 
-        $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
         if ($item !== null && !$tooOld && in_array($kind, $blockingKinds, true)) {
-            $this->logger->error('Entra ID @action is blocked (%name, uid @uid): @error The queue keeps the work and resumes once this is fixed.', $context);
+            // Not this user's failure: the item stays queued (so the record
+            // says pending, not failed) and the queue is suspended.
+            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
+            $delay = $this->suspension->suspend($error, $summary, $uid);
+            $this->logger->error('Entra ID provisioning is suspended (@action of %name, uid @uid): @error The queue keeps the work and resumes once this is fixed: a successful "Save and Test Configuration" resumes it at once.', $context);
 
-            return new Outcome(Outcome::BLOCKED, $summary, null, $error, self::BLOCKED_DELAY);
+            return new Outcome(Outcome::BLOCKED, $summary, null, $error, $delay);
         }
+        $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
+        $this->forgetAttempt($uid);
         if ($tooOld) {
             $this->logger->error('Entra ID @action of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
         } else {
@@ -445,7 +495,7 @@ final class Provisioner
      * 1 enables again). With it off, the status is sent as null, which the
      * library reads as "leave accountEnabled alone".
      */
-    private function update(int $uid, ?QueueItem $item): Outcome
+    private function update(int $uid, ?QueueItem $item, int $budgetMs): Outcome
     {
         $action = QueueItem::OP_UPDATE;
         $link = $this->links->load($uid);
@@ -465,14 +515,14 @@ final class Provisioner
         }
         $name = (string) ($user['name'] ?? '');
         $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, 60.0)) {
+        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
             return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
         }
         try {
             if (!$settings->syncStatus()) {
                 $user['status'] = null;
             }
-            $result = $this->clients->client()->updateUser($entraId, $user);
+            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()));
         } catch (\Throwable $e) {
             return $this->failure($e, $uid, $name, $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
         } finally {
@@ -497,7 +547,7 @@ final class Provisioner
      * Disables, enables or deletes the Entra account of a user (the Drupal account may
      * be gone: the item carries the object id known when it was queued).
      */
-    private function removeInEntra(QueueItem $item): Outcome
+    private function removeInEntra(QueueItem $item, int $budgetMs): Outcome
     {
         $uid = $item->uid;
         $action = $item->op;
@@ -508,19 +558,37 @@ final class Provisioner
 
             return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to %s.', $uid, $action));
         }
+        $settings = $this->settings();
+        // A released item passed this check when it was held.
+        $allowed = $item->released ? ['allowed' => true] : $this->clients->client()->decide([
+            'decide' => 'deprovision',
+            'provenance' => $link !== null && $link->isLinked() ? $link->provenance : $item->provenance,
+            'deprovision_matched' => $settings->deprovisionMatched(),
+        ]);
+        if (empty($allowed['allowed'])) {
+            $this->logger->notice('Entra ID @action of uid @uid (%upn) not sent: this site did not create that Entra ID account and no admin approved the link (it was matched automatically). Switch on "Deprovision automatically matched links" on step 3 to change that.', $this->context($uid, '', $action, $link?->upn, null));
+
+            return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d left as it is: the link was matched automatically, not created or approved.', $entraId, $uid));
+        }
+        $removal = $action === QueueItem::OP_DISABLE || $action === QueueItem::OP_DELETE;
+        if ($removal && !$item->released && !$this->removals->mayRemoveInEntra()) {
+            $this->removals->holdInEntra($uid, $entraId, $action);
+
+            return new Outcome(Outcome::DONE, sprintf('The %s of Entra ID account %s (user %d) is held: the hourly threshold of removals was reached. An admin releases it.', $action, $entraId, $uid));
+        }
         $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, 60.0)) {
+        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
             return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
         }
         $requestId = null;
         try {
             if ($action === QueueItem::OP_DELETE) {
-                $result = $this->clients->client()->deleteUser($entraId);
+                $result = $this->clients->client($budgetMs)->deleteUser($entraId);
                 $done = (string) ($result['action'] ?? 'deleted');
             } else {
                 try {
                     $enable = $action === QueueItem::OP_ENABLE;
-                    $client = $this->clients->client();
+                    $client = $this->clients->client($budgetMs);
                     $result = $enable ? $client->enableUser($entraId) : $client->disableUser($entraId);
                     $done = $enable ? 'enabled' : 'disabled';
                 } catch (NotFoundException $e) {
@@ -534,6 +602,9 @@ final class Provisioner
             return $this->failure($e, $uid, '', $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
         } finally {
             $this->lock->release($lockName);
+        }
+        if ($removal && $done !== 'already_deleted') {
+            $this->removals->removedInEntra($uid, $entraId, $action);
         }
         $now = $this->clock->now();
         $accountExists = $this->users->load($uid, []) !== null;
@@ -549,6 +620,51 @@ final class Provisioner
         $this->logger->info('Entra ID @action: object @entra_id of uid @uid (%upn), request-id @request_id.', $this->context($uid, '', $done, $link?->upn, $requestId) + ['@entra_id' => $entraId]);
 
         return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d: %s.', $entraId, $uid, str_replace('_', ' ', $done)), ['action' => $done, 'id' => $entraId, 'request_id' => $requestId]);
+    }
+
+    /**
+     * An admin releases the disables and deletes held by the hourly
+     * threshold: they are queued again, marked released.
+     *
+     * @return int
+     *   How many were queued.
+     */
+    public function releaseHeldRemovals(): int
+    {
+        $queued = 0;
+        foreach ($this->removals->takeHeld(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) as $removal) {
+            try {
+                $this->enqueue($removal->action, $removal->uid, $removal->entraId, true);
+                $queued++;
+            } catch (\Throwable $e) {
+                $this->removals->holdInEntra($removal->uid, $removal->entraId, $removal->action);
+                $this->logger->error('Could not queue the released Entra ID @action of uid @uid: @error', ['@action' => $removal->action, '@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
+            }
+        }
+        if ($queued > 0) {
+            $this->logger->notice('Released @count held Entra ID removal(s): queued again.', ['@count' => $queued]);
+        }
+
+        return $queued;
+    }
+
+    /**
+     * Drops the recorded pending create of a user once its outcome is known.
+     */
+    private function forgetAttempt(int $uid): void
+    {
+        $link = $this->links->load($uid);
+        if ($link !== null && $link->attemptUpn !== null) {
+            $this->links->save($link->withoutAttempt());
+        }
+    }
+
+    /**
+     * A per-user lock that outlives the longest call made under it.
+     */
+    private static function lockSeconds(int $budgetMs): float
+    {
+        return $budgetMs / 1000 + self::LOCK_MARGIN;
     }
 
     /**

@@ -7,7 +7,8 @@ namespace Drupal\entra_provisioning\Provisioning;
 /**
  * One unit of work in the entra_provisioning_user queue.
  *
- * Serialized as {op, uid, enqueued_at, seq?, entra_id?}. Items carry the uid
+ * Serialized as {op, uid, enqueued_at, seq?, entra_id?, released?,
+ * provenance?}. Items carry the uid
  * (and, for disable/delete, the Entra object id known when the event
  * happened: the Drupal account may be gone when the item runs). The worker
  * reads the account as it is when the item is processed, so a late item
@@ -42,7 +43,19 @@ final class QueueItem
 
     public readonly ?string $entraId;
 
-    public function __construct(string $op, int $uid, int $enqueuedAt, int $seq = 0, ?string $entraId = null)
+    /**
+     * A disable or delete an admin released from the accidental-deletion
+     * hold: it is not counted against the threshold again.
+     */
+    public readonly bool $released;
+
+    /**
+     * The provenance of the link when the item was queued (with entraId):
+     * the link may be gone when a delete runs.
+     */
+    public readonly ?string $provenance;
+
+    public function __construct(string $op, int $uid, int $enqueuedAt, int $seq = 0, ?string $entraId = null, bool $released = false, ?string $provenance = null)
     {
         if (!in_array($op, self::OPS, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown queue operation "%s" (expected one of %s).', $op, implode(', ', self::OPS)));
@@ -58,10 +71,12 @@ final class QueueItem
         $this->enqueuedAt = $enqueuedAt;
         $this->seq = $seq;
         $this->entraId = $entraId === '' ? null : $entraId;
+        $this->released = $released;
+        $this->provenance = $this->entraId === null || $provenance === '' ? null : $provenance;
     }
 
     /**
-     * @return array{op: string, uid: int, enqueued_at: int, seq?: int, entra_id?: string}
+     * @return array{op: string, uid: int, enqueued_at: int, seq?: int, entra_id?: string, released?: bool, provenance?: string}
      */
     public function toArray(): array
     {
@@ -71,6 +86,12 @@ final class QueueItem
         }
         if ($this->entraId !== null) {
             $data['entra_id'] = $this->entraId;
+        }
+        if ($this->released) {
+            $data['released'] = true;
+        }
+        if ($this->provenance !== null) {
+            $data['provenance'] = $this->provenance;
         }
 
         return $data;
@@ -107,7 +128,9 @@ final class QueueItem
             throw new \InvalidArgumentException('The "entra_id" of a queue item must be a string.');
         }
 
-        return new self($op, $uid, is_int($at) ? $at : 0, $seq, $entraId);
+        $provenance = $data['provenance'] ?? null;
+
+        return new self($op, $uid, is_int($at) ? $at : 0, $seq, $entraId, ($data['released'] ?? false) === true, is_string($provenance) ? $provenance : null);
     }
 
     /**

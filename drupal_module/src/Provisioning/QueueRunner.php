@@ -11,8 +11,9 @@ use Psr\Log\LoggerInterface;
  *
  * Cron and "drush queue:run" use the QueueWorker plugin instead; both paths
  * run each item through Provisioner::process(), so the outcome is the same.
- * The budget is checked between items: one library call is not interrupted
- * (its own timeout and retry settings bound it).
+ * The budget holds end to end: each item gets what is left of it as the
+ * library call's deadline, so a long Retry-After is handed back (the item is
+ * delayed by it) instead of being waited out in this process.
  */
 final class QueueRunner
 {
@@ -33,13 +34,21 @@ final class QueueRunner
     }
 
     /**
-     * @return array{claimed: int, done: int, failed: int, retry: int, blocked: int, invalid: int}
+     * Below this much budget no item is started.
+     */
+    public const MIN_ITEM_SECONDS = 0.2;
+
+    /**
+     * @return array{claimed: int, done: int, failed: int, retry: int, blocked: int, invalid: int, review: int}
      */
     public function run(float $budgetSeconds, int $maxItems = 50, int $leaseSeconds = 120): array
     {
-        $stats = ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0];
-        $deadline = $this->clock->microtime() + max(0.0, $budgetSeconds);
-        while ($stats['claimed'] < $maxItems && $this->clock->microtime() < $deadline) {
+        $stats = ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0, 'review' => 0];
+        $budgetSeconds = max(0.0, $budgetSeconds);
+        $deadline = $this->clock->microtime() + $budgetSeconds;
+        // The lease outlives the longest item, so no other worker claims it meanwhile.
+        $leaseSeconds = max($leaseSeconds, (int) ceil($budgetSeconds + Provisioner::LOCK_MARGIN));
+        while ($stats['claimed'] < $maxItems && $deadline - $this->clock->microtime() >= self::MIN_ITEM_SECONDS) {
             $claimed = $this->queue->claim($leaseSeconds);
             if ($claimed === null) {
                 break;
@@ -54,7 +63,7 @@ final class QueueRunner
                 continue;
             }
             try {
-                $outcome = $this->provisioner->process($item);
+                $outcome = $this->provisioner->process($item, max(self::MIN_ITEM_SECONDS, $deadline - $this->clock->microtime()));
             } catch (\Throwable $e) {
                 // Leave the item for a later run (cron) rather than losing it.
                 $this->logger->error('Processing @op of uid @uid failed unexpectedly; it stays queued: @error', ['@op' => $item->op, '@uid' => $item->uid, '@error' => $e->getMessage()]);
@@ -65,6 +74,7 @@ final class QueueRunner
             switch ($outcome->status) {
                 case Outcome::DONE:
                 case Outcome::FAILED:
+                case Outcome::REVIEW:
                     $this->queue->complete($claimed);
                     $stats[$outcome->status]++;
                     break;
@@ -75,7 +85,9 @@ final class QueueRunner
                     break;
 
                 default:
-                    $this->queue->delay($claimed, $outcome->delaySeconds);
+                    // Suspended: the item stays available (QueueSuspension
+                    // holds the queue back), so a fix releases it at once.
+                    $this->queue->release($claimed);
                     $stats['blocked']++;
 
                     return $stats;

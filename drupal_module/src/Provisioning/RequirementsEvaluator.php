@@ -9,9 +9,10 @@ use Drupal\entra_provisioning\Native\Exception\EntraException;
 /**
  * Decides the status report lines; the hook only renders them.
  *
- * Each line: ['id', 'title', 'value', 'description', 'severity'] with
- * severity one of ok, info, warning, error. Every failing line says how to
- * fix it.
+ * Each line: ['id', 'title', 'value', 'description', 'severity', 'links']
+ * with severity one of ok, info, warning, error, and links a list of
+ * ['label', 'route', 'fragment'] the hook renders after the description.
+ * Every failing line says how to fix it, and links to where.
  */
 final class RequirementsEvaluator
 {
@@ -30,24 +31,22 @@ final class RequirementsEvaluator
      */
     public const CERTIFICATE_WARNING_DAYS = 30;
 
-    private ClientFactory $clients;
+    public const STEP1 = ['label' => 'Step 1: Connection', 'route' => 'entra_provisioning.connection', 'fragment' => null];
+    public const STEP3 = ['label' => 'Step 3: Provisioning', 'route' => 'entra_provisioning.provisioning', 'fragment' => null];
+    public const MATCHES = ['label' => 'Pending matches', 'route' => 'entra_provisioning.matches', 'fragment' => null];
 
-    private ProvisioningQueueInterface $queue;
-
-    private LinkStoreInterface $links;
-
-    private StateStoreInterface $state;
-
-    public function __construct(ClientFactory $clients, ProvisioningQueueInterface $queue, LinkStoreInterface $links, StateStoreInterface $state)
-    {
-        $this->clients = $clients;
-        $this->queue = $queue;
-        $this->links = $links;
-        $this->state = $state;
+    public function __construct(
+        private ClientFactory $clients,
+        private ProvisioningQueueInterface $queue,
+        private LinkStoreInterface $links,
+        private StateStoreInterface $state,
+        private MatchStoreInterface $matches,
+        private RemovalGuard $removals
+    ) {
     }
 
     /**
-     * @return list<array{id: string, title: string, value: string, description: string, severity: string}>
+     * @return list<array{id: string, title: string, value: string, description: string, severity: string, links: list<array{label: string, route: string, fragment: ?string}>}>
      */
     public function evaluate(): array
     {
@@ -90,6 +89,14 @@ final class RequirementsEvaluator
         $settings = $this->clients->settings();
         $lastImport = $this->state->get(Importer::STATE_LAST_RUN);
         $lastDelta = $this->state->get(Importer::STATE_LAST_DELTA_SYNC);
+        try {
+            $pending = $this->matches->countPending();
+            $held = $this->removals->countHeld();
+        } catch (\Throwable $e) {
+            $pending = null;
+            $held = null;
+        }
+        $suspension = $this->state->get(QueueSuspension::STATE_KEY);
 
         return [
             'env' => $env,
@@ -106,6 +113,9 @@ final class RequirementsEvaluator
             'secret_problem' => $secret->problem,
             'last_test' => is_array($test) ? $test : null,
             'backlog' => $backlog,
+            'suspension' => is_array($suspension) ? $suspension : null,
+            'pending_matches' => $pending,
+            'held_removals' => $held,
             'counts' => $counts,
             'directions' => $settings->directions(),
             'import' => [
@@ -121,7 +131,7 @@ final class RequirementsEvaluator
      * @param array<string, mixed> $facts
      *   See gather().
      *
-     * @return list<array{id: string, title: string, value: string, description: string, severity: string}>
+     * @return list<array{id: string, title: string, value: string, description: string, severity: string, links: list<array{label: string, route: string, fragment: ?string}>}>
      */
     public static function fromFacts(array $facts): array
     {
@@ -179,9 +189,12 @@ final class RequirementsEvaluator
         $missing = is_array($facts['missing'] ?? null) ? $facts['missing'] : [];
         $validation = is_array($facts['validation'] ?? null) ? $facts['validation'] : null;
         if ($missing !== []) {
-            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'incomplete', 'Missing: ' . implode(', ', $missing) . '. Complete step 1 at Configuration > People > Entra ID provisioning.', self::WARNING);
+            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'incomplete', 'Missing: ' . ConnectionFields::describe($missing) . '. Complete step 1 at Configuration > People > Entra ID provisioning.', self::WARNING, ConnectionFields::links($missing));
         } elseif ($validation !== null) {
-            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'invalid', (string) $validation['message'] . (!empty($validation['field']) ? ' (field ' . $validation['field'] . ')' : '') . '. Correct it on step 1 or step 3.', self::ERROR);
+            $field = is_string($validation['field'] ?? null) && $validation['field'] !== '' ? $validation['field'] : null;
+            $where = $field !== null ? ConnectionFields::labels([$field])[0] : null;
+            $links = $where !== null && $where['fragment'] !== null ? ConnectionFields::links([$field]) : [self::STEP1, self::STEP3];
+            $lines[] = self::line('configuration', 'Entra provisioning configuration', 'invalid', (string) $validation['message'] . ($where !== null ? ' (' . $where['label'] . ')' : '') . '. Correct it on step 1 or step 3.', self::ERROR, $links);
         } else {
             $lines[] = self::line('configuration', 'Entra provisioning configuration', 'complete', '', self::OK);
         }
@@ -202,12 +215,12 @@ final class RequirementsEvaluator
         // 7. The last connection test.
         $test = is_array($facts['last_test'] ?? null) ? $facts['last_test'] : null;
         if ($test === null) {
-            $lines[] = self::line('last_test', 'Entra connection test', 'never run', 'Run "Save and Test Configuration" on step 1.', self::WARNING);
+            $lines[] = self::line('last_test', 'Entra connection test', 'never run', 'Run "Save and Test Configuration" on step 1.', self::WARNING, [self::STEP1]);
         } elseif (!empty($test['ok'])) {
             $lines[] = self::line('last_test', 'Entra connection test', 'succeeded ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', sprintf('Read %s (request-id %s).', (string) ($test['upn'] ?? ''), (string) ($test['request_id'] ?? '-')), self::OK);
         } else {
             $error = is_array($test['error'] ?? null) ? $test['error'] : [];
-            $lines[] = self::line('last_test', 'Entra connection test', 'failed ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', (new ResultFormatter())->summary($error) . ' Fix it and run "Save and Test Configuration" again.', self::ERROR);
+            $lines[] = self::line('last_test', 'Entra connection test', 'failed ' . gmdate('Y-m-d H:i', (int) ($test['time'] ?? 0)) . ' UTC', (new ResultFormatter())->summary($error) . ' Fix it and run "Save and Test Configuration" again.', self::ERROR, [self::STEP1]);
         }
 
         // 7b. The application permissions the chosen directions need.
@@ -222,7 +235,7 @@ final class RequirementsEvaluator
                     implode(' and ', $missing),
                     implode(' and ', $missing),
                     $granted !== '' ? $granted : 'none'
-                ), self::ERROR);
+                ), self::ERROR, [self::STEP1]);
             } elseif (is_array($missing)) {
                 $lines[] = self::line('permissions', 'Entra application permissions', $granted !== '' ? $granted : 'sufficient', '', self::OK);
             } else {
@@ -233,7 +246,15 @@ final class RequirementsEvaluator
         // 8. The queue backlog.
         $backlog = $facts['backlog'] ?? null;
         $queueFix = sprintf('Items are processed right after each request and by cron; run "drush queue:run %s" to drain it now.', ProvisioningQueueInterface::NAME);
-        if ($backlog === null) {
+        $suspension = is_array($facts['suspension'] ?? null) ? $facts['suspension'] : null;
+        if ($suspension !== null) {
+            $lines[] = self::line('queue', 'Entra provisioning queue', sprintf('suspended since %s UTC, %s item(s) waiting', gmdate('Y-m-d H:i', (int) ($suspension['since'] ?? 0)), $backlog === null ? '?' : (string) (int) $backlog), sprintf(
+                'Provisioning is suspended because: %s Fix: %s The work is kept; a successful "Save and Test Configuration" resumes it at once (otherwise it is tried again every %d minutes).',
+                rtrim((string) ($suspension['summary'] ?? ''), ' '),
+                is_string($suspension['fix'] ?? null) && $suspension['fix'] !== '' ? $suspension['fix'] : 'see the cause above.',
+                intdiv(QueueSuspension::PROBE_DELAY, 60)
+            ), self::ERROR, [self::STEP1]);
+        } elseif ($backlog === null) {
             $lines[] = self::line('queue', 'Entra provisioning queue', 'unknown', 'The queue backend could not be read. ' . $queueFix, self::WARNING);
         } elseif ((int) $backlog === 0) {
             $lines[] = self::line('queue', 'Entra provisioning queue', 'empty', '', self::OK);
@@ -245,10 +266,20 @@ final class RequirementsEvaluator
         $counts = is_array($facts['counts'] ?? null) ? $facts['counts'] : null;
         if ($counts !== null) {
             $failed = (int) ($counts['failed'] ?? 0);
-            $value = sprintf('%d linked, %d pending, %d failed', (int) ($counts['ok'] ?? 0), (int) ($counts['pending'] ?? 0), $failed);
+            $value = sprintf('%d linked, %d pending, %d failed, %d waiting for a match review', (int) ($counts['ok'] ?? 0), (int) ($counts['pending'] ?? 0), $failed, (int) ($counts['review'] ?? 0));
             $lines[] = $failed > 0
-                ? self::line('accounts', 'Entra provisioned accounts', $value, 'See Reports > Recent log messages, type user_provisioning, for each cause; fix it and use Sync on step 3.', self::WARNING)
+                ? self::line('accounts', 'Entra provisioned accounts', $value, 'See Reports > Recent log messages, type user_provisioning, for each cause; fix it and use Sync on step 3.', self::WARNING, [self::STEP3])
                 : self::line('accounts', 'Entra provisioned accounts', $value, '', self::OK);
+        }
+
+        // 9b. Matches waiting for an admin, and removals held by the threshold.
+        $pending = is_array($facts['pending_matches'] ?? null) ? array_sum(array_map('intval', $facts['pending_matches'])) : 0;
+        if ($pending > 0) {
+            $lines[] = self::line('matches', 'Entra ID pending matches', sprintf('%d waiting', $pending), 'Drupal accounts and Entra ID users that share a userPrincipalName, mail or name, and that nothing links yet. Nothing was linked, changed or sent to either account: approve each match that is the same person, reject the others (or "drush entra:matches").', self::WARNING, [self::MATCHES]);
+        }
+        $held = is_array($facts['held_removals'] ?? null) ? array_sum(array_map('intval', $facts['held_removals'])) : 0;
+        if ($held > 0) {
+            $lines[] = self::line('held_removals', 'Entra ID held removals', sprintf('%d held', $held), 'More accounts would be blocked, deleted or disabled at once than the accidental-deletion threshold allows, so none of them was. Check Entra ID and the scope, then release them on the Pending matches page (or "drush entra:release-removals").', self::ERROR, [self::MATCHES]);
         }
 
         // 10. The Entra -> Drupal import.
@@ -261,7 +292,7 @@ final class RequirementsEvaluator
             if ($run === null) {
                 $lines[] = self::line('import', 'Entra ID import', 'never run', $schedule, self::WARNING);
             } elseif (is_array($run['error'] ?? null)) {
-                $lines[] = self::line('import', 'Entra ID import', 'failed ' . gmdate('Y-m-d H:i', (int) ($run['time'] ?? 0)) . ' UTC; ' . $when, (new ResultFormatter())->summary($run['error']) . ' ' . $schedule, self::ERROR);
+                $lines[] = self::line('import', 'Entra ID import', 'failed ' . gmdate('Y-m-d H:i', (int) ($run['time'] ?? 0)) . ' UTC; ' . $when, (new ResultFormatter())->summary($run['error']) . ' ' . $schedule, self::ERROR, [self::STEP1]);
             } else {
                 $counts = is_array($run['counts'] ?? null) ? $run['counts'] : [];
                 $conflicts = (int) ($counts[ImportReport::CONFLICT] ?? 0);
@@ -335,10 +366,12 @@ final class RequirementsEvaluator
     }
 
     /**
-     * @return array{id: string, title: string, value: string, description: string, severity: string}
+     * @param list<array{label: string, route: string, fragment: ?string}> $links
+     *
+     * @return array{id: string, title: string, value: string, description: string, severity: string, links: list<array{label: string, route: string, fragment: ?string}>}
      */
-    private static function line(string $id, string $title, string $value, string $description, string $severity): array
+    private static function line(string $id, string $title, string $value, string $description, string $severity, array $links = []): array
     {
-        return ['id' => $id, 'title' => $title, 'value' => $value, 'description' => trim($description), 'severity' => $severity];
+        return ['id' => $id, 'title' => $title, 'value' => $value, 'description' => trim($description), 'severity' => $severity, 'links' => $links];
     }
 }

@@ -23,17 +23,36 @@ interface UserSourceInterface
     public function load(int $uid, array $fieldNames): ?array;
 
     /**
-     * Uids of active accounts above $afterUid, ascending, at most $limit
-     * (pages through every active account without holding them in memory).
+     * Loads several accounts at once (one query), as load() shapes them.
+     *
+     * @param list<int> $uids
+     * @param list<string> $fieldNames
+     *
+     * @return array<int, array<string, mixed>>
+     *   By uid, for the accounts that exist.
+     */
+    public function loadMultiple(array $uids, array $fieldNames): array;
+
+    /**
+     * Forgets these accounts from the entity memory cache, so a bulk run's
+     * memory does not grow with the number of users.
+     *
+     * @param list<int> $uids
+     */
+    public function resetCache(array $uids): void;
+
+    /**
+     * Uids in scope above $afterUid, ascending, at most $limit (pages
+     * through every account without holding them in memory).
      *
      * @return list<int>
      */
-    public function activeUidsAfter(int $afterUid, int $limit): array;
+    public function uidsAfter(int $afterUid, int $limit, BulkScope $scope): array;
 
     /**
-     * The number of active accounts (the anonymous user excluded).
+     * The number of accounts in scope (the anonymous user excluded).
      */
-    public function countActive(): int;
+    public function count(BulkScope $scope): int;
 
     /**
      * The uids of the accounts with these usernames.

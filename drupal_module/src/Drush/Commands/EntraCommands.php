@@ -4,12 +4,17 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Drush\Commands;
 
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSummary;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\CommandSupport;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\ImportReport;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drush\Attributes as CLI;
@@ -30,24 +35,16 @@ final class EntraCommands extends DrushCommands
 {
     use AutowireTrait;
 
-    private Provisioner $provisioner;
-
-    private BulkSync $bulkSync;
-
-    private Importer $importer;
-
-    private RequirementsEvaluator $requirements;
-
-    private ResultFormatter $formatter;
-
-    public function __construct(Provisioner $provisioner, BulkSync $bulkSync, Importer $importer, RequirementsEvaluator $requirements, ResultFormatter $formatter)
-    {
+    public function __construct(
+        private Provisioner $provisioner,
+        private BulkSync $bulkSync,
+        private Importer $importer,
+        private RequirementsEvaluator $requirements,
+        private ResultFormatter $formatter,
+        private IdentityMatcher $matcher,
+        private RemovalGuard $removals
+    ) {
         parent::__construct();
-        $this->provisioner = $provisioner;
-        $this->bulkSync = $bulkSync;
-        $this->importer = $importer;
-        $this->requirements = $requirements;
-        $this->formatter = $formatter;
     }
 
     /**
@@ -89,6 +86,11 @@ final class EntraCommands extends DrushCommands
     /**
      * Provisions Drupal accounts into Entra ID (created, linked or updated).
      *
+     * $names has no default on purpose: annotated-command reads an array
+     * default ([] included) as an options array and makes the parameter a
+     * required scalar argument; "array $names" without a default is an
+     * optional list argument ([] when no name is given).
+     *
      * @param list<string> $names
      * @param array<string, mixed> $options
      */
@@ -97,12 +99,16 @@ final class EntraCommands extends DrushCommands
     #[CLI\Option(name: 'all', description: 'Every active Drupal account.')]
     #[CLI\Option(name: 'dry-run', description: 'Print what would be sent (the mapping, password redacted) and send nothing.')]
     #[CLI\Option(name: 'chunk', description: 'Users per bulk request, 1 to 1000 (default: "Users per chunk" on step 3).')]
-    #[CLI\Usage(name: 'drush entra:provision jdoe asmith', description: 'Creates or links the Entra ID accounts of two users.')]
+    #[CLI\Option(name: 'include-uid1', description: 'With --all: include uid 1, the site\'s first administrator (left out by default).')]
+    #[CLI\Option(name: 'include-blocked', description: 'With --all: include blocked accounts (left out by default).')]
+    #[CLI\Usage(name: 'drush entra:provision jdoe asmith', description: 'Creates the Entra ID accounts of two users (a name already taken in Entra ID becomes a pending match).')]
     #[CLI\Usage(name: 'drush entra:provision --all --chunk=200', description: 'Every active account, 200 per bulk request, with a progress bar and a final table.')]
     #[CLI\Usage(name: 'drush entra:provision jdoe --dry-run', description: 'Shows what would be sent for jdoe.')]
-    public function provision(array $names = [], array $options = ['all' => false, 'dry-run' => false, 'chunk' => self::REQ]): int
+    #[CLI\Usage(name: 'drush entra:provision --all --dry-run', description: 'Shows what would be sent for every active account; sends nothing.')]
+    public function provision(array $names, array $options = ['all' => false, 'dry-run' => false, 'chunk' => self::REQ, 'include-uid1' => false, 'include-blocked' => false]): int
     {
         $all = !empty($options['all']);
+        $scope = new BulkScope(!empty($options['include-uid1']), !empty($options['include-blocked']));
         if ($names === [] && !$all || $names !== [] && $all) {
             $this->io()->error('Name one or more Drupal users, or use --all (not both).');
 
@@ -124,7 +130,7 @@ final class EntraCommands extends DrushCommands
         }
 
         if (!empty($options['dry-run'])) {
-            return $this->dryRun($uids, $missing, $chunk);
+            return $this->dryRun($uids, $missing, $chunk, $scope);
         }
         $refusal = $this->bulkSync->refusal();
         if ($refusal !== null) {
@@ -132,14 +138,15 @@ final class EntraCommands extends DrushCommands
 
             return CommandSupport::EXIT_FAILURE;
         }
-        $total = $uids !== null ? count($uids) : $this->bulkSync->countActive();
-        $this->io()->progressStart($total);
+        $total = $uids !== null ? count($uids) : $this->bulkSync->countActive($scope);
+        $bar = $this->io()->createProgressBar($total);
+        $bar->start();
         $advanced = 0;
-        $summary = $this->bulkSync->run($uids, $chunk, function (BulkSummary $soFar, int $done, int $total) use (&$advanced): void {
-            $this->io()->progressAdvance(max(0, $done - $advanced));
+        $summary = $this->bulkSync->run($uids, $chunk, function (BulkSummary $soFar, int $done, int $total) use ($bar, &$advanced): void {
+            $bar->advance(max(0, $done - $advanced));
             $advanced = $done;
-        });
-        $this->io()->progressFinish();
+        }, $scope);
+        $this->endProgress($bar);
         foreach ($missing as $name) {
             $summary->fail(0, $name, 'No Drupal account has this username.');
         }
@@ -152,8 +159,85 @@ final class EntraCommands extends DrushCommands
         } elseif ($summary->exitCode() === 0) {
             $this->io()->success($summary->summary());
         }
+        if ($summary->counts[BulkSummary::REVIEW] > 0) {
+            $this->io()->note(sprintf('%d account(s) match an existing Entra ID account: nothing was linked or sent to it. Review them with "drush entra:matches".', $summary->counts[BulkSummary::REVIEW]));
+        }
 
         return $summary->exitCode();
+    }
+
+    /**
+     * Lists the pending matches (both directions) and the held removals, or
+     * approves or rejects one match.
+     *
+     * @param array<string, mixed> $options
+     */
+    #[CLI\Command(name: 'entra:matches', aliases: ['entra-matches'])]
+    #[CLI\Option(name: 'approve', description: 'Approve the match with this ID: link the two accounts.')]
+    #[CLI\Option(name: 'reject', description: 'Reject the match with this ID: they stay unlinked and it is not proposed again.')]
+    #[CLI\Usage(name: 'drush entra:matches', description: 'Lists the matches waiting for an admin, and the removals held by the accidental-deletion threshold.')]
+    #[CLI\Usage(name: 'drush entra:matches --approve=12', description: 'Links the accounts of match 12.')]
+    #[CLI\Usage(name: 'drush entra:matches --reject=12', description: 'Rejects match 12.')]
+    public function matches(array $options = ['approve' => self::REQ, 'reject' => self::REQ]): int
+    {
+        try {
+            $approve = CommandSupport::idOption($options['approve'] ?? null, 'approve');
+            $reject = CommandSupport::idOption($options['reject'] ?? null, 'reject');
+        } catch (\InvalidArgumentException $e) {
+            $this->io()->error($e->getMessage());
+
+            return CommandSupport::EXIT_FAILURE;
+        }
+        if ($approve !== null && $reject !== null) {
+            $this->io()->error('Give --approve or --reject, not both.');
+
+            return CommandSupport::EXIT_FAILURE;
+        }
+        if ($approve !== null || $reject !== null) {
+            $outcome = $approve !== null ? $this->matcher->approve($approve) : $this->matcher->reject((int) $reject);
+            if ($outcome->status === Outcome::DONE) {
+                $this->io()->success($outcome->message);
+
+                return CommandSupport::EXIT_SUCCESS;
+            }
+            $this->io()->error($outcome->message);
+
+            return CommandSupport::EXIT_FAILURE;
+        }
+        $pending = $this->matcher->pending();
+        if ($pending === []) {
+            $this->io()->writeln('No match waits for an admin.');
+        } else {
+            $this->io()->table(['ID', 'Found by', 'Drupal uid', 'Entra ID user', 'Display name', 'Mail', 'Matched on', 'Why not linked'], CommandSupport::matchRows($pending));
+        }
+        $held = $this->removals->countHeld();
+        foreach ([ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL => 'Drupal accounts the import would block or delete', ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA => 'Entra ID accounts to disable or delete'] as $direction => $what) {
+            if ($held[$direction] > 0) {
+                $this->io()->warning(sprintf('%d held removal(s): %s, above the threshold. Check, then run "drush entra:release-removals".', $held[$direction], $what));
+            }
+        }
+
+        return CommandSupport::EXIT_SUCCESS;
+    }
+
+    /**
+     * Releases the removals held by the accidental-deletion threshold.
+     */
+    #[CLI\Command(name: 'entra:release-removals', aliases: ['entra-release-removals'])]
+    #[CLI\Usage(name: 'drush entra:release-removals', description: 'Applies the held removals: the import blocks or deletes the Drupal accounts, the queue disables or deletes the Entra ID accounts.')]
+    public function releaseRemovals(): int
+    {
+        $imported = $this->importer->releaseHeldRemovals();
+        $queued = $this->provisioner->releaseHeldRemovals();
+        $rows = [];
+        foreach ($imported as $result => $n) {
+            $rows[] = ['Entra ID → Drupal: ' . $result, $n];
+        }
+        $rows[] = ['Drupal → Entra ID: queued again', $queued];
+        $this->io()->table(['Released', 'Count'], $rows);
+        $this->io()->success(sprintf('Released %d held removal(s).', array_sum($imported) + $queued));
+
+        return CommandSupport::EXIT_SUCCESS;
     }
 
     /**
@@ -169,11 +253,13 @@ final class EntraCommands extends DrushCommands
     public function import(array $options = ['full' => false, 'dry-run' => false]): int
     {
         $dryRun = !empty($options['dry-run']);
-        $this->io()->progressStart();
-        $report = $this->importer->run(!empty($options['full']), $dryRun, null, function (ImportReport $report): void {
-            $this->io()->progressAdvance();
+        // The number of delta pages is unknown: the bar counts them.
+        $bar = $this->io()->createProgressBar();
+        $bar->start();
+        $report = $this->importer->run(!empty($options['full']), $dryRun, null, function (ImportReport $report) use ($bar): void {
+            $bar->advance();
         });
-        $this->io()->progressFinish();
+        $this->endProgress($bar);
         $this->io()->table(['Result', 'Users'], array_map(static fn (string $result, int $n): array => [$result, $n], array_keys($report->counts), array_values($report->counts)));
         $rows = [];
         foreach ($report->rows as $row) {
@@ -220,12 +306,35 @@ final class EntraCommands extends DrushCommands
     }
 
     /**
+     * Finishes the progress bar and takes it off the screen before the
+     * result tables are printed.
+     *
+     * The bar is written to stderr (ProgressBar takes the error output of a
+     * ConsoleOutput), the tables to stdout. SymfonyStyle::progressFinish()
+     * would leave the bar on the screen and print two empty lines on stdout.
+     * On a terminal clear() erases the bar's line; without ANSI (output
+     * piped) clear() cannot, so the bar's last line is ended instead.
+     *
+     * @param \Symfony\Component\Console\Helper\ProgressBar $bar
+     *   From $this->io()->createProgressBar().
+     */
+    private function endProgress(object $bar): void
+    {
+        $bar->finish();
+        $bar->clear();
+        $errors = $this->io()->getErrorStyle();
+        if (!$errors->isDecorated()) {
+            $errors->newLine();
+        }
+    }
+
+    /**
      * --dry-run of entra:provision: the mapping of each user, nothing sent.
      *
      * @param list<int>|null $uids
      * @param list<string> $missing
      */
-    private function dryRun(?array $uids, array $missing, int $chunk): int
+    private function dryRun(?array $uids, array $missing, int $chunk, BulkScope $scope): int
     {
         $failed = count($missing);
         foreach ($missing as $name) {
@@ -243,7 +352,7 @@ final class EntraCommands extends DrushCommands
             }
         } else {
             $after = 0;
-            while (($batch = $this->bulkSync->nextActiveChunk($after, $chunk)) !== []) {
+            while (($batch = $this->bulkSync->nextActiveChunk($after, $chunk, $scope)) !== []) {
                 $print($batch);
                 $after = max($batch);
             }

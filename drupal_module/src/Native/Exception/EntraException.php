@@ -177,6 +177,20 @@ class EntraException extends \RuntimeException
     }
 
     /**
+     * The account that already holds the UPN or mail of a create (conflicts
+     * only): ['id', 'userPrincipalName', 'displayName', 'mail',
+     * 'accountEnabled', 'privileged' => ?bool, 'matched_on'].
+     *
+     * @return array<string, mixed>|null
+     */
+    public function existing(): ?array
+    {
+        $existing = $this->details['existing'] ?? null;
+
+        return is_array($existing) && is_string($existing['id'] ?? null) && $existing['id'] !== '' ? $existing : null;
+    }
+
+    /**
      * Whether retrying the same call later may succeed.
      */
     public function isRetryable(): bool

@@ -6,7 +6,15 @@ namespace Drupal\Tests\entra_provisioning\Support;
 
 /**
  * Records what a Drush command prints through io() (the subset of Symfony's
- * StyleInterface the module's commands use).
+ * SymfonyStyle the module's commands use), in order.
+ *
+ * createProgressBar() returns a stand-in of Symfony's ProgressBar (a final
+ * class) that keeps its step and maximum as ProgressBar 6.4/7.0 does
+ * (Helper/ProgressBar.php: setMaxSteps(), start(), advance(),
+ * setProgress(), finish(), clear()) and records each call as a 'progress'
+ * entry of $calls, so a test can tell whether the bar was finished and
+ * cleared before the first table. The bar and getErrorStyle() write to
+ * stderr, everything else to stdout, as with Drush's ConsoleOutput.
  */
 final class IoRecorder
 {
@@ -20,6 +28,19 @@ final class IoRecorder
     public ?int $progressMax = null;
 
     public bool $progressFinished = false;
+
+    public bool $progressCleared = false;
+
+    /**
+     * Whether stderr (where the bar is drawn) supports ANSI: a terminal.
+     * Without it ProgressBar cannot overwrite, and clear() does nothing.
+     */
+    public bool $errorDecorated = true;
+
+    /**
+     * The bar of progressStart() .. progressFinish().
+     */
+    private ?object $bar = null;
 
     /**
      * @param string|list<string> $message
@@ -70,20 +91,177 @@ final class IoRecorder
         $this->calls[] = ['table', ['headers' => $headers, 'rows' => $rows]];
     }
 
+    /**
+     * SymfonyStyle::progressStart(): createProgressBar($max), then start().
+     */
     public function progressStart(int $max = 0): void
     {
-        $this->progressMax = $max;
-        $this->progress = 0;
+        $this->bar = $this->createProgressBar($max);
+        $this->bar->start();
     }
 
     public function progressAdvance(int $step = 1): void
     {
-        $this->progress += $step;
+        if ($this->bar === null) {
+            throw new \RuntimeException('The ProgressBar is not started.');
+        }
+        $this->bar->advance($step);
     }
 
+    /**
+     * SymfonyStyle::progressFinish(): finish(), two new lines on stdout, and
+     * the bar stays on the screen (no clear()).
+     */
     public function progressFinish(): void
     {
-        $this->progressFinished = true;
+        if ($this->bar === null) {
+            throw new \RuntimeException('The ProgressBar is not started.');
+        }
+        $this->bar->finish();
+        $this->newLine(2);
+        $this->bar = null;
+    }
+
+    /**
+     * OutputStyle::newLine(): on stdout.
+     */
+    public function newLine(int $count = 1): void
+    {
+        $this->calls[] = ['newLine', str_repeat(PHP_EOL, $count)];
+    }
+
+    /**
+     * SymfonyStyle::createProgressBar(): a bar on stderr, not started.
+     */
+    public function createProgressBar(int $max = 0): object
+    {
+        $this->progressMax = max(0, $max);
+        $this->progress = 0;
+        $this->progressFinished = false;
+        $this->progressCleared = false;
+
+        return new class ($this, $max) {
+            private IoRecorder $io;
+
+            private int $max = 0;
+
+            private int $step = 0;
+
+            public function __construct(IoRecorder $io, int $max)
+            {
+                $this->io = $io;
+                $this->setMaxSteps($max);
+            }
+
+            public function setMaxSteps(int $max): void
+            {
+                $this->max = max(0, $max);
+                $this->record('setMaxSteps');
+            }
+
+            public function getMaxSteps(): int
+            {
+                return $this->max;
+            }
+
+            public function getProgress(): int
+            {
+                return $this->step;
+            }
+
+            public function start(?int $max = null, int $startAt = 0): void
+            {
+                $this->step = $startAt;
+                if ($startAt > 0) {
+                    $this->setProgress($startAt);
+                }
+                if ($max !== null) {
+                    $this->max = max(0, $max);
+                }
+                $this->record('start');
+            }
+
+            public function advance(int $step = 1): void
+            {
+                $this->setProgress($this->step + $step);
+                $this->record('advance');
+            }
+
+            public function setProgress(int $step): void
+            {
+                if ($this->max && $step > $this->max) {
+                    $this->max = $step;
+                } elseif ($step < 0) {
+                    $step = 0;
+                }
+                $this->step = $step;
+            }
+
+            public function finish(): void
+            {
+                if (!$this->max) {
+                    $this->max = $this->step;
+                }
+                $this->setProgress($this->max);
+                $this->io->progressFinished = true;
+                $this->record('finish');
+            }
+
+            public function clear(): void
+            {
+                // Without ANSI, ProgressBar::clear() returns at once.
+                if ($this->io->errorDecorated) {
+                    $this->io->progressCleared = true;
+                }
+                $this->record('clear');
+            }
+
+            private function record(string $event): void
+            {
+                $this->io->progress = $this->step;
+                $this->io->progressMax = $this->max;
+                $this->io->calls[] = ['progress', ['event' => $event, 'step' => $this->step, 'max' => $this->max]];
+            }
+        };
+    }
+
+    /**
+     * SymfonyStyle::getErrorStyle(): the same style on stderr.
+     */
+    public function getErrorStyle(): object
+    {
+        return new class ($this) {
+            private IoRecorder $io;
+
+            public function __construct(IoRecorder $io)
+            {
+                $this->io = $io;
+            }
+
+            public function isDecorated(): bool
+            {
+                return $this->io->errorDecorated;
+            }
+
+            public function newLine(int $count = 1): void
+            {
+                $this->io->calls[] = ['stderr', str_repeat(PHP_EOL, $count)];
+            }
+        };
+    }
+
+    /**
+     * The position in $calls of the first call of one kind, or null.
+     */
+    public function firstIndexOf(string $kind, ?string $event = null): ?int
+    {
+        foreach ($this->calls as $i => $call) {
+            if ($call[0] === $kind && ($event === null || (is_array($call[1]) && ($call[1]['event'] ?? null) === $event))) {
+                return $i;
+            }
+        }
+
+        return null;
     }
 
     /**

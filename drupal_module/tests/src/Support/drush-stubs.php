@@ -9,6 +9,12 @@
  * the same named parameters, DrushCommands with its exit-code constants and
  * io(), AutowireTrait::create() resolving constructor parameters by type.
  * Defined only when the real classes are absent.
+ *
+ * io() returns an IoRecorder in place of Drush's DrushStyle (a SymfonyStyle):
+ * the same method names, including createProgressBar() and
+ * getErrorStyle(). The stand-ins say nothing about how Drush turns a method
+ * signature into arguments and options: AnnotatedCommandRules restates
+ * that, and CommandSignatureTest applies it to every command.
  */
 
 declare(strict_types=1);
@@ -31,9 +37,9 @@ namespace Drush\Attributes {
         class Argument
         {
             /**
-             * @param array<mixed>|string $suggestedValues
+             * @param array<mixed>|\Closure $suggestedValues
              */
-            public function __construct(public string $name, public string $description, public array|string $suggestedValues = [])
+            public function __construct(public string $name, public string $description, public array|\Closure $suggestedValues = [])
             {
             }
         }
@@ -52,7 +58,7 @@ namespace Drush\Attributes {
         #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
         class Usage
         {
-            public function __construct(public string $name, public ?string $description)
+            public function __construct(public string $name, public ?string $description = null)
             {
             }
         }

@@ -154,6 +154,7 @@ final class ModuleStructureTest extends TestCase
             'user_cancel' => 'UserHooks::class)->userCancel(',
             'user_delete' => 'UserHooks::class)->userDelete(',
             'cron' => 'CronHooks::class)->cron(',
+            'help' => 'HelpHooks::class)->help(',
         ];
         foreach ($shims as $hook => $call) {
             $this->assertMatchesRegularExpression('/#\[LegacyHook\]\s*function entra_provisioning_' . $hook . '\(/', $module);

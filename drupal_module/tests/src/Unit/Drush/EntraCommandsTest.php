@@ -7,8 +7,10 @@ namespace Drupal\Tests\entra_provisioning\Unit\Drush;
 use Drupal\entra_provisioning\Drush\Commands\EntraCommands;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\CommandSupport;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
@@ -32,6 +34,8 @@ final class EntraCommandsTest extends NativeTestCase
         'entra:provision' => 'provision',
         'entra:import' => 'import',
         'entra:status' => 'status',
+        'entra:matches' => 'matches',
+        'entra:release-removals' => 'releaseRemovals',
     ];
 
     private static function moduleDir(): string
@@ -103,8 +107,10 @@ final class EntraCommandsTest extends NativeTestCase
             Provisioner::class => $this->provisioner,
             BulkSync::class => $this->bulk,
             Importer::class => $this->importer,
-            RequirementsEvaluator::class => new RequirementsEvaluator($this->clients, $this->queue, $this->links, $this->state),
+            RequirementsEvaluator::class => new RequirementsEvaluator($this->clients, $this->queue, $this->links, $this->state, $this->matches, $this->removalGuard),
             ResultFormatter::class => new ResultFormatter(),
+            IdentityMatcher::class => $this->matcher,
+            RemovalGuard::class => $this->removalGuard,
         ];
         $container = new class ($services) {
             /**
@@ -155,9 +161,10 @@ final class EntraCommandsTest extends NativeTestCase
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator);
-        $this->users->add(1, 'jdoe');
-        $this->users->add(2, 'adele', 'adele@contoso.com');
-        $this->users->add(3, '@@ ??', 'bad@example.com');
+        $this->users->add(1, 'admin');
+        $this->users->add(2, 'jdoe');
+        $this->users->add(3, 'adele', 'adele@contoso.com');
+        $this->users->add(4, '@@ ??', 'bad@example.com');
 
         $command = $this->command();
         $this->assertSame(1, $command->provision([], ['all' => false, 'dry-run' => false, 'chunk' => null]));
@@ -173,25 +180,96 @@ final class EntraCommandsTest extends NativeTestCase
         $this->assertStringContainsString('[REDACTED]', $command->recorder()->text());
         $this->assertSame($log, count($this->requestLog($emulator)), 'a dry run sends nothing');
 
-        // Named users, one unknown: created, linked, and a failure -> exit 1.
+        // Named users, one unknown: created, a pending match (adele exists in
+        // Entra and this site did not create her), and a failure -> exit 1.
         $command = $this->command();
         $this->assertSame(1, $command->provision(['jdoe', 'adele', 'nobody'], ['all' => false, 'dry-run' => false, 'chunk' => '1']));
         $tables = $command->recorder()->of('table');
-        $this->assertSame([['created', 1], ['linked', 1], ['updated', 0], ['unchanged', 0], ['failed', 1]], $tables[0]['rows']);
+        $this->assertSame([['created', 1], ['linked', 0], ['updated', 0], ['unchanged', 0], ['match pending', 1], ['failed', 1]], $tables[0]['rows']);
         $this->assertSame([[0, 'nobody', 'No Drupal account has this username.']], $tables[1]['rows']);
-        $this->assertSame(2, $command->recorder()->progress);
-        $this->assertSame(2, $command->recorder()->progressMax);
-        $this->assertTrue($command->recorder()->progressFinished);
+        $this->assertStringContainsString('drush entra:matches', implode(' ', $command->recorder()->of('note')));
 
-        // Everyone: 2 linked now (unchanged), one that cannot be mapped.
+        // Everyone but uid 1: jdoe linked now (unchanged), adele still a
+        // pending match, one that cannot be mapped.
         $command = $this->command();
         $this->assertSame(1, $command->provision([], ['all' => true, 'dry-run' => false, 'chunk' => null]));
-        $this->assertSame([['created', 0], ['linked', 0], ['updated', 0], ['unchanged', 2], ['failed', 1]], $command->recorder()->of('table')[0]['rows']);
-        $this->assertSame(3, $command->recorder()->progress);
+        $this->assertSame([['created', 0], ['linked', 0], ['updated', 0], ['unchanged', 1], ['match pending', 1], ['failed', 1]], $command->recorder()->of('table')[0]['rows']);
+        $this->assertSame([], $this->emulatorUsersNamed($emulator, 'admin@contoso.onmicrosoft.com'), 'uid 1 is left out by default');
 
-        // Only mappable users: exit 0.
-        unset($this->users->users[3]);
-        $this->assertSame(0, $this->command()->provision([], ['all' => true, 'dry-run' => false, 'chunk' => null]));
+        // --include-uid1 includes it.
+        unset($this->users->users[4]);
+        $this->assertSame(0, $this->command()->provision([], ['all' => true, 'dry-run' => false, 'chunk' => null, 'include-uid1' => true]));
+        $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'admin@contoso.onmicrosoft.com'));
+    }
+
+    public function testEntraMatchesListsApprovesAndRejects(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        $this->users->add(5, 'adele');
+        $this->assertSame('match_pending', $this->provisioner->provisionNow(5)->result['action']);
+        $id = $this->matcher->pending()[0]->id;
+
+        $command = $this->command();
+        $this->assertSame(0, $command->matches(['approve' => null, 'reject' => null]));
+        $rows = $command->recorder()->of('table')[0]['rows'];
+        $this->assertSame([(string) $id, 'provisioning', '5', 'adele@contoso.onmicrosoft.com', 'Adele Vance', 'adele@contoso.com', 'userPrincipalName'], array_slice($rows[0], 0, 7));
+
+        $this->assertSame(1, $this->command()->matches(['approve' => 'x', 'reject' => null]));
+        $this->assertSame(1, $this->command()->matches(['approve' => '999', 'reject' => null]));
+        $command = $this->command();
+        $this->assertSame(0, $command->matches(['approve' => (string) $id, 'reject' => null]));
+        $this->assertStringContainsString('approved', implode(' ', $command->recorder()->of('success')));
+        $this->assertSame('approved', $this->links->load(5)->provenance);
+        $this->assertSame(1, $this->command()->matches(['approve' => null, 'reject' => (string) $id]), 'nothing left to reject');
+    }
+    /**
+     * The bar (stderr) is finished and taken off the screen before the first
+     * result table (stdout) is printed.
+     */
+    public function testProgressBarsEndBeforeTheTables(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, ['direction' => ['entra_to_drupal' => true]]);
+        $this->users->add(1, 'jdoe');
+        $this->users->add(2, 'mmeier');
+
+        $runs = [
+            'entra:provision' => fn (EntraCommands $c): int => $c->provision(['jdoe', 'mmeier'], ['all' => false, 'dry-run' => false, 'chunk' => '1']),
+            'entra:import' => fn (EntraCommands $c): int => $c->import(['full' => true, 'dry-run' => true]),
+        ];
+        foreach ($runs as $name => $run) {
+            // On a terminal: finish() then clear(), then the tables.
+            $command = $this->command();
+            $run($command);
+            $io = $command->recorder();
+            $table = $io->firstIndexOf('table');
+            $this->assertNotNull($table, $name . ' prints a table');
+            $this->assertNotNull($io->firstIndexOf('progress', 'start'), $name . ' starts a bar');
+            $finish = $io->firstIndexOf('progress', 'finish');
+            $clear = $io->firstIndexOf('progress', 'clear');
+            $this->assertNotNull($finish, $name . ': the bar is finished');
+            $this->assertNotNull($clear, $name . ': the bar is cleared');
+            $this->assertLessThan($clear, $finish, $name . ': finished, then cleared');
+            $this->assertLessThan($table, $clear, $name . ': cleared before the first table');
+            $this->assertTrue($io->progressFinished);
+            $this->assertTrue($io->progressCleared);
+            $this->assertSame($io->progressMax, $io->progress, $name . ': the bar stands at its end');
+            $this->assertNull($io->firstIndexOf('stderr'), $name . ': nothing else on stderr');
+            $after = array_filter(array_slice($io->calls, $table), static fn (array $c): bool => $c[0] === 'progress');
+            $this->assertSame([], $after, $name . ': no bar after the table');
+
+            // Output piped (no ANSI): clear() cannot erase, the bar's line is ended on stderr.
+            $command = $this->command();
+            $command->recorder()->errorDecorated = false;
+            $run($command);
+            $io = $command->recorder();
+            $this->assertFalse($io->progressCleared);
+            $newline = $io->firstIndexOf('stderr');
+            $this->assertNotNull($newline, $name . ': the bar line is ended');
+            $this->assertSame(PHP_EOL, $io->calls[$newline][1]);
+            $this->assertLessThan($io->firstIndexOf('table'), $newline);
+        }
     }
 
     public function testEntraImportAndStatus(): void
@@ -217,7 +295,7 @@ final class EntraCommandsTest extends NativeTestCase
         $rows = $command->recorder()->of('table')[0]['rows'];
         $this->assertSame('Last delta sync (Entra ID → Drupal)', end($rows)[0]);
         $this->assertStringEndsWith(' UTC', end($rows)[1], 'the import above completed a round');
-        $lines = (new RequirementsEvaluator($this->clients, $this->queue, $this->links, $this->state))->evaluate();
+        $lines = (new RequirementsEvaluator($this->clients, $this->queue, $this->links, $this->state, $this->matches, $this->removalGuard))->evaluate();
         $this->assertSame(CommandSupport::statusExitCode($lines), $exit);
         // No connection test was run: the report warns; no line is an error.
         $this->assertSame(0, $exit);

@@ -103,8 +103,11 @@ final class GraphOutageTest extends NativeTestCase
             $this->assertNotNull($link, "uid $uid has a link record");
             $this->assertSame(LinkRecord::RESULT_OK, $link->lastResult, "uid $uid: " . json_encode($link->toArray()));
             $this->assertSame($inEntra[strtolower($upn)][0], $link->entraId, "uid $uid is linked to its Entra account");
-            // Created during the lost-answers phase, so the retry finds and links it.
-            $this->assertSame('linked', $link->lastAction, "uid $uid");
+            // Created during the lost-answers phase: the retry names the UPN
+            // recorded before that create, and the library finds it.
+            $this->assertSame('created', $link->lastAction, "uid $uid");
+            $this->assertSame(LinkRecord::PROVENANCE_CREATED, $link->provenance, "uid $uid");
+            $this->assertNull($link->attemptUpn, "uid $uid: the attempt is settled");
             $linkedIds[] = $link->entraId;
         }
         $this->assertCount(self::USERS, array_unique($linkedIds), 'no Entra account is linked twice');

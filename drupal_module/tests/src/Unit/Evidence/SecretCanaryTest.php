@@ -69,8 +69,8 @@ final class SecretCanaryTest extends NativeTestCase
         $covered = json_encode($this->covered) ?: '';
         foreach (['AuthException', 'PermissionException', 'ThrottledException', 'TransientException', 'ValidationException',
             'ConfigException', 'NativePanicException', 'InvalidArgumentException', 'NotFoundException',
-            'bulk:created', 'bulk:linked', 'bulk:validation', 'bulk:conflict', 'bulk:throttled', 'bulk:transient', 'bulk:auth', 'bulk:permission',
-            'outcome:done', 'outcome:retry', 'outcome:failed', 'outcome:blocked'] as $expected) {
+            'ConflictException', 'bulk:created', 'bulk:validation', 'bulk:conflict', 'bulk:throttled', 'bulk:transient', 'bulk:auth', 'bulk:permission',
+            'outcome:done', 'outcome:retry', 'outcome:failed', 'outcome:blocked', 'outcome:review'] as $expected) {
             $this->assertArrayHasKey($expected, $this->covered, 'the canary run covers ' . $expected . ': ' . $covered);
         }
 
@@ -128,8 +128,12 @@ final class SecretCanaryTest extends NativeTestCase
         $created = $this->call('provisionUser create', fn () => $native->provisionUser(self::drupalUser(2, 'canary.one')));
         $id = (string) ($created['id'] ?? '');
         $this->assertNotSame('', $id, 'the canary run creates a user');
-        $this->call('provisionUser link', fn () => $native->provisionUser(self::drupalUser(2, 'canary.one')));
-        $this->call('provisionUser link adele', fn () => $native->provisionUser(self::drupalUser(3, 'adele', ['mail' => 'adele@contoso.com'])));
+        $this->call('provisionUser conflict', fn () => $native->provisionUser(self::drupalUser(2, 'canary.one')));
+        $this->call('provisionUser conflict adele', fn () => $native->provisionUser(self::drupalUser(3, 'adele', ['mail' => 'adele@contoso.com'])));
+        $this->call('linkUser', fn () => $native->linkUser($id, self::drupalUser(2, 'canary.one')));
+        $this->call('linkUser missing', fn () => $native->linkUser('00000000-0000-0000-0000-000000000000', self::drupalUser(2, 'canary.one')));
+        $this->call('decide', fn () => $native->decide(['decide' => 'deprovision', 'provenance' => 'matched']));
+        $this->call('decide bad', fn () => $native->decide(['decide' => $this->secret]));
         $this->call('findUser upn', fn () => $native->findUser(['upn' => 'canary.one@contoso.onmicrosoft.com']));
         $this->call('findUser mail', fn () => $native->findUser(['mail' => 'nobody@example.com']));
         $this->call('findUser bad', fn () => $native->findUser(['upn' => 'a', 'mail' => 'b']));
@@ -228,6 +232,9 @@ final class SecretCanaryTest extends NativeTestCase
         $this->keep('testConnection', $this->provisioner->testConnection());
         $this->keep('preview', $this->provisioner->preview(700));
         $this->keep('provisionNow linked', $this->provisioner->provisionNow(700));
+        foreach ($this->matcher->pending() as $match) {
+            $this->keep('approve', $this->matcher->approve($match->id));
+        }
         foreach (['429' => ['method' => 'POST', 'path_contains' => '/users', 'status' => 429, 'retry_after_s' => 2],
             '500' => ['method' => 'POST', 'path_contains' => '/users', 'status' => 500],
             '503' => ['status' => 503],
@@ -274,7 +281,7 @@ final class SecretCanaryTest extends NativeTestCase
         if ($result instanceof Outcome) {
             $this->covered['outcome:' . $result->status] = ($this->covered['outcome:' . $result->status] ?? 0) + 1;
         } elseif (is_array($result) && isset($result['claimed'])) {
-            foreach (['done', 'failed', 'retry', 'blocked'] as $status) {
+            foreach (['done', 'failed', 'retry', 'blocked', 'review'] as $status) {
                 if (($result[$status] ?? 0) > 0) {
                     $this->covered['outcome:' . $status] = ($this->covered['outcome:' . $status] ?? 0) + $result[$status];
                 }
@@ -292,6 +299,7 @@ final class SecretCanaryTest extends NativeTestCase
             $this->seen[] = [sprintf('%s log record #%d (%s)', $label, $i, $record['message']), $record];
         }
         $this->seen[] = [$label . ' link records', array_map(static fn (LinkRecord $l): array => $l->toArray(), $this->links->records)];
+        $this->seen[] = [$label . ' pending matches', array_map(static fn (\Drupal\entra_provisioning\Provisioning\PendingMatch $m): array => $m->toRow(), $this->matches->matches)];
         // State holds the secret itself under its own key when no settings.php
         // value or Key module key provides it (that is where the secret is
         // stored, by design); every other State value is scanned.

@@ -51,11 +51,18 @@ final class BulkProvisionTest extends NativeTestCase
         }, self::emulatorUsers($emulator));
         $this->assertCount(49, preg_grep('/^bulk\.user\.\d\d@/', $upns) ?: []);
 
-        // Again: all 49 are linked now, nothing is duplicated.
+        // Again: all 49 exist now. Nothing is duplicated, nothing is linked
+        // silently: each is a conflict naming the account the first run made.
         $again = $native->bulkProvision($users);
-        $this->assertSame(49, $again['summary']['linked']);
+        $this->assertSame(0, $again['summary']['linked']);
         $this->assertSame(0, $again['summary']['created']);
-        $this->assertSame(1, $again['summary']['failed']);
+        $this->assertSame(50, $again['summary']['failed']);
+        foreach ($again['results'] as $i => $entry) {
+            if ($i !== $invalid) {
+                $this->assertSame('conflict', $entry['error']['kind']);
+                $this->assertSame($result['results'][$i]['id'], EntraException::fromErrorArray($entry['error'])->existing()['id']);
+            }
+        }
     }
 
     public function testEmptyListIsAnEmptyResult(): void

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Native;
 
+use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
 
@@ -25,7 +26,22 @@ final class ProvisioningTest extends NativeTestCase
         $this->assertNotSame('', $result['request_id']);
     }
 
-    public function testProvisionCreatesThenLinks(): void
+    /**
+     * The conflict of a create, as the binding exposes it.
+     *
+     * @param array<string, mixed> $user
+     */
+    private static function conflictOf(\Drupal\entra_provisioning\Native\NativeClientInterface $native, array $user): ConflictException
+    {
+        try {
+            $native->provisionUser($user);
+        } catch (ConflictException $e) {
+            return $e;
+        }
+        self::fail('The create of an existing UPN must be a conflict.');
+    }
+
+    public function testProvisionCreatesThenReportsTheExistingAccount(): void
     {
         $emulator = $this->startEmulator();
         $native = $this->native($emulator->clientConfig());
@@ -36,9 +52,13 @@ final class ProvisioningTest extends NativeTestCase
         $this->assertSame('jdoe@contoso.onmicrosoft.com', $first['userPrincipalName']);
         $this->assertNotEmpty($first['id']);
 
-        $second = $native->provisionUser($user);
-        $this->assertSame('linked', $second['action'], 'a second provision of the same UPN links, it does not fail');
-        $this->assertSame($first['id'], $second['id']);
+        // A second create of the same UPN never links silently: the conflict
+        // names the account, and the host decides.
+        $existing = self::conflictOf($native, $user)->existing();
+        $this->assertNotNull($existing);
+        $this->assertSame($first['id'], $existing['id']);
+        $this->assertSame('userPrincipalName', $existing['matched_on']);
+        $this->assertFalse($existing['privileged']);
 
         $matching = array_filter(self::emulatorUsers($emulator), static function (array $u): bool {
             return strcasecmp((string) ($u['userPrincipalName'] ?? ''), 'jdoe@contoso.onmicrosoft.com') === 0;
@@ -46,13 +66,19 @@ final class ProvisioningTest extends NativeTestCase
         $this->assertCount(1, $matching, 'the emulator holds exactly one jdoe');
     }
 
-    public function testTheSeededUserIsLinked(): void
+    public function testTheSeededUserIsNamedAndLinkedOnlyThroughLinkUser(): void
     {
         $emulator = $this->startEmulator();
         $native = $this->native($emulator->clientConfig());
-        $result = $native->provisionUser(self::drupalUser(11, 'adele', ['mail' => 'adele@contoso.com']));
-        $this->assertSame('linked', $result['action']);
-        $this->assertSame('adele@contoso.onmicrosoft.com', $result['userPrincipalName']);
+        $user = self::drupalUser(11, 'adele', ['mail' => 'adele@contoso.com', 'status' => 0]);
+        $existing = self::conflictOf($native, $user)->existing();
+        $this->assertSame('Adele Vance', $existing['displayName']);
+        $decision = $native->decide(['decide' => 'entra_candidate', 'account' => ['uid' => 11, 'roles' => ['authenticated'], 'status' => 0], 'candidate' => $existing, 'candidate_linked_uid' => null]);
+        $this->assertSame('review', $decision['outcome'], 'the default policy asks an admin');
+        $linked = $native->linkUser($existing['id'], $user);
+        $this->assertSame('linked', $linked['action']);
+        $this->assertSame('adele@contoso.onmicrosoft.com', $linked['userPrincipalName']);
+        $this->assertSame(['displayName'], $linked['updated_properties'], 'never mail or accountEnabled');
     }
 
     public function testQuoteAndUnicodeNames(): void
@@ -67,7 +93,7 @@ final class ProvisioningTest extends NativeTestCase
         $found = $native->findUser(['upn' => "o'brien@contoso.onmicrosoft.com"]);
         $this->assertTrue($found['found']);
         $this->assertSame($quoted['id'], $found['user']['id']);
-        $this->assertSame('linked', $native->provisionUser(self::drupalUser(12, "o'brien", ['mail' => 'obrien@example.com']))['action']);
+        $this->assertSame($quoted['id'], self::conflictOf($native, self::drupalUser(12, "o'brien", ['mail' => 'obrien@example.com']))->existing()['id']);
 
         $unicode = $native->provisionUser(self::drupalUser(13, 'Zoë Ærøskøbing', ['mail' => 'zoe@example.com']));
         $this->assertSame('created', $unicode['action']);

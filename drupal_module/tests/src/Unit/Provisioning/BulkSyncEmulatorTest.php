@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSummary;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\Outcome;
@@ -22,23 +23,25 @@ final class BulkSyncEmulatorTest extends NativeTestCase
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator, ['mapping' => ['properties' => [['field' => 'field_job', 'property' => 'jobTitle']]]]);
+        // uid 1, the site's first administrator, is not part of "all users".
+        $this->users->add(1, 'admin');
         // Linked before and changed since: updated.
-        $this->users->add(1, 'changed', null, ['field_job' => 'Intern']);
-        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(1)->status);
-        $this->users->users[1]['fields']['field_job'] = 'Engineer';
+        $this->users->add(11, 'changed', null, ['field_job' => 'Intern']);
+        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(11)->status);
+        $this->users->users[11]['fields']['field_job'] = 'Engineer';
         // Linked before, same since: unchanged.
-        $this->users->add(2, 'same');
-        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(2)->status);
-        // Exists in Entra, not linked: linked.
-        $this->users->add(3, 'adele', 'adele@contoso.com');
+        $this->users->add(12, 'same');
+        $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(12)->status);
+        // Exists in Entra, not created by this site: a pending match.
+        $this->users->add(13, 'adele', 'adele@contoso.com');
         // New: created.
-        $this->users->add(4, 'newbie');
-        $this->users->add(5, 'another');
+        $this->users->add(14, 'newbie');
+        $this->users->add(15, 'another');
         // Nothing in this name survives the UPN rules: failed.
-        $this->users->add(6, '@@ ??', 'bad@example.com');
-        // Blocked accounts are not part of "all active users".
-        $this->users->add(7, 'blocked');
-        $this->users->users[7]['status'] = 0;
+        $this->users->add(16, '@@ ??', 'bad@example.com');
+        // Blocked accounts are not part of "all users" either.
+        $this->users->add(17, 'blocked');
+        $this->users->users[17]['status'] = 0;
         $before = count($this->requestLog($emulator));
 
         $progress = [];
@@ -46,29 +49,38 @@ final class BulkSyncEmulatorTest extends NativeTestCase
             $progress[] = [$done, $total];
         });
 
-        $this->assertSame(['created' => 2, 'linked' => 1, 'updated' => 1, 'unchanged' => 1, 'queued' => 0, 'failed' => 1], $summary->counts);
+        $this->assertSame(['created' => 2, 'linked' => 0, 'updated' => 1, 'unchanged' => 1, 'queued' => 0, 'match pending' => 1, 'failed' => 1], $summary->counts);
         $this->assertSame([[2, 6], [4, 6], [6, 6]], $progress, 'three chunks of two');
         $this->assertSame(1, $summary->exitCode());
-        $this->assertSame(6, $summary->failures[0]['uid']);
+        $this->assertSame(16, $summary->failures[0]['uid']);
         $this->assertStringStartsWith('Rejected by Entra ID validation', $summary->failures[0]['cause']);
-        $this->assertSame([['created', 2], ['linked', 1], ['updated', 1], ['unchanged', 1], ['failed', 1]], $summary->rows());
+        $this->assertSame([['created', 2], ['linked', 0], ['updated', 1], ['unchanged', 1], ['match pending', 1], ['failed', 1]], $summary->rows());
+        $this->assertSame([], $this->emulatorUsersNamed($emulator, 'admin@contoso.onmicrosoft.com'), 'uid 1 skipped');
 
         // Creates went through $batch; linked accounts through single updates.
         $batches = array_filter(array_slice($this->requestLog($emulator), $before), static fn (array $e): bool => $e['method'] === 'POST' && str_ends_with((string) $e['path'], '$batch'));
         $this->assertNotEmpty($batches);
         $this->assertSame('Engineer', $this->emulatorUsersNamed($emulator, 'changed@contoso.onmicrosoft.com')[0]['jobTitle']);
-        $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'adele@contoso.onmicrosoft.com'), 'linked, not duplicated');
+        $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'adele@contoso.onmicrosoft.com'), 'not duplicated');
+        $this->assertSame('Adele Vance', $this->emulatorUsersNamed($emulator, 'adele@contoso.onmicrosoft.com')[0]['displayName'], 'and not written to');
         $this->assertSame([], $this->emulatorUsersNamed($emulator, 'blocked@contoso.onmicrosoft.com'));
 
         // Link records and the log.
-        $this->assertSame('linked', $this->links->load(3)->lastAction);
-        $this->assertSame('created', $this->links->load(4)->lastAction);
-        $this->assertTrue($this->links->load(4)->isLinked());
-        $this->assertSame(LinkRecord::RESULT_FAILED, $this->links->load(6)->lastResult);
-        $this->assertSame('validation', $this->links->load(6)->lastErrorCode);
+        $this->assertSame(LinkRecord::RESULT_REVIEW, $this->links->load(13)->lastResult);
+        $this->assertFalse($this->links->load(13)->isLinked());
+        $this->assertSame('created', $this->links->load(14)->lastAction);
+        $this->assertTrue($this->links->load(14)->isLinked());
+        $this->assertSame(LinkRecord::RESULT_FAILED, $this->links->load(16)->lastResult);
+        $this->assertSame('validation', $this->links->load(16)->lastErrorCode);
+        // The memory cache is reset after every chunk.
+        $this->assertCount(3, $this->users->cacheResets);
+
+        // With the options, uid 1 and blocked accounts are included.
+        $this->assertSame(8, $this->bulk->countActive(new BulkScope(true, true)));
+        $this->assertSame(6, $this->bulk->countActive());
         $errors = array_values(array_filter($this->logger->records, static fn (array $r): bool => $r['level'] === LogLevel::ERROR));
         $this->assertCount(1, $errors);
-        $this->assertSame(6, $errors[0]['context']['@uid']);
+        $this->assertSame(16, $errors[0]['context']['@uid']);
         $this->assertStringContainsString('field', $errors[0]['context']['@error']);
     }
 
@@ -123,7 +135,7 @@ final class BulkSyncEmulatorTest extends NativeTestCase
         $emulator = $this->startEmulator();
         $this->wire($emulator);
         $this->users->add(40, 'preview');
-        $this->users->add(41, 'adele', 'adele@contoso.com');
+        $this->users->add(41, 'linked.before');
         $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow(41)->status);
         $before = count(self::emulatorUsers($emulator));
         $log = count($this->requestLog($emulator));
@@ -162,7 +174,7 @@ final class BulkSyncEmulatorTest extends NativeTestCase
         $b = BulkSummary::fromArray(unserialize(serialize($a->toArray())));
         $b->add('updated');
         $b->merge($a);
-        $this->assertSame(['created' => 2, 'linked' => 0, 'updated' => 1, 'unchanged' => 0, 'queued' => 0, 'failed' => 2], $b->counts);
+        $this->assertSame(['created' => 2, 'linked' => 0, 'updated' => 1, 'unchanged' => 0, 'queued' => 0, 'match pending' => 0, 'failed' => 2], $b->counts);
         $this->assertCount(2, $b->failures);
         $this->assertSame(1, $b->exitCode());
         $ok = new BulkSummary();

@@ -57,6 +57,7 @@ final class ClientFactoryTest extends TestCase
                 'upn_source' => 'mail',
                 'display_name_field' => 'field_full_name',
                 'force_change_password' => false,
+                'update_upn' => false,
                 'properties' => ['field_first_name' => 'givenName'],
             ],
         ], $factory->buildConfig());

@@ -63,7 +63,7 @@ final class ImporterEmulatorTest extends NativeTestCase
         return $ids;
     }
 
-    public function testMatchesByLinkThenMailAndNeverTakesOverANameOnlyMatch(): void
+    public function testMatchesByLinkAndAMailOrNameMatchWaitsForAnAdmin(): void
     {
         $emulator = $this->startEmulator(['--seed-user', self::MEGAN, '--seed-user', self::NEW_PERSON]);
         $this->wireImport($emulator);
@@ -76,26 +76,25 @@ final class ImporterEmulatorTest extends NativeTestCase
         $report = $this->importer->run();
         $this->assertNull($report->error, json_encode($report->error) ?: '');
         $this->assertTrue($report->completed);
-        $this->assertSame(1, $report->counts[ImportReport::LINKED]);
+        $this->assertSame(0, $report->counts[ImportReport::LINKED]);
+        $this->assertSame(2, $report->counts[ImportReport::REVIEW], 'a mail and a name match, both proposed');
         $this->assertSame(1, $report->counts[ImportReport::CREATED]);
-        $this->assertSame(1, $report->counts[ImportReport::CONFLICT]);
-        $this->assertSame(0, $report->exitCode(), 'a conflict is reported, not a failure');
+        $this->assertSame(0, $report->exitCode(), 'a pending match is not a failure');
 
-        // Matched by mail: linked, brought in step with Entra.
-        $link = $this->links->load(5);
-        $this->assertSame($ids['adele@contoso.onmicrosoft.com'], $link->entraId);
-        $this->assertSame('imported', $link->lastAction);
-        $this->assertSame('adele', $this->accounts->accounts[5]['name']);
-
-        // Same name only: untouched, unlinked, logged as a conflict.
-        $this->assertSame(['uid' => 6, 'name' => 'megan', 'mail' => 'megan.other@example.com', 'status' => 1, 'fields' => []], $this->accounts->accounts[6]);
+        // Neither account was linked or changed.
+        $this->assertSame('adele.v', $this->accounts->accounts[5]['name']);
+        $this->assertSame('ADELE@contoso.com', $this->accounts->accounts[5]['mail']);
+        $this->assertSame('megan.other@example.com', $this->accounts->accounts[6]['mail']);
+        $this->assertNull($this->links->load(5));
         $this->assertNull($this->links->load(6));
-        $this->assertNull($this->links->loadByEntraId($ids['megan@contoso.onmicrosoft.com']));
-        $this->assertTrue($this->logger->hasWarningThatContains('Entra ID import conflict'));
+        $pending = $this->matcher->pending();
+        $this->assertSame(['mail', 'name'], array_map(static fn ($m): string => $m->matchedOn(), $pending));
+        $this->assertSame([5, 6], array_map(static fn ($m): int => $m->uid, $pending));
 
         // No match at all: created and linked.
         $created = $this->links->loadByEntraId($ids['new.person@contoso.onmicrosoft.com']);
         $this->assertNotNull($created);
+        $this->assertSame(LinkRecord::PROVENANCE_CREATED, $created->provenance);
         $this->assertSame('new.person', $this->accounts->accounts[$created->uid]['name']);
         $this->assertSame('new.person@contoso.com', $this->accounts->accounts[$created->uid]['mail']);
         $this->assertSame(1, $this->accounts->accounts[$created->uid]['status']);
@@ -110,15 +109,24 @@ final class ImporterEmulatorTest extends NativeTestCase
         $this->assertSame($this->clock->now(), $this->state->get(Importer::STATE_LAST_DELTA_SYNC));
         $this->assertTrue($this->importer->lastRun()['ok']);
 
+        // The admin approves Adele's match and rejects Megan's.
+        $this->assertSame('done', $this->matcher->approve($pending[0]->id)->status);
+        $this->assertSame('done', $this->matcher->reject($pending[1]->id)->status);
+        $link = $this->links->load(5);
+        $this->assertSame($ids['adele@contoso.onmicrosoft.com'], $link->entraId);
+        $this->assertSame(LinkRecord::PROVENANCE_APPROVED, $link->provenance);
+        $this->assertSame('adele', $this->accounts->accounts[5]['name'], 'approved: brought in step');
+
         // The next run matches by link record: the mail changed in Drupal
-        // does not matter any more, and nothing is created twice.
+        // does not matter any more, and nothing is created twice; Megan's
+        // rejected match is not proposed again.
         $this->accounts->accounts[5]['mail'] = 'adele.private@example.com';
         $again = $this->importer->run(true);
         $this->assertSame(0, $again->counts[ImportReport::CREATED]);
         $this->assertSame(0, $again->counts[ImportReport::LINKED]);
-        $this->assertSame(1, $again->counts[ImportReport::CONFLICT], 'megan is still a conflict');
+        $this->assertSame(0, $again->counts[ImportReport::REVIEW]);
         $this->assertSame('adele@contoso.com', $this->accounts->accounts[5]['mail'], 'matched by link, mail brought back in step');
-        $this->assertCount(3, $this->accounts->accounts, "adele (linked), megan (conflict), new.person (created)");
+        $this->assertCount(3, $this->accounts->accounts, "adele (linked), megan (rejected), new.person (created)");
         $this->assertSame([], $this->queue->data());
     }
 
@@ -241,9 +249,10 @@ final class ImporterEmulatorTest extends NativeTestCase
         $this->accounts->add(5, 'adele.v', 'adele@contoso.com');
         $report = $this->importer->run(false, true);
         $this->assertTrue($report->completed);
-        $this->assertSame(1, $report->counts[ImportReport::LINKED]);
+        $this->assertSame(1, $report->counts[ImportReport::REVIEW]);
         $this->assertSame(1, $report->counts[ImportReport::CREATED]);
         $this->assertStringContainsString('Would create', implode(' ', array_column($report->rows, 'detail')));
+        $this->assertSame([], $this->matches->matches, 'a dry run proposes nothing');
         $this->assertCount(1, $this->accounts->accounts);
         $this->assertSame('adele.v', $this->accounts->accounts[5]['name']);
         $this->assertSame([], $this->links->records);

@@ -153,7 +153,7 @@ final class LifecycleEmulatorTest extends NativeTestCase
         $this->assertSame('deleted', $link->lastAction);
 
         // A second delete of the same object (e.g. an item queued twice).
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_DELETE, 24, $this->clock->now(), 0, $id));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_DELETE, 24, $this->clock->now(), 0, $id, false, LinkRecord::PROVENANCE_CREATED));
         $this->assertSame(Outcome::DONE, $outcome->status, $outcome->message);
         $this->assertSame('already_deleted', $outcome->result['action']);
     }

@@ -9,7 +9,11 @@ use Drupal\entra_provisioning\Provisioning\EchoGuard;
 use Drupal\entra_provisioning\Provisioning\Lifecycle;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\AccountWriter;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\QueueSuspension;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
@@ -17,7 +21,10 @@ use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeLock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryAccountStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryMatchStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryRemovalStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryUserSource;
@@ -54,7 +61,11 @@ final class LifecycleTest extends TestCase
         $this->guard = new EchoGuard();
         $this->logger = new TestLogger();
         $clients = new ClientFactory($this->source, new InMemoryState(), new FakeKeyRepository(), new FakeNativeFactory());
-        $provisioner = new Provisioner($clients, $this->links, new InMemoryUserSource(), $this->queue, new FakeLock(), new InMemoryState(), $clock, new ResultFormatter(), $this->logger);
+        $users = new InMemoryUserSource();
+        $accounts = new InMemoryAccountStore();
+        $state = new InMemoryState();
+        $matcher = new IdentityMatcher($clients, $this->links, new InMemoryMatchStore(), $users, $accounts, new AccountWriter($accounts), $this->guard, $clock, $this->logger);
+        $provisioner = new Provisioner($clients, $this->links, $users, $this->queue, new FakeLock(), $state, $clock, new ResultFormatter(), $this->logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $this->logger), new QueueSuspension($state, $clock, $this->logger));
         $this->lifecycle = new Lifecycle($provisioner, $this->links, $this->guard, $this->logger);
     }
 

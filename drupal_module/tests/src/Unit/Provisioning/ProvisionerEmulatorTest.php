@@ -65,7 +65,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertNull($this->links->load(10));
     }
 
-    public function testSecondProvisionLinksAndNeverCreatesASecondAccount(): void
+    public function testSecondSyncUpdatesAndNeverCreatesASecondAccount(): void
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator);
@@ -75,10 +75,12 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertSame(Outcome::DONE, $first->status, $first->message);
         $this->assertSame('created', $first->result['action']);
 
-        // The manual Sync asks the library again: it links.
+        $this->assertSame(LinkRecord::PROVENANCE_CREATED, $this->links->load(20)->provenance);
+
+        // A manual Sync of a linked account brings it in step.
         $second = $this->provisioner->provisionNow(20);
         $this->assertSame(Outcome::DONE, $second->status, $second->message);
-        $this->assertSame('linked', $second->result['action']);
+        $this->assertSame('unchanged', $second->result['action']);
         $this->assertSame($first->result['id'], $second->result['id']);
 
         // A queued provision of a linked account does not even call Graph.
@@ -90,18 +92,6 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertSame($before, count($this->requestLog($emulator)), 'no Graph request for an already linked account');
 
         $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'twice@contoso.onmicrosoft.com'));
-    }
-
-    public function testAnExistingEntraAccountIsLinked(): void
-    {
-        $emulator = $this->startEmulator();
-        $this->wire($emulator);
-        $this->users->add(21, 'adele', 'adele@contoso.com');
-        $outcome = $this->provisioner->provisionNow(21);
-        $this->assertSame(Outcome::DONE, $outcome->status, $outcome->message);
-        $this->assertSame('linked', $outcome->result['action']);
-        $this->assertSame('linked', $this->links->load(21)->lastAction);
-        $this->assertCount(1, $this->emulatorUsersNamed($emulator, 'adele@contoso.onmicrosoft.com'));
     }
 
     public function testThrottlingRequeuesWithTheRetryAfterDelay(): void
@@ -199,7 +189,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertNotNull($this->links->load(41)->requestId);
     }
 
-    public function testWrongSecretBlocksTheQueueWithoutLosingWork(): void
+    public function testWrongSecretSuspendsTheQueueVisiblyAndAFixedTestResumesItAtOnce(): void
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator, [], [], 'not-the-secret-1234');
@@ -212,10 +202,33 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertSame(1, $stats['blocked']);
         $this->assertSame(1, $stats['claimed'], 'the run stops at the first blocking error');
         $this->assertSame(2, $this->queue->count());
-        $this->assertSame(Provisioner::BLOCKED_DELAY, $this->queue->delays[0][1]);
+        $this->assertSame([], $this->queue->delays, 'nothing is locked away: the item is released');
         $link = $this->links->load(50);
-        $this->assertSame(LinkRecord::RESULT_FAILED, $link->lastResult);
+        $this->assertSame(LinkRecord::RESULT_PENDING, $link->lastResult, 'still queued, so pending, not failed');
         $this->assertMatchesRegularExpression('/^AADSTS\d+$/', (string) $link->lastErrorCode);
+        $suspension = $this->suspension->current();
+        $this->assertNotNull($suspension);
+        $this->assertSame((int) $this->clock->now(), $suspension['since']);
+        $this->assertStringContainsString('AADSTS', $suspension['summary']);
+        $this->assertNotNull($suspension['fix']);
+
+        // Until the probe delay passes, no item is even tried.
+        $before = count($this->requestLog($emulator));
+        $this->clock->advance(60);
+        $this->assertSame(1, $this->runner->run(10.0)['blocked']);
+        $this->assertSame($before, count($this->requestLog($emulator)), 'a suspended queue sends nothing');
+        $this->assertSame((int) $this->clock->now() - 60, $this->suspension->current()['since'], 'since stays the first time');
+
+        // The admin fixes the secret and runs Save and Test: the suspension
+        // lifts, and the waiting items run on the very next run.
+        $this->state->set(\Drupal\entra_provisioning\Provisioning\ClientFactory::STATE_SECRET, EmulatorProcess::CLIENT_SECRET);
+        $this->clients->reset();
+        $this->assertTrue($this->provisioner->testConnection()['ok']);
+        $this->assertNull($this->suspension->current());
+        $stats = $this->runner->run(10.0);
+        $this->assertSame(2, $stats['done'], json_encode($stats) ?: '');
+        $this->assertSame(0, $this->queue->count());
+        $this->assertTrue($this->logger->hasNoticeThatContains('resumed'));
     }
 
     public function testOldBlockedWorkIsGivenUp(): void

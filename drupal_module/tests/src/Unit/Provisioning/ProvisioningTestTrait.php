@@ -4,14 +4,19 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
+use Drupal\entra_provisioning\Provisioning\AccountWriter;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\EchoGuard;
 use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
+use Drupal\entra_provisioning\Provisioning\ImportChangeApplier;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\Lifecycle;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueRunner;
+use Drupal\entra_provisioning\Provisioning\QueueSuspension;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
@@ -20,6 +25,8 @@ use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeLock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryMatchStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryRemovalStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryUserSource;
@@ -64,6 +71,16 @@ trait ProvisioningTestTrait
 
     protected Importer $importer;
 
+    protected InMemoryMatchStore $matches;
+
+    protected InMemoryRemovalStore $removalStore;
+
+    protected IdentityMatcher $matcher;
+
+    protected RemovalGuard $removalGuard;
+
+    protected QueueSuspension $suspension;
+
     /**
      * @param array<string, mixed> $configOverrides
      *   Nested overrides of the module configuration.
@@ -97,13 +114,20 @@ trait ProvisioningTestTrait
         $this->logger = new TestLogger();
         $this->configSource = new ArrayConfigSource($config, $site);
         $this->clients = new ClientFactory($this->configSource, $this->state, new FakeKeyRepository(), new EntraNativeFactory());
-        $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger);
-        $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
         $this->guard = new EchoGuard();
-        $this->lifecycle = new Lifecycle($this->provisioner, $this->links, $this->guard, $this->logger);
-        $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger);
         $this->accounts = new InMemoryAccountStore();
-        $this->importer = new Importer($this->clients, $this->links, $this->accounts, $this->state, $this->guard, $this->lock, $this->clock, new ResultFormatter(), $this->logger);
+        $this->matches = new InMemoryMatchStore();
+        $this->removalStore = new InMemoryRemovalStore();
+        $writer = new AccountWriter($this->accounts);
+        $this->matcher = new IdentityMatcher($this->clients, $this->links, $this->matches, $this->users, $this->accounts, $writer, $this->guard, $this->clock, $this->logger);
+        $this->removalGuard = new RemovalGuard($this->clients, $this->removalStore, $this->clock, $this->logger);
+        $this->suspension = new QueueSuspension($this->state, $this->clock, $this->logger);
+        $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger, $this->matcher, $this->removalGuard, $this->suspension);
+        $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
+        $this->lifecycle = new Lifecycle($this->provisioner, $this->links, $this->guard, $this->logger);
+        $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger, $this->matcher);
+        $applier = new ImportChangeApplier($this->clients, $this->links, $this->accounts, $writer, $this->matcher, $this->removalGuard, $this->clock, $this->logger);
+        $this->importer = new Importer($this->clients, $this->state, $this->guard, $this->lock, $this->clock, new ResultFormatter(), $this->logger, $applier, $this->removalGuard);
     }
 
     /**

@@ -7,16 +7,23 @@ namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Status;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\HeldRemoval;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\PendingMatch;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Drupal\entra_provisioning\Provisioning\QueueSuspension;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryMatchStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryRemovalStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
 use PHPUnit\Framework\TestCase;
 
@@ -35,8 +42,14 @@ final class RequirementsEvaluatorTest extends TestCase
 
     private ArrayConfigSource $source;
 
+    private InMemoryMatchStore $matchStore;
+
+    private InMemoryRemovalStore $removalStore;
+
     protected function setUp(): void
     {
+        $this->matchStore = new InMemoryMatchStore();
+        $this->removalStore = new InMemoryRemovalStore();
         $this->natives = new FakeNativeFactory();
         $this->state = new InMemoryState();
         $this->state->set(ClientFactory::STATE_SECRET, 'secret');
@@ -55,7 +68,7 @@ final class RequirementsEvaluatorTest extends TestCase
     private function lines(?FakeKeyRepository $keys = null): array
     {
         $clients = new ClientFactory($this->source, $this->state, $keys ?? new FakeKeyRepository(), $this->natives);
-        $lines = (new RequirementsEvaluator($clients, $this->queue, $this->links, $this->state))->evaluate();
+        $lines = (new RequirementsEvaluator($clients, $this->queue, $this->links, $this->state, $this->matchStore, new RemovalGuard($clients, $this->removalStore, new FakeClock(), new \Psr\Log\NullLogger())))->evaluate();
         $byId = [];
         foreach ($lines as $line) {
             $this->assertArrayNotHasKey($line['id'], $byId);
@@ -133,14 +146,15 @@ final class RequirementsEvaluatorTest extends TestCase
         $this->state->delete(ClientFactory::STATE_SECRET);
         $lines = $this->lines();
         $this->assertSame('warning', $lines['configuration']['severity']);
-        $this->assertStringContainsString('client_secret', $lines['configuration']['description']);
+        $this->assertStringContainsString('Missing: Client secret.', $lines['configuration']['description'], 'the field label, not its machine name');
+        $this->assertSame([['label' => 'Client secret', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-client-secret']], $lines['configuration']['links']);
         $this->assertSame('warning', $lines['secret']['severity']);
 
         $this->state->set(ClientFactory::STATE_SECRET, 'secret');
         $this->natives->validationError = EntraException::fromStatus(Status::CONFIG, ['message' => 'graph_endpoint must use https', 'field' => 'graph_endpoint'], 'entra_client_new');
         $lines = $this->lines();
         $this->assertSame('error', $lines['configuration']['severity']);
-        $this->assertStringContainsString('field graph_endpoint', $lines['configuration']['description']);
+        $this->assertStringContainsString('(Graph endpoint override)', $lines['configuration']['description']);
         $this->assertArrayNotHasKey('client_secret', end($this->natives->configs) === false ? [] : array_diff_key(['client_secret' => 1], end($this->natives->configs)));
     }
 
@@ -181,12 +195,38 @@ final class RequirementsEvaluatorTest extends TestCase
         $this->assertSame('1 item(s) waiting', $lines['queue']['value']);
         $this->assertStringContainsString('drush queue:run entra_provisioning_user', $lines['queue']['description']);
         $this->assertSame('warning', $lines['accounts']['severity']);
-        $this->assertSame('0 linked, 0 pending, 1 failed', $lines['accounts']['value']);
+        $this->assertSame('0 linked, 0 pending, 1 failed, 0 waiting for a match review', $lines['accounts']['value']);
 
         for ($i = 0; $i < RequirementsEvaluator::BACKLOG_WARNING; $i++) {
             $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 6 + $i, 1));
         }
         $this->assertSame('warning', $this->lines()['queue']['severity']);
+    }
+
+    public function testASuspendedQueueSaysSinceWhenWhyAndWhatToFixWithALinkToStep1(): void
+    {
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
+        $this->state->set(QueueSuspension::STATE_KEY, ['since' => 1700000000, 'retry_at' => 1700000300, 'summary' => 'Authentication failed: AADSTS7000215 Invalid client secret provided.', 'fix' => 'Enter the secret\'s Value.', 'kind' => 'auth', 'uid' => 5]);
+        $lines = $this->lines();
+        $this->assertSame('error', $lines['queue']['severity']);
+        $this->assertSame('suspended since 2023-11-14 22:13 UTC, 1 item(s) waiting', $lines['queue']['value']);
+        $this->assertStringContainsString('AADSTS7000215', $lines['queue']['description']);
+        $this->assertStringContainsString("Fix: Enter the secret's Value.", $lines['queue']['description']);
+        $this->assertStringContainsString('Save and Test Configuration', $lines['queue']['description']);
+        $this->assertSame([RequirementsEvaluator::STEP1], $lines['queue']['links']);
+    }
+
+    public function testPendingMatchesAndHeldRemovalsLinkToTheReviewPage(): void
+    {
+        $this->assertArrayNotHasKey('matches', $this->lines());
+        $this->matchStore->propose(PendingMatch::propose(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, 7, 'e1', ['userPrincipalName' => 'adele@contoso.com'], [], [], PendingMatch::STATUS_PENDING, 1));
+        $this->removalStore->add(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, 8, 'e2', 'deleted', HeldRemoval::HELD, 1);
+        $lines = $this->lines();
+        $this->assertSame('1 waiting', $lines['matches']['value']);
+        $this->assertSame('warning', $lines['matches']['severity']);
+        $this->assertSame([RequirementsEvaluator::MATCHES], $lines['matches']['links']);
+        $this->assertSame('1 held', $lines['held_removals']['value']);
+        $this->assertSame('error', $lines['held_removals']['severity']);
     }
 
     public function testMissingPermissionsForTheChosenDirections(): void

@@ -20,12 +20,24 @@ final class FakeLock implements UserLockInterface
      */
     public array $foreign = [];
 
+    /**
+     * Every timeout asked for, per lock name (in order).
+     *
+     * @var array<string, list<float>>
+     */
+    public array $timeouts = [];
+
+    /**
+     * As Drupal's lock backends: acquiring a lock this process already
+     * holds extends it (and succeeds).
+     */
     public function acquire(string $name, float $timeoutSeconds): bool
     {
-        if (isset($this->foreign[$name]) || isset($this->held[$name])) {
+        if (isset($this->foreign[$name])) {
             return false;
         }
         $this->held[$name] = true;
+        $this->timeouts[$name][] = $timeoutSeconds;
 
         return true;
     }

@@ -14,9 +14,9 @@ use Drupal\entra_provisioning\Provisioning\AccountStoreInterface;
 final class InMemoryAccountStore implements AccountStoreInterface
 {
     /**
-     * uid => ['uid', 'name', 'mail', 'status', 'fields'].
+     * uid => ['uid', 'name', 'mail', 'status', 'fields', 'roles'].
      *
-     * @var array<int, array{uid: int, name: string, mail: string, status: int, fields: array<string, mixed>}>
+     * @var array<int, array{uid: int, name: string, mail: string, status: int, fields: array<string, mixed>, roles?: list<string>}>
      */
     public array $accounts = [];
 
@@ -39,10 +39,12 @@ final class InMemoryAccountStore implements AccountStoreInterface
 
     /**
      * @param array<string, mixed> $fields
+     * @param list<string> $roles
+     *   Besides "authenticated", which every account has.
      */
-    public function add(int $uid, string $name, string $mail, int $status = 1, array $fields = []): void
+    public function add(int $uid, string $name, string $mail, int $status = 1, array $fields = [], array $roles = []): void
     {
-        $this->accounts[$uid] = ['uid' => $uid, 'name' => $name, 'mail' => $mail, 'status' => $status, 'fields' => $fields];
+        $this->accounts[$uid] = ['uid' => $uid, 'name' => $name, 'mail' => $mail, 'status' => $status, 'fields' => $fields, 'roles' => array_merge(['authenticated'], $roles)];
         $this->nextUid = max($this->nextUid, $uid + 1);
     }
 
@@ -50,7 +52,7 @@ final class InMemoryAccountStore implements AccountStoreInterface
     {
         $a = $this->accounts[$uid] ?? null;
 
-        return $a === null ? null : ['uid' => $a['uid'], 'name' => $a['name'], 'mail' => $a['mail'], 'status' => $a['status']];
+        return $a === null ? null : ['uid' => $a['uid'], 'name' => $a['name'], 'mail' => $a['mail'], 'status' => $a['status'], 'roles' => $a['roles'] ?? ['authenticated']];
     }
 
     public function findByMail(string $mail): array

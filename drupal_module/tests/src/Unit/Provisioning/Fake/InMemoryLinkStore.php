@@ -36,6 +36,13 @@ final class InMemoryLinkStore implements LinkStoreInterface
 
     public function save(LinkRecord $record): void
     {
+        // The unique index on entra_id, as the database enforces it.
+        if ($record->isLinked()) {
+            $owner = $this->loadByEntraId((string) $record->entraId);
+            if ($owner !== null && $owner->uid !== $record->uid) {
+                throw new \RuntimeException(sprintf('Integrity constraint violation: entra_id %s is already linked to uid %d.', $record->entraId, $owner->uid));
+            }
+        }
         $stored = $this->records[$record->uid] ?? null;
         if ($stored !== null) {
             $record = self::withCounters($record, $stored->queuedSeq, $stored->doneSeq);
@@ -50,7 +57,7 @@ final class InMemoryLinkStore implements LinkStoreInterface
 
     public function countByResult(): array
     {
-        $counts = ['ok' => 0, 'failed' => 0, 'pending' => 0];
+        $counts = array_fill_keys(LinkRecord::RESULTS, 0);
         foreach ($this->records as $record) {
             $counts[$record->lastResult]++;
         }
@@ -89,6 +96,6 @@ final class InMemoryLinkStore implements LinkStoreInterface
 
     private static function withCounters(LinkRecord $r, int $queued, int $done): LinkRecord
     {
-        return new LinkRecord($r->uid, $r->entraId, $r->upn, $r->lastAction, $r->lastResult, $r->lastErrorCode, $r->lastErrorMessage, $r->requestId, $r->created, $r->changed, $queued, $done);
+        return new LinkRecord($r->uid, $r->entraId, $r->upn, $r->lastAction, $r->lastResult, $r->lastErrorCode, $r->lastErrorMessage, $r->requestId, $r->created, $r->changed, $queued, $done, $r->provenance, $r->attemptUpn, $r->attemptStarted);
     }
 }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
 
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\UserSourceInterface;
 
 final class InMemoryUserSource implements UserSourceInterface
@@ -45,11 +46,34 @@ final class InMemoryUserSource implements UserSourceInterface
         return $user;
     }
 
-    public function activeUidsAfter(int $afterUid, int $limit): array
+    public function loadMultiple(array $uids, array $fieldNames): array
+    {
+        $users = [];
+        foreach ($uids as $uid) {
+            $user = $this->load($uid, $fieldNames);
+            if ($user !== null) {
+                $users[$uid] = $user;
+            }
+        }
+
+        return $users;
+    }
+
+    /**
+     * @var list<list<int>>
+     */
+    public array $cacheResets = [];
+
+    public function resetCache(array $uids): void
+    {
+        $this->cacheResets[] = $uids;
+    }
+
+    public function uidsAfter(int $afterUid, int $limit, BulkScope $scope): array
     {
         $uids = [];
         foreach ($this->users as $uid => $user) {
-            if ($uid > $afterUid && !empty($user['status'])) {
+            if ($uid > $afterUid && $uid >= $scope->minUid() && ($scope->includeBlocked || !empty($user['status']))) {
                 $uids[] = $uid;
             }
         }
@@ -58,9 +82,9 @@ final class InMemoryUserSource implements UserSourceInterface
         return array_slice($uids, 0, $limit);
     }
 
-    public function countActive(): int
+    public function count(BulkScope $scope): int
     {
-        return count(array_filter($this->users, static fn (array $u): bool => !empty($u['status'])));
+        return count($this->uidsAfter(0, PHP_INT_MAX, $scope));
     }
 
     public function uidsByNames(array $names): array

@@ -1,0 +1,90 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
+
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\ConnectionFields;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * The library's field names shown as the step 1 form names them.
+ */
+final class ConnectionFieldsTest extends TestCase
+{
+    private static function connectionForm(): string
+    {
+        return (string) file_get_contents(dirname(__DIR__, 4) . '/src/Form/ConnectionForm.php');
+    }
+
+    /**
+     * @return list<string>
+     */
+    private static function missing(string $credential): array
+    {
+        $source = new ArrayConfigSource(ArrayConfigSource::defaults(['connection' => ['credential_type' => $credential]]));
+
+        return (new ClientFactory($source, new InMemoryState(), new FakeKeyRepository(), new FakeNativeFactory()))->missing();
+    }
+
+    public function testEveryTitleIsTheOneConnectionFormShows(): void
+    {
+        $source = self::connectionForm();
+        foreach (array_keys(ConnectionFields::TITLES) as $element) {
+            // The element's own array, up to its closing bracket.
+            $this->assertSame(1, preg_match("/\\['" . preg_quote($element, '/') . "'\\] = \\[\\n(.*?)\\n        \\];/s", $source, $m), 'ConnectionForm builds ' . $element);
+            $this->assertStringContainsString("'#title' => \$this->t(ConnectionFields::TITLES['" . $element . "'])", $m[1], $element . ' takes its #title from ConnectionFields::TITLES');
+        }
+        // The ids below assume Drupal's default #parents: no #tree, no #id, no #parents set by the form.
+        $this->assertStringNotContainsString("'#tree'", $source);
+        $this->assertStringNotContainsString("'#id'", $source);
+        $this->assertStringNotContainsString("'#parents'", $source);
+        $this->assertSame(count(ConnectionFields::TITLES), count(array_unique(ConnectionFields::TITLES)), 'no two controls share a label');
+    }
+
+    public function testEveryMissingFieldHasALabelAndALink(): void
+    {
+        $secret = self::missing('secret');
+        $certificate = self::missing('certificate');
+        $this->assertSame(['tenant_id', 'client_id', 'client_secret', 'primary_domain'], $secret);
+        $this->assertSame(['tenant_id', 'client_id', 'client_certificate.certificate_pem', 'client_certificate.private_key_pem', 'primary_domain'], $certificate);
+        foreach (array_unique(array_merge($secret, $certificate)) as $field) {
+            $this->assertArrayHasKey($field, ConnectionFields::ELEMENTS, $field);
+            $this->assertArrayHasKey(ConnectionFields::ELEMENTS[$field], ConnectionFields::TITLES, $field);
+        }
+
+        $this->assertSame([
+            ['field' => 'tenant_id', 'label' => 'Tenant ID', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-tenant-id'],
+            ['field' => 'client_id', 'label' => 'Application (client) ID', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-client-id'],
+            ['field' => 'client_certificate.certificate_pem', 'label' => 'Certificate (PEM)', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-certificate-pem'],
+            ['field' => 'client_certificate.private_key_pem', 'label' => 'Private key (PEM)', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-private-key-pem'],
+            ['field' => 'primary_domain', 'label' => 'Tenant primary domain', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-primary-domain'],
+        ], ConnectionFields::labels($certificate));
+        $this->assertSame([
+            ['label' => 'Client secret', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-client-secret'],
+        ], ConnectionFields::links(['client_secret']));
+        $this->assertSame('Tenant ID, Application (client) ID, Client secret, Tenant primary domain', ConnectionFields::describe($secret));
+    }
+
+    public function testFieldsStepOneDoesNotHaveKeepTheirName(): void
+    {
+        $this->assertSame([['field' => 'write_budget', 'label' => 'write_budget', 'route' => 'entra_provisioning.connection', 'fragment' => null]], ConnectionFields::labels(['write_budget']));
+        $this->assertSame('Timeout of one Graph request (ms)', ConnectionFields::describe(['timeout_ms']));
+        $this->assertSame([], ConnectionFields::labels([]));
+    }
+
+    public function testFragmentsFollowHtmlGetId(): void
+    {
+        // Html::getId('edit-' . implode('-', #parents)).
+        $this->assertSame('edit-timeout-ms', ConnectionFields::fragment('timeout_ms'));
+        $this->assertSame('edit-a-b', ConnectionFields::fragment('A__b'));
+        $this->assertSame('edit-ab', ConnectionFields::fragment('a]b'));
+        $this->assertSame('edit-a-b', ConnectionFields::fragment('a[b'));
+        $this->assertSame('edit-ab', ConnectionFields::fragment('a.b'));
+    }
+}

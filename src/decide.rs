@@ -1,0 +1,160 @@
+//! The questions a host asks `entra_decide`, each answered by one rule of `matching`. The host
+//! gathers Drupal facts (its link table, the account's uid, roles and status, its settings) and
+//! acts on the answer; it never decides these itself.
+
+use crate::matching::{self, Account, Candidate, Policy, Provenance, RemovalAction};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "decide", rename_all = "snake_case")]
+pub enum Question {
+    /// Drupal → Entra: a create met `candidate` (the `existing` of the conflict).
+    /// Answer: `{"outcome": "link"|"review"|"refuse", "provenance", "reasons"}`.
+    EntraCandidate {
+        #[serde(default)]
+        policy: Policy,
+        account: Account,
+        candidate: Candidate,
+        /// The Drupal account already linked to the candidate, if any.
+        candidate_linked_uid: Option<u64>,
+    },
+    /// Entra → Drupal: the import found `account` by mail or name for Entra user `entra_id`.
+    /// Answer: as for `entra_candidate`.
+    DrupalCandidate {
+        #[serde(default)]
+        policy: Policy,
+        account: Account,
+        entra_id: String,
+        matched_on: String,
+    },
+    /// May this link carry deprovisioning (disable, delete, accountEnabled, mail)?
+    /// Answer: `{"allowed": bool}`.
+    Deprovision {
+        provenance: Option<Provenance>,
+        #[serde(default)]
+        deprovision_matched: bool,
+    },
+    /// Entra → Drupal: which reverse-mapped values the import writes to a linked account.
+    /// Answer: `{"write": {...}, "held": [keys], "reasons": [...]}`.
+    ImportWrite {
+        provenance: Option<Provenance>,
+        #[serde(default)]
+        deprovision_matched: bool,
+        account: Account,
+        values: Map<String, Value>,
+    },
+    /// Entra → Drupal: the Entra user of a linked account was removed (`reason` `changed` or
+    /// `deleted`); `policy` is the site's setting. Answer: `{"action": "block"|"delete"|"none",
+    /// "reason"}`.
+    ImportRemoval {
+        provenance: Option<Provenance>,
+        #[serde(default)]
+        deprovision_matched: bool,
+        account: Account,
+        policy: RemovalAction,
+        reason: String,
+    },
+    /// An import round would remove `removals` accounts. Answer: `{"hold": bool}`.
+    RemovalRound { removals: u64, threshold: u64 },
+    /// Drupal → Entra: `recent` disables or deletes ran in the last hour. Answer:
+    /// `{"allowed": bool}` for one more.
+    RemovalBudget { recent: u64, threshold: u64 },
+}
+
+impl Question {
+    pub fn answer(&self) -> Value {
+        match self {
+            Question::EntraCandidate {
+                policy,
+                account,
+                candidate,
+                candidate_linked_uid,
+            } => to_value(&matching::entra_candidate(
+                *policy,
+                account,
+                candidate,
+                *candidate_linked_uid,
+            )),
+            Question::DrupalCandidate {
+                policy,
+                account,
+                entra_id,
+                matched_on,
+            } => to_value(&matching::drupal_candidate(
+                *policy, account, entra_id, matched_on,
+            )),
+            Question::Deprovision {
+                provenance,
+                deprovision_matched,
+            } => json!({"allowed": matching::may_deprovision(*provenance, *deprovision_matched)}),
+            Question::ImportWrite {
+                provenance,
+                deprovision_matched,
+                account,
+                values,
+            } => matching::import_write(*provenance, *deprovision_matched, account, values),
+            Question::ImportRemoval {
+                provenance,
+                deprovision_matched,
+                account,
+                policy,
+                reason,
+            } => matching::import_removal(
+                *provenance,
+                *deprovision_matched,
+                account,
+                *policy,
+                reason,
+            ),
+            Question::RemovalRound {
+                removals,
+                threshold,
+            } => json!({"hold": matching::hold_round(*removals, *threshold)}),
+            Question::RemovalBudget { recent, threshold } => {
+                json!({"allowed": matching::removal_allowed(*recent, *threshold)})
+            }
+        }
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(q: Value) -> Value {
+        serde_json::from_value::<Question>(q).unwrap().answer()
+    }
+
+    #[test]
+    fn questions_parse_from_the_hosts_json() {
+        let a = ask(json!({"decide": "entra_candidate", "policy": "auto",
+            "account": {"uid": 7, "roles": ["authenticated"], "status": 1},
+            "candidate": {"id": "e1", "userPrincipalName": "a@c.com", "privileged": false, "matched_on": "userPrincipalName"},
+            "candidate_linked_uid": null}));
+        assert_eq!(a["outcome"], "link");
+        assert_eq!(a["provenance"], "matched");
+        let a = ask(json!({"decide": "drupal_candidate",
+            "account": {"uid": 1, "roles": [], "status": "1"}, "entra_id": "e1", "matched_on": "mail"}));
+        assert_eq!(a["outcome"], "refuse", "uid 1 under the default policy");
+        assert_eq!(
+            ask(json!({"decide": "deprovision", "provenance": null})),
+            json!({"allowed": false})
+        );
+        assert_eq!(
+            ask(json!({"decide": "removal_round", "removals": 11, "threshold": 10})),
+            json!({"hold": true})
+        );
+        let a = ask(json!({"decide": "import_removal", "provenance": "created",
+            "account": {"uid": 9, "status": 1}, "policy": "delete", "reason": "deleted"}));
+        assert_eq!(a["action"], "delete");
+        assert!(
+            serde_json::from_value::<Question>(json!({"decide": "nonsense"})).is_err(),
+            "an unknown question is an invalid argument, not a default answer"
+        );
+    }
+}
