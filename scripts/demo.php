@@ -25,6 +25,7 @@
 declare(strict_types=1);
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\ValidationException;
 
@@ -268,7 +269,7 @@ try {
                 'roles' => ['authenticated', 'editor'], 'fields' => ['field_display_name' => 'Jane Doe', 'field_first_name' => 'Jane', 'field_last_name' => 'Doe', 'field_department' => 'Editorial']],
         ],
         [
-            'expect' => 'linked',
+            'expect' => 'match pending',
             'user' => ['uid' => 102, 'name' => 'adele', 'mail' => 'adele@contoso.com', 'status' => 1,
                 'roles' => ['authenticated'], 'fields' => ['field_display_name' => 'Adele Vance', 'field_first_name' => 'Adele', 'field_last_name' => 'Vance']],
         ],
@@ -287,6 +288,20 @@ try {
                 printf("            brought in step: %s\n", implode(', ', $result['updated_properties']));
             }
             $check('Provision ' . $label, $sample['expect'], $result['action'], $result['action'] === $sample['expect']);
+        } catch (ConflictException $e) {
+            // A registrant named "adele" maps to the UPN of the tenant's Adele
+            // Vance: nothing is linked or sent to her account until an admin
+            // approves (here the demo plays the admin).
+            $existing = $e->existing();
+            printf("  %s %s → %s already exists (%s); nothing was sent to it\n", paint(str_pad('match', 9), '33'), $label, $existing['userPrincipalName'] ?? '?', $existing['displayName'] ?? '-');
+            $decision = $native->decide(['decide' => 'entra_candidate', 'policy' => 'review',
+                'account' => ['uid' => $user['uid'], 'roles' => $user['roles'], 'status' => $user['status']],
+                'candidate' => $existing ?? [], 'candidate_linked_uid' => null]);
+            printf("            decision: %s (%s)\n", $decision['outcome'], implode('; ', $decision['reasons']));
+            $check('Provision ' . $label, $sample['expect'], $decision['outcome'] === 'review' ? 'match pending' : $decision['outcome'], $decision['outcome'] === 'review');
+            $approved = $native->linkUser((string) ($existing['id'] ?? ''), $user);
+            printf("  %s %s → %s after an admin's approval; profile written: %s (never mail or accountEnabled)\n", paint(str_pad('linked', 9), '32'), $label, $approved['userPrincipalName'] ?? '?', implode(', ', $approved['updated_properties']) ?: 'nothing');
+            $check('Approve the match of ' . $label, 'linked, profile only', 'linked: ' . implode(', ', $approved['updated_properties']), $approved['action'] === 'linked' && !in_array('mail', $approved['updated_properties'], true) && !in_array('accountEnabled', $approved['updated_properties'], true));
         } catch (ValidationException $e) {
             printf("  %s %s\n", paint(str_pad('rejected', 9), '33'), $label);
             printf("            kind:  %s\n            field: %s\n            error: %s\n            hint:  %s\n", $e->kind(), $e->field() ?? '-', $e->getMessage(), $e->hint() ?? '-');
@@ -309,7 +324,7 @@ try {
     // -----------------------------------------------------------------------
     section(sprintf('Bulk provisioning %d users in chunks of %d', $bulkCount, $chunkSize));
     $departments = ['Sales', 'Marketing', 'Engineering', 'Support', 'Finance'];
-    $totals = ['created' => 0, 'linked' => 0, 'failed' => 0];
+    $totals = ['created' => 0, 'failed' => 0];
     $failures = [];
     $start = microtime(true);
     for ($offset = 0; $offset < $bulkCount; $offset += $chunkSize) {
@@ -331,7 +346,7 @@ try {
         $done = min($bulkCount, $offset + $chunkSize);
         $elapsed = microtime(true) - $start;
         $bar = str_repeat('#', (int) round(30 * $done / $bulkCount));
-        printf("\r  [%-30s] %4d/%d  created %d  linked %d  failed %d  %7.1f users/s", $bar, $done, $bulkCount, $totals['created'], $totals['linked'], $totals['failed'], $done / max($elapsed, 1e-6));
+        printf("\r  [%-30s] %4d/%d  created %d  failed %d  %7.1f users/s", $bar, $done, $bulkCount, $totals['created'], $totals['failed'], $done / max($elapsed, 1e-6));
     }
     $elapsed = microtime(true) - $start;
     echo "\n";
@@ -341,7 +356,7 @@ try {
     foreach (array_slice($failures, 0, 5) as $failure) {
         line('Failure', $failure);
     }
-    $check('Bulk provision', sprintf('%d created, 0 failed', $bulkCount), sprintf('%d created, %d linked, %d failed (%.0f users/s)', $totals['created'], $totals['linked'], $totals['failed'], $rate), $totals['created'] === $bulkCount && $totals['failed'] === 0);
+    $check('Bulk provision', sprintf('%d created, 0 failed', $bulkCount), sprintf('%d created, %d failed (%.0f users/s)', $totals['created'], $totals['failed'], $rate), $totals['created'] === $bulkCount && $totals['failed'] === 0);
 
     $probe = sprintf('bulk.%s.%04d@%s', $tag, $bulkCount - 1, DEMO_DOMAIN);
     $found = $native->findUser(['upn' => $probe]);

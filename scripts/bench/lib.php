@@ -36,7 +36,7 @@ final class Options
     private const KNOWN = [
         'only', 'out', 'library', 'header', 'emulator', 'users', 'chunk', 'write-budget', 'write-window-s',
         'quota-latency-ms', 'latency-ms', 'latency-users', 'baseline-users', 'max-concurrency',
-        'memory-users', 'map-calls', 'rounds', 'load-runs', 'which',
+        'memory-users', 'map-calls', 'rounds', 'load-runs', 'which', 'accounts', 'module-small', 'module-large',
     ];
 
     /**

@@ -6,10 +6,11 @@
  * the release emulator on loopback, each in its own `php` process, prints a
  * table and writes target/bench/results.json.
  *
- *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,latency,ffi,memory]
+ *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,latency,ffi,memory,module_memory]
  *       [--users=6000] [--chunk=1000] [--write-budget=500] [--write-window-s=5]
  *       [--quota-latency-ms=20] [--latency-users=2000] [--baseline-users=100]
- *       [--latency-ms=50] [--memory-users=100000] [--out=target/bench/results.json]
+ *       [--latency-ms=50] [--memory-users=100000] [--module-small=2000] [--module-large=10000]
+ *       [--out=target/bench/results.json]
  *       [--library=...] [--header=...] [--emulator=...]
  * Every option may also be given as BENCH_<NAME> in the environment
  * (e.g. BENCH_USERS=3000). A benchmark, not a test: it exits 0 when every
@@ -27,7 +28,7 @@ $opts = new Options($argv);
 $paths = $opts->artifacts();
 $root = dirname(__DIR__, 2);
 $out = $opts->string('out', $root . '/target/bench/results.json');
-$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,latency,ffi,memory'))));
+$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,latency,ffi,memory,module_memory'))));
 $started = microtime(true);
 
 /**
@@ -151,6 +152,18 @@ if (in_array('memory', $only, true)) {
     $rows[] = ['', 'peak RSS of the PHP process (VmHWM)', sprintf('%.1f MiB', $m['peak_rss_mib']), '<= 64 MiB', $pass('memory_peak_rss', $m['peak_rss_mib'] <= 64.0, sprintf('%.1f MiB', $m['peak_rss_mib']), '<= 64 MiB')];
     $rows[] = ['', 'RSS before / after the first chunk / at the end', sprintf('%.1f / %.1f / %.1f MiB', $m['rss_before_mib'], $m['rss_first_chunk_mib'], $m['rss_after_mib']), '', ''];
     $rows[] = ['', $bottleneck($m['emulator_cpu_share'], $m['client_cpu_share'], 'CPU (no latency, no quota)'), '', '', ''];
+}
+
+if (in_array('module_memory', $only, true)) {
+    fwrite(STDERR, "[5/5] module bulk memory: 2,000 against 10,000 accounts\n");
+    $small = scenario('module_memory.php', ['--accounts=' . $opts->int('module-small', 2000)], $paths);
+    $large = scenario('module_memory.php', ['--accounts=' . $opts->int('module-large', 10000)], $paths);
+    $results['scenarios']['module_memory'] = ['small' => $small, 'large' => $large];
+    $growth = $large['peak_above_start_mib'] - $small['peak_above_start_mib'];
+    $rows[] = ['5 module memory', sprintf('BulkSync "all users", chunks of %d, Drupal-like entity cache', $small['chunk']), sprintf('%d / %d created', $small['created'] + $large['created'], $small['accounts'] + $large['accounts']), '', ''];
+    $rows[] = ['', sprintf('PHP peak above start: %d / %d accounts', $small['accounts'], $large['accounts']), sprintf('%.1f / %.1f MiB', $small['peak_above_start_mib'], $large['peak_above_start_mib']), '', ''];
+    $rows[] = ['', sprintf('peak growth from %d to %d accounts', $small['accounts'], $large['accounts']), sprintf('%+.2f MiB', $growth), '<= 2 MiB', $pass('module_memory_flat', $growth <= 2.0, sprintf('%+.2f MiB', $growth), '<= 2 MiB')];
+    $rows[] = ['', 'most accounts in the memory cache at once', sprintf('%d / %d', $small['max_accounts_in_memory_cache'], $large['max_accounts_in_memory_cache']), '', ''];
 }
 
 $results['duration_s'] = microtime(true) - $started;

@@ -8,10 +8,14 @@ use Drupal\Core\Controller\ControllerBase;
 use Drupal\Core\Link;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\ConnectionFields;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
+use Drupal\entra_provisioning\Provisioning\QueueSuspension;
+use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Symfony\Component\DependencyInjection\ContainerInterface;
 
@@ -32,7 +36,13 @@ final class OverviewController extends ControllerBase
 
     protected Importer $importer;
 
-    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter, Importer $importer)
+    protected IdentityMatcher $matcher;
+
+    protected RemovalGuard $removals;
+
+    protected QueueSuspension $suspension;
+
+    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter, Importer $importer, IdentityMatcher $matcher, RemovalGuard $removals, QueueSuspension $suspension)
     {
         $this->clients = $clients;
         $this->provisioner = $provisioner;
@@ -40,6 +50,9 @@ final class OverviewController extends ControllerBase
         $this->queue = $queue;
         $this->formatter = $formatter;
         $this->importer = $importer;
+        $this->matcher = $matcher;
+        $this->removals = $removals;
+        $this->suspension = $suspension;
     }
 
     /**
@@ -53,7 +66,10 @@ final class OverviewController extends ControllerBase
             $container->get('entra_provisioning.link_store'),
             $container->get('entra_provisioning.queue'),
             $container->get('entra_provisioning.result_formatter'),
-            $container->get('entra_provisioning.importer')
+            $container->get('entra_provisioning.importer'),
+            $container->get('entra_provisioning.identity_matcher'),
+            $container->get('entra_provisioning.removal_guard'),
+            $container->get('entra_provisioning.queue_suspension')
         );
     }
 
@@ -90,11 +106,11 @@ final class OverviewController extends ControllerBase
                         'data' => [
                             '#theme' => 'item_list',
                             '#items' => [
-                                $missing === [] ? $this->t('Complete') : $this->t('Missing: @fields', ['@fields' => implode(', ', $missing)]),
-                                $testState,
-                                $settings->usesCertificate()
+                                $missing === [] ? ['#markup' => $this->t('Complete')] : $this->missingFields($missing),
+                                ['#markup' => $testState],
+                                ['#markup' => $settings->usesCertificate()
                                     ? $this->t('Credential: certificate; private key from: @source', ['@source' => $secret->describe()])
-                                    : $this->t('Credential: client secret, from: @source', ['@source' => $secret->describe()]),
+                                    : $this->t('Credential: client secret, from: @source', ['@source' => $secret->describe()])],
                             ],
                         ],
                     ],
@@ -122,10 +138,33 @@ final class OverviewController extends ControllerBase
             ],
         ];
 
+        $suspended = $this->suspension->current();
+        if ($suspended !== null) {
+            $build['suspended'] = [
+                '#type' => 'container',
+                '#attributes' => ['class' => ['messages', 'messages--error']],
+                'text' => [
+                    '#markup' => $this->t('Provisioning is suspended since @since UTC, because: @cause Fix: @fix A successful "Save and Test Configuration" on step 1 resumes it at once; the queued work is kept.', [
+                        '@since' => gmdate('Y-m-d H:i', $suspended['since']),
+                        '@cause' => $suspended['summary'],
+                        '@fix' => $suspended['fix'] ?? $this->t('see the cause.'),
+                    ]),
+                ],
+                'link' => Link::createFromRoute($this->t('Step 1: Connection'), 'entra_provisioning.connection')->toRenderable(),
+                '#weight' => -10,
+            ];
+        }
         try {
             $counts = $this->links->countByResult();
         } catch (\Throwable $e) {
-            $counts = ['ok' => 0, 'pending' => 0, 'failed' => 0];
+            $counts = ['ok' => 0, 'pending' => 0, 'failed' => 0, 'review' => 0];
+        }
+        try {
+            $pending = array_sum($this->matcher->countPending());
+            $held = array_sum($this->removals->countHeld());
+        } catch (\Throwable $e) {
+            $pending = 0;
+            $held = 0;
         }
         try {
             $backlog = (string) $this->queue->count();
@@ -135,8 +174,15 @@ final class OverviewController extends ControllerBase
         $build['counts'] = [
             '#type' => 'table',
             '#caption' => $this->t('Accounts'),
-            '#header' => [$this->t('Linked'), $this->t('Pending'), $this->t('Failed'), $this->t('Queue items waiting')],
-            '#rows' => [[(string) $counts['ok'], (string) $counts['pending'], (string) $counts['failed'], $backlog]],
+            '#header' => [$this->t('Linked'), $this->t('Pending'), $this->t('Failed'), $this->t('Queue items waiting'), $this->t('Pending matches'), $this->t('Held removals')],
+            '#rows' => [[
+                (string) $counts['ok'],
+                (string) $counts['pending'],
+                (string) $counts['failed'],
+                $backlog,
+                ['data' => Link::createFromRoute((string) $pending, 'entra_provisioning.matches')->toRenderable()],
+                ['data' => Link::createFromRoute((string) $held, 'entra_provisioning.matches')->toRenderable()],
+            ]],
         ];
         $build['logs'] = [
             '#markup' => '<p>' . $this->t('Every outcome is logged with the type <em>user_provisioning</em> in Reports > Recent log messages.') . '</p>',
@@ -150,6 +196,27 @@ final class OverviewController extends ControllerBase
         $build['#cache'] = ['max-age' => 0];
 
         return $build;
+    }
+
+    /**
+     * The empty fields of step 1, by their labels, each linked to its field.
+     *
+     * @param list<string> $missing
+     *   ClientFactory::missing().
+     *
+     * @return array<string, mixed>
+     */
+    private function missingFields(array $missing): array
+    {
+        $links = [];
+        foreach (ConnectionFields::labels($missing) as $field) {
+            $links[] = Link::createFromRoute($this->t($field['label']), $field['route'], [], $field['fragment'] !== null ? ['fragment' => $field['fragment']] : [])->toRenderable();
+        }
+
+        return [
+            'label' => ['#markup' => $this->t('Missing:') . ' '],
+            'fields' => ['#theme' => 'item_list', '#items' => $links, '#attributes' => ['class' => ['inline']]],
+        ];
     }
 
     /**

@@ -6,6 +6,7 @@ namespace Drupal\entra_provisioning\Drupal;
 
 use Drupal\Core\Batch\BatchBuilder;
 use Drupal\Core\StringTranslation\TranslatableMarkup;
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSummary;
 
 /**
@@ -21,14 +22,14 @@ final class BulkSyncBatch
      *
      * @return array<string, mixed>
      */
-    public static function build(int $chunkSize): array
+    public static function build(int $chunkSize, ?BulkScope $scope = null): array
     {
         return (new BatchBuilder())
             ->setTitle(new TranslatableMarkup('Synchronising Drupal accounts with Entra ID'))
-            ->setInitMessage(new TranslatableMarkup('Counting active accounts…'))
+            ->setInitMessage(new TranslatableMarkup('Counting the accounts…'))
             ->setProgressMessage(new TranslatableMarkup('Completed @current of @total.'))
             ->setErrorMessage(new TranslatableMarkup('The synchronisation stopped with an error; see Reports > Recent log messages, type user_provisioning.'))
-            ->addOperation([self::class, 'process'], [$chunkSize])
+            ->addOperation([self::class, 'process'], [$chunkSize, ($scope ?? new BulkScope())->toArray()])
             ->setFinishCallback([self::class, 'finished'])
             ->toArray();
     }
@@ -36,20 +37,23 @@ final class BulkSyncBatch
     /**
      * Implements callback_batch_operation(): one chunk per call.
      *
+     * @param array<string, mixed> $scope
+     *   BulkScope::toArray() (batch arguments must be serializable arrays).
      * @param array<string, mixed> $context
      */
-    public static function process(int $chunkSize, &$context): void
+    public static function process(int $chunkSize, array $scope, &$context): void
     {
+        $inScope = BulkScope::fromArray($scope);
         /** @var \Drupal\entra_provisioning\Provisioning\BulkSync $bulk */
         $bulk = \Drupal::service('entra_provisioning.bulk_sync');
         if (!isset($context['sandbox']['total'])) {
-            $context['sandbox']['total'] = $bulk->countActive();
+            $context['sandbox']['total'] = $bulk->countActive($inScope);
             $context['sandbox']['after'] = 0;
             $context['sandbox']['done'] = 0;
             $context['results']['summary'] = (new BulkSummary())->toArray();
         }
         $summary = BulkSummary::fromArray($context['results']['summary'] ?? null);
-        $chunk = $bulk->nextActiveChunk((int) $context['sandbox']['after'], $bulk->chunkSize($chunkSize));
+        $chunk = $bulk->nextActiveChunk((int) $context['sandbox']['after'], $bulk->chunkSize($chunkSize), $inScope);
         if ($chunk === []) {
             $context['finished'] = 1;
 

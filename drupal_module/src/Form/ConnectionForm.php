@@ -6,10 +6,12 @@ namespace Drupal\entra_provisioning\Form;
 
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
+use Drupal\entra_provisioning\Drupal\PostResponseProcessor;
 use Drupal\entra_provisioning\Provisioning\CertificateCheck;
 use Drupal\entra_provisioning\Provisioning\ConnectionFields;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
+use Symfony\Component\DependencyInjection\ContainerInterface;
 
 /**
  * Step 1: the connection to Entra ID, "Save and Test Configuration", Next.
@@ -19,6 +21,19 @@ use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
  */
 final class ConnectionForm extends WizardFormBase
 {
+    protected PostResponseProcessor $postResponse;
+
+    /**
+     * {@inheritdoc}
+     */
+    public static function create(ContainerInterface $container)
+    {
+        $form = parent::create($container);
+        $form->postResponse = $container->get('entra_provisioning.post_response_processor');
+
+        return $form;
+    }
+
     /**
      * {@inheritdoc}
      */
@@ -328,6 +343,9 @@ final class ConnectionForm extends WizardFormBase
                 ':url' => $url,
             ]));
         } elseif (!empty($record['ok'])) {
+            // A suspension, if any, is lifted: the waiting items run right
+            // after this response instead of at the next probe.
+            $this->postResponse->requestRun();
             $this->messenger()->addStatus($this->t('Connection works: read %upn (request-id @request_id). See the <a href=":url">attributes received</a>.', [
                 '%upn' => (string) $record['upn'],
                 '@request_id' => (string) ($record['request_id'] ?? '-'),

@@ -11,7 +11,9 @@ use Drupal\entra_provisioning\Native\Exception\ConfigException;
 use Drupal\entra_provisioning\Drupal\BulkSyncBatch;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
+use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Symfony\Component\DependencyInjection\ContainerInterface;
 
@@ -28,6 +30,8 @@ final class ProvisioningForm extends WizardFormBase
 
     protected BulkSync $bulkSync;
 
+    protected IdentityMatcher $matcher;
+
     /**
      * {@inheritdoc}
      */
@@ -36,6 +40,7 @@ final class ProvisioningForm extends WizardFormBase
         $form = parent::create($container);
         $form->entityFieldManager = $container->get('entity_field.manager');
         $form->bulkSync = $container->get('entra_provisioning.bulk_sync');
+        $form->matcher = $container->get('entra_provisioning.identity_matcher');
 
         return $form;
     }
@@ -96,7 +101,7 @@ final class ProvisioningForm extends WizardFormBase
             '#target_type' => 'user',
             '#selection_settings' => ['include_anonymous' => false],
             '#title' => $this->t('Drupal username'),
-            '#description' => $this->t('Sync creates the Entra ID account now, or links the existing one with the same userPrincipalName. Preview shows what would be sent (password redacted) and sends nothing. The sign-in name of an existing Entra ID account is never renamed unless "Rename the Entra sign-in name when the Drupal username changes" is ticked under Attribute mapping.'),
+            '#description' => $this->t('Sync creates the Entra ID account now, or brings the linked one in step. When the userPrincipalName or mail is already held by an Entra ID account this site did not create, nothing is linked or sent to it: the account is shown here, and you may link to it. Preview shows what would be sent (password redacted) and sends nothing. The sign-in name of an existing Entra ID account is never renamed unless "Rename the Entra sign-in name when the Drupal username changes" is ticked under Attribute mapping.'),
         ];
         $form['sync']['buttons'] = ['#type' => 'actions'];
         $form['sync']['buttons']['sync'] = [
@@ -113,6 +118,45 @@ final class ProvisioningForm extends WizardFormBase
             '#submit' => ['::previewUser'],
             '#limit_validation_errors' => [['sync_user']],
         ];
+        $match = $form_state->get('entra_match');
+        if (is_array($match)) {
+            $existing = is_array($match['existing'] ?? null) ? $match['existing'] : [];
+            $form['sync']['match'] = [
+                '#type' => 'details',
+                '#open' => true,
+                '#title' => $this->t('An Entra ID account already holds this userPrincipalName or mail'),
+                'intro' => ['#markup' => '<p>' . $this->t('Nothing was linked or sent to it. Link the Drupal account to it only if it is the same person: the link writes the mapped profile (display name and mapped fields), never its sign-in name, mail or enabled state.') . '</p>'],
+                'candidate' => [
+                    '#type' => 'table',
+                    '#header' => [$this->t('Entra ID user'), $this->t('Display name'), $this->t('Mail'), $this->t('Enabled'), $this->t('Admin role'), $this->t('Matched on')],
+                    '#rows' => [[
+                        (string) ($existing['userPrincipalName'] ?? $existing['id'] ?? ''),
+                        (string) ($existing['displayName'] ?? '-'),
+                        (string) ($existing['mail'] ?? '-'),
+                        ($existing['accountEnabled'] ?? null) === null ? $this->t('unknown') : (!empty($existing['accountEnabled']) ? $this->t('yes') : $this->t('no')),
+                        ($existing['privileged'] ?? null) === null ? $this->t('unknown') : (!empty($existing['privileged']) ? $this->t('yes') : $this->t('no')),
+                        (string) ($existing['matched_on'] ?? ''),
+                    ]],
+                ],
+                'actions' => [
+                    '#type' => 'actions',
+                    'link' => [
+                        '#type' => 'submit',
+                        '#value' => $this->t('Link to this account'),
+                        '#name' => 'entra_match_link',
+                        '#submit' => ['::linkMatch'],
+                        '#limit_validation_errors' => [],
+                    ],
+                    'cancel' => [
+                        '#type' => 'submit',
+                        '#value' => $this->t('Cancel'),
+                        '#name' => 'entra_match_cancel',
+                        '#submit' => ['::cancelMatch'],
+                        '#limit_validation_errors' => [],
+                    ],
+                ],
+            ];
+        }
         $preview = $form_state->get('entra_preview');
         if (is_array($preview)) {
             $form['sync']['preview_result'] = [
@@ -133,6 +177,15 @@ final class ProvisioningForm extends WizardFormBase
         $form['sync_all']['intro'] = [
             '#markup' => '<p>' . $this->t('Creates or links the Entra ID account of every active Drupal account, in chunks sent as Graph batches, with a progress bar; accounts already linked get their mapped properties updated. The summary is shown at the end and every failure is logged with its cause (type user_provisioning). The same runs on the command line with "drush entra:provision --all".') . '</p>',
         ];
+        $form['sync_all']['include_superuser'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Include uid 1, the site\'s first administrator'),
+            '#description' => $this->t('Left out by default: its sign-in usually stays Drupal\'s own.'),
+        ];
+        $form['sync_all']['include_blocked'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Include blocked accounts'),
+        ];
         $form['sync_all']['chunk_size'] = [
             '#type' => 'number',
             '#title' => $this->t('Users per chunk'),
@@ -146,7 +199,7 @@ final class ProvisioningForm extends WizardFormBase
             '#value' => $this->t('Sync all users'),
             '#name' => 'entra_sync_all',
             '#submit' => ['::syncAll'],
-            '#limit_validation_errors' => [],
+            '#limit_validation_errors' => [['include_superuser'], ['include_blocked']],
         ];
 
         $form['automatic'] = ['#type' => 'details', '#title' => $this->t('Automatic'), '#open' => true];
@@ -155,6 +208,41 @@ final class ProvisioningForm extends WizardFormBase
             '#title' => $this->t('Create users automatically'),
             '#description' => $this->t('Provision every new Drupal account. The account save only queues the work; it runs right after the response, and cron retries whatever could not finish.'),
             '#config_target' => self::target('provisioning.auto_create'),
+        ];
+
+        $policies = [
+            ModuleSettings::MATCH_REVIEW => $this->t('Review: an admin approves each match (recommended; required with open registration)'),
+            ModuleSettings::MATCH_AUTO => $this->t('Automatic, behind guards: never uid 1, an account with a role beyond authenticated, a blocked account, an Entra ID admin-role holder, or an account linked elsewhere'),
+        ];
+        $form['matching'] = ['#type' => 'details', '#title' => $this->t('Identity matching'), '#open' => true];
+        $form['matching']['intro'] = [
+            '#markup' => '<p>' . $this->t('A Drupal account and an Entra ID user that this site did not link may share a userPrincipalName, a mail or a name. That proves nothing: anyone may register "adele" on an open site, and Entra ID\'s mail is not verified. Such a match is never linked silently; see the Pending matches tab.') . '</p>',
+        ];
+        $form['matching']['matching_drupal_to_entra'] = [
+            '#type' => 'select',
+            '#title' => $this->t('When a new Drupal account matches an existing Entra ID user'),
+            '#options' => $policies,
+            '#config_target' => self::target('matching.drupal_to_entra'),
+        ];
+        $form['matching']['matching_entra_to_drupal'] = [
+            '#type' => 'select',
+            '#title' => $this->t('When an imported Entra ID user matches an existing Drupal account'),
+            '#options' => $policies,
+            '#config_target' => self::target('matching.entra_to_drupal'),
+        ];
+        $form['matching']['deprovision_matched'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Deprovision automatically matched links'),
+            '#description' => $this->t('Off by default: blocking, cancelling or deleting follows only links this site created or an admin approved, in both directions (disabling, deleting, and changing the enabled state or mail). Automatic matches only get their profile brought in step.'),
+            '#config_target' => self::target('matching.deprovision_matched'),
+        ];
+        $form['matching']['removal_threshold'] = [
+            '#type' => 'number',
+            '#title' => $this->t('Accidental-deletion threshold'),
+            '#description' => $this->t('When one import round would block or delete more Drupal accounts than this, or more Entra ID accounts would be disabled or deleted within an hour, those removals are held until an admin releases them on the Pending matches tab.'),
+            '#min' => 1,
+            '#required' => true,
+            '#config_target' => self::target('matching.removal_threshold'),
         ];
 
         $form['lifecycle'] = ['#type' => 'details', '#title' => $this->t('When a Drupal account changes'), '#open' => true];
@@ -291,7 +379,7 @@ final class ProvisioningForm extends WizardFormBase
     {
         parent::validateForm($form, $form_state);
         $trigger = $form_state->getTriggeringElement();
-        if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview', 'entra_sync_all'], true)) {
+        if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview', 'entra_sync_all', 'entra_match_link', 'entra_match_cancel'], true)) {
             return;
         }
         // Let the library check the mapping before it is saved (no network).
@@ -319,6 +407,7 @@ final class ProvisioningForm extends WizardFormBase
         } catch (EntraException $e) {
             // Library unavailable: the status report says why; saving is still allowed.
         }
+        $this->labelErrors($form, $form_state);
     }
 
     /**
@@ -359,7 +448,11 @@ final class ProvisioningForm extends WizardFormBase
             return;
         }
         $outcome = $this->provisioner->provisionNow($uid);
-        if ($outcome->status === Outcome::DONE) {
+        if ($outcome->status === Outcome::REVIEW) {
+            $this->messenger()->addWarning($this->t('@summary', ['@summary' => $outcome->message]));
+            $form_state->set('entra_match', $outcome->result);
+            $form_state->setRebuild();
+        } elseif ($outcome->status === Outcome::DONE) {
             $this->messenger()->addStatus($this->t('@summary', ['@summary' => $outcome->message]));
         } elseif ($outcome->status === Outcome::RETRY) {
             $this->messenger()->addWarning($this->t('@summary', ['@summary' => $outcome->message]));
@@ -381,7 +474,41 @@ final class ProvisioningForm extends WizardFormBase
 
             return;
         }
-        batch_set(BulkSyncBatch::build($this->bulkSync->chunkSize()));
+        $scope = new BulkScope((bool) $form_state->getValue('include_superuser'), (bool) $form_state->getValue('include_blocked'));
+        batch_set(BulkSyncBatch::build($this->bulkSync->chunkSize(), $scope));
+    }
+
+    /**
+     * Submit handler of "Link to this account": the admin approves the match
+     * the Sync just found.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function linkMatch(array &$form, FormStateInterface $form_state): void
+    {
+        $match = $form_state->get('entra_match');
+        $id = is_array($match) ? (int) ($match['match_id'] ?? 0) : 0;
+        $outcome = $this->matcher->approve($id);
+        if ($outcome->status === Outcome::DONE) {
+            $this->messenger()->addStatus($this->t('@summary', ['@summary' => $outcome->message]));
+        } else {
+            $this->messenger()->addError($this->t('@summary', ['@summary' => $outcome->message]));
+        }
+        $form_state->set('entra_match', null);
+        $form_state->setRebuild();
+    }
+
+    /**
+     * Submit handler of "Cancel": nothing is linked; the match stays on the
+     * Pending matches tab, where it can be approved or rejected later.
+     *
+     * @param array<string, mixed> $form
+     */
+    public function cancelMatch(array &$form, FormStateInterface $form_state): void
+    {
+        $this->messenger()->addStatus($this->t('Nothing was linked. The match waits on the Pending matches tab.'));
+        $form_state->set('entra_match', null);
+        $form_state->setRebuild();
     }
 
     /**

@@ -261,6 +261,13 @@ final class ClientFactory
                 $config[$key] = $value;
             }
         }
+        // Graph's documented write quota is the library's default pace; a
+        // site may change it in settings.php only (['writes' => n,
+        // 'window_s' => s], or null for no pacing: load tests, emulators).
+        $site = $this->configSource->siteSettings();
+        if (array_key_exists('write_budget', $site) && ($site['write_budget'] === null || is_array($site['write_budget']))) {
+            $config['write_budget'] = $site['write_budget'];
+        }
         $config['timeout_ms'] = $settings->int('advanced.timeout_ms', 15000);
         $config['max_concurrency'] = $settings->int('advanced.max_concurrency', 4);
         $config['max_retries'] = $settings->int('advanced.max_retries', 3);

@@ -15,6 +15,7 @@ use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
+use Drupal\entra_provisioning\Provisioning\RemovalRelease;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drush\Attributes as CLI;
@@ -42,7 +43,8 @@ final class EntraCommands extends DrushCommands
         private RequirementsEvaluator $requirements,
         private ResultFormatter $formatter,
         private IdentityMatcher $matcher,
-        private RemovalGuard $removals
+        private RemovalGuard $removals,
+        private RemovalRelease $release
     ) {
         parent::__construct();
     }
@@ -227,8 +229,9 @@ final class EntraCommands extends DrushCommands
     #[CLI\Usage(name: 'drush entra:release-removals', description: 'Applies the held removals: the import blocks or deletes the Drupal accounts, the queue disables or deletes the Entra ID accounts.')]
     public function releaseRemovals(): int
     {
-        $imported = $this->importer->releaseHeldRemovals();
-        $queued = $this->provisioner->releaseHeldRemovals();
+        $released = $this->release->releaseAll();
+        $imported = $released['imported'];
+        $queued = $released['queued'];
         $rows = [];
         foreach ($imported as $result => $n) {
             $rows[] = ['Entra ID → Drupal: ' . $result, $n];

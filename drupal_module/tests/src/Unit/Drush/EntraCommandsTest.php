@@ -11,6 +11,7 @@ use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
+use Drupal\entra_provisioning\Provisioning\RemovalRelease;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
@@ -111,6 +112,7 @@ final class EntraCommandsTest extends NativeTestCase
             ResultFormatter::class => new ResultFormatter(),
             IdentityMatcher::class => $this->matcher,
             RemovalGuard::class => $this->removalGuard,
+            RemovalRelease::class => new RemovalRelease($this->importer, $this->provisioner),
         ];
         $container = new class ($services) {
             /**

@@ -8,6 +8,8 @@ use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Drupal\entra_provisioning\Provisioning\QueueRunner;
+use Drupal\entra_provisioning\Provisioning\SystemClock;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
 use Psr\Log\LogLevel;
@@ -229,6 +231,41 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertSame(2, $stats['done'], json_encode($stats) ?: '');
         $this->assertSame(0, $this->queue->count());
         $this->assertTrue($this->logger->hasNoticeThatContains('resumed'));
+    }
+
+    public function testThePostResponseBudgetHoldsEndToEndAgainstLongRetryAfters(): void
+    {
+        $emulator = $this->startEmulator();
+        // Retries allowed: without the call deadline the library would sleep
+        // through every Retry-After (10 s, twice per item).
+        $this->wire($emulator, ['advanced' => ['max_retries' => 5]]);
+        $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'status' => 429, 'retry_after_s' => 10]);
+        $this->users->add(90, 'throttled.one');
+        $this->users->add(91, 'throttled.two');
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 90, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 91, $this->clock->now()));
+        // The post-response run measures its budget on the real clock.
+        $runner = new QueueRunner($this->queue, $this->provisioner, new SystemClock(), $this->logger);
+
+        $started = microtime(true);
+        $stats = $runner->run(3.0);
+        $elapsed = microtime(true) - $started;
+
+        $this->assertSame(2, $stats['retry'], json_encode($stats) ?: '');
+        // Not a timing target: a run that waited out the Retry-Afters would
+        // take 20 s or more; the budget is 3 s.
+        $this->assertLessThan(8.0, $elapsed);
+        foreach ($this->queue->delays as [, $delay]) {
+            $this->assertGreaterThanOrEqual(9, $delay, 'delayed by what is left of the Retry-After');
+            $this->assertLessThanOrEqual(11, $delay);
+        }
+        // No lock or lease ends before the call made under it.
+        foreach ([90, 91] as $uid) {
+            foreach ($this->lock->timeouts[Provisioner::LOCK_PREFIX . $uid] ?? [] as $timeout) {
+                $this->assertGreaterThan(3.0, $timeout);
+            }
+        }
+        $this->assertNotEmpty($this->lock->timeouts);
     }
 
     public function testOldBlockedWorkIsGivenUp(): void
