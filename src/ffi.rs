@@ -88,11 +88,12 @@ fn status_of(err: &Error) -> EntraStatus {
     }
 }
 
-/// The error object every failing export writes to `out_json`.
+/// The error object every failing export writes to `out_json`. `message` is the sentence only:
+/// the codes, HTTP status and request-id are fields of their own, so a host that lays them out
+/// never shows them twice.
 pub fn error_json(err: &Error) -> Value {
     let mut v = serde_json::to_value(err.detail()).unwrap_or_else(|_| json!({}));
     v["kind"] = json!(err.kind());
-    v["message"] = json!(err.detail().to_string());
     v
 }
 

@@ -181,10 +181,16 @@ fn token_error(status: u16, body: &[u8]) -> Error {
                 .filter(|p| p.starts_with("AADSTS"))
                 .map(str::to_owned)
         });
-    let message = if first.is_empty() {
+    // The description starts with its own code ("AADSTS7000215: ..."): the code is a field of
+    // its own, so the sentence goes without it.
+    let sentence = match (&aadsts, first.split_once(": ")) {
+        (Some(code), Some((head, rest))) if head == code => rest.trim().to_owned(),
+        _ => first,
+    };
+    let message = if sentence.is_empty() {
         format!("the token endpoint answered HTTP {status} {}", aad.error)
     } else {
-        first
+        sentence
     };
     let detail = Detail {
         message,
@@ -259,8 +265,9 @@ mod tests {
         assert_eq!(d.request_id.as_deref(), Some("c-1"));
         assert_eq!(d.graph_code.as_deref(), Some("invalid_client"));
         assert!(
+            d.message.starts_with("Invalid client secret provided."),
+            "the code is a field of its own: {}",
             d.message
-                .starts_with("AADSTS7000215: Invalid client secret provided.")
         );
         assert!(!d.message.contains("Trace ID"));
         assert!(

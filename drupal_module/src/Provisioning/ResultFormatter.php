@@ -63,7 +63,7 @@ final class ResultFormatter
             return [
                 'kind' => $kind,
                 'title' => self::TITLES[$kind] ?? 'Error',
-                'message' => $e->getMessage(),
+                'message' => $e->detailMessage(),
                 'code' => $aadsts ?? $graphCode,
                 'aadsts' => $aadsts,
                 'graph_code' => $graphCode,

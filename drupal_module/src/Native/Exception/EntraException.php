@@ -84,10 +84,36 @@ class EntraException extends \RuntimeException
             $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : 'unknown';
         }
         $message = isset($error['message']) && is_string($error['message']) && $error['message'] !== ''
-            ? $error['message']
+            ? $error['message'] . self::facts($error)
             : sprintf('%s failed with status %d (%s)', $operation !== '' ? $operation : 'native call', $status, $kind);
 
         return new $class($message, $kind, $status, $error, $operation);
+    }
+
+    /**
+     * " (AADSTS…, HTTP 401, code …, request-id …)" for the exception message,
+     * so a logged exception keeps the facts; ResultFormatter lays them out
+     * from the fields instead (detailMessage() has the sentence only).
+     *
+     * @param array<string, mixed> $error
+     */
+    private static function facts(array $error): string
+    {
+        $facts = [];
+        if (is_string($error['aadsts'] ?? null) && $error['aadsts'] !== '') {
+            $facts[] = $error['aadsts'];
+        }
+        if (is_int($error['http_status'] ?? null)) {
+            $facts[] = 'HTTP ' . $error['http_status'];
+        }
+        if (is_string($error['graph_code'] ?? null) && $error['graph_code'] !== '') {
+            $facts[] = 'code ' . $error['graph_code'];
+        }
+        if (is_string($error['request_id'] ?? null) && $error['request_id'] !== '') {
+            $facts[] = 'request-id ' . $error['request_id'];
+        }
+
+        return $facts === [] ? '' : ' (' . implode(', ', $facts) . ')';
     }
 
     /**
@@ -174,6 +200,17 @@ class EntraException extends \RuntimeException
     public function aadsts(): ?string
     {
         return $this->stringDetail('aadsts');
+    }
+
+    /**
+     * The library's sentence, without the codes and request-id that have
+     * fields of their own.
+     */
+    public function detailMessage(): string
+    {
+        $message = $this->details['message'] ?? null;
+
+        return is_string($message) && $message !== '' ? $message : $this->getMessage();
     }
 
     /**

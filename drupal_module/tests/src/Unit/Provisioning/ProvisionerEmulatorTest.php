@@ -268,6 +268,20 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertNotEmpty($this->lock->timeouts);
     }
 
+    public function testAFailedTestNamesEachFactOnce(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, [], [], 'not-the-secret-1234');
+        $record = $this->provisioner->testConnection();
+        $this->assertFalse($record['ok']);
+        $summary = (new \Drupal\entra_provisioning\Provisioning\ResultFormatter())->summary($record['error']);
+        $requestId = (string) $record['error']['request_id'];
+        $this->assertNotSame('', $requestId);
+        $this->assertSame(1, substr_count($summary, $requestId), $summary);
+        $this->assertSame(1, substr_count($summary, 'HTTP 401'), $summary);
+        $this->assertSame(1, substr_count($summary, (string) $record['error']['aadsts']), $summary);
+    }
+
     public function testOldBlockedWorkIsGivenUp(): void
     {
         $emulator = $this->startEmulator();
