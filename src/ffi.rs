@@ -266,10 +266,21 @@ unsafe fn with_client<R: DeserializeOwned>(
         // SAFETY: forwarded contract.
         let client = unsafe { client(c) }?;
         // SAFETY: forwarded contract.
-        let mut value: Value = unsafe { parse(request, what) }?;
-        let budget = take_budget(&mut value, client.provisioner.config.call_budget)?;
-        let request: R =
-            serde_json::from_value(value).map_err(|e| shape_error(what, &e.to_string()))?;
+        let text = unsafe { text(request, what) }?;
+        let default = client.provisioner.config.call_budget;
+        // Most requests name no budget: they are parsed once, straight into their type.
+        let (request, budget): (R, Duration) = if text.contains("\"budget_ms\"") {
+            let mut value: Value =
+                serde_json::from_str(text).map_err(|e| shape_error(what, &e.to_string()))?;
+            let budget = take_budget(&mut value, default)?;
+            let request =
+                serde_json::from_value(value).map_err(|e| shape_error(what, &e.to_string()))?;
+            (request, budget)
+        } else {
+            let request =
+                serde_json::from_str(text).map_err(|e| shape_error(what, &e.to_string()))?;
+            (request, default)
+        };
         op(
             &client.provisioner,
             request,
@@ -307,12 +318,50 @@ struct LinkRequest {
 }
 
 /// `entra_bulk_provision` takes the users as an array, or as `{"users": [...]}` (the form that
-/// can carry `budget_ms`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BulkRequest {
-    Users(Vec<Value>),
-    Object { users: Vec<Value> },
+/// can carry `budget_ms`). Read without buffering the input (an untagged enum would copy every
+/// user once more).
+struct BulkRequest {
+    users: Vec<Value>,
+}
+
+impl<'de> Deserialize<'de> for BulkRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = BulkRequest;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of users, or an object with \"users\"")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<BulkRequest, A::Error> {
+                let users =
+                    Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(BulkRequest { users })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BulkRequest, A::Error> {
+                let mut users = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "users" {
+                        users = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                users
+                    .map(|users| BulkRequest { users })
+                    .ok_or_else(|| serde::de::Error::missing_field("users"))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 /// The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
@@ -662,8 +711,7 @@ pub unsafe extern "C" fn entra_bulk_provision(
             drupal_users_json,
             "drupal_users_json",
             out_json,
-            |p, request: BulkRequest, call| {
-                let (BulkRequest::Users(users) | BulkRequest::Object { users }) = request;
+            |p, BulkRequest { users }, call| {
                 if users.len() > crate::bulk::MAX_USERS_PER_CALL {
                     return Err(Failure::InvalidArgument(format!(
                         "at most {} users per call; send larger sets in chunks",
