@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Drupal;
 
 use Drupal\Core\Database\Connection;
+use Drupal\Core\Database\IntegrityConstraintViolationException;
 use Drupal\entra_provisioning\Provisioning\MatchStoreInterface;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\PendingMatch;
@@ -24,9 +25,17 @@ final class DatabaseMatchStore implements MatchStoreInterface
     {
         $stored = $this->find($match->direction, $match->uid, $match->entraId);
         if ($stored === null) {
-            $id = (int) $this->database->insert(self::TABLE)->fields($match->toRow())->execute();
+            try {
+                $id = (int) $this->database->insert(self::TABLE)->fields($match->toRow())->execute();
 
-            return [$this->load($id) ?? $match, true];
+                return [$this->load($id) ?? $match, true];
+            } catch (IntegrityConstraintViolationException $e) {
+                // Another process proposed the same pair meanwhile: refresh it.
+                $stored = $this->find($match->direction, $match->uid, $match->entraId);
+                if ($stored === null) {
+                    throw $e;
+                }
+            }
         }
         $row = $match->toRow();
         $update = [

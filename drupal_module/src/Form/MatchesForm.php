@@ -34,11 +34,15 @@ final class MatchesForm extends FormBase
      */
     private const LIMIT = 200;
 
+    /**
+     * Protected, not private: DependencySerializationTrait keeps the service
+     * ids of protected properties when Form API caches the form.
+     */
     public function __construct(
-        private IdentityMatcher $matcher,
-        private RemovalGuard $removals,
-        private RemovalRelease $release,
-        private EntityTypeManagerInterface $entityTypeManager
+        protected IdentityMatcher $matcher,
+        protected RemovalGuard $removals,
+        protected RemovalRelease $release,
+        protected EntityTypeManagerInterface $entityTypeManager
     ) {
     }
 
@@ -72,6 +76,17 @@ final class MatchesForm extends FormBase
      */
     public function buildForm(array $form, FormStateInterface $form_state)
     {
+        // The first button of the form: Form API falls back to the first
+        // button when the one clicked is no longer there (handled meanwhile
+        // elsewhere), and that must be harmless.
+        $form['refresh'] = [
+            '#type' => 'submit',
+            '#value' => $this->t('Refresh'),
+            '#name' => 'refresh',
+            '#submit' => ['::refresh'],
+            '#limit_validation_errors' => [],
+            '#weight' => -100,
+        ];
         $pending = $this->matcher->pending(self::LIMIT);
         $names = $this->accountNames(array_map(static fn (PendingMatch $m): int => $m->uid, $pending));
         $form['intro'] = [
@@ -179,9 +194,18 @@ final class MatchesForm extends FormBase
     /**
      * @param array<string, mixed> $form
      */
+    public function refresh(array &$form, FormStateInterface $form_state): void
+    {
+    }
+
+    /**
+     * @param array<string, mixed> $form
+     */
     public function approve(array &$form, FormStateInterface $form_state): void
     {
-        $this->report($this->matcher->approve($this->triggeredMatch($form_state)));
+        if ($this->clicked($form_state)) {
+            $this->report($this->matcher->approve($this->triggeredMatch($form_state)));
+        }
     }
 
     /**
@@ -189,7 +213,9 @@ final class MatchesForm extends FormBase
      */
     public function reject(array &$form, FormStateInterface $form_state): void
     {
-        $this->report($this->matcher->reject($this->triggeredMatch($form_state)));
+        if ($this->clicked($form_state)) {
+            $this->report($this->matcher->reject($this->triggeredMatch($form_state)));
+        }
     }
 
     /**
@@ -197,11 +223,31 @@ final class MatchesForm extends FormBase
      */
     public function releaseRemovals(array &$form, FormStateInterface $form_state): void
     {
+        if (!$this->clicked($form_state)) {
+            return;
+        }
         $released = $this->release->releaseAll();
         $this->messenger()->addStatus($this->t('Released: the import applied @imported removal(s); @queued Entra ID removal(s) are queued again.', [
             '@imported' => array_sum($released['imported']),
             '@queued' => $released['queued'],
         ]));
+    }
+
+    /**
+     * Whether the admin really clicked the triggering button: when the
+     * clicked button is gone from the rebuilt form, Form API falls back to
+     * another one, which must then do nothing.
+     */
+    private function clicked(FormStateInterface $form_state): bool
+    {
+        $trigger = $form_state->getTriggeringElement();
+        $name = is_array($trigger) ? ($trigger['#name'] ?? null) : null;
+        if (is_string($name) && array_key_exists($name, $form_state->getUserInput())) {
+            return true;
+        }
+        $this->messenger()->addWarning($this->t('The list had changed since the page was loaded, so nothing was done. Check the list again.'));
+
+        return false;
     }
 
     private function triggeredMatch(FormStateInterface $form_state): int

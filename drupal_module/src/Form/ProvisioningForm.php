@@ -462,6 +462,20 @@ final class ProvisioningForm extends WizardFormBase
     }
 
     /**
+     * Whether this button was really clicked: when the form state that held
+     * the match has expired, Form API falls back to another button.
+     */
+    private function clicked(FormStateInterface $form_state, string $name): bool
+    {
+        if (array_key_exists($name, $form_state->getUserInput()) && is_array($form_state->get('entra_match'))) {
+            return true;
+        }
+        $this->messenger()->addWarning($this->t('The page was out of date, so nothing was done: use Sync again.'));
+
+        return false;
+    }
+
+    /**
      * Submit handler of "Sync all users": starts the batch.
      *
      * @param array<string, mixed> $form
@@ -486,6 +500,9 @@ final class ProvisioningForm extends WizardFormBase
      */
     public function linkMatch(array &$form, FormStateInterface $form_state): void
     {
+        if (!$this->clicked($form_state, 'entra_match_link')) {
+            return;
+        }
         $match = $form_state->get('entra_match');
         $id = is_array($match) ? (int) ($match['match_id'] ?? 0) : 0;
         $outcome = $this->matcher->approve($id);
@@ -506,6 +523,9 @@ final class ProvisioningForm extends WizardFormBase
      */
     public function cancelMatch(array &$form, FormStateInterface $form_state): void
     {
+        if (!$this->clicked($form_state, 'entra_match_cancel')) {
+            return;
+        }
         $this->messenger()->addStatus($this->t('Nothing was linked. The match waits on the Pending matches tab.'));
         $form_state->set('entra_match', null);
         $form_state->setRebuild();
