@@ -45,7 +45,9 @@ typedef struct WriteBudget WriteBudget;
 /*
  The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
  `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
- request, and made a taken UPN a conflict instead of a link. Check it before anything else.
+ request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`
+ (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link.
+ Check it before anything else.
  */
 uint32_t entra_abi_version(void);
 
@@ -56,7 +58,9 @@ const char *entra_version(void);
 
 /*
  Creates a client from a configuration JSON. On OK `*out_client` receives the handle and
- `*out_json` the effective endpoints; otherwise `*out_json` receives the configuration error.
+ `*out_json` the effective endpoints; otherwise `*out_json` receives the configuration error
+ (`scope` `connection`). A `client_secret` shorter than 8 characters is refused (Entra's are
+ 40); endpoints must be plain https origins (http only for 127.0.0.0/8 and [::1]).
 
  # Safety
  `config_json` NULL or NUL-terminated; `out_client` and `out_json` NULL or writable.
@@ -131,9 +135,13 @@ enum EntraStatus entra_provision_user(const struct EntraClient *c,
                                       char **out_json);
 
 /*
- `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"}}`:
- PATCHes the mapped properties that differ. A link that may not carry deprovisioning
- (`matched`, see `entra_decide`) never changes `accountEnabled` or `mail`. Returns
+ `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"},
+ "sync_mail": false}`: PATCHes the mapped properties that differ. `mail` is written only with
+ `"sync_mail": true` (default false: Drupal does not verify a changed e-mail address, and
+ other applications of the tenant may trust Entra's `mail`; callers that do not send it no
+ longer update mail). A link that may not carry deprovisioning (`matched`, see
+ `entra_decide`) never changes `accountEnabled` or `mail`, `sync_mail` or not. A 403 on a
+ user who holds an admin role is that user's failure (`scope` `user`). Returns
  `{"action": "updated"|"unchanged", ...}`.
 
  # Safety
@@ -201,8 +209,9 @@ enum EntraStatus entra_decide(const char *request_json, char **out_json);
  A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created
  through `$batch`. Returns `{"results": [...one per input, in order...], "summary": {...}}`;
  each result is `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error
- object>}`; a user whose UPN or mail is taken fails with kind `conflict` and the `existing`
- account, as in `entra_provision_user`. The status is OK even when some users failed.
+ object>}` (with `retryable` and `scope` as for any export); a user whose UPN or mail is taken
+ fails with kind `conflict` and the `existing` account, as in `entra_provision_user`. The
+ status is OK even when some users failed.
 
  # Safety
  As for `entra_test_connection`.
@@ -217,7 +226,10 @@ enum EntraStatus entra_bulk_provision(const struct EntraClient *c,
  "include_guests": false}`; returns `{"changes": [{"op": "upsert", "id", "userPrincipalName",
  "drupal": {name, mail, status, fields}, "attributes"} | {"op": "removed", "id", "reason"}],
  "next_link", "delta_link", "resync_required", "skipped_guests"}`. Store `next_link` and call
- again until a `delta_link` arrives; on `resync_required` start over with no link.
+ again until a `delta_link` arrives; on `resync_required` start over with no link. `[]` is the
+ request with every default. Guests (`userType` Guest, or an `#EXT#` UPN whatever `userType`
+ says) are skipped unless asked for; an item that does not say `userType` is read in full
+ before it is taken for a member.
 
  # Safety
  As for `entra_test_connection`.

@@ -9,6 +9,7 @@
 use crate::error::{Detail, Error, Result};
 use crate::graph::Response;
 use crate::graph::batch::{MAX_BATCH, SubRequest};
+use crate::json::Object;
 use crate::mapping::{DrupalUser, MappedUser, PreviousAttempt};
 use crate::password;
 use crate::provision::{Outcome, Provisioner, created};
@@ -141,8 +142,15 @@ impl Provisioner {
     }
 
     fn prepare(&self, raw: Value) -> Result<(MappedUser, Option<PreviousAttempt>)> {
-        let user: DrupalUser = serde_json::from_value(raw)
-            .map_err(|e| Error::validation("user", format!("not a Drupal user object: {e}")))?;
+        let Object(user): Object<DrupalUser> = serde_json::from_value(raw).map_err(|e| {
+            Error::validation(
+                "user",
+                format!(
+                    "not a Drupal user object: {}",
+                    crate::redact::without_input_values(&e.to_string())
+                ),
+            )
+        })?;
         Ok((self.map(&user)?, user.previous_attempt))
     }
 

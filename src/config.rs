@@ -3,10 +3,11 @@
 
 use crate::credential::{Certificate, Credential};
 use crate::error::{Detail, Error, Result};
+use crate::json::Object;
 use crate::mapping::MappingConfig;
+use crate::redact::MIN_SECRET_LEN;
 use crate::secret::Secret;
 use serde::Deserialize;
-use std::net::IpAddr;
 use std::time::Duration;
 use url::Url;
 
@@ -58,6 +59,7 @@ struct RawConfig {
     client_id: String,
     #[serde(default = "empty_secret")]
     client_secret: Secret,
+    #[serde(default, deserialize_with = "crate::json::option_map_or_empty_array")]
     client_certificate: Option<RawCertificate>,
     #[serde(default)]
     primary_domain: String,
@@ -69,9 +71,12 @@ struct RawConfig {
     max_concurrency: Option<usize>,
     max_retries: Option<u32>,
     call_budget_ms: Option<u64>,
-    #[serde(default = "default_write_budget")]
+    #[serde(
+        default = "default_write_budget",
+        deserialize_with = "crate::json::option_map_or_empty_array"
+    )]
     write_budget: Option<WriteBudget>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
     mapping: MappingConfig,
 }
 
@@ -158,13 +163,13 @@ impl Config {
                 e.column()
             ))))
         })?;
-        let secrets = secrets_in(&value);
-        let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-            let field = e.path().to_string();
-            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            let message = crate::secret::scrub(&e.inner().to_string(), &secrets);
-            Error::config(&field, format!("{field}: {message}"))
-        })?;
+        // A wrongly typed value is never quoted back: it may be the secret in the wrong field.
+        let Object(raw): Object<RawConfig> =
+            serde_path_to_error::deserialize(value).map_err(|e| {
+                let field = e.path().to_string();
+                let message = crate::redact::without_input_values(&e.inner().to_string());
+                Error::config(&field, format!("{field}: {message}"))
+            })?;
         Config::validate(raw)
     }
 
@@ -178,7 +183,16 @@ impl Config {
                 return Err(Error::config(field, format!("{field} is required")));
             }
         }
-        let has_secret = !raw.client_secret.expose().trim().is_empty();
+        let secret_len = raw.client_secret.expose().trim().chars().count();
+        let has_secret = secret_len > 0;
+        if has_secret && secret_len < MIN_SECRET_LEN {
+            return Err(Error::config(
+                "client_secret",
+                format!(
+                    "client_secret is too short to be a client secret (secrets from Entra are 40 characters, and at least {MIN_SECRET_LEN} are required): copy the secret's Value from the app registration's Certificates & secrets"
+                ),
+            ));
+        }
         let credential = match (has_secret, raw.client_certificate) {
             (true, None) => Credential::Secret(raw.client_secret),
             (false, Some(c)) => Credential::Certificate(Certificate::from_pem(
@@ -298,51 +312,79 @@ pub fn secrets_in(config: &serde_json::Value) -> Vec<String> {
     .collect()
 }
 
-/// An endpoint override, or the cloud's default. Only https is accepted, except for loopback
-/// addresses (the bundled emulator), so a bearer token can never cross a network in clear text.
+/// An endpoint override, or the cloud's default. It must be a plain origin (scheme, host, optional
+/// port) and use https, except for a literal loopback address (the bundled emulator), so a bearer
+/// token can never cross a network in clear text nor go to another host than the one written.
+///
+/// The raw text is checked before `Url` reads it, because `Url` changes what it reads: it folds
+/// non-ASCII hosts by IDNA (`ⓛocalhost` and `locaⅼhost` become `localhost`), removes tabs and
+/// newlines, reads `\` as `/`, and resolves dot segments (`https://graph.microsoft.com/../../x`
+/// becomes `/x`). So the text itself must be printable ASCII without spaces, start with
+/// `https://` or `http://`, and have nothing after the host and port but an optional `/`.
 fn endpoint(value: Option<&str>, default: &str, field: &str) -> Result<String> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(default.to_owned());
     };
+    let plain_origin = || {
+        Error::config(
+            field,
+            format!(
+                "{field} must be a plain origin such as https://graph.microsoft.com (no user, path, query or fragment)"
+            ),
+        )
+    };
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::config(
+            field,
+            format!(
+                "{field} must be plain ASCII without spaces: write an internationalised host name in its xn-- form"
+            ),
+        ));
+    }
+    let lower = value.to_ascii_lowercase();
+    let Some(rest) = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+    else {
+        return Err(Error::config(
+            field,
+            format!("{field} must start with https:// (or http:// for a loopback address)"),
+        ));
+    };
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    if authority.contains('@') || !(tail.is_empty() || tail == "/") {
+        return Err(plain_origin());
+    }
     let url = Url::parse(value)
         .map_err(|e| Error::config(field, format!("{field} is not a valid URL: {e}")))?;
     if !url.username().is_empty()
         || url.password().is_some()
+        || url.path() != "/"
         || url.query().is_some()
         || url.fragment().is_some()
     {
+        return Err(plain_origin());
+    }
+    if url.scheme() == "http" && !is_loopback(&url) {
         return Err(Error::config(
             field,
-            format!("{field} must be a plain origin such as https://graph.microsoft.com"),
+            format!(
+                "{field} must use https (plain http is allowed only for a loopback address: 127.0.0.1 or [::1])"
+            ),
         ));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::config(
-                field,
-                format!(
-                    "{field} must use https (plain http is allowed only for loopback addresses)"
-                ),
-            ));
-        }
-        other => {
-            return Err(Error::config(
-                field,
-                format!("{field} has unsupported scheme {other}"),
-            ));
-        }
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// A literal loopback address: 127.0.0.0/8 or ::1. The name `localhost` does not count: what it
+/// resolves to is up to the host's resolver at connection time, and checking it here would not
+/// bind the later connection.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(_)) | None => false,
     }
 }
 
@@ -445,13 +487,16 @@ mod tests {
             ("tenant_id", json!("not a tenant")),
             ("client_id", json!("nope")),
             ("client_secret", json!("")),
+            ("client_secret", json!("7-chars")),
+            ("mapping.properties", json!({"properties": ["jobTitle"]})),
             ("primary_domain", json!("localhost")),
             ("timeout_ms", json!(5)),
             ("max_concurrency", json!(0)),
             ("cloud", json!("mars")),
         ];
         for (field, value) in cases {
-            let err = Config::from_json(&with(field, value)).unwrap_err();
+            let key = field.split('.').next().unwrap();
+            let err = Config::from_json(&with(key, value)).unwrap_err();
             assert_eq!(err.kind(), "config");
             assert_eq!(err.detail().field.as_deref(), Some(field), "{err}");
         }

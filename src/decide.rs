@@ -14,7 +14,9 @@ pub enum Question {
     EntraCandidate {
         #[serde(default)]
         policy: Policy,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         account: Account,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         candidate: Candidate,
         /// The Drupal account already linked to the candidate, if any.
         candidate_linked_uid: Option<u64>,
@@ -24,6 +26,7 @@ pub enum Question {
     DrupalCandidate {
         #[serde(default)]
         policy: Policy,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         account: Account,
         entra_id: String,
         matched_on: String,
@@ -41,7 +44,9 @@ pub enum Question {
         provenance: Option<Provenance>,
         #[serde(default)]
         deprovision_matched: bool,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         account: Account,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         values: Map<String, Value>,
     },
     /// Entra → Drupal: the Entra user of a linked account was removed (`reason` `changed` or
@@ -51,6 +56,7 @@ pub enum Question {
         provenance: Option<Provenance>,
         #[serde(default)]
         deprovision_matched: bool,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         account: Account,
         policy: RemovalAction,
         reason: String,

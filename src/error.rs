@@ -9,7 +9,8 @@ use std::time::Duration;
 
 /// The facts known about one failure. Messages never contain a secret, token or password: they
 /// are built from our own text, Graph's `error.message` or AAD's `error_description`, none of
-/// which echo credentials, and the FFI layer scrubs known secrets once more on the way out.
+/// which echo credentials, and every string of a detail is cleared of the client's secrets once
+/// more before it leaves the library (`redact`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Detail {
     pub message: String,
@@ -32,6 +33,11 @@ pub struct Detail {
     /// a create must then look before it creates again.
     #[serde(skip)]
     pub maybe_committed: bool,
+    /// On a 403: whether the refused token carries a permission to write users
+    /// (`User.ReadWrite.All`, `Directory.ReadWrite.All`); `None` when unknown. Tells a user
+    /// Entra protects (an admin-role holder) from an app that may not write at all.
+    #[serde(skip)]
+    pub token_can_write: Option<bool>,
 }
 
 fn serialize_secs<S: serde::Serializer>(

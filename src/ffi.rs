@@ -6,8 +6,16 @@
 //! - Status: `EntraStatus`, values append-only. `ENTRA_STATUS_OK` = 0.
 //! - `out_json` receives an owned, NUL-terminated UTF-8 JSON string in every case where it is not
 //!   NULL: the result on OK, else `{"kind","message","http_status","graph_code","request_id",
-//!   "retry_after_s","field","hint","aadsts"}` (plus `existing` on a conflict with an account
-//!   that already exists). Free it with `entra_string_free`.
+//!   "retry_after_s","field","hint","aadsts","retryable","scope"}` (plus `existing` on a
+//!   conflict with an account that already exists). Free it with `entra_string_free`.
+//! - `retryable` (throttled, transient) says whether the same call may succeed later; `scope`
+//!   (`user` or `connection`) whether the failure is this user's alone or every call's (the
+//!   host suspends its queue). The library decides both (`operation`); the host only acts on
+//!   them. Every string of an error object is cleared of the client's secret and key; a
+//!   successful result is never altered.
+//! - Where a JSON object is expected (a request, the configuration's `mapping` and
+//!   `mapping.properties`, a Drupal user's `fields`, a question's `account`, `candidate` and
+//!   `values`, the `link` facts), `[]` (PHP's `json_encode([])`) is read as `{}`.
 //! - Every request object may carry `budget_ms`: the call's overall deadline (default: the
 //!   client's `call_budget_ms`). A wait that would cross it is not started; the call returns
 //!   `ENTRA_STATUS_THROTTLED` with `retry_after_s` instead.
@@ -16,10 +24,13 @@
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::json::Object;
+use crate::mapping::DrupalUser;
+use crate::operation::{Operation, scope_of_a_bug};
 use crate::panic;
-use crate::provision::{FindQuery, Provisioner, TestRequest};
+use crate::provision::{FindQuery, Provisioner, TestRequest, UpdateRules};
+use crate::redact::Redactor;
 use crate::runtime;
-use crate::secret;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -54,6 +65,8 @@ pub enum EntraStatus {
 /// An opaque connection handle: configuration, token cache and Graph client.
 pub struct EntraClient {
     provisioner: Provisioner,
+    /// Clears the client's secret and key from every error it reports.
+    redactor: Redactor,
 }
 
 const _: () = {
@@ -88,25 +101,38 @@ fn status_of(err: &Error) -> EntraStatus {
     }
 }
 
-/// The error object every failing export writes to `out_json`. `message` is the sentence only:
-/// the codes, HTTP status and request-id are fields of their own, so a host that lays them out
-/// never shows them twice.
-pub fn error_json(err: &Error) -> Value {
+/// The error object every failing export writes to `out_json` (and a bulk result per failed
+/// user). `message` is the sentence only: the codes, HTTP status and request-id are fields of
+/// their own, so a host that lays them out never shows them twice. `operation` decides `scope`
+/// and the hint that goes with it; `redactor` clears every string of the detail of the client's
+/// secrets before it becomes JSON.
+pub fn error_json(err: &Error, operation: Operation, redactor: &Redactor) -> Value {
+    let mut err = err.clone();
+    operation.explain(&mut err);
+    redactor.error(&mut err);
     let mut v = serde_json::to_value(err.detail()).unwrap_or_else(|_| json!({}));
     v["kind"] = json!(err.kind());
+    v["retryable"] = json!(err.is_retryable());
+    v["scope"] = json!(operation.scope(&err));
     v
 }
 
 fn simple_error(kind: &str, message: &str) -> Value {
     json!({"kind": kind, "message": message, "http_status": null, "graph_code": null,
-        "request_id": null, "retry_after_s": null, "field": null, "hint": null, "aadsts": null})
+        "request_id": null, "retry_after_s": null, "field": null, "hint": null, "aadsts": null,
+        "retryable": false, "scope": scope_of_a_bug()})
 }
 
+/// The redactor of a client that knows no secret (a NULL handle, an export without a client).
+static NO_SECRETS: Redactor = Redactor::none();
+
 /// Runs `body` with panics contained and silenced, then writes the result or error JSON to
-/// `out_json`. `secrets` are scrubbed from anything written.
+/// `out_json`. Errors are redacted with `redactor` (a result never is: it is directory data, and
+/// nothing in it comes from a secret).
 fn guard(
     out_json: *mut *mut c_char,
-    secrets: &[&str],
+    redactor: &Redactor,
+    operation: Operation,
     body: impl FnOnce() -> Outcome,
 ) -> EntraStatus {
     if out_json.is_null() {
@@ -115,10 +141,10 @@ fn guard(
     let outcome = panic::quietly(|| catch_unwind(AssertUnwindSafe(body)));
     let (status, value) = match outcome {
         Ok(Ok(value)) => (EntraStatus::Ok, value),
-        Ok(Err(Failure::Core(err))) => (status_of(&err), error_json(&err)),
+        Ok(Err(Failure::Core(err))) => (status_of(&err), error_json(&err, operation, redactor)),
         Ok(Err(Failure::InvalidArgument(message))) => (
             EntraStatus::InvalidArgument,
-            simple_error("invalid_argument", &message),
+            simple_error("invalid_argument", &redactor.text(&message)),
         ),
         Err(_) => {
             let message = panic::take_last().unwrap_or_else(|| "unknown panic".into());
@@ -126,14 +152,13 @@ fn guard(
                 EntraStatus::Panic,
                 simple_error(
                     "panic",
-                    &format!("internal error in entra_provisioning: {message}"),
+                    &redactor.text(&format!("internal error in entra_provisioning: {message}")),
                 ),
             )
         }
     };
-    let text = secret::scrub(&value.to_string(), secrets);
     // SAFETY: out_json was checked non-null; the caller guarantees it is writable.
-    unsafe { *out_json = into_c_string(text) };
+    unsafe { *out_json = into_c_string(value.to_string()) };
     status
 }
 
@@ -166,33 +191,13 @@ unsafe fn parse<T: DeserializeOwned>(ptr: *const c_char, what: &str) -> Result<T
     serde_json::from_str(text).map_err(|e| shape_error(what, &e.to_string()))
 }
 
-/// An input of the wrong shape, named without repeating input values: serde quotes the value it
-/// refused ("unknown variant `…`", "invalid type: string \"…\""), and an export without a client
-/// has no secret to scrub, so every quoted span goes but the field names serde reports as
-/// missing or unknown (those come from our own schema).
+/// An input of the wrong shape, named without repeating input values (serde quotes the value it
+/// refused; an export without a client has no secret to scrub).
 fn shape_error(what: &str, serde_message: &str) -> Failure {
-    let keeps_name = serde_message.starts_with("missing field");
-    let mut out = String::with_capacity(serde_message.len());
-    let mut quote: Option<char> = None;
-    for c in serde_message.chars() {
-        match quote {
-            Some(q) if c == q => {
-                quote = None;
-                out.push(c);
-            }
-            Some(_) if keeps_name => out.push(c),
-            Some(_) => {}
-            None if c == '`' || c == '"' => {
-                quote = Some(c);
-                out.push(c);
-                if !keeps_name {
-                    out.push('…');
-                }
-            }
-            None => out.push(c),
-        }
-    }
-    Failure::InvalidArgument(format!("{what}: {out}"))
+    Failure::InvalidArgument(format!(
+        "{what}: {}",
+        crate::redact::without_input_values(serde_message)
+    ))
 }
 
 /// # Safety
@@ -202,28 +207,26 @@ unsafe fn client<'a>(client: *const EntraClient) -> Result<&'a EntraClient, Fail
     unsafe { client.as_ref() }.ok_or_else(|| Failure::InvalidArgument("client is NULL".into()))
 }
 
-fn secrets_of(client: *const EntraClient) -> Vec<String> {
-    // SAFETY: every caller has the same contract on `client` as `client()`.
+/// The redactor of `client`, or none for a NULL handle.
+///
+/// # Safety
+/// `client` is NULL or a live handle from `entra_client_new`, alive for `'a`.
+unsafe fn redactor_of<'a>(client: *const EntraClient) -> &'a Redactor {
+    // SAFETY: forwarded contract.
     match unsafe { client.as_ref() } {
-        Some(c) => c
-            .provisioner
-            .config
-            .credential
-            .secrets()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-        None => vec![],
+        Some(c) => &c.redactor,
+        None => &NO_SECRETS,
     }
 }
 
 /// One call's context: its overall time budget (the request's `budget_ms`, else the client's
-/// `call_budget_ms`).
-struct Call {
+/// `call_budget_ms`), and the client's redactor for errors carried inside a result (bulk).
+struct Call<'a> {
     budget: Option<Duration>,
+    redactor: &'a Redactor,
 }
 
-impl Call {
+impl Call<'_> {
     /// Runs `future` on this process's runtime within the call's budget.
     fn run<F: Future>(&self, future: F) -> F::Output {
         runtime::process()
@@ -257,12 +260,13 @@ unsafe fn with_client<R: DeserializeOwned>(
     c: *const EntraClient,
     request: *const c_char,
     what: &str,
+    operation: Operation,
     out_json: *mut *mut c_char,
     op: impl FnOnce(&Provisioner, R, &Call) -> Outcome,
 ) -> EntraStatus {
-    let secrets = secrets_of(c);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    guard(out_json, &secrets, || {
+    // SAFETY: forwarded contract.
+    let redactor = unsafe { redactor_of(c) };
+    guard(out_json, redactor, operation, || {
         // SAFETY: forwarded contract.
         let client = unsafe { client(c) }?;
         // SAFETY: forwarded contract.
@@ -286,6 +290,7 @@ unsafe fn with_client<R: DeserializeOwned>(
             request,
             &Call {
                 budget: Some(budget),
+                redactor,
             },
         )
     })
@@ -299,9 +304,14 @@ struct EntraIdRequest {
 #[derive(Deserialize)]
 struct UpdateRequest {
     entra_id: String,
+    #[serde(deserialize_with = "crate::json::map_or_empty_array")]
     user: crate::mapping::DrupalUser,
     /// The link's facts; without them the update is not restricted (ABI 2 callers).
+    #[serde(default, deserialize_with = "crate::json::option_map_or_empty_array")]
     link: Option<LinkFacts>,
+    /// Write the Drupal mail to Entra's `mail` (default false; see `UpdateRules::sync_mail`).
+    #[serde(default)]
+    sync_mail: bool,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +324,7 @@ struct LinkFacts {
 #[derive(Deserialize)]
 struct LinkRequest {
     entra_id: String,
+    #[serde(deserialize_with = "crate::json::map_or_empty_array")]
     user: crate::mapping::DrupalUser,
 }
 
@@ -366,7 +377,9 @@ impl<'de> Deserialize<'de> for BulkRequest {
 
 /// The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
 /// `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
-/// request, and made a taken UPN a conflict instead of a link. Check it before anything else.
+/// request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`
+/// (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link.
+/// Check it before anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
     ABI_VERSION
@@ -379,7 +392,9 @@ pub extern "C" fn entra_version() -> *const c_char {
 }
 
 /// Creates a client from a configuration JSON. On OK `*out_client` receives the handle and
-/// `*out_json` the effective endpoints; otherwise `*out_json` receives the configuration error.
+/// `*out_json` the effective endpoints; otherwise `*out_json` receives the configuration error
+/// (`scope` `connection`). A `client_secret` shorter than 8 characters is refused (Entra's are
+/// 40); endpoints must be plain https origins (http only for 127.0.0.0/8 and [::1]).
 ///
 /// # Safety
 /// `config_json` NULL or NUL-terminated; `out_client` and `out_json` NULL or writable.
@@ -395,8 +410,8 @@ pub unsafe extern "C" fn entra_client_new(
         .and_then(|t| serde_json::from_str::<Value>(t).ok())
         .map(|v| crate::config::secrets_in(&v))
         .unwrap_or_default();
-    let raw_secrets: Vec<&str> = raw_secrets.iter().map(String::as_str).collect();
-    guard(out_json, &raw_secrets, || {
+    let redactor = Redactor::new(raw_secrets.iter().map(String::as_str));
+    guard(out_json, &redactor, Operation::Connect, || {
         if out_client.is_null() {
             return Err(Failure::InvalidArgument("out_client is NULL".into()));
         }
@@ -412,8 +427,10 @@ pub unsafe extern "C" fn entra_client_new(
             "credential": config.credential.kind(),
             "abi_version": ABI_VERSION,
         });
+        let redactor = Redactor::new(config.credential.secrets());
         let handle = Box::new(EntraClient {
             provisioner: Provisioner::new(config),
+            redactor,
         });
         // SAFETY: checked non-null above; written only on success.
         unsafe { *out_client = Box::into_raw(handle) };
@@ -469,8 +486,9 @@ pub unsafe extern "C" fn entra_test_connection(
             c,
             request_json,
             "request_json",
+            Operation::TestConnection,
             out_json,
-            |p, r: TestRequest, call| Ok(call.run(p.test_connection(&r))?),
+            |p, Object(r): Object<TestRequest>, call| Ok(call.run(p.test_connection(&r))?),
         )
     }
 }
@@ -492,8 +510,9 @@ pub unsafe extern "C" fn entra_map_user(
             c,
             drupal_user_json,
             "drupal_user_json",
+            Operation::MapUser,
             out_json,
-            |p, u, _| Ok(p.preview(&u)?),
+            |p, Object(u): Object<DrupalUser>, _| Ok(p.preview(&u)?),
         )
     }
 }
@@ -514,8 +533,9 @@ pub unsafe extern "C" fn entra_find_user(
             c,
             request_json,
             "request_json",
+            Operation::FindUser,
             out_json,
-            |p, q: FindQuery, call| {
+            |p, Object(q): Object<FindQuery>, call| {
                 let user = call.run(p.find_user(&q))?;
                 Ok(json!({"found": user.is_some(), "user": user}))
             },
@@ -544,15 +564,20 @@ pub unsafe extern "C" fn entra_provision_user(
             c,
             drupal_user_json,
             "drupal_user_json",
+            Operation::Create,
             out_json,
-            |p, u, call| to_json(&call.run(p.provision_user(&u))?),
+            |p, Object(u): Object<DrupalUser>, call| to_json(&call.run(p.provision_user(&u))?),
         )
     }
 }
 
-/// `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"}}`:
-/// PATCHes the mapped properties that differ. A link that may not carry deprovisioning
-/// (`matched`, see `entra_decide`) never changes `accountEnabled` or `mail`. Returns
+/// `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"},
+/// "sync_mail": false}`: PATCHes the mapped properties that differ. `mail` is written only with
+/// `"sync_mail": true` (default false: Drupal does not verify a changed e-mail address, and
+/// other applications of the tenant may trust Entra's `mail`; callers that do not send it no
+/// longer update mail). A link that may not carry deprovisioning (`matched`, see
+/// `entra_decide`) never changes `accountEnabled` or `mail`, `sync_mail` or not. A 403 on a
+/// user who holds an admin role is that user's failure (`scope` `user`). Returns
 /// `{"action": "updated"|"unchanged", ...}`.
 ///
 /// # Safety
@@ -569,12 +594,12 @@ pub unsafe extern "C" fn entra_update_user(
             c,
             request_json,
             "request_json",
+            Operation::Update,
             out_json,
-            |p, r: UpdateRequest, call| {
-                let deprovision = r.link.as_ref().is_none_or(|l| {
-                    crate::matching::may_deprovision(l.provenance, l.deprovision_matched)
-                });
-                to_json(&call.run(p.update_user(&r.entra_id, &r.user, deprovision))?)
+            |p, Object(r): Object<UpdateRequest>, call| {
+                let link = r.link.map(|l| (l.provenance, l.deprovision_matched));
+                let rules = UpdateRules::new(link, r.sync_mail);
+                to_json(&call.run(p.update_user(&r.entra_id, &r.user, rules))?)
             },
         )
     }
@@ -596,8 +621,11 @@ pub unsafe extern "C" fn entra_disable_user(
             c,
             request_json,
             "request_json",
+            Operation::Disable,
             out_json,
-            |p, r: EntraIdRequest, call| to_json(&call.run(p.disable_user(&r.entra_id))?),
+            |p, Object(r): Object<EntraIdRequest>, call| {
+                to_json(&call.run(p.disable_user(&r.entra_id))?)
+            },
         )
     }
 }
@@ -618,8 +646,11 @@ pub unsafe extern "C" fn entra_enable_user(
             c,
             request_json,
             "request_json",
+            Operation::Enable,
             out_json,
-            |p, r: EntraIdRequest, call| to_json(&call.run(p.enable_user(&r.entra_id))?),
+            |p, Object(r): Object<EntraIdRequest>, call| {
+                to_json(&call.run(p.enable_user(&r.entra_id))?)
+            },
         )
     }
 }
@@ -640,8 +671,11 @@ pub unsafe extern "C" fn entra_delete_user(
             c,
             request_json,
             "request_json",
+            Operation::Delete,
             out_json,
-            |p, r: EntraIdRequest, call| to_json(&call.run(p.delete_user(&r.entra_id))?),
+            |p, Object(r): Object<EntraIdRequest>, call| {
+                to_json(&call.run(p.delete_user(&r.entra_id))?)
+            },
         )
     }
 }
@@ -666,8 +700,11 @@ pub unsafe extern "C" fn entra_link_user(
             c,
             request_json,
             "request_json",
+            Operation::Link,
             out_json,
-            |p, r: LinkRequest, call| to_json(&call.run(p.link_user(&r.entra_id, &r.user))?),
+            |p, Object(r): Object<LinkRequest>, call| {
+                to_json(&call.run(p.link_user(&r.entra_id, &r.user))?)
+            },
         )
     }
 }
@@ -683,7 +720,7 @@ pub unsafe extern "C" fn entra_decide(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    guard(out_json, &[], || {
+    guard(out_json, &NO_SECRETS, Operation::Local, || {
         // SAFETY: forwarded contract.
         let question: crate::decide::Question = unsafe { parse(request_json, "request_json") }?;
         Ok(question.answer())
@@ -693,8 +730,9 @@ pub unsafe extern "C" fn entra_decide(
 /// A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created
 /// through `$batch`. Returns `{"results": [...one per input, in order...], "summary": {...}}`;
 /// each result is `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error": <error
-/// object>}`; a user whose UPN or mail is taken fails with kind `conflict` and the `existing`
-/// account, as in `entra_provision_user`. The status is OK even when some users failed.
+/// object>}` (with `retryable` and `scope` as for any export); a user whose UPN or mail is taken
+/// fails with kind `conflict` and the `existing` account, as in `entra_provision_user`. The
+/// status is OK even when some users failed.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -710,6 +748,7 @@ pub unsafe extern "C" fn entra_bulk_provision(
             c,
             drupal_users_json,
             "drupal_users_json",
+            Operation::BulkCreate,
             out_json,
             |p, BulkRequest { users }, call| {
                 if users.len() > crate::bulk::MAX_USERS_PER_CALL {
@@ -732,7 +771,8 @@ pub unsafe extern "C" fn entra_bulk_provision(
                         }
                         Err(err) => {
                             *summary.entry("failed").or_default() += 1;
-                            json!({"uid": r.uid, "ok": false, "error": error_json(&err)})
+                            let error = error_json(&err, Operation::BulkCreate, call.redactor);
+                            json!({"uid": r.uid, "ok": false, "error": error})
                         }
                     })
                     .collect();
@@ -758,7 +798,10 @@ fn action_name(outcome: &Value) -> &'static str {
 /// "include_guests": false}`; returns `{"changes": [{"op": "upsert", "id", "userPrincipalName",
 /// "drupal": {name, mail, status, fields}, "attributes"} | {"op": "removed", "id", "reason"}],
 /// "next_link", "delta_link", "resync_required", "skipped_guests"}`. Store `next_link` and call
-/// again until a `delta_link` arrives; on `resync_required` start over with no link.
+/// again until a `delta_link` arrives; on `resync_required` start over with no link. `[]` is the
+/// request with every default. Guests (`userType` Guest, or an `#EXT#` UPN whatever `userType`
+/// says) are skipped unless asked for; an item that does not say `userType` is read in full
+/// before it is taken for a member.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -774,8 +817,11 @@ pub unsafe extern "C" fn entra_import_delta(
             c,
             request_json,
             "request_json",
+            Operation::Import,
             out_json,
-            |p, r: crate::import::DeltaRequest, call| to_json(&call.run(p.import_delta(&r))?),
+            |p, Object(r): Object<crate::import::DeltaRequest>, call| {
+                to_json(&call.run(p.import_delta(&r))?)
+            },
         )
     }
 }
@@ -787,7 +833,9 @@ pub unsafe extern "C" fn entra_import_delta(
 /// `out_json` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn entra_mapping_properties(out_json: *mut *mut c_char) -> EntraStatus {
-    guard(out_json, &[], || Ok(crate::mapping::mappable_properties()))
+    guard(out_json, &NO_SECRETS, Operation::Local, || {
+        Ok(crate::mapping::mappable_properties())
+    })
 }
 
 /// Counters of this client: token requests, Graph requests, throttled answers, retries.
@@ -799,7 +847,9 @@ pub unsafe extern "C" fn entra_client_stats(
     c: *const EntraClient,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    guard(out_json, &[], || {
+    // SAFETY: forwarded contract.
+    let redactor = unsafe { redactor_of(c) };
+    guard(out_json, redactor, Operation::Local, || {
         // SAFETY: forwarded contract.
         let client = unsafe { client(c) }?;
         to_json(&client.provisioner.graph.stats())
@@ -813,7 +863,9 @@ pub unsafe extern "C" fn entra_client_stats(
 /// `out_json` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn entra_selftest_panic(out_json: *mut *mut c_char) -> EntraStatus {
-    guard(out_json, &[], || panic!("entra_selftest_panic was called"))
+    guard(out_json, &NO_SECRETS, Operation::Local, || {
+        panic!("entra_selftest_panic was called")
+    })
 }
 
 #[cfg(test)]

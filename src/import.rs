@@ -85,6 +85,7 @@ impl Provisioner {
             other => other?,
         };
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
+        let mut incomplete = Incomplete::new();
         for pages in 1u32.. {
             let body = response.body;
             for item in body
@@ -93,9 +94,15 @@ impl Provisioner {
                 .into_iter()
                 .flatten()
             {
-                match change_of(item, &self.config.mapping, request.include_guests) {
-                    Some(change) => page.changes.push(change),
-                    None => page.skipped_guests += 1,
+                match first_look(item, &self.config.mapping, request.include_guests) {
+                    Look::Change(change) => page.changes.push(change),
+                    Look::Guest => page.skipped_guests += 1,
+                    Look::Incomplete(change, kind_known) => {
+                        if let Change::Upsert { id, .. } = &change {
+                            incomplete.insert(id.clone(), kind_known);
+                        }
+                        page.changes.push(change);
+                    }
                 }
             }
             let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -123,32 +130,23 @@ impl Provisioner {
                 other => other?,
             };
         }
-        self.complete_partial(&mut page, &select, request.include_guests)
+        self.complete_partial(&mut page, &incomplete, &select, request.include_guests)
             .await?;
         Ok(page)
     }
 
     /// Graph may list an updated user with only the properties that changed. Such users are
-    /// read in full (20 to a `$batch`), so the host always gets every mapped Drupal value and
-    /// can match a user it has not seen before by name or mail.
+    /// read in full (20 to a `$batch`) before anything is decided about them, so the host always
+    /// gets every mapped Drupal value, can match a user it has not seen before by name or mail,
+    /// and never receives a guest whose item did not say `userType`.
     async fn complete_partial(
         &self,
         page: &mut DeltaPage,
+        incomplete: &Incomplete,
         select: &[&str],
         include_guests: bool,
     ) -> Result<()> {
-        let partial: Vec<String> = page
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Upsert {
-                    id,
-                    user_principal_name: None,
-                    ..
-                } => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
+        let partial: Vec<String> = incomplete.keys().cloned().collect();
         let mut full: HashMap<String, Value> = HashMap::new();
         for chunk in partial.chunks(MAX_BATCH) {
             let requests: Vec<SubRequest> = chunk
@@ -176,8 +174,13 @@ impl Provisioner {
             let Change::Upsert { id, .. } = change else {
                 return true;
             };
-            let Some(user) = full.get(id.as_str()) else {
+            let Some(&kind_known) = incomplete.get(id.as_str()) else {
                 return true;
+            };
+            let Some(user) = full.get(id.as_str()) else {
+                // Gone since (the next round reports its removal): its partial item goes to
+                // the host only when it is known not to be a skipped guest.
+                return kind_known || include_guests;
             };
             match change_of(user, &self.config.mapping, include_guests) {
                 Some(complete) => {
@@ -193,6 +196,43 @@ impl Provisioner {
         page.skipped_guests += skipped;
         Ok(())
     }
+}
+
+/// The delta items read in full after the pages, by id: whether the item itself said if the user
+/// is a guest.
+type Incomplete = HashMap<String, bool>;
+
+/// What a delta item is, from the item alone.
+enum Look {
+    Change(Change),
+    /// A guest, and guests were not asked for.
+    Guest,
+    /// A partial item (no `userPrincipalName`, or no `userType`): the change it implies so far,
+    /// to be completed; and whether the item said if the user is a guest.
+    Incomplete(Change, bool),
+}
+
+fn first_look(item: &Value, mapping: &MappingConfig, include_guests: bool) -> Look {
+    let upn = item.get("userPrincipalName").and_then(Value::as_str);
+    // Absent, not null: a full item lists every selected property, null when unset (and a null
+    // `userType` is read as a member, as before).
+    let says_user_type = item.get("userType").is_some();
+    let partial = item.get("@removed").is_none() && (upn.is_none() || !says_user_type);
+    if !partial {
+        return change_of(item, mapping, include_guests).map_or(Look::Guest, Look::Change);
+    }
+    let kind_known = says_user_type || upn.is_some_and(is_guest_upn);
+    match change_of(item, mapping, include_guests) {
+        // A guest by what the item says (`userType` Guest, an `#EXT#` UPN): no need to read it.
+        None => Look::Guest,
+        Some(change) => Look::Incomplete(change, kind_known),
+    }
+}
+
+/// A B2B guest's UPN (`jane_example.com#EXT#@contoso.onmicrosoft.com`): a guest whatever its
+/// `userType` says.
+fn is_guest_upn(upn: &str) -> bool {
+    upn.to_ascii_uppercase().contains("#EXT#")
 }
 
 fn is_sync_state_lost(err: &Error) -> bool {
@@ -218,8 +258,11 @@ fn change_of(item: &Value, mapping: &MappingConfig, include_guests: bool) -> Opt
         .get("userPrincipalName")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let guest = item.get("userType").and_then(Value::as_str) == Some("Guest")
-        || upn.as_deref().is_some_and(|u| u.contains("#EXT#"));
+    let guest = item
+        .get("userType")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("Guest"))
+        || upn.as_deref().is_some_and(is_guest_upn);
     if guest && !include_guests {
         return None;
     }

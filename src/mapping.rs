@@ -30,6 +30,7 @@ pub struct MappingConfig {
     pub update_upn: bool,
     pub password_length: usize,
     /// Drupal field → Graph property, for the properties beyond the fixed ones.
+    #[serde(deserialize_with = "crate::json::map_or_empty_array")]
     pub properties: BTreeMap<String, String>,
 }
 
@@ -169,11 +170,11 @@ pub struct DrupalUser {
     pub status: Option<bool>,
     #[serde(default)]
     pub roles: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
     pub fields: BTreeMap<String, Value>,
     /// An earlier create of this account whose outcome the host never learned (a lost answer,
     /// a crash before the link was stored): the UPN it was about to use and when.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::option_map_or_empty_array")]
     pub previous_attempt: Option<PreviousAttempt>,
 }
 

@@ -3,8 +3,9 @@
 //! and exists only inside the create request (it is never logged or returned).
 
 use crate::secret::Secret;
-use rand::Rng;
-use rand::rngs::OsRng;
+use rand::RngExt;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use rand::seq::SliceRandom;
 
 const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
@@ -17,15 +18,17 @@ pub const DEFAULT_LENGTH: usize = 20;
 
 pub fn generate(length: usize) -> Secret {
     let length = length.clamp(16, 256);
-    let mut rng = OsRng;
+    // The OS CSPRNG itself, no user-space generator in between; a failing OS RNG is a panic,
+    // which the FFI guard contains, never a weak password.
+    let mut rng = UnwrapErr(SysRng);
     let classes = [LOWER, UPPER, DIGIT, SYMBOL];
     let mut bytes: Vec<u8> = classes
         .iter()
-        .map(|c| c[rng.gen_range(0..c.len())])
+        .map(|c| c[rng.random_range(0..c.len())])
         .collect();
     let all: Vec<u8> = classes.concat();
     while bytes.len() < length {
-        bytes.push(all[rng.gen_range(0..all.len())]);
+        bytes.push(all[rng.random_range(0..all.len())]);
     }
     bytes.shuffle(&mut rng);
     Secret::new(String::from_utf8(bytes).expect("ASCII alphabet"))

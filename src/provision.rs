@@ -66,6 +66,48 @@ fn missing_permissions(granted: Option<&[String]>, directions: &[String]) -> Opt
     Some(missing)
 }
 
+/// What an update may write beyond the profile (and the sign-in name, `mapping.update_upn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateRules {
+    /// The link may carry deprovisioning (`matching::may_deprovision`): `accountEnabled` and
+    /// `mail` may be written.
+    pub deprovision: bool,
+    /// The host asked for the Drupal mail to be written (`sync_mail`). Off unless asked: Drupal
+    /// does not verify a changed e-mail address, and other applications of the tenant may trust
+    /// Entra's `mail` (FACTS: it is not a verified attribute), so a user who edits their e-mail
+    /// in Drupal must not thereby change it for everything else.
+    pub sync_mail: bool,
+}
+
+impl UpdateRules {
+    /// For an update request: the link's facts (none: an update without link facts is not
+    /// restricted, as for ABI 2 callers) and the host's `sync_mail`.
+    pub fn new(
+        link: Option<(Option<crate::matching::Provenance>, bool)>,
+        sync_mail: bool,
+    ) -> UpdateRules {
+        UpdateRules {
+            deprovision: link.is_none_or(|(provenance, deprovision_matched)| {
+                crate::matching::may_deprovision(provenance, deprovision_matched)
+            }),
+            sync_mail,
+        }
+    }
+
+    /// Everything the mapping manages, mail included. (A function, not a constant: cbindgen
+    /// would put a constant's type into the C header.)
+    pub fn everything() -> UpdateRules {
+        UpdateRules {
+            deprovision: true,
+            sync_mail: true,
+        }
+    }
+
+    fn may_write_mail(self) -> bool {
+        self.deprovision && self.sync_mail
+    }
+}
+
 /// How to find a user: exactly one of the three.
 #[derive(Debug, Deserialize)]
 pub struct FindQuery {
@@ -393,12 +435,12 @@ impl Provisioner {
 
     /// PATCHes only the mapped properties that differ from what Entra holds. Without
     /// `deprovision` (a link that may not carry deprovisioning, see `matching`), neither
-    /// `accountEnabled` nor `mail` is sent.
+    /// `accountEnabled` nor `mail` is sent; `mail` also only when the host asked (`sync_mail`).
     pub async fn update_user(
         &self,
         entra_id: &str,
         user: &DrupalUser,
-        deprovision: bool,
+        rules: UpdateRules,
     ) -> Result<Outcome> {
         let mapped = self.map(user)?;
         let existing = self.fetch_user(entra_id).await.map_err(|mut e| {
@@ -414,8 +456,10 @@ impl Provisioner {
         })?;
         let id = object_id(&existing)?;
         let mut patch = mapped.diff(&existing, self.config.mapping.update_upn);
-        if !deprovision {
+        if !rules.deprovision {
             patch.remove("accountEnabled");
+        }
+        if !rules.may_write_mail() {
             patch.remove("mail");
         }
         let request_id = self.patch(&id, &patch).await?;

@@ -45,6 +45,19 @@ pub fn granted_roles(token: &Secret) -> Option<Vec<String>> {
     )
 }
 
+/// The application permissions that allow writing users.
+const USER_WRITE_ROLES: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+
+/// Whether the token grants a permission to write users; `None` when its claims are unreadable.
+pub fn grants_user_writes(token: &Secret) -> Option<bool> {
+    let roles = granted_roles(token)?;
+    Some(
+        roles
+            .iter()
+            .any(|r| USER_WRITE_ROLES.iter().any(|w| w.eq_ignore_ascii_case(r))),
+    )
+}
+
 #[derive(Deserialize)]
 struct TokenReply {
     access_token: Secret,
@@ -298,6 +311,12 @@ mod tests {
             Some(vec!["User.Read.All".to_string()])
         );
         assert_eq!(granted_roles(&Secret::new("opaque")), None);
+        assert_eq!(grants_user_writes(&token), Some(false));
+        assert_eq!(grants_user_writes(&Secret::new("opaque")), None);
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"roles":["User.Read.All","user.readwrite.all"]}"#);
+        let writer = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"));
+        assert_eq!(grants_user_writes(&writer), Some(true));
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use entra_provisioning::import::{Change, DeltaRequest};
+use entra_provisioning::provision::UpdateRules;
 use serde_json::json;
 
 fn upserts(changes: &[Change]) -> Vec<(&str, &serde_json::Map<String, serde_json::Value>)> {
@@ -64,7 +65,7 @@ fn full_round_then_incremental_changes_then_resync() {
     adele_drupal
         .fields
         .insert("field_title".into(), json!("Lead"));
-    block_on(p.update_user(&adele_id, &adele_drupal, true)).unwrap();
+    block_on(p.update_user(&adele_id, &adele_drupal, UpdateRules::everything())).unwrap();
     let soft = block_on(p.get_user("imp1@contoso.onmicrosoft.com"))
         .unwrap()
         .unwrap();
@@ -192,7 +193,7 @@ fn partial_delta_items_are_completed_before_they_reach_the_host() {
     );
     let mut user = drupal_user(1, "partial.user");
     user.fields.insert("field_title".into(), json!("Architect"));
-    block_on(p.update_user(&created.id, &user, true)).unwrap();
+    block_on(p.update_user(&created.id, &user, UpdateRules::everything())).unwrap();
     control(&base, "DELETE", "requests", None);
 
     let page = block_on(p.import_delta(&DeltaRequest {
@@ -213,5 +214,115 @@ fn partial_delta_items_are_completed_before_they_reach_the_host() {
     assert!(
         log.iter()
             .any(|e| e["in_batch"] == true && e["method"] == "GET")
+    );
+}
+
+/// `POST /users` or `PATCH /users/{id}` straight to the emulator's Graph, for what the library
+/// never writes (`userType`).
+fn graph_write(base: &str, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    block_on(async {
+        let response = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{base}/v1.0{path}"))
+            .bearer_auth(token(base).await)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{method} {path}: {}",
+            response.status()
+        );
+        let text = response.text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    })
+}
+
+fn new_user(base: &str, upn: &str, user_type: &str) -> String {
+    let created = graph_write(
+        base,
+        "POST",
+        "/users",
+        json!({"accountEnabled": true, "displayName": upn, "mailNickname": upn.split(['@', '#']).next().unwrap(),
+            "userPrincipalName": upn, "userType": user_type,
+            "passwordProfile": {"password": "Aa1!aaaaaaaaaaaa", "forceChangePasswordNextSignIn": true}}),
+    );
+    created["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_partial_item_that_does_not_say_user_type_is_read_before_it_counts_as_a_member() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({}));
+    // A guest whose UPN carries no #EXT# (an invited user given a tenant UPN), a B2B UPN whose
+    // userType says Member, and a member.
+    let guest = new_user(&base, &format!("guest.person@{DOMAIN}"), "Guest");
+    let ext_member = new_user(
+        &base,
+        &format!("partner_example.com#EXT#@{DOMAIN}"),
+        "Member",
+    );
+    let member = new_user(&base, &format!("plain.member@{DOMAIN}"), "Member");
+    let round = block_on(p.import_delta(&DeltaRequest::default())).unwrap();
+    assert_eq!(round.skipped_guests, 2, "a full round knows who is a guest");
+    assert!(
+        !requests(&base).iter().any(|e| e["in_batch"] == true),
+        "a full round lists userType for everyone (null when unset): nothing more is read"
+    );
+
+    control(
+        &base,
+        "POST",
+        "config",
+        Some(json!({"delta_changed_only": true})),
+    );
+    for (id, upn) in [
+        (&guest, format!("guest.renamed@{DOMAIN}")),
+        (&ext_member, format!("partner2_example.com#EXT#@{DOMAIN}")),
+        (&member, format!("member.renamed@{DOMAIN}")),
+    ] {
+        graph_write(
+            &base,
+            "PATCH",
+            &format!("/users/{id}"),
+            json!({"userPrincipalName": upn}),
+        );
+    }
+    control(&base, "DELETE", "requests", None);
+    let page = block_on(p.import_delta(&DeltaRequest {
+        link: round.delta_link,
+        ..DeltaRequest::default()
+    }))
+    .unwrap();
+    let ups = upserts(&page.changes);
+    let ids: Vec<&str> = ups.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [member.as_str()], "only the member reaches the host");
+    assert_eq!(ups[0].1["name"], "member.renamed");
+    assert_eq!(page.skipped_guests, 2);
+    // Graph's items named the new UPN without userType; the two were read in full to learn it,
+    // while the #EXT# UPN says guest on its own.
+    let log = requests(&base);
+    let read = |id: &str| {
+        log.iter().any(|e| {
+            e["in_batch"] == true
+                && e["method"] == "GET"
+                && e["path"].as_str().is_some_and(|p| p.contains(id))
+        })
+    };
+    assert!(read(&guest) && read(&member), "{log:?}");
+    assert!(!read(&ext_member));
+
+    // Asked for guests, the host gets both, completed.
+    let page = block_on(p.import_delta(&DeltaRequest {
+        include_guests: true,
+        ..DeltaRequest::default()
+    }))
+    .unwrap();
+    assert_eq!(
+        upserts(&page.changes).len(),
+        4,
+        "adele, the member and both guests"
     );
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use entra_provisioning::provision::{FindQuery, TestRequest};
+use entra_provisioning::provision::{FindQuery, TestRequest, UpdateRules};
 use entra_provisioning::{Action, Error};
 use serde_json::{Value, json};
 
@@ -179,10 +179,10 @@ fn update_disable_and_delete() {
     );
     let mut user = drupal_user(5, "lifecycle");
     let created = block_on(p.provision_user(&user)).unwrap();
-    let unchanged = block_on(p.update_user(&created.id, &user, true)).unwrap();
+    let unchanged = block_on(p.update_user(&created.id, &user, UpdateRules::everything())).unwrap();
     assert_eq!(unchanged.action, Action::Unchanged);
     user.fields.insert("field_title".into(), json!("Engineer"));
-    let updated = block_on(p.update_user(&created.id, &user, true)).unwrap();
+    let updated = block_on(p.update_user(&created.id, &user, UpdateRules::everything())).unwrap();
     assert_eq!(updated.action, Action::Updated);
     assert_eq!(updated.updated_properties, vec!["jobTitle".to_string()]);
     let disabled = block_on(p.disable_user(&created.id)).unwrap();
@@ -199,7 +199,7 @@ fn update_disable_and_delete() {
         Action::AlreadyDeleted
     );
     assert!(block_on(p.get_user(&created.id)).unwrap().is_none());
-    let err = block_on(p.update_user(&created.id, &user, true)).unwrap_err();
+    let err = block_on(p.update_user(&created.id, &user, UpdateRules::everything())).unwrap_err();
     assert!(matches!(err, Error::NotFound(_)));
 }
 

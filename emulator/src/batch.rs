@@ -163,7 +163,7 @@ fn execution_order(steps: &[Step]) -> Result<Vec<usize>, GraphError> {
                 "Invalid batch payload format. The dependsOn references form a cycle.",
             ));
         }
-        let pick = ready[rand::random::<usize>() % ready.len()];
+        let pick = ready[rand::random_range(0..ready.len())];
         done[pick] = true;
         order.push(pick);
     }
@@ -171,10 +171,8 @@ fn execution_order(steps: &[Step]) -> Result<Vec<usize>, GraphError> {
 }
 
 fn shuffle<T>(v: &mut [T]) {
-    for i in (1..v.len()).rev() {
-        let j = rand::random::<usize>() % (i + 1);
-        v.swap(i, j);
-    }
+    use rand::seq::SliceRandom;
+    v.shuffle(&mut rand::rng());
 }
 
 fn entry(id: &str, reply: Reply) -> Value {

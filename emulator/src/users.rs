@@ -453,6 +453,11 @@ impl Store {
         for (idx, val) in vals {
             user.set(idx, val, seq);
         }
+        // Graph gives a user created without userType the type Member.
+        let user_type = prop_index("userType").expect("userType is a property");
+        if user.get(user_type).is_none() {
+            user.set(user_type, PVal::Str("Member".into()), seq);
+        }
         self.users.insert(key, user);
         self.by_id.insert(id, key);
         self.active += 1;

@@ -46,6 +46,10 @@ async fn create_returns_201_with_default_representation() {
     let stored = env.state().user(id).unwrap();
     assert_eq!(stored["accountEnabled"], true);
     assert_eq!(stored["mailNickname"], "ann");
+    assert_eq!(
+        stored["userType"], "Member",
+        "Graph's default for a created user"
+    );
     assert!(!stored.to_string().contains("Xy7!abcdefg"));
     let entry = env
         .state()

@@ -142,10 +142,13 @@ impl GraphClient {
                 }
                 Err(e) => Err(e.clone()),
             };
-            let err = match result {
+            let mut err = match result {
                 Ok(response) => return Ok(response),
                 Err(err) => err,
             };
+            if let (Error::Permission(d), Ok(token)) = (&mut err, &token) {
+                d.token_can_write = crate::token::grants_user_writes(token);
+            }
             if let (Ok(token), false) = (&token, refreshed)
                 && odata::is_invalid_token(&err)
             {

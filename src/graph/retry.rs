@@ -7,7 +7,6 @@
 //! against the quota, so hammering only prolongs it).
 
 use crate::error::Error;
-use rand::Rng;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -35,7 +34,7 @@ impl RetryPolicy {
         }
         Some(match err.detail().retry_after {
             // A little extra so our clock and Graph's never disagree by a rounding.
-            Some(after) => after + Duration::from_millis(rand::thread_rng().gen_range(0..=100)),
+            Some(after) => after + Duration::from_millis(rand::random_range(0..=100)),
             None => self.backoff(attempt),
         })
     }
@@ -47,7 +46,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << attempt.min(16))
             .min(self.cap);
         let millis = ceiling.as_millis() as u64;
-        Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
+        Duration::from_millis(rand::random_range(0..=millis))
     }
 }
 

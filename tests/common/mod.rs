@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod abi;
+
 use entra_graph_emulator::{BlockingEmulator, EmulatorConfig, SeedUser};
 use entra_provisioning::{Config, Provisioner};
 use serde_json::{Value, json};

@@ -54,7 +54,8 @@ final class BulkSyncBatch
         }
         $summary = BulkSummary::fromArray($context['results']['summary'] ?? null);
         $chunk = $bulk->nextActiveChunk((int) $context['sandbox']['after'], $bulk->chunkSize($chunkSize), $inScope);
-        if ($chunk === []) {
+        if ($chunk === [] || $summary->stopBeforeNextChunk()) {
+            $context['results']['summary'] = $summary->toArray();
             $context['finished'] = 1;
 
             return;

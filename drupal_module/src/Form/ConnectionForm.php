@@ -8,6 +8,7 @@ use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Drupal\PostResponseProcessor;
 use Drupal\entra_provisioning\Provisioning\CertificateCheck;
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\ConnectionFields;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
@@ -99,6 +100,7 @@ final class ConnectionForm extends WizardFormBase
         if ($this->keys->isAvailable()) {
             $form['secret_credential']['secret_key_id'] = [
                 '#type' => 'key_select',
+                '#key_filters' => ['type' => ClientFactory::SECRET_KEY_TYPES[0]],
                 '#title' => $this->t('Client secret from the Key module'),
                 '#description' => $this->t('Optional. When a key is chosen, its value is used instead of the secret above; only the key id is stored in configuration.'),
                 '#empty_option' => $this->t('- None: use the secret entered above -'),
@@ -146,6 +148,7 @@ final class ConnectionForm extends WizardFormBase
         if ($this->keys->isAvailable()) {
             $form['certificate_credential']['private_key_key_id'] = [
                 '#type' => 'key_select',
+                '#key_filters' => ['type' => ClientFactory::SECRET_KEY_TYPES[0]],
                 '#title' => $this->t('Private key from the Key module'),
                 '#description' => $this->t('Optional. When a key is chosen, its value (the PEM private key) is used instead of the key above; only the key id is stored in configuration.'),
                 '#empty_option' => $this->t('- None: use the private key entered above -'),
@@ -185,16 +188,13 @@ final class ConnectionForm extends WizardFormBase
             '#title' => $this->t('Advanced'),
             '#open' => false,
         ];
-        $form['advanced']['login_endpoint'] = [
-            '#type' => 'textfield',
-            '#title' => $this->t(ConnectionFields::TITLES['login_endpoint']),
-            '#description' => $this->t("Empty: the cloud's default. settings.php may override it with \$settings['entra_provisioning']['login_endpoint'] (e.g. the Graph emulator on a demo site)."),
-            '#config_target' => self::target('connection.login_endpoint'),
-        ];
-        $form['advanced']['graph_endpoint'] = [
-            '#type' => 'textfield',
-            '#title' => $this->t(ConnectionFields::TITLES['graph_endpoint']),
-            '#config_target' => self::target('connection.graph_endpoint'),
+        $endpoints = $this->clients->endpointOverrides();
+        $form['advanced']['endpoints'] = [
+            '#type' => 'item',
+            '#title' => $this->t('Endpoints'),
+            '#markup' => $endpoints === []
+                ? $this->t("The chosen cloud's login and Graph endpoints. An override (the Graph emulator of a demo site, a proxy) can only be set in settings.php: \$settings['entra_provisioning']['login_endpoint'] and ['graph_endpoint'], so that no one with access to this form can send the credential elsewhere.")
+                : $this->t('Overridden in settings.php: @endpoints.', ['@endpoints' => implode(', ', array_map(static fn (string $k, string $v): string => $k . ' = ' . $v, array_keys($endpoints), $endpoints))]),
         ];
         $form['advanced']['timeout_ms'] = [
             '#type' => 'number',

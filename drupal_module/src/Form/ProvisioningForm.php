@@ -87,6 +87,17 @@ final class ProvisioningForm extends WizardFormBase
             ];
         }
 
+        // The form's default button comes first in the form: Enter in any
+        // field saves the settings (a browser submits with the first button)
+        // instead of running Sync, and a click on a button that is gone from
+        // an expired form falls back to saving too, never to Sync.
+        $form['default_save'] = [
+            '#type' => 'submit',
+            '#value' => $this->t('Save configuration'),
+            '#attributes' => ['class' => ['visually-hidden'], 'tabindex' => '-1', 'aria-hidden' => 'true'],
+            '#weight' => -1000,
+        ];
+
         $form['manual'] = ['#type' => 'details', '#title' => $this->t('Manual / on-demand'), '#open' => true];
         $form['manual']['manual_create'] = [
             '#type' => 'checkbox',
@@ -253,6 +264,12 @@ final class ProvisioningForm extends WizardFormBase
             '#type' => 'checkbox',
             '#title' => $this->t('Update: send the mapped properties that changed'),
             '#config_target' => self::target('lifecycle.update'),
+        ];
+        $form['lifecycle']['lifecycle_sync_mail'] = [
+            '#type' => 'checkbox',
+            '#title' => $this->t('Send a changed e-mail address to Entra ID'),
+            '#description' => $this->t('Off by default. Drupal does not verify a changed e-mail address, and other applications of the tenant may trust the Entra ID mail attribute (sign-in hints, mail routing, matching). Switch it on only if this site verifies address changes. The address is always sent when the Entra ID account is created.'),
+            '#config_target' => self::target('lifecycle.sync_mail'),
         ];
         $form['lifecycle']['lifecycle_sync_status'] = [
             '#type' => 'checkbox',

@@ -560,7 +560,7 @@ final class EntraNative implements NativeClientInterface
                 $secrets[] = $value;
             }
         }
-        $json = self::encode(self::normalizeConfig($this->config), 'the client configuration');
+        $json = self::encode($this->config, 'the client configuration');
         $handle = $ffi->new('EntraClient*');
         $out = $ffi->new('char*');
         $status = (int) $ffi->entra_client_new($json, \FFI::addr($handle), \FFI::addr($out));
@@ -600,22 +600,22 @@ final class EntraNative implements NativeClientInterface
 
     public function mapUser(array $drupalUser): array
     {
-        return $this->invoke('entra_map_user', self::normalizeUser($drupalUser));
+        return $this->invoke('entra_map_user', self::listRoles($drupalUser));
     }
 
     public function findUser(array $query): array
     {
-        return $this->invoke('entra_find_user', $query === [] ? new \stdClass() : $query);
+        return $this->invoke('entra_find_user', $query);
     }
 
     public function provisionUser(array $drupalUser): array
     {
-        return $this->invoke('entra_provision_user', self::normalizeUser($drupalUser));
+        return $this->invoke('entra_provision_user', self::listRoles($drupalUser));
     }
 
-    public function updateUser(string $entraId, array $drupalUser, ?array $link = null): array
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false): array
     {
-        $request = ['entra_id' => $entraId, 'user' => self::normalizeUser($drupalUser)];
+        $request = ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser), 'sync_mail' => $syncMail];
         if ($link !== null) {
             $request['link'] = $link;
         }
@@ -625,7 +625,7 @@ final class EntraNative implements NativeClientInterface
 
     public function linkUser(string $entraId, array $drupalUser): array
     {
-        return $this->invoke('entra_link_user', ['entra_id' => $entraId, 'user' => self::normalizeUser($drupalUser)]);
+        return $this->invoke('entra_link_user', ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser)]);
     }
 
     public function decide(array $question): array
@@ -665,7 +665,7 @@ final class EntraNative implements NativeClientInterface
             if (!is_array($user)) {
                 throw new InvalidArgumentException('bulkProvision() expects a list of Drupal user arrays.', 'invalid_argument', -1, [], 'entra_bulk_provision');
             }
-            $users[] = self::normalizeUser($user);
+            $users[] = self::listRoles($user);
         }
 
         return $this->invoke('entra_bulk_provision', ['users' => $users]);
@@ -673,7 +673,7 @@ final class EntraNative implements NativeClientInterface
 
     public function importDelta(array $request = []): array
     {
-        return $this->invoke('entra_import_delta', $request === [] ? new \stdClass() : $request);
+        return $this->invoke('entra_import_delta', $request);
     }
 
     /**
@@ -729,19 +729,16 @@ final class EntraNative implements NativeClientInterface
     /**
      * Calls one `EntraStatus f(EntraClient*, const char*, char**)` export.
      *
-     * @param array<mixed>|\stdClass $payload
+     * @param array<mixed> $payload
      *
      * @return array<string, mixed>
      */
-    private function invoke(string $function, $payload): array
+    private function invoke(string $function, array $payload): array
     {
         if ($this->client === null) {
             $this->connect();
         }
         if ($this->callBudgetMs !== null) {
-            if ($payload instanceof \stdClass) {
-                $payload = (array) $payload;
-            }
             $payload['budget_ms'] = $this->callBudgetMs;
         }
         $json = self::encode($payload, 'the request for ' . $function);
@@ -839,42 +836,21 @@ final class EntraNative implements NativeClientInterface
     }
 
     /**
-     * Makes maps that may be empty encode as JSON objects, not [].
+     * Roles keyed by role id (as some callers keep them) would encode as a
+     * JSON object; the library expects a list. An empty map needs nothing:
+     * the library reads PHP's `[]` as an empty object wherever it expects one.
      *
      * @param array<string, mixed> $user
      *
      * @return array<string, mixed>
      */
-    private static function normalizeUser(array $user): array
+    private static function listRoles(array $user): array
     {
-        if (array_key_exists('fields', $user) && $user['fields'] === []) {
-            $user['fields'] = new \stdClass();
-        }
         if (isset($user['roles']) && is_array($user['roles'])) {
             $user['roles'] = array_values($user['roles']);
         }
 
         return $user;
-    }
-
-    /**
-     * @param array<string, mixed> $config
-     *
-     * @return array<string, mixed>
-     */
-    private static function normalizeConfig(
-        #[\SensitiveParameter]
-        array $config
-    ): array {
-        if (isset($config['mapping']) && is_array($config['mapping'])) {
-            if ($config['mapping'] === []) {
-                $config['mapping'] = new \stdClass();
-            } elseif (array_key_exists('properties', $config['mapping']) && $config['mapping']['properties'] === []) {
-                $config['mapping']['properties'] = new \stdClass();
-            }
-        }
-
-        return $config;
     }
 
     /**

@@ -80,12 +80,15 @@ interface NativeClientInterface
      *   The link's facts ['provenance' => 'created'|'approved'|'matched'|null,
      *   'deprovision_matched' => bool]: a link that may not deprovision
      *   never changes accountEnabled or mail. Null: unrestricted.
+     * @param bool $syncMail
+     *   Send the Drupal e-mail address as Entra's mail (off by default:
+     *   Drupal does not verify a changed address).
      *
      * @return array<string, mixed>
      *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
      *    'updated_properties' => [...]]
      */
-    public function updateUser(string $entraId, array $drupalUser, ?array $link = null): array;
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false): array;
 
     /**
      * Carries out an approved (or automatically allowed) link: checks that

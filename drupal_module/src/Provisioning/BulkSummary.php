@@ -46,6 +46,13 @@ final class BulkSummary
      */
     public ?string $aborted = null;
 
+    /**
+     * Set when Graph could take none of the last chunk (throttled or out of
+     * reach: every user of it went to the queue). The run does not send the
+     * next chunk, which would only meet the same; see stopBeforeNextChunk().
+     */
+    public ?string $outage = null;
+
     public function __construct()
     {
         $this->counts = array_fill_keys(self::COUNTERS, 0);
@@ -81,6 +88,19 @@ final class BulkSummary
             }
         }
         $this->aborted = $this->aborted ?? $other->aborted;
+        $this->outage = $other->outage;
+    }
+
+    /**
+     * Whether the run must stop before another chunk: marks it stopped then.
+     */
+    public function stopBeforeNextChunk(): bool
+    {
+        if ($this->outage !== null && $this->aborted === null) {
+            $this->aborted = $this->outage . ' The users sent so far are queued and need nothing; the rest was not sent: run the synchronisation again once Microsoft Graph answers.';
+        }
+
+        return $this->aborted !== null;
     }
 
     public function processed(): int
@@ -129,11 +149,11 @@ final class BulkSummary
     }
 
     /**
-     * @return array{counts: array<string, int>, failures: list<array{uid: int, name: string, cause: string}>, aborted: ?string}
+     * @return array{counts: array<string, int>, failures: list<array{uid: int, name: string, cause: string}>, aborted: ?string, outage: ?string}
      */
     public function toArray(): array
     {
-        return ['counts' => $this->counts, 'failures' => $this->failures, 'aborted' => $this->aborted];
+        return ['counts' => $this->counts, 'failures' => $this->failures, 'aborted' => $this->aborted, 'outage' => $this->outage];
     }
 
     /**
@@ -155,6 +175,7 @@ final class BulkSummary
             }
         }
         $summary->aborted = isset($data['aborted']) && is_string($data['aborted']) ? $data['aborted'] : null;
+        $summary->outage = isset($data['outage']) && is_string($data['outage']) ? $data['outage'] : null;
 
         return $summary;
     }

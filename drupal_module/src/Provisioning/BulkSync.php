@@ -21,12 +21,6 @@ use Psr\Log\LoggerInterface;
  */
 final class BulkSync
 {
-    /**
-     * Error kinds every other user would hit as well: the run stops after
-     * the chunk in which one appears.
-     */
-    private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
-
     public function __construct(
         private ClientFactory $clients,
         private Provisioner $provisioner,
@@ -131,13 +125,13 @@ final class BulkSync
             $total = count($uids);
             $done = 0;
             foreach (array_chunk($uids, $chunkSize) as $chunk) {
+                if ($summary->stopBeforeNextChunk()) {
+                    break;
+                }
                 $summary->merge($this->syncChunk($chunk));
                 $done += count($chunk);
                 if ($onChunk !== null) {
                     $onChunk($summary, $done, $total);
-                }
-                if ($summary->aborted !== null) {
-                    break;
                 }
             }
 
@@ -146,15 +140,12 @@ final class BulkSync
         $total = $this->countActive($scope);
         $done = 0;
         $after = 0;
-        while (($chunk = $this->nextActiveChunk($after, $chunkSize, $scope)) !== []) {
+        while (($chunk = $this->nextActiveChunk($after, $chunkSize, $scope)) !== [] && !$summary->stopBeforeNextChunk()) {
             $summary->merge($this->syncChunk($chunk));
             $done += count($chunk);
             $after = max($chunk);
             if ($onChunk !== null) {
                 $onChunk($summary, $done, max($total, $done));
-            }
-            if ($summary->aborted !== null) {
-                break;
             }
         }
 
@@ -264,13 +255,20 @@ final class BulkSync
         } catch (\Throwable $e) {
             $error = $this->clients->redact($this->formatter->describeError($e));
             $cause = $this->formatter->summary($error);
+            if ($error['retryable'] && $this->queueChunk($users, $now, $summary, $cause)) {
+                // Graph is throttling or out of reach: the queue waits it
+                // out, and the next chunk would meet the same.
+                $summary->outage = $error['scope'] === 'connection' ? $cause : null;
+
+                return true;
+            }
             foreach ($users as $user) {
                 $uid = (int) $user['uid'];
                 $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, $error['code'] !== null ? (string) $error['code'] : (string) $error['kind'], (string) $error['message'], $error['request_id'], $now));
                 $summary->fail($uid, (string) $user['name'], $cause);
             }
             $this->logger->error('Entra ID bulk provisioning of @count user(s) failed: @error', ['@count' => count($users), '@error' => $cause, 'entra_error_kind' => $error['kind']]);
-            $summary->aborted = in_array($error['kind'], self::BLOCKING_KINDS, true) || !($e instanceof EntraException) ? $cause : null;
+            $summary->aborted = $error['scope'] === 'connection' ? $cause : null;
             if ($summary->aborted === null) {
                 return true;
             }
@@ -278,11 +276,18 @@ final class BulkSync
             return false;
         }
         $results = is_array($response['results'] ?? null) ? array_values($response['results']) : [];
+        // The cause while every user so far went to the queue for a reason
+        // that is not theirs (Graph throttling or out of reach).
+        $outage = null;
+        $allDeferred = true;
         foreach ($users as $index => $user) {
             $uid = (int) $user['uid'];
             $name = (string) $user['name'];
-            $result = is_array($results[$index] ?? null) ? $this->clients->redact($results[$index]) : ['ok' => false, 'error' => ['kind' => 'internal', 'message' => 'The library returned no result for this user.']];
+            $result = is_array($results[$index] ?? null) ? $this->clients->redact($results[$index]) : ['ok' => false, 'error' => ['kind' => 'internal', 'message' => 'The library returned no result for this user.', 'retryable' => false, 'scope' => 'connection']];
             $taken = !empty($result['ok']) ? null : EntraException::fromErrorArray(is_array($result['error'] ?? null) ? $result['error'] : [], 'entra_bulk_provision')->existing();
+            if ($taken !== null || !empty($result['ok'])) {
+                $allDeferred = false;
+            }
             if ($taken !== null) {
                 $this->settleConflict($user, $taken, $summary);
                 continue;
@@ -314,21 +319,57 @@ final class BulkSync
                     $this->provisioner->enqueue(QueueItem::OP_PROVISION, $uid);
                     $summary->add(BulkSummary::QUEUED);
                     $this->logger->warning('Entra ID bulk provisioning of %name (uid @uid) handed to the queue: @error', $context);
+                    if ($error['scope'] === 'connection') {
+                        $outage = $outage ?? $cause;
+                    } else {
+                        $allDeferred = false;
+                    }
                     continue;
                 } catch (\Throwable $queueError) {
                     $cause .= ' It could not be queued either: ' . $this->clients->redact($queueError->getMessage());
                     $context['@error'] = $cause;
                 }
             }
+            $allDeferred = false;
             $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, $error['code'] !== null ? (string) $error['code'] : (string) $error['kind'], (string) $error['message'], $error['request_id'], $now));
             $summary->fail($uid, $name, $cause);
             $this->logger->error('Entra ID bulk provisioning of %name (uid @uid) failed: @error', $context);
-            if (in_array($error['kind'], self::BLOCKING_KINDS, true)) {
+            if ($error['scope'] === 'connection' && !$error['retryable']) {
                 $summary->aborted = $summary->aborted ?? $cause;
             }
         }
+        $summary->outage = $allDeferred ? $outage : null;
 
         return $summary->aborted === null;
+    }
+
+    /**
+     * Hands a whole chunk to the queue after a retryable failure of the call.
+     *
+     * @param list<array<string, mixed>> $users
+     *
+     * @return bool
+     *   False when the queue refused (the caller records the users failed).
+     */
+    private function queueChunk(array $users, int $now, BulkSummary $summary, string $cause): bool
+    {
+        try {
+            foreach ($users as $user) {
+                // The call may have created some of them before it failed.
+                $this->recordAttempt($user, $now);
+                $this->provisioner->enqueue(QueueItem::OP_PROVISION, (int) $user['uid']);
+            }
+        } catch (\Throwable $queueError) {
+            $this->logger->error('Entra ID bulk provisioning could not queue a chunk: @error', ['@error' => $this->clients->redact($queueError->getMessage())]);
+
+            return false;
+        }
+        foreach ($users as $user) {
+            $summary->add(BulkSummary::QUEUED);
+        }
+        $this->logger->warning('Entra ID bulk provisioning of @count user(s) handed to the queue: @error', ['@count' => count($users), '@error' => $cause]);
+
+        return true;
     }
 
     /**

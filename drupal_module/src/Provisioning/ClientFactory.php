@@ -29,6 +29,14 @@ final class ClientFactory
         ResolvedSecret::PRIVATE_KEY => ['state' => self::STATE_PRIVATE_KEY, 'key_id' => 'connection.private_key_key_id'],
     ];
 
+    /**
+     * Key module key types a credential may come from: the Key module's
+     * "Authentication" type (a single secret value). Keys of other types
+     * (encryption keys, other modules' keys) are neither offered on step 1
+     * nor used.
+     */
+    public const SECRET_KEY_TYPES = ['authentication'];
+
     public const LIBRARY_FILE = 'libentra_provisioning.so';
 
     public const HEADER_FILE = 'entra_provisioning.h';
@@ -82,6 +90,29 @@ final class ClientFactory
     }
 
     /**
+     * The endpoint overrides in effect: from settings.php only
+     * ($settings['entra_provisioning']['login_endpoint'] and
+     * ['graph_endpoint']). The library sends the credential to the login
+     * endpoint, so it must never be settable by anyone who can only reach
+     * the admin forms or import configuration.
+     *
+     * @return array<string, string>
+     *   Key => URL, for the overrides that are set.
+     */
+    public function endpointOverrides(): array
+    {
+        $overrides = [];
+        foreach (self::ENDPOINT_KEYS as $key) {
+            $value = $this->siteSetting($key);
+            if ($value !== '') {
+                $overrides[$key] = $value;
+            }
+        }
+
+        return $overrides;
+    }
+
+    /**
      * Forced FFI mode ("preload" or "cdef") from settings.php, or null (automatic).
      */
     public function ffiMode(): ?string
@@ -117,6 +148,10 @@ final class ClientFactory
         if ($keyId !== '') {
             if (!$this->keys->isAvailable()) {
                 return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, sprintf('the Key module is not installed: install it, or clear the key on step 1 and enter the %s there', $label), $name);
+            }
+            $type = $this->keys->keyType($keyId);
+            if ($type !== null && !in_array($type, self::SECRET_KEY_TYPES, true)) {
+                return new ResolvedSecret(ResolvedSecret::SOURCE_KEY, null, $keyId, sprintf('the key "%s" is of the type "%s": choose a key of the type Authentication on step 1', $keyId, $type), $name);
             }
             $value = $this->keys->getKeyValue($keyId);
             if ($value === null || $value === '') {
@@ -252,15 +287,7 @@ final class ClientFactory
             'primary_domain' => $settings->primaryDomain(),
             'cloud' => $settings->cloud(),
         ];
-        foreach (self::ENDPOINT_KEYS as $key) {
-            $value = $this->siteSetting($key);
-            if ($value === '') {
-                $value = $settings->string('connection.' . $key);
-            }
-            if ($value !== '') {
-                $config[$key] = $value;
-            }
-        }
+        $config += $this->endpointOverrides();
         // Graph's documented write quota is the library's default pace; a
         // site may change it in settings.php only (['writes' => n,
         // 'window_s' => s], or null for no pacing: load tests, emulators).

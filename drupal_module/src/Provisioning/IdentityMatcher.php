@@ -406,7 +406,7 @@ final class IdentityMatcher
     {
         return [
             'kind' => 'conflict', 'title' => 'Existing Entra ID account', 'message' => $message, 'code' => $code, 'aadsts' => null, 'graph_code' => null,
-            'http_status' => null, 'request_id' => null, 'field' => 'userPrincipalName', 'fix' => null, 'retryable' => false, 'retry_after' => null,
+            'http_status' => null, 'request_id' => null, 'field' => 'userPrincipalName', 'fix' => null, 'retryable' => false, 'retry_after' => null, 'scope' => 'user',
         ];
     }
 

@@ -324,7 +324,7 @@ final class Importer
     {
         return [
             'kind' => $kind, 'title' => $title, 'message' => $message, 'code' => null, 'aadsts' => null, 'graph_code' => null,
-            'http_status' => null, 'request_id' => null, 'field' => null, 'fix' => $fix, 'retryable' => false, 'retry_after' => null,
+            'http_status' => null, 'request_id' => null, 'field' => null, 'fix' => $fix, 'retryable' => false, 'retry_after' => null, 'scope' => 'connection',
         ];
     }
 }

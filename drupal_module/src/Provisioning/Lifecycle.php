@@ -209,10 +209,11 @@ final class Lifecycle
     private static function mappedValues(ModuleSettings $settings, array $user): array
     {
         $fields = is_array($user['fields'] ?? null) ? $user['fields'] : [];
-        $values = [
-            'name' => (string) ($user['name'] ?? ''),
-            'mail' => (string) ($user['mail'] ?? ''),
-        ];
+        $values = ['name' => (string) ($user['name'] ?? '')];
+        // Without mail sync, a changed address is not sent: nothing to queue.
+        if ($settings->syncMail()) {
+            $values['mail'] = (string) ($user['mail'] ?? '');
+        }
         foreach ($settings->mappedFieldNames() as $field) {
             $value = $fields[$field] ?? null;
             $values['field:' . $field] = $value === null ? null : (string) $value;

@@ -241,6 +241,16 @@ final class ModuleSettings
     }
 
     /**
+     * A changed Drupal e-mail address is sent to Entra's mail (off by
+     * default: Drupal does not verify a changed address, and other
+     * applications of the tenant may trust Entra's mail).
+     */
+    public function syncMail(): bool
+    {
+        return $this->bool('lifecycle.sync_mail');
+    }
+
+    /**
      * Blocked -> disable in Entra ID, unblocked -> enable (off by default).
      */
     public function syncStatus(): bool

@@ -65,19 +65,6 @@ final class Provisioner
     public const ORDER_DELAY = 15;
 
     /**
-     * Error kinds that stop the whole queue: no other user would succeed
-     * either until an admin changes the configuration.
-     */
-    private const BLOCKING_KINDS = ['config', 'auth', 'permission', 'unavailable'];
-
-    /**
-     * For update/disable/delete of one existing user a 403 is that user's
-     * problem (User.ReadWrite.All cannot modify accounts holding admin
-     * roles), not the whole queue's: "permission" is not blocking there.
-     */
-    private const BLOCKING_KINDS_LIFECYCLE = ['config', 'auth', 'unavailable'];
-
-    /**
      * Users whose earlier item was deferred in this process: uid => unix time.
      * Later items of the same user wait too, so they never overtake it.
      *
@@ -297,7 +284,7 @@ final class Provisioner
                 'kind' => 'config', 'title' => 'Configuration incomplete', 'message' => 'No Test UPN/ID is set.',
                 'code' => null, 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
                 'field' => 'test_upn', 'fix' => 'Enter the UPN or object id of an existing Entra ID user on step 1.',
-                'retryable' => false, 'retry_after' => null,
+                'retryable' => false, 'retry_after' => null, 'scope' => 'connection',
             ];
         } else {
             try {
@@ -391,20 +378,20 @@ final class Provisioner
         } catch (ConflictException $e) {
             $taken = $e->existing();
             if ($taken === null) {
-                return $this->failure($e, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS);
+                return $this->failure($e, $uid, $name, $action, $item, $existing);
             }
             // Graph answered the create for good: no account of it is lost.
             $this->forgetAttempt($uid);
             try {
                 $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
             } catch (\Throwable $linkError) {
-                return $this->failure($linkError, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS_LIFECYCLE);
+                return $this->failure($linkError, $uid, $name, $action, $item, $existing);
             }
             unset($this->deferredUntil[$uid]);
 
             return $outcome;
         } catch (\Throwable $e) {
-            return $this->failure($e, $uid, $name, $action, $item, $existing, self::BLOCKING_KINDS);
+            return $this->failure($e, $uid, $name, $action, $item, $existing);
         } finally {
             $this->lock->release($lockName);
         }
@@ -430,9 +417,12 @@ final class Provisioner
     }
 
     /**
-     * @param list<string> $blockingKinds
+     * What a failure means for the queue: retry later (retryable), suspend
+     * the queue (the connection's failure: every user would hit it), or fail
+     * this user for good. Retryable and scope are the library's answers
+     * (ResultFormatter::describeError()).
      */
-    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing, array $blockingKinds): Outcome
+    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome
     {
         $now = $this->clock->now();
         $error = $this->clients->redact($this->formatter->describeError($e));
@@ -447,6 +437,8 @@ final class Provisioner
             'entra_http_status' => $error['http_status'],
         ];
         $tooOld = $item !== null && $item->enqueuedAt > 0 && ($now - $item->enqueuedAt) > self::MAX_ITEM_AGE;
+        // Outside the library (a queue backend, the database) a failure is
+        // retried, unless it is a bug.
         $retryable = $e instanceof EntraException ? $e->isRetryable() : !($e instanceof \LogicException);
 
         if ($retryable && !$tooOld) {
@@ -468,7 +460,7 @@ final class Provisioner
             return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), null, $error, $delay);
         }
 
-        if ($item !== null && !$tooOld && in_array($kind, $blockingKinds, true)) {
+        if ($item !== null && !$tooOld && $error['scope'] === 'connection') {
             // Not this user's failure: the item stays queued (so the record
             // says pending, not failed) and the queue is suspended.
             $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
@@ -522,9 +514,9 @@ final class Provisioner
             if (!$settings->syncStatus()) {
                 $user['status'] = null;
             }
-            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()));
+            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()), $settings->syncMail());
         } catch (\Throwable $e) {
-            return $this->failure($e, $uid, $name, $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
+            return $this->failure($e, $uid, $name, $action, $item, $link);
         } finally {
             $this->lock->release($lockName);
         }
@@ -599,7 +591,7 @@ final class Provisioner
             }
             $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
         } catch (\Throwable $e) {
-            return $this->failure($e, $uid, '', $action, $item, $link, self::BLOCKING_KINDS_LIFECYCLE);
+            return $this->failure($e, $uid, '', $action, $item, $link);
         } finally {
             $this->lock->release($lockName);
         }
@@ -685,7 +677,7 @@ final class Provisioner
         return [
             'kind' => 'not_found', 'title' => 'Drupal account not found', 'message' => sprintf('There is no Drupal account with uid %d.', $uid),
             'code' => 'drupal_user_missing', 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
-            'field' => null, 'fix' => null, 'retryable' => false, 'retry_after' => null,
+            'field' => null, 'fix' => null, 'retryable' => false, 'retry_after' => null, 'scope' => 'user',
         ];
     }
 

@@ -32,6 +32,11 @@ final class RequirementsEvaluator
     public const CERTIFICATE_WARNING_DAYS = 30;
 
     public const STEP1 = ['label' => 'Step 1: Connection', 'route' => 'entra_provisioning.connection', 'fragment' => null];
+
+    /**
+     * Why a secret in State is not for production.
+     */
+    private const STATE_ADVICE = 'The secret is stored in State. It is never shown, logged or exported, but Drupal also keeps State values in the cache_bootstrap cache bin (Redis or Memcache on large sites), so it lives there too. For production, keep it in settings.php ($settings[\'entra_provisioning\'][...]) or a Key module key.';
     public const STEP3 = ['label' => 'Step 3: Provisioning', 'route' => 'entra_provisioning.provisioning', 'fragment' => null];
     public const MATCHES = ['label' => 'Pending matches', 'route' => 'entra_provisioning.matches', 'fragment' => null];
 
@@ -106,6 +111,7 @@ final class RequirementsEvaluator
             'missing' => $missing,
             'validation' => $validation,
             'credential_type' => $settings->credentialType(),
+            'endpoints' => $this->clients->endpointOverrides(),
             'certificate' => $settings->usesCertificate() ? CertificateCheck::describe($settings->certificatePem()) : null,
             'now' => time(),
             'secret_source' => $secret->source,
@@ -150,8 +156,11 @@ final class RequirementsEvaluator
         // 2. Whether ffi.enable lets this SAPI use FFI.
         $enable = $env['ffi_enable'] ?? null;
         $value = sprintf('%s (SAPI %s, ffi.enable=%s)', $mode, $sapi, $enable === null ? 'n/a' : (string) $enable);
+        $preloadAdvice = 'For PHP-FPM and Apache, use the preload set-up (ffi.preload with the rendered header, opcache.preload of the module\'s preload.php): it allows FFI to the binding classes only. ffi.enable=1 is the fallback: it hands FFI to every PHP file of the site and bypasses disable_functions. See the module README, "FFI: CLI, FPM and Apache".';
         if ($mode === 'none') {
-            $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? 'FFI cannot be used.') . ' Drush and cron on the command line may still work: check "drush php:eval" or the CLI status.', self::ERROR);
+            $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? 'FFI cannot be used.') . ' Drush and cron on the command line may still work: check "drush php:eval" or the CLI status. ' . $preloadAdvice, self::ERROR);
+        } elseif ($mode === 'cdef' && $sapi !== 'cli' && self::flagOn($enable)) {
+            $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, 'FFI works because ffi.enable=1. ' . $preloadAdvice, self::WARNING);
         } else {
             $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? ''), self::OK);
         }
@@ -199,6 +208,12 @@ final class RequirementsEvaluator
             $lines[] = self::line('configuration', 'Entra provisioning configuration', 'complete', '', self::OK);
         }
 
+        // 5b. The endpoints in effect (overrides come from settings.php only).
+        $endpoints = is_array($facts['endpoints'] ?? null) ? $facts['endpoints'] : [];
+        if ($endpoints !== []) {
+            $lines[] = self::line('endpoints', 'Entra endpoints', implode(', ', array_map(static fn (string $k, $v): string => $k . ' = ' . (string) $v, array_keys($endpoints), $endpoints)), 'Overridden in settings.php ($settings[\'entra_provisioning\'][\'login_endpoint\'] and [\'graph_endpoint\']): the credential is sent to that login endpoint.', self::INFO);
+        }
+
         // 6. The credential, and where its secret comes from.
         $problem = $facts['secret_problem'] ?? null;
         $source = (string) ($facts['secret_source'] ?? ResolvedSecret::SOURCE_NONE);
@@ -209,7 +224,9 @@ final class RequirementsEvaluator
         } elseif ($source === ResolvedSecret::SOURCE_NONE) {
             $lines[] = self::line('secret', 'Entra client secret', 'not set', "Enter it on step 1 (stored in State), choose a Key module key, or set \$settings['entra_provisioning']['client_secret'] in settings.php. Or choose the certificate credential, which Microsoft recommends.", self::WARNING);
         } else {
-            $lines[] = self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret is never shown, logged or exported with the configuration.', self::INFO);
+            $lines[] = $source === ResolvedSecret::SOURCE_STATE
+                ? self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), self::STATE_ADVICE, self::WARNING, [self::STEP1])
+                : self::line('secret', 'Entra client secret', (string) ($facts['secret_description'] ?? ''), 'The secret is never shown, logged or exported with the configuration.', self::INFO);
         }
 
         // 7. The last connection test.
@@ -344,7 +361,21 @@ final class RequirementsEvaluator
             }
         }
 
+        if ($source === ResolvedSecret::SOURCE_STATE) {
+            return self::line('secret', $title, $value, self::STATE_ADVICE, self::WARNING, [self::STEP1]);
+        }
+
         return self::line('secret', $title, $value, 'The private key is never shown, logged or exported with the configuration.', self::INFO);
+    }
+
+    /**
+     * Whether an ini value means "on" ("1", "On", "true"; "preload" is not).
+     *
+     * @param mixed $value
+     */
+    private static function flagOn($value): bool
+    {
+        return is_string($value) && in_array(strtolower(trim($value)), ['1', 'on', 'true', 'yes'], true);
     }
 
     /**

@@ -50,7 +50,7 @@ final class ResultFormatter
     /**
      * Structured description of a failure.
      *
-     * @return array{kind: string, title: string, message: string, code: ?string, aadsts: ?string, graph_code: ?string, http_status: ?int, request_id: ?string, field: ?string, fix: ?string, retryable: bool, retry_after: ?float}
+     * @return array{kind: string, title: string, message: string, code: ?string, aadsts: ?string, graph_code: ?string, http_status: ?int, request_id: ?string, field: ?string, fix: ?string, retryable: bool, retry_after: ?float, scope: string}
      */
     public function describeError(\Throwable $e): array
     {
@@ -73,6 +73,7 @@ final class ResultFormatter
                 'fix' => $hint ?? (self::FALLBACK_FIX[$kind] ?? null),
                 'retryable' => $e->isRetryable(),
                 'retry_after' => $e->retryAfterSeconds(),
+                'scope' => $e->scope(),
             ];
         }
 
@@ -89,6 +90,8 @@ final class ResultFormatter
             'fix' => null,
             'retryable' => false,
             'retry_after' => null,
+            // Not the library's: a bug or a broken environment, for every user.
+            'scope' => 'connection',
         ];
     }
 

@@ -18,4 +18,10 @@ interface SecretKeyRepositoryInterface
      * The value of the key, or null when the key does not exist.
      */
     public function getKeyValue(string $keyId): ?string;
+
+    /**
+     * The key's type plugin id (e.g. "authentication"), or null when the key
+     * does not exist.
+     */
+    public function keyType(string $keyId): ?string;
 }

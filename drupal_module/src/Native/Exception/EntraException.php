@@ -228,11 +228,24 @@ class EntraException extends \RuntimeException
     }
 
     /**
-     * Whether retrying the same call later may succeed.
+     * Whether retrying the same call later may succeed: the library's
+     * "retryable" (false for failures of the binding itself).
      */
     public function isRetryable(): bool
     {
-        return false;
+        return ($this->details['retryable'] ?? false) === true;
+    }
+
+    /**
+     * Whose failure it is, as the library decides: "user" (this one user's
+     * data or account: the queue goes on with the others) or "connection"
+     * (configuration, credentials, permission, the library itself: every
+     * user would fail, the queue is suspended). A failure of the binding
+     * (no FFI, no library) is the connection's.
+     */
+    public function scope(): string
+    {
+        return ($this->details['scope'] ?? null) === 'user' ? 'user' : 'connection';
     }
 
     /**
@@ -266,6 +279,7 @@ class EntraException extends \RuntimeException
             'hint' => $this->hint(),
             'aadsts' => $this->aadsts(),
             'retryable' => $this->isRetryable(),
+            'scope' => $this->scope(),
         ];
     }
 

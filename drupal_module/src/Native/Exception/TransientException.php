@@ -9,8 +9,4 @@ namespace Drupal\entra_provisioning\Native\Exception;
  */
 final class TransientException extends EntraException
 {
-    public function isRetryable(): bool
-    {
-        return true;
-    }
 }

@@ -62,7 +62,30 @@ final class ExceptionMappingTest extends TestCase
         $this->assertSame($status, $e->status());
         $this->assertSame('boom', $e->getMessage());
         $this->assertSame('entra_x', $e->operation());
-        $this->assertSame($retryable, $e->isRetryable());
+        // Whether to retry is the library's call, made in its JSON; the class
+        // never implies it.
+        $this->assertFalse($e->isRetryable());
+        $this->assertSame($retryable, EntraException::fromStatus($status, ['kind' => 'graph', 'message' => 'boom', 'retryable' => $retryable])->isRetryable());
+    }
+
+    public function testRetryableAndScopeAreReadFromTheJsonNotDerivedFromTheClass(): void
+    {
+        $throttledButFinal = EntraException::fromStatus(Status::THROTTLED, ['message' => 'x', 'retryable' => false, 'scope' => 'user']);
+        $this->assertInstanceOf(ThrottledException::class, $throttledButFinal);
+        $this->assertFalse($throttledButFinal->isRetryable());
+        $this->assertSame('user', $throttledButFinal->scope());
+
+        $permission = EntraException::fromStatus(Status::PERMISSION, ['message' => 'x', 'retryable' => false, 'scope' => 'connection']);
+        $this->assertSame('connection', $permission->scope());
+        $this->assertSame('connection', $permission->toArray()['scope']);
+
+        // Anything the binding cannot read is the safe answer: not retried, and
+        // the connection's (the queue stops rather than failing users one by one).
+        foreach ([[], ['retryable' => 'yes', 'scope' => 'User'], ['retryable' => 1, 'scope' => null]] as $details) {
+            $e = EntraException::fromStatus(Status::GRAPH, ['message' => 'x'] + $details);
+            $this->assertFalse($e->isRetryable());
+            $this->assertSame('connection', $e->scope());
+        }
     }
 
     /**
@@ -96,6 +119,7 @@ final class ExceptionMappingTest extends TestCase
             'graph_code' => 'TooManyRequests',
             'request_id' => 'req-1',
             'retry_after_s' => 7,
+            'retryable' => true,
             'field' => null,
             'hint' => 'wait',
             'aadsts' => null,

@@ -113,7 +113,7 @@ final class LoadModeTest extends NativeTestCase
 use Drupal\entra_provisioning\Native\EntraNative;
 $env = EntraNative::environment();
 $native = new EntraNative(['tenant_id' => '11111111-2222-3333-4444-555555555555', 'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-    'client_secret' => 'x', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global',
+    'client_secret' => 'offline-test-secret', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global',
     'login_endpoint' => 'http://127.0.0.1:9', 'graph_endpoint' => 'http://127.0.0.1:9'], '/nonexistent/ignored.so');
 $body = $native->mapUser(['uid' => 1, 'name' => 'preloaded', 'mail' => 'p@example.com', 'status' => 1]);
 echo json_encode(['env' => $env, 'mode' => $native->mode(), 'abi' => $native->abiVersion(), 'version' => $native->version(), 'upn' => $body['userPrincipalName'] ?? null]);

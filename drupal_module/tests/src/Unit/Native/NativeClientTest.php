@@ -126,9 +126,12 @@ final class NativeClientTest extends NativeTestCase
         $this->assertTrue($body['passwordProfile']['forceChangePasswordNextSignIn']);
     }
 
-    public function testEmptyMapsAreSentAsJsonObjects(): void
+    public function testPhpEmptyArraysAreAcceptedWhereTheLibraryExpectsObjects(): void
     {
-        // 'fields' => [] and 'properties' => [] would be JSON arrays without the binding's care.
+        // json_encode() turns 'fields' => [] and 'properties' => [] into JSON
+        // arrays; the binding sends them as they are and the library reads an
+        // empty array as an empty object.
+        $this->assertSame('{"fields":[],"mapping":{"properties":[]}}', json_encode(['fields' => [], 'mapping' => ['properties' => []]]));
         $native = $this->native(self::offlineConfig(['mapping' => ['properties' => []]]));
         $body = $native->mapUser(self::drupalUser(6, 'empty.fields', ['fields' => [], 'status' => 0, 'roles' => [3 => 'editor']]));
         $this->assertSame('empty.fields@contoso.onmicrosoft.com', $body['userPrincipalName']);
@@ -224,7 +227,7 @@ final class NativeClientTest extends NativeTestCase
     {
         $code = sprintf(<<<'PHP'
 $native = new Drupal\entra_provisioning\Native\EntraNative(['tenant_id' => '11111111-2222-3333-4444-555555555555',
-    'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 'client_secret' => 'x', 'primary_domain' => 'contoso.onmicrosoft.com',
+    'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 'client_secret' => 'offline-test-secret', 'primary_domain' => 'contoso.onmicrosoft.com',
     'cloud' => 'global'], %s, %s);
 for ($i = 0; $i < 3; $i++) {
     try { $native->selfTestPanic(); } catch (Drupal\entra_provisioning\Native\Exception\NativePanicException $e) { echo "caught\n"; }

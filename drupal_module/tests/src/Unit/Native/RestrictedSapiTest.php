@@ -106,7 +106,7 @@ use Drupal\entra_provisioning\Native\EntraNative;
 $library = %s;
 $header = %s;
 $config = ['tenant_id' => '11111111-2222-3333-4444-555555555555', 'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-    'client_secret' => 'x', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global'];
+    'client_secret' => 'offline-test-secret', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global'];
 $out = ['env' => EntraNative::environment($library, $header)];
 foreach (['auto' => null, 'forced_cdef' => EntraNative::MODE_CDEF] as $key => $mode) {
     try {

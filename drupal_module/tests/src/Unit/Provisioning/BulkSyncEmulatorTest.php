@@ -112,6 +112,43 @@ final class BulkSyncEmulatorTest extends NativeTestCase
         $this->assertTrue($this->logger->hasWarningThatContains('handed to the queue'));
     }
 
+    public function testAChunkWhoseWholeCallFailsForNowIsQueuedAndTheRunStops(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        for ($uid = 40; $uid < 45; $uid++) {
+            $this->users->add($uid, 'user' . $uid);
+        }
+        // Nothing answers: the token request itself fails (transient).
+        $emulator->stop();
+        $chunks = 0;
+        $summary = $this->bulk->run(null, 2, static function () use (&$chunks): void {
+            $chunks++;
+        });
+        $this->assertSame(1, $chunks, 'the other chunks would meet the same');
+        $this->assertSame(2, $summary->counts['queued'], json_encode($summary->toArray()) ?: '');
+        $this->assertSame(0, $summary->counts['failed']);
+        $this->assertStringContainsString('the rest was not sent', (string) $summary->aborted);
+        $this->assertSame(1, $summary->exitCode(), 'three users were not synchronised');
+        $this->assertSame([40, 41], array_column($this->queue->data(), 'uid'));
+        $this->assertSame('user40@contoso.onmicrosoft.com', $this->links->load(40)->attemptUpn, 'the retry looks for an account the failed call may have made');
+    }
+
+    public function testAPartlyThrottledChunkDoesNotStopTheRun(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator);
+        // One create of the first chunk is throttled past the call's budget.
+        $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'in_batch' => true, 'status' => 429, 'retry_after_s' => 1, 'count' => 1]);
+        for ($uid = 50; $uid < 54; $uid++) {
+            $this->users->add($uid, 'user' . $uid);
+        }
+        $summary = $this->bulk->run(null, 2);
+        $this->assertSame(['created' => 3, 'queued' => 1], array_intersect_key($summary->counts, ['created' => 0, 'queued' => 0]), json_encode($summary->toArray()) ?: '');
+        $this->assertNull($summary->aborted);
+        $this->assertSame(0, $summary->exitCode());
+    }
+
     public function testABlockingErrorStopsTheRun(): void
     {
         $emulator = $this->startEmulator();
@@ -181,6 +218,19 @@ final class BulkSyncEmulatorTest extends NativeTestCase
         $ok->add('unchanged');
         $this->assertSame(0, $ok->exitCode());
         $this->assertSame('0 created, 0 linked, 0 updated, 1 unchanged, 0 failed.', $ok->summary());
+
+        // A chunk Graph could not take stops the run before the next one,
+        // also across the Batch API's serialisation.
+        $down = new BulkSummary();
+        $down->add('queued');
+        $down->outage = 'Microsoft Graph could not be reached.';
+        $later = BulkSummary::fromArray(unserialize(serialize($down->toArray())));
+        $this->assertTrue($later->stopBeforeNextChunk());
+        $this->assertStringStartsWith('Microsoft Graph could not be reached.', (string) $later->aborted);
+        $recovered = new BulkSummary();
+        $recovered->merge($down);
+        $recovered->merge(new BulkSummary());
+        $this->assertFalse($recovered->stopBeforeNextChunk(), 'a later chunk that went through clears it');
         $this->expectException(\InvalidArgumentException::class);
         $ok->add('failed');
     }

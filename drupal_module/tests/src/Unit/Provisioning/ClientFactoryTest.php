@@ -65,19 +65,33 @@ final class ClientFactoryTest extends TestCase
         $this->assertSame(['field_first_name', 'field_full_name'], $factory->settings()->mappedFieldNames());
     }
 
-    public function testEndpointsFromConfigAreOverriddenBySettingsPhp(): void
+    public function testEndpointsComeFromSettingsPhpOnly(): void
     {
+        // A value left in configuration (set through the old form, or an
+        // imported config) is never used: the credential goes to the login
+        // endpoint.
         $factory = $this->factory(['connection' => ['login_endpoint' => 'https://login.example', 'graph_endpoint' => 'https://graph.example']]);
         $config = $factory->describeConfig();
-        $this->assertSame('https://login.example', $config['login_endpoint']);
-        $this->assertSame('https://graph.example', $config['graph_endpoint']);
+        $this->assertArrayNotHasKey('login_endpoint', $config);
+        $this->assertArrayNotHasKey('graph_endpoint', $config);
+        $this->assertSame([], $factory->endpointOverrides());
 
         $factory = $this->factory(['connection' => ['graph_endpoint' => 'https://graph.example']], ['login_endpoint' => 'http://127.0.0.1:8080', 'graph_endpoint' => 'http://127.0.0.1:8080']);
         $config = $factory->describeConfig();
         $this->assertSame('http://127.0.0.1:8080', $config['login_endpoint']);
         $this->assertSame('http://127.0.0.1:8080', $config['graph_endpoint']);
+        $this->assertSame(['login_endpoint' => 'http://127.0.0.1:8080', 'graph_endpoint' => 'http://127.0.0.1:8080'], $factory->endpointOverrides());
+    }
 
-        $this->assertArrayNotHasKey('graph_endpoint', $this->factory()->describeConfig(), 'empty = the cloud default');
+    public function testOnlyAuthenticationKeysOfTheKeyModuleAreUsed(): void
+    {
+        $keys = new FakeKeyRepository(true, ['entra' => 'from-key-module-1234', 'aes' => 'not-a-secret-for-entra']);
+        $keys->types['aes'] = 'encryption';
+        $good = $this->factory(['connection' => ['secret_key_id' => 'entra']], [], $keys)->resolveSecret();
+        $this->assertSame('from-key-module-1234', $good->value());
+        $bad = $this->factory(['connection' => ['secret_key_id' => 'aes']], [], $keys)->resolveSecret();
+        $this->assertNull($bad->value());
+        $this->assertStringContainsString('type "encryption"', (string) $bad->problem);
     }
 
     public function testLibraryPathsDefaultToTheModuleAndFollowSettingsPhp(): void

@@ -79,10 +79,33 @@ final class LifecycleEmulatorTest extends NativeTestCase
         $this->assertSame('unchanged', $again->result['action']);
     }
 
+    public function testAChangedMailReachesEntraOnlyWithMailSyncOn(): void
+    {
+        $emulator = $this->start();
+        foreach ([22 => false, 23 => true] as $uid => $syncMail) {
+            $this->wire($emulator, ['lifecycle' => ['sync_mail' => $syncMail]]);
+            $name = 'mover' . $uid;
+            $upn = $name . '@contoso.onmicrosoft.com';
+            $this->provisioned($uid, $name);
+            $this->assertSame($name . '@example.com', $this->entraUser($upn)['mail'], 'mail is sent on create');
+            $this->users->users[$uid]['mail'] = 'unverified@example.net';
+            $outcome = $this->provisioner->process($this->provisioner->enqueue(QueueItem::OP_UPDATE, $uid));
+            $this->assertSame(Outcome::DONE, $outcome->status, $outcome->message);
+            if ($syncMail) {
+                $this->assertSame(['mail'], $outcome->result['updated_properties']);
+                $this->assertSame('unverified@example.net', $this->entraUser($upn)['mail']);
+            } else {
+                $this->assertSame('unchanged', $outcome->result['action']);
+                $this->assertSame($name . '@example.com', $this->entraUser($upn)['mail']);
+            }
+        }
+    }
+
     public function testBlockingLeavesEntraAloneWhenStatusSyncIsOff(): void
     {
         $emulator = $this->start();
-        $this->wire($emulator);
+        // Mail sync on, so that the update below has a property to write.
+        $this->wire($emulator, ['lifecycle' => ['sync_mail' => true]]);
         $this->provisioned(21, 'blocked');
         $this->users->users[21]['status'] = 0;
         // A profile change of a blocked account: the update must not disable.

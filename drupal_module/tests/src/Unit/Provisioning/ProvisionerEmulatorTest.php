@@ -191,6 +191,49 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertNotNull($this->links->load(41)->requestId);
     }
 
+    public function testA403OnOneExistingUserFailsThatUserAndTheQueueGoesOn(): void
+    {
+        $emulator = $this->startEmulator();
+        $this->wire($emulator, ['lifecycle' => ['update' => true, 'sync_mail' => true]]);
+        foreach ([60 => 'promoted', 61 => 'plain'] as $uid => $name) {
+            $this->users->add($uid, $name);
+            $this->assertSame(Outcome::DONE, $this->provisioner->provisionNow($uid)->status);
+            $this->users->users[$uid]['mail'] = $name . '.new@example.com';
+        }
+        // Promoted in Entra after we created it: with User.ReadWrite.All only,
+        // Graph refuses to change an administrator.
+        $emulator->call('PUT', '/_emulator/users/promoted@contoso.onmicrosoft.com/directory-roles', ['roles' => ['User Administrator']]);
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 60, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 61, $this->clock->now()));
+
+        $stats = $this->runner->run(10.0);
+        $this->assertSame(['done' => 1, 'failed' => 1, 'blocked' => 0], array_intersect_key($stats, ['done' => 0, 'failed' => 0, 'blocked' => 0]), json_encode($stats) ?: '');
+        $this->assertNull($this->suspension->current(), 'one refused user does not suspend the queue');
+        $this->assertSame(0, $this->queue->count());
+        $failed = $this->links->load(60);
+        $this->assertSame(LinkRecord::RESULT_FAILED, $failed->lastResult);
+        $this->assertSame('Authorization_RequestDenied', $failed->lastErrorCode);
+        $this->assertSame(LinkRecord::RESULT_OK, $this->links->load(61)->lastResult);
+    }
+
+    public function testA403OnACreateStillSuspendsTheQueue(): void
+    {
+        // An app that may read users but not write them: every create would fail.
+        $emulator = $this->startEmulator(['--permissions', 'User.Read.All']);
+        $this->wire($emulator);
+        $this->users->add(62, 'first');
+        $this->users->add(63, 'second');
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 62, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 63, $this->clock->now()));
+
+        $stats = $this->runner->run(10.0);
+        $this->assertSame(1, $stats['blocked'], json_encode($stats) ?: '');
+        $this->assertSame(2, $this->queue->count(), 'both creates wait for the permission');
+        $suspension = $this->suspension->current();
+        $this->assertNotNull($suspension);
+        $this->assertSame('permission', $suspension['kind']);
+    }
+
     public function testWrongSecretSuspendsTheQueueVisiblyAndAFixedTestResumesItAtOnce(): void
     {
         $emulator = $this->startEmulator();

@@ -88,11 +88,26 @@ final class RequirementsEvaluatorTest extends TestCase
         foreach (['ffi_extension', 'ffi_mode', 'library', 'abi', 'configuration', 'last_test', 'queue', 'accounts'] as $id) {
             $this->assertSame('ok', $lines[$id]['severity'], $id . ': ' . $lines[$id]['description']);
         }
-        $this->assertSame('info', $lines['secret']['severity']);
+        // A secret in State works, and is also copied into cache_bootstrap.
+        $this->assertSame('warning', $lines['secret']['severity']);
         $this->assertStringContainsString('State', $lines['secret']['value']);
+        $this->assertStringContainsString('cache_bootstrap', $lines['secret']['description']);
+        $this->assertArrayNotHasKey('endpoints', $lines, 'no override: the cloud defaults');
         $this->assertSame('version 0.1.0', $lines['library']['value']);
         $this->assertStringContainsString('cdef (SAPI cli, ffi.enable=preload)', $lines['ffi_mode']['value']);
         $this->assertStringContainsString('r-1', $lines['last_test']['description']);
+    }
+
+    public function testFfiEnabledForTheWebIsAFallbackAndOverridesAreShown(): void
+    {
+        $this->natives->environment = ['mode' => 'cdef', 'ffi_loaded' => true, 'ffi_enable' => '1', 'sapi' => 'fpm-fcgi', 'reason' => 'ffi.enable=1 allows FFI::cdef.', 'library_exists' => true, 'header_exists' => true];
+        $this->source->site = ['login_endpoint' => 'http://127.0.0.1:8080', 'client_secret' => 'from-settings-php-value'];
+        $lines = $this->lines();
+        $this->assertSame('warning', $lines['ffi_mode']['severity']);
+        $this->assertStringContainsString('bypasses disable_functions', $lines['ffi_mode']['description']);
+        $this->assertStringContainsString('preload', $lines['ffi_mode']['description']);
+        $this->assertSame('login_endpoint = http://127.0.0.1:8080', $lines['endpoints']['value']);
+        $this->assertSame('info', $lines['secret']['severity'], 'settings.php is the recommended place');
     }
 
     public function testFfiMissing(): void
@@ -154,7 +169,7 @@ final class RequirementsEvaluatorTest extends TestCase
         $this->natives->validationError = EntraException::fromStatus(Status::CONFIG, ['message' => 'graph_endpoint must use https', 'field' => 'graph_endpoint'], 'entra_client_new');
         $lines = $this->lines();
         $this->assertSame('error', $lines['configuration']['severity']);
-        $this->assertStringContainsString('(Graph endpoint override)', $lines['configuration']['description']);
+        $this->assertStringContainsString('(graph_endpoint)', $lines['configuration']['description']);
         $this->assertArrayNotHasKey('client_secret', end($this->natives->configs) === false ? [] : array_diff_key(['client_secret' => 1], end($this->natives->configs)));
     }
 

@@ -18,10 +18,22 @@ final class FakeKeyRepository implements SecretKeyRepositoryInterface
     /**
      * @param array<string, string> $keys
      */
+    /**
+     * Key id => type (default "authentication").
+     *
+     * @var array<string, string>
+     */
+    public array $types = [];
+
     public function __construct(bool $available = false, array $keys = [])
     {
         $this->available = $available;
         $this->keys = $keys;
+    }
+
+    public function keyType(string $keyId): ?string
+    {
+        return isset($this->keys[$keyId]) ? ($this->types[$keyId] ?? 'authentication') : null;
     }
 
     public function isAvailable(): bool
