@@ -306,14 +306,32 @@ impl Provisioner {
                 Err(err) => err,
             };
             match err {
+                // After a lost answer, the account now in the way may be the one that attempt
+                // made (it landed after our look): the same test as the look decides.
+                Error::Conflict(_) if lost => {
+                    return match self.get_user(&mapped.user_principal_name).await? {
+                        Some(existing) if is_our_lost_create(mapped, &existing, first_attempt) => {
+                            Ok(created(&existing, None))
+                        }
+                        Some(existing) => {
+                            Err(self.conflict_with(existing, "userPrincipalName").await)
+                        }
+                        None => Err(self.conflict(mapped, err).await),
+                    };
+                }
                 Error::Conflict(_) => return Err(self.conflict(mapped, err).await),
                 // Our own checks passed, so a 400 on create is most likely a duplicate that Graph
                 // reported without a conflict detail: one look settles it without reading text.
                 Error::Validation(_) => {
-                    return Err(match self.holder(mapped).await? {
-                        Some((existing, on)) => self.conflict_with(existing, on).await,
-                        None => err,
-                    });
+                    return match self.holder(mapped).await? {
+                        Some((existing, _))
+                            if lost && is_our_lost_create(mapped, &existing, first_attempt) =>
+                        {
+                            Ok(created(&existing, None))
+                        }
+                        Some((existing, on)) => Err(self.conflict_with(existing, on).await),
+                        None => Err(err),
+                    };
                 }
                 err if err.detail().maybe_committed => {
                     let Some(wait) = self.graph.policy.delay(attempt, &err) else {

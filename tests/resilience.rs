@@ -78,6 +78,42 @@ fn a_create_that_timed_out_is_looked_up_before_it_is_sent_again() {
 }
 
 #[test]
+fn a_lost_create_that_lands_after_the_look_is_still_ours() {
+    // The first create is held by Graph past the client's timeout and lands 2.5 s later; the
+    // look finds nothing yet; the create sent again is throttled, arrives after the first one
+    // landed and is refused as a duplicate. That duplicate is the first attempt's own account.
+    let emu = emulator();
+    let base = emu.base_url();
+    let p = provisioner(&base, json!({"timeout_ms": 300, "max_retries": 5}));
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "delay_ms": 2500, "count": 1}),
+    );
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "status": 429, "retry_after_s": 3, "count": 1}),
+    );
+    let out = block_on(p.provision_user(&drupal_user(1, "late.landing"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    let log = requests(&base);
+    let statuses: Vec<u64> = log
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1.0/users")
+        .map(|e| e["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(
+        statuses.ends_with(&[429, 400]) || statuses.ends_with(&[429, 409]),
+        "the last create met the first one's account: {statuses:?}"
+    );
+    let users: Vec<Value> = live_users(&base)
+        .into_iter()
+        .filter(|u| u["userPrincipalName"] == "late.landing@contoso.onmicrosoft.com")
+        .collect();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["id"], out.id.as_str());
+}
+
+#[test]
 fn bulk_results_are_in_input_order_and_failures_stay_local() {
     let emu = emulator();
     let base = emu.base_url();
