@@ -37,11 +37,6 @@ final class Provisioner
     public const DEFAULT_RETRY_DELAY = 60;
 
     /**
-     * Delay before a blocked queue is tried again.
-     */
-    public const BLOCKED_DELAY = QueueSuspension::PROBE_DELAY;
-
-    /**
      * A per-user lock outlives the longest call made under it by this much.
      */
     public const LOCK_MARGIN = 30.0;

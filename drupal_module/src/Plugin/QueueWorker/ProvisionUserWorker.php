@@ -24,7 +24,10 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  * Retry-After delay (honoured by queues implementing DelayableQueueInterface,
  * such as the database queue; others keep the item until its lease expires).
  * Configuration, credential or permission errors: SuspendQueueException (the
- * item is released and the rest of the queue waits for the next run).
+ * item is released and the rest of the queue waits for the next run). It
+ * carries no delay on purpose: core's Cron comes back to a queue whose delay
+ * is under suspendMaximumWait (30 s) within the same run, sleeping in the PHP
+ * process until then. QueueSuspension keeps the real time of the next probe.
  * Permanent errors for one user: recorded as failed, the item is removed.
  */
 #[QueueWorker(
@@ -85,7 +88,7 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
         $environment = $this->clients->environment();
         if (($environment['mode'] ?? 'none') === 'none') {
             // Not this user's fault: keep every item for a PHP that can use FFI.
-            throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'), 0, null, (float) Provisioner::BLOCKED_DELAY);
+            throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'));
         }
         $outcome = $this->provisioner->process($item);
         switch ($outcome->status) {
@@ -93,7 +96,7 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
                 throw new DelayedRequeueException(max(1, $outcome->delaySeconds));
 
             case Outcome::BLOCKED:
-                throw new SuspendQueueException($outcome->message, 0, null, (float) $outcome->delaySeconds);
+                throw new SuspendQueueException($outcome->message);
 
             default:
                 // Done, or failed for good (already logged and recorded).
