@@ -2,51 +2,17 @@
 
 mod common;
 
+use common::abi::{Client, call, take, try_client};
 use common::*;
 use entra_provisioning::ffi::*;
 use serde_json::{Value, json};
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CStr, CString};
 use std::ptr;
 
-fn take(out: *mut c_char) -> Value {
-    assert!(!out.is_null(), "out_json is always written");
-    // SAFETY: a string produced by the library.
-    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-    // SAFETY: freed exactly once.
-    unsafe { entra_string_free(out) };
-    serde_json::from_str(&text).unwrap()
-}
-
-struct Client(*mut EntraClient);
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        // SAFETY: a live handle, freed once.
-        unsafe { entra_client_free(self.0) };
-    }
-}
-
 fn client(config: &str) -> Client {
-    let config = CString::new(config).unwrap();
-    let mut handle = ptr::null_mut();
-    let mut out = ptr::null_mut();
-    // SAFETY: valid pointers.
-    let status = unsafe { entra_client_new(config.as_ptr(), &mut handle, &mut out) };
-    let summary = take(out);
-    assert_eq!(status, EntraStatus::Ok, "{summary}");
+    let (client, summary) = try_client(config).unwrap_or_else(|(s, e)| panic!("{s:?} {e}"));
     assert_eq!(summary["abi_version"], 3);
-    Client(handle)
-}
-
-type Export =
-    unsafe extern "C" fn(*const EntraClient, *const c_char, *mut *mut c_char) -> EntraStatus;
-
-fn call(f: Export, c: &Client, request: Value) -> (EntraStatus, Value) {
-    let request = CString::new(request.to_string()).unwrap();
-    let mut out = ptr::null_mut();
-    // SAFETY: live handle, valid strings.
-    let status = unsafe { f(c.0, request.as_ptr(), &mut out) };
-    (status, take(out))
+    client
 }
 
 #[test]

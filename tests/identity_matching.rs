@@ -5,58 +5,17 @@
 
 mod common;
 
+use common::abi::{self, *};
 use common::*;
 use entra_provisioning::ffi::*;
 use serde_json::{Value, json};
-use std::ffi::{CStr, CString, c_char};
-use std::ptr;
-
-fn take(out: *mut c_char) -> Value {
-    assert!(!out.is_null(), "out_json is always written");
-    // SAFETY: a string produced by the library.
-    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-    // SAFETY: freed exactly once.
-    unsafe { entra_string_free(out) };
-    serde_json::from_str(&text).unwrap()
-}
-
-struct Client(*mut EntraClient);
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        // SAFETY: a live handle, freed once.
-        unsafe { entra_client_free(self.0) };
-    }
-}
 
 fn client(base: &str, extra: Value) -> Client {
-    let config = CString::new(config_json(base, extra)).unwrap();
-    let mut handle = ptr::null_mut();
-    let mut out = ptr::null_mut();
-    // SAFETY: valid pointers.
-    let status = unsafe { entra_client_new(config.as_ptr(), &mut handle, &mut out) };
-    let summary = take(out);
-    assert_eq!(status, EntraStatus::Ok, "{summary}");
-    Client(handle)
-}
-
-type Export =
-    unsafe extern "C" fn(*const EntraClient, *const c_char, *mut *mut c_char) -> EntraStatus;
-
-fn call(f: Export, c: &Client, request: Value) -> (EntraStatus, Value) {
-    let request = CString::new(request.to_string()).unwrap();
-    let mut out = ptr::null_mut();
-    // SAFETY: live handle, valid strings.
-    let status = unsafe { f(c.0, request.as_ptr(), &mut out) };
-    (status, take(out))
+    abi::client(&config_json(base, extra))
 }
 
 fn decide(question: Value) -> Value {
-    let request = CString::new(question.to_string()).unwrap();
-    let mut out = ptr::null_mut();
-    // SAFETY: valid strings.
-    let status = unsafe { entra_decide(request.as_ptr(), &mut out) };
-    let answer = take(out);
+    let (status, answer) = decide_text(&question.to_string());
     assert_eq!(status, EntraStatus::Ok, "{answer}");
     answer
 }
@@ -351,12 +310,9 @@ fn a_retry_after_longer_than_the_budget_is_handed_back_at_once() {
 
 #[test]
 fn decide_refuses_questions_it_does_not_know() {
-    let request = CString::new(r#"{"decide": "anything_goes"}"#).unwrap();
-    let mut out = ptr::null_mut();
-    // SAFETY: valid strings.
-    let status = unsafe { entra_decide(request.as_ptr(), &mut out) };
+    let (status, err) = decide_text(r#"{"decide": "anything_goes"}"#);
     assert_eq!(status, EntraStatus::InvalidArgument);
-    assert_eq!(take(out)["kind"], "invalid_argument");
+    assert_eq!(err["kind"], "invalid_argument");
     let (status, err) = {
         let emu = emulator();
         let c = client(&emu.base_url(), json!({}));

@@ -2,8 +2,6 @@
 //! blocking API.
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -213,28 +211,15 @@ fn blocking_api_from_a_sync_test() {
 
 #[test]
 fn binary_prints_url_and_exits_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-graph-emulator"))
-        .args([
-            "--seed-user",
-            &format!("cli@{DOMAIN}|Cli User|cli@contoso.com"),
-            "--write-budget",
-            "10",
-            "--write-window-s",
-            "1.5",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("EMULATOR_URL=")
-        .expect("first line")
-        .to_string();
+    let emulator = BinaryEmulator::spawn(&[
+        "--seed-user",
+        &format!("cli@{DOMAIN}|Cli User|cli@contoso.com"),
+        "--write-budget",
+        "10",
+        "--write-window-s",
+        "1.5",
+    ]);
+    let url = emulator.url.clone();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -257,20 +242,8 @@ fn binary_prints_url_and_exits_on_sigterm() {
             .unwrap();
         assert_eq!(cfg["write_budget"], json!({"writes": 10, "window_s": 1.5}));
     });
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not exit on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = emulator.terminate();
+    assert!(status.success(), "exit status {status}");
 }
 
 #[tokio::test]

@@ -2,10 +2,6 @@
 //! the ways to seed roles (config, control API, state handle, CLI).
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::*;
 use entra_graph_emulator::{ClientApp, EmulatorConfig, SeedUser};
 use reqwest::Method;
@@ -550,29 +546,16 @@ async fn roles_are_not_user_properties() {
 
 #[test]
 fn binary_seeds_roles_from_the_fourth_part() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-graph-emulator"))
-        .args([
-            "--seed-user",
-            &format!(
-                "{}|Root Admin||Global Administrator;User Administrator",
-                upn("root")
-            ),
-            "--seed-user",
-            &format!("{}|Plain", upn("plain")),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("EMULATOR_URL=")
-        .expect("first line")
-        .to_string();
+    let emulator = BinaryEmulator::spawn(&[
+        "--seed-user",
+        &format!(
+            "{}|Root Admin||Global Administrator;User Administrator",
+            upn("root")
+        ),
+        "--seed-user",
+        &format!("{}|Plain", upn("plain")),
+    ]);
+    let url = emulator.url.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -597,14 +580,5 @@ fn binary_seeds_roles_from_the_fourth_part() {
         );
         assert_eq!(get(upn("plain")).await, (200, json!({"roles": []})));
     });
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "did not exit on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    emulator.terminate();
 }

@@ -276,18 +276,15 @@ final class BulkSync
             return false;
         }
         $results = is_array($response['results'] ?? null) ? array_values($response['results']) : [];
-        // The cause while every user so far went to the queue for a reason
-        // that is not theirs (Graph throttling or out of reach).
+        // Users handed to the queue for a reason that is not theirs (Graph
+        // throttling or out of reach), and the first such cause.
+        $deferred = 0;
         $outage = null;
-        $allDeferred = true;
         foreach ($users as $index => $user) {
             $uid = (int) $user['uid'];
             $name = (string) $user['name'];
             $result = is_array($results[$index] ?? null) ? $this->clients->redact($results[$index]) : ['ok' => false, 'error' => ['kind' => 'internal', 'message' => 'The library returned no result for this user.', 'retryable' => false, 'scope' => 'connection']];
             $taken = !empty($result['ok']) ? null : EntraException::fromErrorArray(is_array($result['error'] ?? null) ? $result['error'] : [], 'entra_bulk_provision')->existing();
-            if ($taken !== null || !empty($result['ok'])) {
-                $allDeferred = false;
-            }
             if ($taken !== null) {
                 $this->settleConflict($user, $taken, $summary);
                 continue;
@@ -320,9 +317,8 @@ final class BulkSync
                     $summary->add(BulkSummary::QUEUED);
                     $this->logger->warning('Entra ID bulk provisioning of %name (uid @uid) handed to the queue: @error', $context);
                     if ($error['scope'] === 'connection') {
+                        $deferred++;
                         $outage = $outage ?? $cause;
-                    } else {
-                        $allDeferred = false;
                     }
                     continue;
                 } catch (\Throwable $queueError) {
@@ -330,7 +326,6 @@ final class BulkSync
                     $context['@error'] = $cause;
                 }
             }
-            $allDeferred = false;
             $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, $error['code'] !== null ? (string) $error['code'] : (string) $error['kind'], (string) $error['message'], $error['request_id'], $now));
             $summary->fail($uid, $name, $cause);
             $this->logger->error('Entra ID bulk provisioning of %name (uid @uid) failed: @error', $context);
@@ -338,7 +333,7 @@ final class BulkSync
                 $summary->aborted = $summary->aborted ?? $cause;
             }
         }
-        $summary->outage = $allDeferred ? $outage : null;
+        $summary->outage = $deferred === count($users) ? $outage : null;
 
         return $summary->aborted === null;
     }

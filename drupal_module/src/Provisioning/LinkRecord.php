@@ -155,23 +155,7 @@ final class LinkRecord
     {
         $started = $existing !== null && $existing->attemptUpn !== null && strcasecmp($existing->attemptUpn, $upn) === 0 ? (int) $existing->attemptStarted : $now;
 
-        return new self(
-            $uid,
-            $existing?->entraId,
-            $existing?->upn,
-            QueueItem::OP_PROVISION,
-            self::RESULT_PENDING,
-            $existing?->lastErrorCode,
-            $existing?->lastErrorMessage,
-            $existing?->requestId,
-            $existing?->created ?? $now,
-            $now,
-            $existing?->queuedSeq ?? 0,
-            $existing?->doneSeq ?? 0,
-            $existing?->provenance,
-            $upn,
-            $started
-        );
+        return self::pending($existing, $uid, QueueItem::OP_PROVISION, $now)->withAttempt($upn, $started);
     }
 
     /**
@@ -180,7 +164,12 @@ final class LinkRecord
      */
     public function withoutAttempt(): self
     {
-        return new self($this->uid, $this->entraId, $this->upn, $this->lastAction, $this->lastResult, $this->lastErrorCode, $this->lastErrorMessage, $this->requestId, $this->created, $this->changed, $this->queuedSeq, $this->doneSeq, $this->provenance);
+        return $this->withAttempt(null, null);
+    }
+
+    private function withAttempt(?string $upn, ?int $started): self
+    {
+        return new self($this->uid, $this->entraId, $this->upn, $this->lastAction, $this->lastResult, $this->lastErrorCode, $this->lastErrorMessage, $this->requestId, $this->created, $this->changed, $this->queuedSeq, $this->doneSeq, $this->provenance, $upn, $started);
     }
 
     /**

@@ -194,3 +194,51 @@ pub fn response<'a>(batch: &'a Value, id: &str) -> &'a Value {
         .find(|r| r["id"] == id)
         .unwrap_or_else(|| panic!("no response {id} in {batch}"))
 }
+
+/// The emulator binary as a child process, with the URL it printed on its first line.
+pub struct BinaryEmulator {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl BinaryEmulator {
+    pub fn spawn(args: &[&str]) -> BinaryEmulator {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_entra-graph-emulator"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("EMULATOR_URL=")
+            .expect("first line")
+            .to_string();
+        BinaryEmulator { child, url }
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the process to exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "did not exit on SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}

@@ -266,6 +266,36 @@ final class EmulatorProcess
     }
 
     /**
+     * A Graph call with the app's own token, as a tenant admin or another app
+     * holding User.ReadWrite.All would make it (not through the library).
+     *
+     * @param array<mixed>|null $body
+     *
+     * @return array{0: int, 1: string}
+     *   [HTTP status, body].
+     */
+    public function graphAsApp(string $method, string $path, ?array $body = null): array
+    {
+        $context = stream_context_create(['http' => [
+            'method' => 'POST',
+            'header' => 'Content-Type: application/x-www-form-urlencoded',
+            'content' => http_build_query([
+                'client_id' => self::CLIENT_ID,
+                'client_secret' => self::CLIENT_SECRET,
+                'scope' => $this->url . '/.default',
+                'grant_type' => 'client_credentials',
+            ]),
+            'ignore_errors' => true,
+        ]]);
+        $token = json_decode((string) file_get_contents($this->url . '/' . self::TENANT_ID . '/oauth2/v2.0/token', false, $context), true);
+        if (!is_string($token['access_token'] ?? null)) {
+            throw new \RuntimeException('The emulator issued no token to the app.');
+        }
+
+        return $this->http($method, $path, $body, ['Authorization' => 'Bearer ' . $token['access_token']]);
+    }
+
+    /**
      * @param array<mixed>|null $body
      *
      * @return array{0: int, 1: string}

@@ -45,21 +45,7 @@ final class ImportMatchingEmulatorTest extends NativeTestCase
      */
     private function graph(EmulatorProcess $emulator, string $method, string $path, ?array $body = null): int
     {
-        $context = stream_context_create(['http' => [
-            'method' => 'POST',
-            'header' => 'Content-Type: application/x-www-form-urlencoded',
-            'content' => http_build_query([
-                'client_id' => EmulatorProcess::CLIENT_ID,
-                'client_secret' => EmulatorProcess::CLIENT_SECRET,
-                'scope' => $emulator->url() . '/.default',
-                'grant_type' => 'client_credentials',
-            ]),
-            'ignore_errors' => true,
-        ]]);
-        $token = json_decode((string) file_get_contents($emulator->url() . '/' . EmulatorProcess::TENANT_ID . '/oauth2/v2.0/token', false, $context), true);
-        [$status] = $emulator->http($method, $path, $body, ['Authorization' => 'Bearer ' . (string) ($token['access_token'] ?? '')]);
-
-        return $status;
+        return $emulator->graphAsApp($method, $path, $body)[0];
     }
 
     private function entraUser(EmulatorProcess $emulator, string $upn, string $mail): string

@@ -306,20 +306,7 @@ final class ImporterEmulatorTest extends NativeTestCase
      */
     private function purge(EmulatorProcess $emulator, string $id): void
     {
-        $context = stream_context_create(['http' => [
-            'method' => 'POST',
-            'header' => 'Content-Type: application/x-www-form-urlencoded',
-            'content' => http_build_query([
-                'client_id' => EmulatorProcess::CLIENT_ID,
-                'client_secret' => EmulatorProcess::CLIENT_SECRET,
-                'scope' => $emulator->url() . '/.default',
-                'grant_type' => 'client_credentials',
-            ]),
-            'ignore_errors' => true,
-        ]]);
-        $token = json_decode((string) file_get_contents($emulator->url() . '/' . EmulatorProcess::TENANT_ID . '/oauth2/v2.0/token', false, $context), true);
-        $this->assertIsString($token['access_token'] ?? null);
-        [$status] = $emulator->http('DELETE', '/v1.0/directory/deletedItems/' . $id, null, ['Authorization' => 'Bearer ' . $token['access_token']]);
+        [$status] = $emulator->graphAsApp('DELETE', '/v1.0/directory/deletedItems/' . $id);
         $this->assertSame(204, $status);
     }
 }
