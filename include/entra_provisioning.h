@@ -46,7 +46,10 @@ typedef struct WriteBudget WriteBudget;
  The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
  `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
  request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`
- (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link.
+ (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link;
+ 4 added `entra_describe`, `status` and `title` in every error object (and a `hint` in each),
+ `sync_status` in `entra_update_user`, the `user_update` question of `entra_decide`, and
+ `already_deleted` from `entra_disable_user` and `entra_enable_user`.
  Check it before anything else.
  */
 uint32_t entra_abi_version(void);
@@ -136,7 +139,7 @@ enum EntraStatus entra_provision_user(const struct EntraClient *c,
 
 /*
  `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"},
- "sync_mail": false}`: PATCHes the mapped properties that differ. `mail` is written only with
+ "sync_mail": false, "sync_status": true}`: PATCHes the mapped properties that differ. `mail` is written only with
  `"sync_mail": true` (default false: Drupal does not verify a changed e-mail address, and
  other applications of the tenant may trust Entra's `mail`; callers that do not send it no
  longer update mail). A link that may not carry deprovisioning (`matched`, see
@@ -152,7 +155,8 @@ enum EntraStatus entra_update_user(const struct EntraClient *c,
                                    char **out_json);
 
 /*
- `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`.
+ `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`, or
+ `{"action": "already_deleted"}` when the user is gone from Entra (nothing left to disable).
 
  # Safety
  As for `entra_test_connection`.
@@ -162,7 +166,8 @@ enum EntraStatus entra_disable_user(const struct EntraClient *c,
                                     char **out_json);
 
 /*
- `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`.
+ `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`, or
+ `{"action": "already_deleted"}` when the user is gone from Entra.
 
  # Safety
  As for `entra_test_connection`.
@@ -246,6 +251,18 @@ enum EntraStatus entra_import_delta(const struct EntraClient *c,
  `out_json` NULL or writable.
  */
 enum EntraStatus entra_mapping_properties(char **out_json);
+
+/*
+ What the library tells a host before any client exists: `{"abi_version", "version",
+ "statuses": [{"status", "name", "kind", "retryable", "title"}], "config": {"required",
+ "credentials", "defaults", "ranges"}, "bulk": {"max_users_per_call"}, "clouds": [{"name",
+ "label", "login_endpoint", "graph_endpoint"}], "directions": [{"name", "permission",
+ "satisfied_by"}]}`. No client, no network.
+
+ # Safety
+ `out_json` NULL or writable.
+ */
+enum EntraStatus entra_describe(char **out_json);
 
 /*
  Counters of this client: token requests, Graph requests, throttled answers, retries.

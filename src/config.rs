@@ -23,6 +23,19 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    /// Every cloud, in the order a host offers them.
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::Usgov, Cloud::UsgovDod, Cloud::China];
+
+    /// How an admin knows the cloud (Microsoft's names).
+    pub fn label(self) -> &'static str {
+        match self {
+            Cloud::Global => "Global",
+            Cloud::Usgov => "US Government L4",
+            Cloud::UsgovDod => "US Government L5 / DoD",
+            Cloud::China => "China, operated by 21Vianet",
+        }
+    }
+
     pub fn login_host(self) -> &'static str {
         match self {
             Cloud::Global => "https://login.microsoftonline.com",
@@ -132,8 +145,13 @@ pub struct Config {
 }
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub const TIMEOUT_MS_RANGE: (u64, u64) = (100, 600_000);
 pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+pub const MAX_CONCURRENCY_RANGE: (usize, usize) = (1, 32);
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
+pub const MAX_RETRIES_LIMIT: u32 = 20;
+/// The connection fields without which no client can be made, whatever the credential.
+pub const REQUIRED_FIELDS: [&str; 3] = ["tenant_id", "client_id", "primary_domain"];
 /// No call waits longer than this unless its request or the configuration says otherwise: a
 /// Retry-After beyond it is handed back to the caller's queue instead of being slept through.
 pub const DEFAULT_CALL_BUDGET_MS: u64 = 60_000;
@@ -174,11 +192,11 @@ impl Config {
     }
 
     fn validate(raw: RawConfig) -> Result<Config> {
-        for (field, value) in [
-            ("tenant_id", raw.tenant_id.as_str()),
-            ("client_id", raw.client_id.as_str()),
-            ("primary_domain", raw.primary_domain.as_str()),
-        ] {
+        for (field, value) in REQUIRED_FIELDS.into_iter().zip([
+            raw.tenant_id.as_str(),
+            raw.client_id.as_str(),
+            raw.primary_domain.as_str(),
+        ]) {
             if value.trim().is_empty() {
                 return Err(Error::config(field, format!("{field} is required")));
             }
@@ -246,24 +264,26 @@ impl Config {
         let token_url = Url::parse(&format!("{login}/{tenant_id}/oauth2/v2.0/token"))
             .map_err(|e| Error::config("tenant_id", format!("cannot form the token URL: {e}")))?;
         let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-        if !(100..=600_000).contains(&timeout_ms) {
+        let (min, max) = TIMEOUT_MS_RANGE;
+        if !(min..=max).contains(&timeout_ms) {
             return Err(Error::config(
                 "timeout_ms",
-                "timeout_ms must be between 100 and 600000",
+                format!("timeout_ms must be between {min} and {max}"),
             ));
         }
         let max_concurrency = raw.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
-        if !(1..=32).contains(&max_concurrency) {
+        let (min, max) = MAX_CONCURRENCY_RANGE;
+        if !(min..=max).contains(&max_concurrency) {
             return Err(Error::config(
                 "max_concurrency",
-                "max_concurrency must be between 1 and 32",
+                format!("max_concurrency must be between {min} and {max}"),
             ));
         }
         let max_retries = raw.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        if max_retries > 20 {
+        if max_retries > MAX_RETRIES_LIMIT {
             return Err(Error::config(
                 "max_retries",
-                "max_retries must be at most 20",
+                format!("max_retries must be at most {MAX_RETRIES_LIMIT}"),
             ));
         }
         let call_budget = call_budget(

@@ -2,6 +2,8 @@
 //! gathers Drupal facts (its link table, the account's uid, roles and status, its settings) and
 //! acts on the answer; it never decides these itself.
 
+use crate::lifecycle::{self, SaveRules};
+use crate::mapping::{DrupalUser, MappingConfig};
 use crate::matching::{self, Account, Candidate, Policy, Provenance, RemovalAction};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -66,6 +68,19 @@ pub enum Question {
     /// Drupal → Entra: `recent` disables or deletes ran in the last hour. Answer:
     /// `{"allowed": bool}` for one more.
     RemovalBudget { recent: u64, threshold: u64 },
+    /// Drupal → Entra: an account was saved; `before` is the original (null when unknown),
+    /// `mapping` the configuration's `mapping`, `rules` `{update_on_change, sync_status,
+    /// sync_mail}`. Answer: `{"op": "update"|"disable"|"enable"|null, "changed": [...]}`.
+    UserUpdate {
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        mapping: MappingConfig,
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        rules: SaveRules,
+        #[serde(default, deserialize_with = "crate::json::option_map_or_empty_array")]
+        before: Option<Box<DrupalUser>>,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
+        after: Box<DrupalUser>,
+    },
 }
 
 impl Question {
@@ -120,6 +135,17 @@ impl Question {
             Question::RemovalBudget { recent, threshold } => {
                 json!({"allowed": matching::removal_allowed(*recent, *threshold)})
             }
+            Question::UserUpdate {
+                mapping,
+                rules,
+                before,
+                after,
+            } => to_value(&lifecycle::on_save(
+                mapping,
+                *rules,
+                before.as_deref(),
+                after,
+            )),
         }
     }
 }
@@ -158,6 +184,15 @@ mod tests {
         let a = ask(json!({"decide": "import_removal", "provenance": "created",
             "account": {"uid": 9, "status": 1}, "policy": "delete", "reason": "deleted"}));
         assert_eq!(a["action"], "delete");
+        let a = ask(
+            json!({"decide": "user_update", "mapping": [], "before": null,
+            "after": {"name": "a", "status": 0}, "rules": {"update_on_change": false, "sync_status": true}}),
+        );
+        assert_eq!(a, json!({"op": null, "changed": []}));
+        let a = ask(json!({"decide": "user_update", "mapping": [],
+            "before": {"name": "a", "status": 1}, "after": {"name": "a", "status": 0},
+            "rules": {"update_on_change": false, "sync_status": true}}));
+        assert_eq!(a, json!({"op": "disable", "changed": ["status"]}));
         assert!(
             serde_json::from_value::<Question>(json!({"decide": "nonsense"})).is_err(),
             "an unknown question is an invalid argument, not a default answer"

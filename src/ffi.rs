@@ -40,7 +40,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 /// The ABI revision of this library; bumped whenever an export changes or is added.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Result of every fallible export. Values are stable and only ever appended.
 #[repr(C)]
@@ -60,6 +60,52 @@ pub enum EntraStatus {
     Graph = 10,
     /// A bug inside the library was contained; the handle remains usable.
     Panic = 11,
+}
+
+impl EntraStatus {
+    /// Every status, in value order (`entra_describe`).
+    pub const ALL: [EntraStatus; 12] = [
+        EntraStatus::Ok,
+        EntraStatus::InvalidArgument,
+        EntraStatus::Config,
+        EntraStatus::Auth,
+        EntraStatus::Permission,
+        EntraStatus::Validation,
+        EntraStatus::Conflict,
+        EntraStatus::NotFound,
+        EntraStatus::Throttled,
+        EntraStatus::Transient,
+        EntraStatus::Graph,
+        EntraStatus::Panic,
+    ];
+
+    /// The `kind` of the error object that comes with this status.
+    pub fn kind(self) -> &'static str {
+        match self {
+            EntraStatus::Ok => "ok",
+            EntraStatus::InvalidArgument => "invalid_argument",
+            EntraStatus::Config => "config",
+            EntraStatus::Auth => "auth",
+            EntraStatus::Permission => "permission",
+            EntraStatus::Validation => "validation",
+            EntraStatus::Conflict => "conflict",
+            EntraStatus::NotFound => "not_found",
+            EntraStatus::Throttled => "throttled",
+            EntraStatus::Transient => "transient",
+            EntraStatus::Graph => "graph",
+            EntraStatus::Panic => "panic",
+        }
+    }
+
+    /// The name of the constant in the C header (cbindgen's `prefix_with_name`).
+    pub fn c_name(self) -> String {
+        format!("ENTRA_STATUS_{}", self.kind().to_ascii_uppercase())
+    }
+
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, EntraStatus::Throttled | EntraStatus::Transient)
+    }
 }
 
 /// An opaque connection handle: configuration, token cache and Graph client.
@@ -112,14 +158,19 @@ pub fn error_json(err: &Error, operation: Operation, redactor: &Redactor) -> Val
     redactor.error(&mut err);
     let mut v = serde_json::to_value(err.detail()).unwrap_or_else(|_| json!({}));
     v["kind"] = json!(err.kind());
+    v["status"] = json!(status_of(&err) as i32);
+    v["title"] = json!(crate::advice::title(err.kind()));
     v["retryable"] = json!(err.is_retryable());
     v["scope"] = json!(operation.scope(&err));
     v
 }
 
-fn simple_error(kind: &str, message: &str) -> Value {
-    json!({"kind": kind, "message": message, "http_status": null, "graph_code": null,
-        "request_id": null, "retry_after_s": null, "field": null, "hint": null, "aadsts": null,
+fn simple_error(status: EntraStatus, message: &str) -> Value {
+    let kind = status.kind();
+    json!({"kind": kind, "status": status as i32, "title": crate::advice::title(kind),
+        "message": message, "http_status": null, "graph_code": null, "request_id": null,
+        "retry_after_s": null, "field": null,
+        "hint": crate::advice::default_hint(kind, Operation::Local), "aadsts": null,
         "retryable": false, "scope": scope_of_a_bug()})
 }
 
@@ -144,14 +195,14 @@ fn guard(
         Ok(Err(Failure::Core(err))) => (status_of(&err), error_json(&err, operation, redactor)),
         Ok(Err(Failure::InvalidArgument(message))) => (
             EntraStatus::InvalidArgument,
-            simple_error("invalid_argument", &redactor.text(&message)),
+            simple_error(EntraStatus::InvalidArgument, &redactor.text(&message)),
         ),
         Err(_) => {
             let message = panic::take_last().unwrap_or_else(|| "unknown panic".into());
             (
                 EntraStatus::Panic,
                 simple_error(
-                    "panic",
+                    EntraStatus::Panic,
                     &redactor.text(&format!("internal error in entra_provisioning: {message}")),
                 ),
             )
@@ -312,6 +363,14 @@ struct UpdateRequest {
     /// Write the Drupal mail to Entra's `mail` (default false; see `UpdateRules::sync_mail`).
     #[serde(default)]
     sync_mail: bool,
+    /// Write the Drupal status to `accountEnabled` (default true); false leaves it as it is
+    /// in Entra, whatever `user.status` says.
+    #[serde(default = "yes")]
+    sync_status: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -378,7 +437,10 @@ impl<'de> Deserialize<'de> for BulkRequest {
 /// The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
 /// `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
 /// request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`
-/// (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link.
+/// (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link;
+/// 4 added `entra_describe`, `status` and `title` in every error object (and a `hint` in each),
+/// `sync_status` in `entra_update_user`, the `user_update` question of `entra_decide`, and
+/// `already_deleted` from `entra_disable_user` and `entra_enable_user`.
 /// Check it before anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
@@ -572,7 +634,7 @@ pub unsafe extern "C" fn entra_provision_user(
 }
 
 /// `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"},
-/// "sync_mail": false}`: PATCHes the mapped properties that differ. `mail` is written only with
+/// "sync_mail": false, "sync_status": true}`: PATCHes the mapped properties that differ. `mail` is written only with
 /// `"sync_mail": true` (default false: Drupal does not verify a changed e-mail address, and
 /// other applications of the tenant may trust Entra's `mail`; callers that do not send it no
 /// longer update mail). A link that may not carry deprovisioning (`matched`, see
@@ -596,7 +658,10 @@ pub unsafe extern "C" fn entra_update_user(
             "request_json",
             Operation::Update,
             out_json,
-            |p, Object(r): Object<UpdateRequest>, call| {
+            |p, Object(mut r): Object<UpdateRequest>, call| {
+                if !r.sync_status {
+                    r.user.status = None;
+                }
                 let link = r.link.map(|l| (l.provenance, l.deprovision_matched));
                 let rules = UpdateRules::new(link, r.sync_mail);
                 to_json(&call.run(p.update_user(&r.entra_id, &r.user, rules))?)
@@ -605,7 +670,8 @@ pub unsafe extern "C" fn entra_update_user(
     }
 }
 
-/// `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`.
+/// `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`, or
+/// `{"action": "already_deleted"}` when the user is gone from Entra (nothing left to disable).
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -630,7 +696,8 @@ pub unsafe extern "C" fn entra_disable_user(
     }
 }
 
-/// `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`.
+/// `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`, or
+/// `{"action": "already_deleted"}` when the user is gone from Entra.
 ///
 /// # Safety
 /// As for `entra_test_connection`.
@@ -835,6 +902,21 @@ pub unsafe extern "C" fn entra_import_delta(
 pub unsafe extern "C" fn entra_mapping_properties(out_json: *mut *mut c_char) -> EntraStatus {
     guard(out_json, &NO_SECRETS, Operation::Local, || {
         Ok(crate::mapping::mappable_properties())
+    })
+}
+
+/// What the library tells a host before any client exists: `{"abi_version", "version",
+/// "statuses": [{"status", "name", "kind", "retryable", "title"}], "config": {"required",
+/// "credentials", "defaults", "ranges"}, "bulk": {"max_users_per_call"}, "clouds": [{"name",
+/// "label", "login_endpoint", "graph_endpoint"}], "directions": [{"name", "permission",
+/// "satisfied_by"}]}`. No client, no network.
+///
+/// # Safety
+/// `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_describe(out_json: *mut *mut c_char) -> EntraStatus {
+    guard(out_json, &NO_SECRETS, Operation::Local, || {
+        Ok(crate::describe::describe())
     })
 }
 

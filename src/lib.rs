@@ -1,16 +1,20 @@
 //! entra_provisioning: keeps Drupal accounts in step with Microsoft Entra ID through Microsoft
 //! Graph. Plain safe Rust in every module but `ffi`, which exposes it to PHP through a C ABI.
 
+pub mod advice;
 pub mod bulk;
 pub mod config;
 pub mod credential;
 pub mod deadline;
 pub mod decide;
+pub mod describe;
+pub mod direction;
 pub mod error;
 pub mod ffi;
 pub mod graph;
 pub mod import;
 pub mod json;
+pub mod lifecycle;
 pub mod mapping;
 pub mod matching;
 pub mod operation;

@@ -34,6 +34,19 @@ pub struct MappingConfig {
     pub properties: BTreeMap<String, String>,
 }
 
+impl MappingConfig {
+    /// The Drupal fields (keys of a user's `fields`) the mapping reads: the mapped properties'
+    /// sources and a display name taken from a field.
+    pub fn drupal_fields(&self) -> Vec<&str> {
+        let mut fields: Vec<&str> = self.properties.keys().map(String::as_str).collect();
+        let display = self.display_name_field.as_str();
+        if !matches!(display, "name" | "mail") && !fields.contains(&display) {
+            fields.push(display);
+        }
+        fields
+    }
+}
+
 impl Default for MappingConfig {
     fn default() -> Self {
         MappingConfig {

@@ -98,10 +98,15 @@ impl Operation {
     }
 
     /// Gives a failure the hint that fits its scope: a 403 about one user names the likely cause
-    /// (an admin-role holder) instead of "grant User.ReadWrite.All", which the app has.
+    /// (an admin-role holder) instead of "grant User.ReadWrite.All", which the app has. A
+    /// failure without a hint of its own gets its kind's (`advice`), so every error says what
+    /// to do.
     pub fn explain(self, err: &mut Error) {
         if matches!(err, Error::Permission(_)) && self.scope(err) == Scope::User {
             err.detail_mut().hint = Some(PROTECTED_USER_HINT.into());
+        }
+        if err.detail().hint.is_none() {
+            err.detail_mut().hint = Some(crate::advice::default_hint(err.kind(), self).into());
         }
     }
 }
@@ -182,6 +187,10 @@ mod tests {
         assert_eq!(e.detail().hint.as_deref(), Some("grant User.ReadWrite.All"));
         let mut e = err("permission", None);
         Operation::Create.explain(&mut e);
-        assert_eq!(e.detail().hint, None);
+        assert_eq!(
+            e.detail().hint.as_deref(),
+            Some(crate::advice::default_hint("permission", Operation::Create)),
+            "a failure without a hint gets its kind's"
+        );
     }
 }

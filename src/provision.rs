@@ -1,6 +1,7 @@
 //! The provisioning operations, built from the mapping and the Graph client.
 
 use crate::config::Config;
+use crate::direction::Direction;
 use crate::error::{Detail, Error, Result};
 use crate::graph::{GraphClient, Replay, paths};
 use crate::mapping::{self, DrupalUser, MappedUser, PreviousAttempt};
@@ -50,16 +51,10 @@ pub struct TestRequest {
 /// `Read`). Unknown when the token's claims cannot be read.
 fn missing_permissions(granted: Option<&[String]>, directions: &[String]) -> Option<Vec<String>> {
     let granted = granted?;
-    let has = |p: &str| granted.iter().any(|g| g.eq_ignore_ascii_case(p));
-    let mut missing = Vec::new();
-    for direction in directions {
-        let needed = match direction.as_str() {
-            "drupal_to_entra" => "User.ReadWrite.All",
-            "entra_to_drupal" => "User.Read.All",
-            _ => continue,
-        };
-        let ok = has(needed) || (needed == "User.Read.All" && has("User.ReadWrite.All"));
-        if !ok && !missing.iter().any(|m| m == needed) {
+    let mut missing: Vec<String> = Vec::new();
+    for direction in directions.iter().filter_map(|d| Direction::parse(d)) {
+        let needed = direction.permission();
+        if !direction.granted_by(granted) && !missing.iter().any(|m| m == needed) {
             missing.push(needed.to_owned());
         }
     }
@@ -511,16 +506,23 @@ impl Provisioner {
     async fn set_enabled(&self, entra_id: &str, enabled: bool) -> Result<Outcome> {
         let mut patch = Map::new();
         patch.insert("accountEnabled".into(), Value::Bool(enabled));
-        let request_id = self.patch(entra_id, &patch).await?;
+        // Like a delete, a user gone from Entra leaves nothing to disable or enable: a queued
+        // item must not fail on it.
+        let (action, request_id, updated) = match self.patch(entra_id, &patch).await {
+            Ok(request_id) if enabled => (Action::Enabled, request_id, true),
+            Ok(request_id) => (Action::Disabled, request_id, true),
+            Err(Error::NotFound(d)) => (Action::AlreadyDeleted, d.request_id, false),
+            Err(e) => return Err(e),
+        };
         Ok(Outcome {
-            action: if enabled {
-                Action::Enabled
-            } else {
-                Action::Disabled
-            },
+            action,
             id: entra_id.to_owned(),
             user_principal_name: None,
-            updated_properties: vec!["accountEnabled".into()],
+            updated_properties: if updated {
+                vec!["accountEnabled".into()]
+            } else {
+                vec![]
+            },
             request_id,
             recovered: false,
         })

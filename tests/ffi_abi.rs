@@ -11,13 +11,13 @@ use std::ptr;
 
 fn client(config: &str) -> Client {
     let (client, summary) = try_client(config).unwrap_or_else(|(s, e)| panic!("{s:?} {e}"));
-    assert_eq!(summary["abi_version"], 3);
+    assert_eq!(summary["abi_version"], ABI_VERSION);
     client
 }
 
 #[test]
 fn the_exports_work_end_to_end() {
-    assert_eq!(entra_abi_version(), 3);
+    assert_eq!(entra_abi_version(), 4);
     // SAFETY: a static NUL-terminated string.
     let version = unsafe { CStr::from_ptr(entra_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
@@ -68,11 +68,40 @@ fn the_exports_work_end_to_end() {
         (status, out["action"].as_str()),
         (EntraStatus::Ok, Some("enabled"))
     );
+    let blocked = json!({"uid": 42, "name": "ffi user", "mail": "ffi@example.com", "status": 0});
+    let (status, out) = call(
+        entra_update_user,
+        &c,
+        json!({"entra_id": id, "user": blocked, "sync_status": false}),
+    );
+    assert_eq!(
+        (status, out["action"].as_str()),
+        (EntraStatus::Ok, Some("unchanged")),
+        "without status sync a blocked account leaves accountEnabled alone: {out}"
+    );
+    let (status, out) = call(
+        entra_update_user,
+        &c,
+        json!({"entra_id": id, "user": blocked}),
+    );
+    assert_eq!(
+        out["updated_properties"],
+        json!(["accountEnabled"]),
+        "{status:?}"
+    );
     let (status, out) = call(entra_delete_user, &c, json!({"entra_id": id}));
     assert_eq!(
         (status, out["action"].as_str()),
         (EntraStatus::Ok, Some("deleted"))
     );
+    for export in [entra_disable_user, entra_enable_user] {
+        let (status, out) = call(export, &c, json!({"entra_id": id}));
+        assert_eq!(
+            (status, out["action"].as_str()),
+            (EntraStatus::Ok, Some("already_deleted")),
+            "a user gone from Entra leaves nothing to disable or enable: {out}"
+        );
+    }
 
     let users: Vec<Value> = (0..45)
         .map(|i| json!({"uid": i, "name": format!("abi{i}")}))
@@ -105,6 +134,12 @@ fn every_error_kind_has_its_status_and_object() {
     let (status, err) = call(entra_provision_user, &c, json!({"uid": 1, "name": "%%%"}));
     assert_eq!(status, EntraStatus::Validation);
     assert_eq!(err["kind"], "validation");
+    assert_eq!(err["status"], EntraStatus::Validation as i32);
+    assert_eq!(err["title"], "Rejected by Entra ID validation");
+    assert!(
+        err["hint"].is_string(),
+        "every error says what to do: {err}"
+    );
     assert_eq!(err["field"], "name");
 
     let (status, err) = call(entra_provision_user, &c, json!({"uid": 1}));
@@ -150,5 +185,45 @@ fn every_error_kind_has_its_status_and_object() {
     // SAFETY: NULL handle on purpose.
     let status = unsafe { entra_find_user(ptr::null(), request.as_ptr(), &mut out) };
     assert_eq!(status, EntraStatus::InvalidArgument);
-    assert_eq!(take(out)["kind"], "invalid_argument");
+    let err = take(out);
+    assert_eq!(err["kind"], "invalid_argument");
+    assert_eq!(err["status"], 1);
+}
+
+#[test]
+fn describe_names_every_status_default_limit_cloud_and_direction() {
+    let mut out = ptr::null_mut();
+    // SAFETY: a valid out pointer.
+    let status = unsafe { entra_describe(&mut out) };
+    assert_eq!(status, EntraStatus::Ok);
+    let d = take(out);
+    assert_eq!(d["abi_version"], ABI_VERSION);
+    let statuses = d["statuses"].as_array().unwrap();
+    for s in EntraStatus::ALL {
+        let entry = &statuses[s as usize];
+        assert_eq!(entry["status"], s as i32);
+        assert_eq!(entry["kind"], s.kind());
+    }
+    assert_eq!(statuses[11]["name"], "ENTRA_STATUS_PANIC");
+    let retryable: Vec<&str> = statuses
+        .iter()
+        .filter(|s| s["retryable"] == true)
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(retryable, ["throttled", "transient"]);
+    assert_eq!(d["config"]["defaults"]["max_retries"], 5);
+    assert_eq!(d["config"]["ranges"]["timeout_ms"], json!([100, 600000]));
+    assert_eq!(
+        d["config"]["required"],
+        json!(["tenant_id", "client_id", "primary_domain"])
+    );
+    let clouds: Vec<&str> = d["clouds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(clouds, ["global", "usgov", "usgov-dod", "china"]);
+    assert_eq!(d["directions"][0]["name"], "drupal_to_entra");
+    assert_eq!(d["directions"][0]["permission"], "User.ReadWrite.All");
 }

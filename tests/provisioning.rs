@@ -234,9 +234,21 @@ fn each_failure_has_its_kind_and_request_id() {
             .contains("User.ReadWrite.All")
     );
     let p = provisioner(&base, json!({"max_retries": 1}));
-    let err = block_on(p.disable_user("00000000-0000-0000-0000-000000000000")).unwrap_err();
+    let err = block_on(p.update_user(
+        "00000000-0000-0000-0000-000000000000",
+        &drupal_user(9, "gone"),
+        UpdateRules::new(None, false),
+    ))
+    .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert!(err.detail().request_id.is_some());
+    let gone = block_on(p.disable_user("00000000-0000-0000-0000-000000000000")).unwrap();
+    assert_eq!(
+        gone.action,
+        Action::AlreadyDeleted,
+        "nothing left to disable"
+    );
+    assert!(gone.request_id.is_some());
     add_fault(
         &base,
         json!({"method": "PATCH", "status": 503, "count": 10}),

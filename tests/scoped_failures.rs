@@ -140,7 +140,11 @@ fn every_kind_has_its_scope_and_retryability() {
 
     let (_, err) = call(entra_provision_user, &c, json!({"uid": 1, "name": "%%%"}));
     assert_scope("validation", &err, "validation", "user", false);
-    let (_, err) = call(entra_disable_user, &c, json!({"entra_id": missing}));
+    let (_, err) = call(
+        entra_update_user,
+        &c,
+        json!({"entra_id": missing, "user": {"name": "gone"}}),
+    );
     assert_scope("not found", &err, "not_found", "user", false);
     let (_, err) = call(entra_provision_user, &c, json!({"uid": 2, "name": "adele"}));
     assert_scope("conflict", &err, "conflict", "user", false);

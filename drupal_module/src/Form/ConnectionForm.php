@@ -4,9 +4,11 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Form;
 
+use Drupal\Core\Form\ConfigTarget;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Drupal\PostResponseProcessor;
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Provisioning\CertificateCheck;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\ConnectionFields;
@@ -52,8 +54,12 @@ final class ConnectionForm extends WizardFormBase
      */
     public function buildForm(array $form, FormStateInterface $form_state)
     {
+        $facts = $this->libraryFacts();
         $form['intro'] = [
-            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>User.ReadWrite.All</strong> to Microsoft Graph (Drupal → Entra ID; <strong>User.Read.All</strong> is enough for an import-only set-up), grant admin consent, and create a client secret or upload a certificate (Certificates & secrets; Microsoft recommends the certificate). Then enter its values here.') . '</p>',
+            '#markup' => '<p>' . $this->t('Register an application in Entra ID (App registrations), add the <em>application</em> permission <strong>@write</strong> to Microsoft Graph (Drupal → Entra ID; <strong>@read</strong> is enough for an import-only set-up), grant admin consent, and create a client secret or upload a certificate (Certificates & secrets; Microsoft recommends the certificate). Then enter its values here.', [
+                '@write' => $facts?->permission(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) ?? '?',
+                '@read' => $facts?->permission(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL) ?? '?',
+            ]) . '</p>',
         ];
         $form['tenant_id'] = [
             '#type' => 'textfield',
@@ -175,12 +181,7 @@ final class ConnectionForm extends WizardFormBase
         $form['cloud'] = [
             '#type' => 'select',
             '#title' => $this->t(ConnectionFields::TITLES['cloud']),
-            '#options' => [
-                'global' => $this->t('Global (login.microsoftonline.com, graph.microsoft.com)'),
-                'usgov' => $this->t('US Government L4 (graph.microsoft.us)'),
-                'usgov-dod' => $this->t('US Government L5 / DoD (dod-graph.microsoft.us)'),
-                'china' => $this->t('China, operated by 21Vianet (microsoftgraph.chinacloudapi.cn)'),
-            ],
+            '#options' => $this->cloudOptions($facts),
             '#config_target' => self::target('connection.cloud'),
         ];
         $form['advanced'] = [
@@ -196,33 +197,9 @@ final class ConnectionForm extends WizardFormBase
                 ? $this->t("The chosen cloud's login and Graph endpoints. An override (the Graph emulator of a demo site, a proxy) can only be set in settings.php: \$settings['entra_provisioning']['login_endpoint'] and ['graph_endpoint'], so that no one with access to this form can send the credential elsewhere.")
                 : $this->t('Overridden in settings.php: @endpoints.', ['@endpoints' => implode(', ', array_map(static fn (string $k, string $v): string => $k . ' = ' . $v, array_keys($endpoints), $endpoints))]),
         ];
-        $form['advanced']['timeout_ms'] = [
-            '#type' => 'number',
-            '#title' => $this->t(ConnectionFields::TITLES['timeout_ms']),
-            '#min' => 100,
-            '#max' => 600000,
-            '#config_target' => self::target('advanced.timeout_ms'),
-            // Empty would fail the integer schema type with a message that names no field.
-            '#required' => true,
-        ];
-        $form['advanced']['max_retries'] = [
-            '#type' => 'number',
-            '#title' => $this->t(ConnectionFields::TITLES['max_retries']),
-            '#min' => 0,
-            '#max' => 20,
-            '#config_target' => self::target('advanced.max_retries'),
-            // Empty would fail the integer schema type with a message that names no field.
-            '#required' => true,
-        ];
-        $form['advanced']['max_concurrency'] = [
-            '#type' => 'number',
-            '#title' => $this->t(ConnectionFields::TITLES['max_concurrency']),
-            '#min' => 1,
-            '#max' => 32,
-            '#config_target' => self::target('advanced.max_concurrency'),
-            // Empty would fail the integer schema type with a message that names no field.
-            '#required' => true,
-        ];
+        $form['advanced']['timeout_ms'] = $this->libraryNumber($facts, 'timeout_ms', ConnectionFields::TITLES['timeout_ms']);
+        $form['advanced']['max_retries'] = $this->libraryNumber($facts, 'max_retries', ConnectionFields::TITLES['max_retries']);
+        $form['advanced']['max_concurrency'] = $this->libraryNumber($facts, 'max_concurrency', ConnectionFields::TITLES['max_concurrency']);
 
         $form = parent::buildForm($form, $form_state);
         unset($form['actions']['submit']);
@@ -367,5 +344,56 @@ final class ConnectionForm extends WizardFormBase
     public function goNext(array &$form, FormStateInterface $form_state): void
     {
         $form_state->setRedirect('entra_provisioning.direction');
+    }
+
+    /**
+     * The clouds the library knows, labelled with their hosts.
+     *
+     * @return array<string, \Drupal\Core\StringTranslation\TranslatableMarkup|string>
+     */
+    private function cloudOptions(?LibraryFacts $facts): array
+    {
+        $options = [];
+        foreach ($facts?->clouds() ?? [] as $name => $cloud) {
+            $options[$name] = $this->t('@label (@login, @graph)', [
+                '@label' => $cloud['label'],
+                '@login' => (string) parse_url($cloud['login_endpoint'], PHP_URL_HOST),
+                '@graph' => (string) parse_url($cloud['graph_endpoint'], PHP_URL_HOST),
+            ]);
+        }
+        $current = $this->clients->settings()->cloud();
+        if ($current !== '' && !isset($options[$current])) {
+            // Unknown to this library, or the library is unavailable: keep the
+            // stored value selectable; the library reports it on Save and Test.
+            $options[$current] = $current;
+        }
+
+        return $options;
+    }
+
+    /**
+     * A number of the library configuration: empty means the library's
+     * default (shown as the placeholder), bounded by the library's range.
+     *
+     * @return array<string, mixed>
+     */
+    private function libraryNumber(?LibraryFacts $facts, string $key, string $title): array
+    {
+        $element = [
+            '#type' => 'number',
+            '#title' => $this->t($title),
+            '#config_target' => new ConfigTarget(ModuleSettings::CONFIG_NAME, 'advanced.' . $key, null, static fn ($value): ?int => $value === '' || $value === null ? null : (int) $value),
+        ];
+        $default = $facts?->configDefault($key);
+        if (is_int($default)) {
+            $element['#placeholder'] = (string) $default;
+            $element['#description'] = $this->t("Empty: the library's default, @default.", ['@default' => $default]);
+        }
+        $range = $facts?->configRange($key);
+        if ($range !== null) {
+            [$element['#min'], $element['#max']] = $range;
+        }
+
+        return $element;
     }
 }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Form;
 
 use Drupal\Core\Form\FormStateInterface;
+use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 
 /**
  * Step 2: which way accounts flow, and how the Entra ID -> Drupal import runs.
@@ -28,6 +29,7 @@ final class DirectionForm extends WizardFormBase
      */
     public function buildForm(array $form, FormStateInterface $form_state)
     {
+        $facts = $this->libraryFacts();
         $form['drupal_to_entra'] = [
             '#type' => 'checkbox',
             '#title' => $this->t('Drupal → Entra ID'),
@@ -37,7 +39,10 @@ final class DirectionForm extends WizardFormBase
         $form['entra_to_drupal'] = [
             '#type' => 'checkbox',
             '#title' => $this->t('Entra ID → Drupal'),
-            '#description' => $this->t('Import Entra ID users into Drupal through the Graph delta query: on cron (interval below) and with "drush entra:import". Needs the application permission User.Read.All (User.ReadWrite.All includes it).'),
+            '#description' => $this->t('Import Entra ID users into Drupal through the Graph delta query: on cron (interval below) and with "drush entra:import". Needs the application permission @read (@write includes it).', [
+                '@read' => $facts?->permission(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL) ?? '?',
+                '@write' => $facts?->permission(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) ?? '?',
+            ]),
             '#config_target' => self::target('direction.entra_to_drupal'),
         ];
         $form['import'] = [

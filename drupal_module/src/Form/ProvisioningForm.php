@@ -201,9 +201,14 @@ final class ProvisioningForm extends WizardFormBase
             '#type' => 'number',
             '#title' => $this->t('Users per chunk'),
             '#min' => 1,
-            '#max' => 1000,
             '#config_target' => self::target('bulk.chunk_size'),
         ];
+        try {
+            // The library's limit per call; a larger setting is capped to it.
+            $form['sync_all']['chunk_size']['#max'] = $this->clients->facts()->maxUsersPerCall();
+        } catch (EntraException $e) {
+            // The library is unavailable: the status report says why.
+        }
         $form['sync_all']['buttons'] = ['#type' => 'actions'];
         $form['sync_all']['buttons']['sync_all'] = [
             '#type' => 'submit',
@@ -506,7 +511,14 @@ final class ProvisioningForm extends WizardFormBase
             return;
         }
         $scope = new BulkScope((bool) $form_state->getValue('include_superuser'), (bool) $form_state->getValue('include_blocked'));
-        batch_set(BulkSyncBatch::build($this->bulkSync->chunkSize(), $scope));
+        try {
+            $chunkSize = $this->bulkSync->chunkSize();
+        } catch (EntraException $e) {
+            $this->messenger()->addError($this->formatter->summary($this->formatter->describeError($e)));
+
+            return;
+        }
+        batch_set(BulkSyncBatch::build($chunkSize, $scope));
     }
 
     /**

@@ -7,6 +7,8 @@ namespace Drupal\entra_provisioning\Form;
 use Drupal\Core\Form\ConfigFormBase;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\FormErrorLabels;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
@@ -101,6 +103,19 @@ abstract class WizardFormBase extends ConfigFormBase
     protected static function target(string $path): string
     {
         return ModuleSettings::CONFIG_NAME . ':' . $path;
+    }
+
+    /**
+     * What the library says about itself, or null while it cannot be loaded
+     * (the status report says why; the form still shows what it can).
+     */
+    protected function libraryFacts(): ?LibraryFacts
+    {
+        try {
+            return $this->clients->facts();
+        } catch (EntraException $e) {
+            return null;
+        }
     }
 
     /**

@@ -37,9 +37,11 @@ final class EntraNative implements NativeClientInterface
      * The C ABI version this binding was written for (entra_abi_version()).
      *
      * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
-     * and a taken UPN is a conflict naming the existing account.
+     * and a taken UPN is a conflict naming the existing account. 4:
+     * entra_describe, "status" and "title" in every error, sync_status, the
+     * user_update question, already_deleted from disable and enable.
      */
-    public const ABI_VERSION = 3;
+    public const ABI_VERSION = 4;
 
     /**
      * The FFI scope name the preload header declares.
@@ -613,9 +615,9 @@ final class EntraNative implements NativeClientInterface
         return $this->invoke('entra_provision_user', self::listRoles($drupalUser));
     }
 
-    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false): array
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false, bool $syncStatus = true): array
     {
-        $request = ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser), 'sync_mail' => $syncMail];
+        $request = ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser), 'sync_mail' => $syncMail, 'sync_status' => $syncStatus];
         if ($link !== null) {
             $request['link'] = $link;
         }
@@ -714,6 +716,22 @@ final class EntraNative implements NativeClientInterface
         $status = (int) $ffi->entra_mapping_properties(\FFI::addr($out));
 
         return $this->checkStatus('entra_mapping_properties', $status, $out);
+    }
+
+    /**
+     * What the library says about itself (no client needed): its statuses
+     * and kinds, configuration defaults, ranges and required fields, limits,
+     * clouds and directions. See entra_describe in the header.
+     *
+     * @return array<string, mixed>
+     */
+    public function describe(): array
+    {
+        $ffi = $this->ffi();
+        $out = $ffi->new('char*');
+        $status = (int) $ffi->entra_describe(\FFI::addr($out));
+
+        return $this->checkStatus('entra_describe', $status, $out);
     }
 
     public function selfTestPanic(): void

@@ -83,12 +83,14 @@ interface NativeClientInterface
      * @param bool $syncMail
      *   Send the Drupal e-mail address as Entra's mail (off by default:
      *   Drupal does not verify a changed address).
+     * @param bool $syncStatus
+     *   Send the Drupal status as accountEnabled; false leaves it as it is.
      *
      * @return array<string, mixed>
      *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
      *    'updated_properties' => [...]]
      */
-    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false): array;
+    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false, bool $syncStatus = true): array;
 
     /**
      * Carries out an approved (or automatically allowed) link: checks that
@@ -125,7 +127,7 @@ interface NativeClientInterface
      * Sets accountEnabled=false.
      *
      * @return array<string, mixed>
-     *   ['action' => 'disabled', 'id']
+     *   ['action' => 'disabled'|'already_deleted', 'id']
      */
     public function disableUser(string $entraId): array;
 
@@ -133,7 +135,7 @@ interface NativeClientInterface
      * Sets accountEnabled=true (and nothing else).
      *
      * @return array<string, mixed>
-     *   ['action' => 'enabled', 'id']
+     *   ['action' => 'enabled'|'already_deleted', 'id']
      */
     public function enableUser(string $entraId): array;
 

@@ -7,8 +7,9 @@ namespace Drupal\entra_provisioning\Native;
 /**
  * The EntraStatus codes of the C ABI (include/entra_provisioning.h).
  *
- * The numbers are append-only on the Rust side; a test compares them with the
- * enum constants the header exposes to FFI.
+ * The numbers are append-only on the Rust side; a test compares them with
+ * what the library reports (entra_describe) and with the header's constants.
+ * Each status's kind, title and retryability come from the library.
  */
 final class Status
 {
@@ -25,51 +26,7 @@ final class Status
     public const GRAPH = 10;
     public const PANIC = 11;
 
-    /**
-     * Status code => error kind (the "kind" of the error JSON).
-     */
-    public const KINDS = [
-        self::OK => 'ok',
-        self::INVALID_ARGUMENT => 'invalid_argument',
-        self::CONFIG => 'config',
-        self::AUTH => 'auth',
-        self::PERMISSION => 'permission',
-        self::VALIDATION => 'validation',
-        self::CONFLICT => 'conflict',
-        self::NOT_FOUND => 'not_found',
-        self::THROTTLED => 'throttled',
-        self::TRANSIENT => 'transient',
-        self::GRAPH => 'graph',
-        self::PANIC => 'panic',
-    ];
-
-    /**
-     * Status code => name of the C enum constant.
-     */
-    public const C_NAMES = [
-        self::OK => 'ENTRA_STATUS_OK',
-        self::INVALID_ARGUMENT => 'ENTRA_STATUS_INVALID_ARGUMENT',
-        self::CONFIG => 'ENTRA_STATUS_CONFIG',
-        self::AUTH => 'ENTRA_STATUS_AUTH',
-        self::PERMISSION => 'ENTRA_STATUS_PERMISSION',
-        self::VALIDATION => 'ENTRA_STATUS_VALIDATION',
-        self::CONFLICT => 'ENTRA_STATUS_CONFLICT',
-        self::NOT_FOUND => 'ENTRA_STATUS_NOT_FOUND',
-        self::THROTTLED => 'ENTRA_STATUS_THROTTLED',
-        self::TRANSIENT => 'ENTRA_STATUS_TRANSIENT',
-        self::GRAPH => 'ENTRA_STATUS_GRAPH',
-        self::PANIC => 'ENTRA_STATUS_PANIC',
-    ];
-
     private function __construct()
     {
-    }
-
-    /**
-     * The error kind of a status code, or null for a code this binding does not know.
-     */
-    public static function kind(int $status): ?string
-    {
-        return self::KINDS[$status] ?? null;
     }
 }

@@ -53,18 +53,21 @@ final class BulkSync
 
     /**
      * The chunk size to use: the requested one (Drush --chunk) or the
-     * configured one, within 1..1000 (the library's limit per call).
+     * configured one, within the library's limit per call.
      *
      * @throws \InvalidArgumentException
-     *   When $requested is outside 1..1000.
+     *   When $requested is outside 1 and the library's limit.
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be loaded (nothing can be sent then).
      */
     public function chunkSize(?int $requested = null): int
     {
+        $limit = $this->clients->facts()->maxUsersPerCall();
         if ($requested === null) {
-            return $this->clients->settings()->bulkChunkSize();
+            return min($limit, $this->clients->settings()->bulkChunkSize());
         }
-        if ($requested < 1 || $requested > ModuleSettings::MAX_BULK_CHUNK) {
-            throw new \InvalidArgumentException(sprintf('The chunk size must be between 1 and %d, got %d.', ModuleSettings::MAX_BULK_CHUNK, $requested));
+        if ($requested < 1 || $requested > $limit) {
+            throw new \InvalidArgumentException(sprintf('The chunk size must be between 1 and %d, got %d.', $limit, $requested));
         }
 
         return $requested;

@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 
 /**
@@ -55,6 +57,8 @@ final class ClientFactory
     private NativeFactoryInterface $natives;
 
     private ?NativeClientInterface $client = null;
+
+    private ?LibraryFacts $facts = null;
 
     public function __construct(ConfigSourceInterface $configSource, StateStoreInterface $state, SecretKeyRepositoryInterface $keys, NativeFactoryInterface $natives)
     {
@@ -209,35 +213,63 @@ final class ClientFactory
      * The connection values that are still empty (configuration incomplete).
      *
      * @return list<string>
-     *   Fields of the library configuration: tenant_id, client_id,
-     *   client_secret (or client_certificate.certificate_pem and
-     *   client_certificate.private_key_pem), primary_domain.
+     *   Fields of the library configuration the library requires for the
+     *   chosen credential type (entra_describe), e.g. tenant_id or
+     *   client_certificate.private_key_pem; [] when the library cannot be
+     *   loaded.
      */
     public function missing(): array
     {
         $settings = $this->settings();
-        $missing = [];
-        if ($settings->tenantId() === '') {
-            $missing[] = 'tenant_id';
+        // Which fields are required is the library's rule; whether each has
+        // a value here is a Drupal fact (configuration, settings.php, Key, State).
+        $present = [
+            'tenant_id' => $settings->tenantId() !== '',
+            'client_id' => $settings->clientId() !== '',
+            'primary_domain' => $settings->primaryDomain() !== '',
+            'client_secret' => $this->resolveSecret(ResolvedSecret::CLIENT_SECRET)->hasValue(),
+            'client_certificate.certificate_pem' => $settings->certificatePem() !== '',
+            'client_certificate.private_key_pem' => $this->resolveSecret(ResolvedSecret::PRIVATE_KEY)->hasValue(),
+        ];
+        $credential = $settings->usesCertificate() ? 'client_certificate' : 'client_secret';
+        try {
+            $required = $this->facts()->requiredFields($credential);
+        } catch (EntraException $e) {
+            // The library's unavailability is what callers report then
+            // (environment(), probe()); nothing can be provisioned anyway.
+            return [];
         }
-        if ($settings->clientId() === '') {
-            $missing[] = 'client_id';
-        }
-        if ($settings->usesCertificate()) {
-            if ($settings->certificatePem() === '') {
-                $missing[] = 'client_certificate.certificate_pem';
-            }
-            if (!$this->resolveSecret(ResolvedSecret::PRIVATE_KEY)->hasValue()) {
-                $missing[] = 'client_certificate.private_key_pem';
-            }
-        } elseif (!$this->resolveSecret(ResolvedSecret::CLIENT_SECRET)->hasValue()) {
-            $missing[] = 'client_secret';
-        }
-        if ($settings->primaryDomain() === '') {
-            $missing[] = 'primary_domain';
-        }
+        $missing = array_values(array_filter($required, static fn (string $field): bool => !($present[$field] ?? false)));
+        // In the order step 1 shows the fields.
+        $order = array_flip(array_keys(ConnectionFields::ELEMENTS));
+        usort($missing, static fn (string $a, string $b): int => ($order[$a] ?? PHP_INT_MAX) <=> ($order[$b] ?? PHP_INT_MAX));
 
         return $missing;
+    }
+
+    /**
+     * What the library says about itself (asked once per request).
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be loaded in this PHP.
+     */
+    public function facts(): LibraryFacts
+    {
+        return $this->facts ??= $this->natives->describe($this->libraryPath(), $this->headerPath(), $this->ffiMode());
+    }
+
+    /**
+     * Asks the library's rules a question (entra_decide; no client needed).
+     *
+     * @param array<string, mixed> $question
+     *
+     * @return array<string, mixed>
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     */
+    public function decide(array $question): array
+    {
+        return $this->natives->decide($question, $this->libraryPath(), $this->headerPath(), $this->ffiMode());
     }
 
     /**
@@ -283,10 +315,11 @@ final class ClientFactory
         } else {
             $config['client_secret'] = '[REDACTED]';
         }
-        $config += [
-            'primary_domain' => $settings->primaryDomain(),
-            'cloud' => $settings->cloud(),
-        ];
+        $config['primary_domain'] = $settings->primaryDomain();
+        // Unset values are left out: the library's defaults apply.
+        if ($settings->cloud() !== '') {
+            $config['cloud'] = $settings->cloud();
+        }
         $config += $this->endpointOverrides();
         // Graph's documented write quota is the library's default pace; a
         // site may change it in settings.php only (['writes' => n,
@@ -295,9 +328,12 @@ final class ClientFactory
         if (array_key_exists('write_budget', $site) && ($site['write_budget'] === null || is_array($site['write_budget']))) {
             $config['write_budget'] = $site['write_budget'];
         }
-        $config['timeout_ms'] = $settings->int('advanced.timeout_ms', 15000);
-        $config['max_concurrency'] = $settings->int('advanced.max_concurrency', 4);
-        $config['max_retries'] = $settings->int('advanced.max_retries', 3);
+        foreach (['timeout_ms', 'max_concurrency', 'max_retries'] as $key) {
+            $value = $settings->optionalInt('advanced.' . $key);
+            if ($value !== null) {
+                $config[$key] = $value;
+            }
+        }
         $config['mapping'] = $mappingOverride ?? $settings->mapping();
 
         return $config;

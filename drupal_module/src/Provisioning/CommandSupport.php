@@ -20,7 +20,8 @@ final class CommandSupport
      * @param mixed $value
      *
      * @throws \InvalidArgumentException
-     *   When it is not a whole number from 1 to 1000.
+     *   When it is not a positive whole number (BulkSync::chunkSize() checks
+     *   the library's limit).
      */
     public static function chunkOption($value): ?int
     {
@@ -28,8 +29,8 @@ final class CommandSupport
             return null;
         }
         $text = is_scalar($value) ? trim((string) $value) : '';
-        if (!ctype_digit($text) || (int) $text < 1 || (int) $text > ModuleSettings::MAX_BULK_CHUNK) {
-            throw new \InvalidArgumentException(sprintf('--chunk must be a whole number from 1 to %d, got "%s".', ModuleSettings::MAX_BULK_CHUNK, is_scalar($value) ? (string) $value : get_debug_type($value)));
+        if (!ctype_digit($text) || (int) $text < 1) {
+            throw new \InvalidArgumentException(sprintf('--chunk must be a positive whole number, got "%s".', is_scalar($value) ? (string) $value : get_debug_type($value)));
         }
 
         return (int) $text;

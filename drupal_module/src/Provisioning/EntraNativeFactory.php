@@ -6,6 +6,7 @@ namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\EntraNative;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 
 /**
@@ -88,5 +89,25 @@ final class EntraNativeFactory implements NativeFactoryInterface
         $fixed = is_array($result['fixed'] ?? null) ? array_values(array_filter($result['fixed'], 'is_string')) : [];
 
         return ['properties' => $properties, 'fixed' => $fixed];
+    }
+
+    public function describe(string $library, string $header, ?string $mode): LibraryFacts
+    {
+        $native = new EntraNative([], $library, $header, $mode);
+        try {
+            return new LibraryFacts($native->describe());
+        } finally {
+            $native->close();
+        }
+    }
+
+    public function decide(array $question, string $library, string $header, ?string $mode): array
+    {
+        $native = new EntraNative([], $library, $header, $mode);
+        try {
+            return $native->decide($question);
+        } finally {
+            $native->close();
+        }
     }
 }

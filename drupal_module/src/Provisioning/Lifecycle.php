@@ -95,11 +95,18 @@ final class Lifecycle
         }
         try {
             $settings = $this->provisioner->settings();
-            $op = self::decideUpdate($settings, $before, $after);
         } catch (\Throwable $e) {
-            $this->logger->error('Could not decide the Entra ID update of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+            $this->logger->error('Could not read the Entra ID settings for the update of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
 
             return false;
+        }
+        try {
+            $op = $this->decideUpdate($settings, $before, $after);
+        } catch (\Throwable $e) {
+            // The library cannot be asked now: keep the change rather than lose
+            // it. The queued update sends only what differs, or nothing.
+            $this->logger->warning('Could not decide the Entra ID update of %name (uid @uid), queued an update: @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+            $op = $settings->drupalToEntra() && $settings->updateOnChange() ? QueueItem::OP_UPDATE : null;
         }
         if ($op === null) {
             return false;
@@ -156,30 +163,35 @@ final class Lifecycle
     }
 
     /**
-     * The operation a user_update needs, or null.
+     * The operation a user_update needs, or null: the library's rule
+     * (entra_decide "user_update"), given the account before and after the
+     * save, the mapping and the lifecycle settings.
      *
      * @param array<string, mixed>|null $before
      * @param array<string, mixed> $after
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be asked.
      */
-    public static function decideUpdate(ModuleSettings $settings, ?array $before, array $after): ?string
+    public function decideUpdate(ModuleSettings $settings, ?array $before, array $after): ?string
     {
         if (!$settings->drupalToEntra()) {
             return null;
         }
-        if ($before === null) {
-            // No original to compare with: assume the mapped values changed.
-            return $settings->updateOnChange() ? QueueItem::OP_UPDATE : null;
-        }
-        $statusChanged = self::status($before) !== self::status($after);
-        $profileChanged = self::mappedValues($settings, $before) !== self::mappedValues($settings, $after);
-        if ($settings->updateOnChange() && ($profileChanged || ($statusChanged && $settings->syncStatus()))) {
-            return QueueItem::OP_UPDATE;
-        }
-        if ($statusChanged && $settings->syncStatus()) {
-            return self::status($after) === 0 ? QueueItem::OP_DISABLE : QueueItem::OP_ENABLE;
-        }
+        $answer = $this->provisioner->decide([
+            'decide' => 'user_update',
+            'mapping' => $settings->mapping(),
+            'rules' => [
+                'update_on_change' => $settings->updateOnChange(),
+                'sync_status' => $settings->syncStatus(),
+                'sync_mail' => $settings->syncMail(),
+            ],
+            'before' => $before,
+            'after' => $after,
+        ]);
+        $op = $answer['op'] ?? null;
 
-        return null;
+        return in_array($op, [QueueItem::OP_UPDATE, QueueItem::OP_DISABLE, QueueItem::OP_ENABLE], true) ? $op : null;
     }
 
     /**
@@ -197,37 +209,6 @@ final class Lifecycle
             default:
                 return null;
         }
-    }
-
-    /**
-     * What the mapping reads of an account: name, mail and the mapped fields.
-     *
-     * @param array<string, mixed> $user
-     *
-     * @return array<string, mixed>
-     */
-    private static function mappedValues(ModuleSettings $settings, array $user): array
-    {
-        $fields = is_array($user['fields'] ?? null) ? $user['fields'] : [];
-        $values = ['name' => (string) ($user['name'] ?? '')];
-        // Without mail sync, a changed address is not sent: nothing to queue.
-        if ($settings->syncMail()) {
-            $values['mail'] = (string) ($user['mail'] ?? '');
-        }
-        foreach ($settings->mappedFieldNames() as $field) {
-            $value = $fields[$field] ?? null;
-            $values['field:' . $field] = $value === null ? null : (string) $value;
-        }
-
-        return $values;
-    }
-
-    /**
-     * @param array<string, mixed> $user
-     */
-    private static function status(array $user): int
-    {
-        return empty($user['status']) ? 0 : 1;
     }
 
     private function queueFor(string $op, int $uid, string $name): bool

@@ -11,8 +11,6 @@ final class ModuleSettings
 {
     public const CONFIG_NAME = 'entra_provisioning.settings';
 
-    public const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china'];
-
     public const UPN_SOURCES = ['name', 'mail'];
 
     /**
@@ -71,11 +69,6 @@ final class ModuleSettings
     public const DEFAULT_BULK_CHUNK = 100;
 
     /**
-     * The most users one entra_bulk_provision call accepts.
-     */
-    public const MAX_BULK_CHUNK = 1000;
-
-    /**
      * Default time (ms) spent after the response on the queued work of this request.
      */
     public const DEFAULT_POST_RESPONSE_BUDGET_MS = 3000;
@@ -130,6 +123,16 @@ final class ModuleSettings
         return is_numeric($value) ? (int) $value : $default;
     }
 
+    /**
+     * A number the site may leave unset (null: the library's default).
+     */
+    public function optionalInt(string $path): ?int
+    {
+        $value = $this->get($path, null);
+
+        return is_numeric($value) ? (int) $value : null;
+    }
+
     public function tenantId(): string
     {
         return $this->string('connection.tenant_id');
@@ -147,7 +150,7 @@ final class ModuleSettings
 
     public function cloud(): string
     {
-        return $this->string('connection.cloud', 'global') ?: 'global';
+        return $this->string('connection.cloud');
     }
 
     public function testUpn(): string
@@ -362,11 +365,12 @@ final class ModuleSettings
     }
 
     /**
-     * Users per entra_bulk_provision call for "Sync all users".
+     * Users per entra_bulk_provision call for "Sync all users", as configured
+     * (BulkSync caps it at the library's limit per call).
      */
     public function bulkChunkSize(): int
     {
-        return max(1, min(self::MAX_BULK_CHUNK, $this->int('bulk.chunk_size', self::DEFAULT_BULK_CHUNK)));
+        return max(1, $this->int('bulk.chunk_size', self::DEFAULT_BULK_CHUNK));
     }
 
     /**

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 
 /**
@@ -65,4 +66,24 @@ interface NativeFactoryInterface
      *   When the library cannot be loaded.
      */
     public function mappableProperties(string $library, string $header, ?string $mode): array;
+
+    /**
+     * What the library says about itself (entra_describe; no client, no
+     * network).
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     *   When the library cannot be loaded.
+     */
+    public function describe(string $library, string $header, ?string $mode): LibraryFacts;
+
+    /**
+     * Asks entra_decide a question (no client, no network).
+     *
+     * @param array<string, mixed> $question
+     *
+     * @return array<string, mixed>
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     */
+    public function decide(array $question, string $library, string $header, ?string $mode): array;
 }

@@ -6,7 +6,6 @@ namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
-use Drupal\entra_provisioning\Native\Exception\NotFoundException;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -86,6 +85,21 @@ final class Provisioner
     public function settings(): ModuleSettings
     {
         return $this->clients->settings();
+    }
+
+    /**
+     * Asks the library's rules a question (entra_decide; no client, no
+     * network).
+     *
+     * @param array<string, mixed> $question
+     *
+     * @return array<string, mixed>
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+     */
+    public function decide(array $question): array
+    {
+        return $this->clients->decide($question);
     }
 
     /**
@@ -478,9 +492,8 @@ final class Provisioner
     /**
      * PATCHes the mapped properties of a linked user that differ in Entra ID.
      *
-     * Status: with "sync status" on, the Drupal status is sent (0 disables,
-     * 1 enables again). With it off, the status is sent as null, which the
-     * library reads as "leave accountEnabled alone".
+     * Status: the library writes the Drupal status to accountEnabled only with
+     * "sync status" on (sync_status).
      */
     private function update(int $uid, ?QueueItem $item, int $budgetMs): Outcome
     {
@@ -506,10 +519,7 @@ final class Provisioner
             return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
         }
         try {
-            if (!$settings->syncStatus()) {
-                $user['status'] = null;
-            }
-            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()), $settings->syncMail());
+            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()), $settings->syncMail(), $settings->syncStatus());
         } catch (\Throwable $e) {
             return $this->failure($e, $uid, $name, $action, $item, $link);
         } finally {
@@ -569,21 +579,16 @@ final class Provisioner
         }
         $requestId = null;
         try {
+            $client = $this->clients->client($budgetMs);
             if ($action === QueueItem::OP_DELETE) {
-                $result = $this->clients->client($budgetMs)->deleteUser($entraId);
-                $done = (string) ($result['action'] ?? 'deleted');
+                $result = $client->deleteUser($entraId);
+            } elseif ($action === QueueItem::OP_ENABLE) {
+                $result = $client->enableUser($entraId);
             } else {
-                try {
-                    $enable = $action === QueueItem::OP_ENABLE;
-                    $client = $this->clients->client($budgetMs);
-                    $result = $enable ? $client->enableUser($entraId) : $client->disableUser($entraId);
-                    $done = $enable ? 'enabled' : 'disabled';
-                } catch (NotFoundException $e) {
-                    // Deleted in Entra meanwhile: nothing left to disable or enable.
-                    $result = ['request_id' => $e->requestId()];
-                    $done = 'already_deleted';
-                }
+                $result = $client->disableUser($entraId);
             }
+            // "already_deleted" when the user is gone from Entra: the library's answer.
+            $done = (string) ($result['action'] ?? $action);
             $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
         } catch (\Throwable $e) {
             return $this->failure($e, $uid, '', $action, $item, $link);

@@ -113,6 +113,7 @@ final class RequirementsEvaluator
             'credential_type' => $settings->credentialType(),
             'endpoints' => $this->clients->endpointOverrides(),
             'certificate' => $settings->usesCertificate() ? CertificateCheck::describe($settings->certificatePem()) : null,
+            'permissions' => $this->permissions(),
             'now' => time(),
             'secret_source' => $secret->source,
             'secret_description' => $secret->describe(),
@@ -256,7 +257,12 @@ final class RequirementsEvaluator
             } elseif (is_array($missing)) {
                 $lines[] = self::line('permissions', 'Entra application permissions', $granted !== '' ? $granted : 'sufficient', '', self::OK);
             } else {
-                $lines[] = self::line('permissions', 'Entra application permissions', 'unknown', 'The token did not say which permissions the application has; provisioning (User.ReadWrite.All) or import (User.Read.All) fails with a 403 if one is missing.', self::INFO);
+                $needed = is_array($facts['permissions'] ?? null) ? $facts['permissions'] : [];
+                $lines[] = self::line('permissions', 'Entra application permissions', 'unknown', sprintf(
+                    'The token did not say which permissions the application has; provisioning (%s) or import (%s) fails with a 403 if one is missing.',
+                    (string) ($needed[ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA] ?? '?'),
+                    (string) ($needed[ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL] ?? '?')
+                ), self::INFO);
             }
         }
 
@@ -404,5 +410,25 @@ final class RequirementsEvaluator
     private static function line(string $id, string $title, string $value, string $description, string $severity, array $links = []): array
     {
         return ['id' => $id, 'title' => $title, 'value' => $value, 'description' => trim($description), 'severity' => $severity, 'links' => $links];
+    }
+
+    /**
+     * Direction => the Graph application permission it needs (the library's).
+     *
+     * @return array<string, string>
+     */
+    private function permissions(): array
+    {
+        try {
+            $facts = $this->clients->facts();
+        } catch (EntraException $e) {
+            return [];
+        }
+        $permissions = [];
+        foreach ($facts->directions() as $direction) {
+            $permissions[$direction] = $facts->permission($direction);
+        }
+
+        return $permissions;
     }
 }

@@ -10,41 +10,20 @@ use Drupal\entra_provisioning\Native\Exception\EntraException;
  * Turns library results and errors into what an admin reads: the cause, the
  * AADSTS or Graph code, the HTTP status, the request-id and what to fix.
  *
- * The facts (kind, codes, hint) come from the library; this class only lays
- * them out. A per-kind fallback "what to check" is used only when the library
- * gave no hint.
+ * The facts (kind, title, codes, hint) come from the library, which gives
+ * every error a title and a hint; this class only lays them out. The two
+ * failures the library cannot describe, because they happen before it or
+ * outside it, have their words here.
  */
 final class ResultFormatter
 {
-    private const TITLES = [
-        'auth' => 'Authentication failed',
-        'permission' => 'Permission missing',
-        'config' => 'Configuration invalid',
-        'validation' => 'Rejected by Entra ID validation',
-        'conflict' => 'Conflict in Entra ID',
-        'not_found' => 'Not found in Entra ID',
-        'throttled' => 'Throttled by Microsoft Graph',
-        'transient' => 'Microsoft Graph temporarily unavailable',
-        'graph' => 'Microsoft Graph error',
-        'unavailable' => 'Native library unavailable',
-        'invalid_argument' => 'Invalid request to the native library',
-        'panic' => 'Internal error in the native library',
-        'internal' => 'Internal error',
-    ];
-
-    private const FALLBACK_FIX = [
-        'auth' => 'Check the tenant ID, the application (client) ID and the client secret (it may have expired) on step 1.',
-        'permission' => 'Grant the application permission User.ReadWrite.All (type Application) and give admin consent in Entra ID > App registrations > API permissions.',
-        'config' => 'Correct the named field on step 1.',
-        'validation' => 'Correct the Drupal account or the attribute mapping on step 3.',
-        'conflict' => 'Another Entra object already uses this value; rename one of them.',
-        'throttled' => 'Nothing to do: the work stays queued and is retried after the Retry-After delay.',
-        'transient' => 'Nothing to do: the work stays queued and is retried later.',
-        'not_found' => 'Check that the user or object exists in the tenant (the test user on step 1, or the linked account).',
-        'graph' => 'Look the Graph error code and request-id up in the Entra ID sign-in and audit logs, or give them to Microsoft support.',
-        'unavailable' => 'See Reports > Status report, section Entra ID provisioning.',
-        'invalid_argument' => 'Report this as a bug of the module, with the message.',
-        'panic' => 'Report this as a bug of the native library, with the message.',
+    /**
+     * Failures outside the library: it could not be loaded ("unavailable"),
+     * or PHP itself failed ("internal").
+     */
+    private const OUTSIDE_THE_LIBRARY = [
+        'unavailable' => ['title' => 'Native library unavailable', 'fix' => 'See Reports > Status report, section Entra ID provisioning.'],
+        'internal' => ['title' => 'Internal error', 'fix' => null],
     ];
 
     /**
@@ -62,7 +41,7 @@ final class ResultFormatter
 
             return [
                 'kind' => $kind,
-                'title' => self::TITLES[$kind] ?? 'Error',
+                'title' => $e->title() ?? (self::OUTSIDE_THE_LIBRARY[$kind]['title'] ?? 'Error'),
                 'message' => $e->detailMessage(),
                 'code' => $aadsts ?? $graphCode,
                 'aadsts' => $aadsts,
@@ -70,7 +49,7 @@ final class ResultFormatter
                 'http_status' => $e->httpStatus(),
                 'request_id' => $e->requestId(),
                 'field' => $e->field(),
-                'fix' => $hint ?? (self::FALLBACK_FIX[$kind] ?? null),
+                'fix' => $hint ?? (self::OUTSIDE_THE_LIBRARY[$kind]['fix'] ?? null),
                 'retryable' => $e->isRetryable(),
                 'retry_after' => $e->retryAfterSeconds(),
                 'scope' => $e->scope(),
@@ -79,7 +58,7 @@ final class ResultFormatter
 
         return [
             'kind' => 'internal',
-            'title' => self::TITLES['internal'],
+            'title' => self::OUTSIDE_THE_LIBRARY['internal']['title'],
             'message' => get_class($e) . ': ' . $e->getMessage(),
             'code' => null,
             'aadsts' => null,

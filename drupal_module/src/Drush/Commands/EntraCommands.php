@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Drush\Commands;
 
+use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSummary;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
@@ -118,7 +119,7 @@ final class EntraCommands extends DrushCommands
         }
         try {
             $chunk = $this->bulkSync->chunkSize(CommandSupport::chunkOption($options['chunk'] ?? null));
-        } catch (\InvalidArgumentException $e) {
+        } catch (\InvalidArgumentException | EntraException $e) {
             $this->io()->error($e->getMessage());
 
             return CommandSupport::EXIT_FAILURE;

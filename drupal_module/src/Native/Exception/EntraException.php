@@ -79,10 +79,9 @@ class EntraException extends \RuntimeException
     public static function fromStatus(int $status, array $error, string $operation = ''): self
     {
         $class = self::CLASSES[$status] ?? self::class;
-        $kind = Status::kind($status);
-        if ($kind === null) {
-            $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : 'unknown';
-        }
+        // The library names the kind of each status; an error object it could
+        // not allocate has none.
+        $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : 'unknown';
         $message = isset($error['message']) && is_string($error['message']) && $error['message'] !== ''
             ? $error['message'] . self::facts($error)
             : sprintf('%s failed with status %d (%s)', $operation !== '' ? $operation : 'native call', $status, $kind);
@@ -117,15 +116,16 @@ class EntraException extends \RuntimeException
     }
 
     /**
-     * Builds the typed exception for an error JSON that came without a status,
-     * e.g. a failed entry of bulkProvision()'s "results" (mapped by "kind").
+     * Builds the typed exception for an error JSON that came without a return
+     * status, e.g. a failed entry of bulkProvision()'s "results" (each error
+     * object carries its "status").
      *
      * @param array<string, mixed> $error
      */
     public static function fromErrorArray(array $error, string $operation = ''): self
     {
         $kind = isset($error['kind']) && is_string($error['kind']) ? $error['kind'] : null;
-        $status = $kind === null ? false : array_search($kind, Status::KINDS, true);
+        $status = $error['status'] ?? null;
         if (!is_int($status) || $status === Status::OK) {
             $message = isset($error['message']) && is_string($error['message']) ? $error['message'] : 'Unknown native error.';
 
@@ -136,7 +136,8 @@ class EntraException extends \RuntimeException
     }
 
     /**
-     * The error kind: one of Status::KINDS, or "unavailable"/"internal"/"unknown".
+     * The error kind: the library's (entra_describe lists them), or
+     * "unavailable"/"internal"/"unknown" for failures before the library.
      */
     public function kind(): string
     {
@@ -197,6 +198,16 @@ class EntraException extends \RuntimeException
     /**
      * The AADSTS code of a token endpoint error, e.g. "AADSTS7000215".
      */
+    /**
+     * The library's heading for this kind of failure, if it gave one.
+     */
+    public function title(): ?string
+    {
+        $title = $this->details['title'] ?? null;
+
+        return is_string($title) && $title !== '' ? $title : null;
+    }
+
     public function aadsts(): ?string
     {
         return $this->stringDetail('aadsts');

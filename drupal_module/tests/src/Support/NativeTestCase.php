@@ -5,6 +5,8 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Support;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\LibraryFacts;
+use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -37,6 +39,14 @@ abstract class NativeTestCase extends TestCase
         }
         $this->emulators = [];
         parent::tearDown();
+    }
+
+    /**
+     * What the real library reports about itself (entra_describe).
+     */
+    protected function libraryFacts(): LibraryFacts
+    {
+        return (new EntraNativeFactory())->describe($this->libraryPath(), $this->headerPath(), null);
     }
 
     protected static function repoRoot(): string

@@ -18,6 +18,7 @@ use Drupal\entra_provisioning\Native\Exception\ThrottledException;
 use Drupal\entra_provisioning\Native\Exception\TransientException;
 use Drupal\entra_provisioning\Native\Exception\ValidationException;
 use Drupal\entra_provisioning\Native\Status;
+use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
 use PHPUnit\Framework\Attributes\DataProvider;
 use PHPUnit\Framework\TestCase;
 
@@ -54,10 +55,11 @@ final class ExceptionMappingTest extends TestCase
     #[DataProvider('statusProvider')]
     public function testStatusDecidesTheClass(int $status, string $class, bool $retryable): void
     {
-        // The JSON kind deliberately disagrees: the status wins.
+        // The JSON kind deliberately disagrees: the status decides the class,
+        // and the kind is reported as the library wrote it.
         $e = EntraException::fromStatus($status, ['kind' => 'graph', 'message' => 'boom'], 'entra_x');
         $this->assertInstanceOf($class, $e);
-        $this->assertSame(Status::KINDS[$status], $e->kind());
+        $this->assertSame('graph', $e->kind());
         $this->assertSame($status, $e->getCode());
         $this->assertSame($status, $e->status());
         $this->assertSame('boom', $e->getMessage());
@@ -94,11 +96,36 @@ final class ExceptionMappingTest extends TestCase
      * @param class-string<EntraException> $class
      */
     #[DataProvider('statusProvider')]
-    public function testKindMapsBackForBulkErrors(int $status, string $class, bool $retryable): void
+    public function testBulkErrorsMapByTheirStatus(int $status, string $class, bool $retryable): void
     {
-        $e = EntraException::fromErrorArray(['kind' => Status::KINDS[$status], 'message' => 'x']);
+        $e = EntraException::fromErrorArray(['kind' => 'whatever', 'status' => $status, 'message' => 'x']);
         $this->assertInstanceOf($class, $e);
         $this->assertSame($status, $e->status());
+        $this->assertSame('whatever', $e->kind());
+    }
+
+    /**
+     * The library's own list (entra_describe, kept equal to the fixture by
+     * LibraryFactsTest) is the oracle: every status it can return has its own
+     * exception class, named after its kind, and no status is missing from
+     * the provider above.
+     */
+    public function testEveryStatusTheLibraryReportsHasItsOwnClass(): void
+    {
+        $statuses = (new \Drupal\entra_provisioning\Native\LibraryFacts(FakeNativeFactory::fixtureFacts()))->statuses();
+        $this->assertNotEmpty($statuses);
+        $provided = array_column(self::statusProvider(), 0);
+        foreach ($statuses as $status => $entry) {
+            if ($status === Status::OK) {
+                continue;
+            }
+            $this->assertContains($status, $provided, $entry['kind'] . ' is missing from the provider');
+            $e = EntraException::fromStatus($status, ['kind' => $entry['kind'], 'message' => 'x']);
+            $this->assertNotSame(EntraException::class, get_class($e), $entry['kind']);
+            $short = str_replace('_', '', ucwords($entry['kind'], '_'));
+            $this->assertStringEndsWith('\\' . ($short === 'Panic' ? 'NativePanic' : $short) . 'Exception', get_class($e), $entry['kind']);
+            $this->assertSame($status, constant(Status::class . '::' . strtoupper($entry['kind'])));
+        }
     }
 
     public function testUnknownStatusFallsBackToTheBaseClass(): void

@@ -79,9 +79,13 @@ final class LoadModeTest extends NativeTestCase
         $header = $this->headerPath();
         $ffi = \FFI::cdef((string) file_get_contents($header), $library);
         $this->assertSame(EntraNative::ABI_VERSION, (int) $ffi->entra_abi_version());
-        // The status enum constants are visible to PHP and match the binding's table.
-        foreach (Status::C_NAMES as $value => $name) {
-            $this->assertSame($value, $ffi->{$name}, $name);
+        // Every status the library reports is a constant of the header, with
+        // the value the binding's Status names it by.
+        $statuses = $this->libraryFacts()->statuses();
+        $this->assertCount(12, $statuses);
+        foreach ($statuses as $value => $status) {
+            $this->assertSame($value, $ffi->{$status['name']}, $status['name']);
+            $this->assertSame($value, constant(Status::class . '::' . strtoupper($status['kind'])), $status['kind']);
         }
         $this->assertStringNotContainsString('FFI_LIB', (string) file_get_contents($header), 'the committed header must not pin a library path');
     }

@@ -36,7 +36,11 @@ final class ConnectionFieldsTest extends TestCase
     {
         $source = self::connectionForm();
         foreach (array_keys(ConnectionFields::TITLES) as $element) {
-            // The element's own array, up to its closing bracket.
+            // The element's own array, up to its closing bracket, or the
+            // helper that builds a library number with that title.
+            if (preg_match("/\\['" . preg_quote($element, '/') . "'\\] = \\\$this->libraryNumber\\(\\\$facts, '" . preg_quote($element, '/') . "', ConnectionFields::TITLES\\['" . preg_quote($element, '/') . "'\\]\\);/", $source) === 1) {
+                continue;
+            }
             $this->assertSame(1, preg_match("/\\['" . preg_quote($element, '/') . "'\\] = \\[\\n(.*?)\\n        \\];/s", $source, $m), 'ConnectionForm builds ' . $element);
             $this->assertStringContainsString("'#title' => \$this->t(ConnectionFields::TITLES['" . $element . "'])", $m[1], $element . ' takes its #title from ConnectionFields::TITLES');
         }
@@ -51,6 +55,7 @@ final class ConnectionFieldsTest extends TestCase
     {
         $secret = self::missing('secret');
         $certificate = self::missing('certificate');
+        // The library's required fields (entra_describe), in the order step 1 shows them.
         $this->assertSame(['tenant_id', 'client_id', 'client_secret', 'primary_domain'], $secret);
         $this->assertSame(['tenant_id', 'client_id', 'client_certificate.certificate_pem', 'client_certificate.private_key_pem', 'primary_domain'], $certificate);
         foreach (array_unique(array_merge($secret, $certificate)) as $field) {

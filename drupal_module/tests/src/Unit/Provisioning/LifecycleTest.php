@@ -6,6 +6,7 @@ namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\EchoGuard;
+use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
 use Drupal\entra_provisioning\Provisioning\Lifecycle;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
@@ -16,6 +17,7 @@ use Drupal\entra_provisioning\Provisioning\QueueSuspension;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
+use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
@@ -28,7 +30,6 @@ use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryRemovalStore;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryUserSource;
-use PHPUnit\Framework\TestCase;
 use Psr\Log\Test\TestLogger;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
@@ -38,7 +39,7 @@ require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
  * the per-user sequence numbers of the queued items. No library needed: the
  * lifecycle never calls Graph.
  */
-final class LifecycleTest extends TestCase
+final class LifecycleTest extends NativeTestCase
 {
     private ArrayConfigSource $source;
 
@@ -52,15 +53,21 @@ final class LifecycleTest extends TestCase
 
     private TestLogger $logger;
 
+    private FakeNativeFactory $natives;
+
     protected function setUp(): void
     {
-        $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(['provisioning' => ['auto_create' => true], 'mapping' => ['properties' => [['field' => 'field_job', 'property' => 'jobTitle']]]]));
+        // Which operation a save needs is the library's rule: asked for real.
+        $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(['provisioning' => ['auto_create' => true], 'mapping' => ['properties' => [['field' => 'field_job', 'property' => 'jobTitle']]]]), ['library' => $this->libraryPath(), 'header' => $this->headerPath()]);
         $this->links = new InMemoryLinkStore();
         $clock = new FakeClock(1700000000.0);
         $this->queue = new InMemoryQueue($clock);
         $this->guard = new EchoGuard();
         $this->logger = new TestLogger();
-        $clients = new ClientFactory($this->source, new InMemoryState(), new FakeKeyRepository(), new FakeNativeFactory());
+        $natives = new FakeNativeFactory();
+        $natives->library = new EntraNativeFactory();
+        $this->natives = $natives;
+        $clients = new ClientFactory($this->source, new InMemoryState(), new FakeKeyRepository(), $natives);
         $users = new InMemoryUserSource();
         $accounts = new InMemoryAccountStore();
         $state = new InMemoryState();
@@ -140,7 +147,7 @@ final class LifecycleTest extends TestCase
      */
     public function testWhichOperationAnUpdateQueues(array $config, ?array $before, array $after, ?string $expected): void
     {
-        $this->assertSame($expected, Lifecycle::decideUpdate($this->settings($config), $before, $after));
+        $this->assertSame($expected, $this->lifecycle->decideUpdate($this->settings($config), $before, $after));
     }
 
     public function testAnUpdateOfALinkedAccountIsQueuedWithTheNextSequence(): void
@@ -151,6 +158,22 @@ final class LifecycleTest extends TestCase
         $this->assertSame(1, $this->links->load(7)->queuedSeq);
         $this->assertSame(LinkRecord::RESULT_PENDING, $this->links->load(7)->lastResult);
         $this->assertSame('oid-7', $this->links->load(7)->entraId, 'queueing keeps the link');
+    }
+
+    public function testTheSaveAsksTheLibraryAndAnUnanswerableQuestionStillQueuesTheUpdate(): void
+    {
+        $this->linked(7);
+        $this->assertFalse($this->lifecycle->onUpdate(7, 'jdoe', self::account(), self::account(['fields' => ['field_job' => 'Engineer', 'field_unmapped' => 'changed']])));
+        $question = end($this->natives->questions);
+        $this->assertSame('user_update', $question['decide']);
+        $this->assertSame(['field_job' => 'jobTitle'], $question['mapping']['properties']);
+        $this->assertSame([], $this->queued(), 'an unmapped field needs nothing');
+
+        // The library cannot be asked: the change is kept, not lost.
+        $this->natives->library = null;
+        $this->assertTrue($this->lifecycle->onUpdate(7, 'jdoe', self::account(), self::account(['fields' => ['field_job' => 'Engineer', 'field_unmapped' => 'again']])));
+        $this->assertSame('update', $this->queued()[0]['op']);
+        $this->assertTrue($this->logger->hasWarningThatContains('queued an update'));
     }
 
     public function testNothingIsQueuedForAnAccountThatNeverReachedEntra(): void

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 use Drupal\entra_provisioning\Provisioning\NativeFactoryInterface;
 
@@ -33,6 +34,19 @@ final class FakeNativeFactory implements NativeFactoryInterface
     public array $configs = [];
 
     public ?NativeClientInterface $client = null;
+
+    /**
+     * The real library's factory, for the calls that are pure functions of
+     * the library (decide): a fake must not carry a copy of its rules.
+     */
+    public ?NativeFactoryInterface $library = null;
+
+    /**
+     * Questions passed to decide().
+     *
+     * @var list<array<string, mixed>>
+     */
+    public array $questions = [];
 
     /**
      * @var array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
@@ -83,5 +97,34 @@ final class FakeNativeFactory implements NativeFactoryInterface
     public function mappableProperties(string $library, string $header, ?string $mode): array
     {
         return $this->mappable;
+    }
+
+    /**
+     * The facts the real library reported when the fixture was written; a
+     * test (LibraryFactsTest) keeps the fixture equal to the library's output.
+     */
+    public function describe(string $library, string $header, ?string $mode): LibraryFacts
+    {
+        return new LibraryFacts(self::fixtureFacts());
+    }
+
+    public function decide(array $question, string $library, string $header, ?string $mode): array
+    {
+        $this->questions[] = $question;
+        if ($this->library === null) {
+            throw new \LogicException('decide() needs the real library: set $library to an EntraNativeFactory.');
+        }
+
+        return $this->library->decide($question, $library, $header, $mode);
+    }
+
+    /**
+     * @return array<string, mixed>
+     */
+    public static function fixtureFacts(): array
+    {
+        $json = file_get_contents(dirname(__DIR__, 5) . '/tests/fixtures/library-facts.json');
+
+        return json_decode((string) $json, true, 512, JSON_THROW_ON_ERROR);
     }
 }
