@@ -111,6 +111,11 @@ pub(crate) const CREATED: usize = 28;
 pub(crate) const DELETED: usize = 29;
 pub(crate) const PASSWORD_PROFILE: usize = 30;
 
+/// The properties a create must carry and an update may not clear, in the order the directory
+/// checks them. A create must also carry `passwordProfile` with a password; the directory checks
+/// those after the first three and before `userPrincipalName`.
+pub(crate) const REQUIRED: &[usize] = &[ACCOUNT_ENABLED, DISPLAY_NAME, MAIL_NICKNAME, UPN];
+
 /// Graph's default property set for users, in the order Graph returns it.
 pub(crate) const DEFAULT_SET: &[usize] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0];
 

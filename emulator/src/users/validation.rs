@@ -5,9 +5,7 @@
 
 use serde_json::Value;
 
-use super::schema::{
-    ACCOUNT_ENABLED, Access, DISPLAY_NAME, Kind, MAIL, MAIL_NICKNAME, PROPS, UPN, prop_index,
-};
+use super::schema::{Access, Kind, MAIL, MAIL_NICKNAME, PROPS, REQUIRED, UPN, prop_index};
 use super::store::{PVal, Store};
 use crate::errors::GraphError;
 
@@ -281,7 +279,7 @@ pub(crate) fn validate(
 
     match mode {
         Mode::Create => {
-            for idx in [ACCOUNT_ENABLED, DISPLAY_NAME, MAIL_NICKNAME] {
+            for &idx in REQUIRED.iter().filter(|&&idx| idx != UPN) {
                 if is_missing(idx) {
                     return Err(GraphError::required(PROPS[idx].name));
                 }
@@ -297,7 +295,7 @@ pub(crate) fn validate(
             }
         }
         Mode::Update(_) => {
-            for idx in [ACCOUNT_ENABLED, DISPLAY_NAME, MAIL_NICKNAME, UPN] {
+            for &idx in REQUIRED {
                 if get(idx).is_some() && is_missing(idx) {
                     return Err(GraphError::invalid_value(PROPS[idx].name));
                 }
@@ -462,5 +460,31 @@ mod tests {
         unknown["favouriteColour"] = json!("blue");
         let e = validate(&unknown, Mode::Create, &domains(), &store).unwrap_err();
         assert_eq!(e.code, "BadRequest");
+    }
+
+    #[test]
+    fn create_reports_the_first_missing_property() {
+        let store = Store::new();
+        let missing = |body: Value| {
+            validate(&body, Mode::Create, &domains(), &store)
+                .unwrap_err()
+                .message
+        };
+        let required =
+            |name: &str| format!("Property {name} value is required but is empty or missing.");
+        assert_eq!(missing(json!({})), required("accountEnabled"));
+        assert_eq!(
+            missing(json!({"accountEnabled": true})),
+            required("displayName")
+        );
+        let named = json!({"accountEnabled": true, "displayName": "Ann", "mailNickname": "ann"});
+        // passwordProfile and its password come before userPrincipalName.
+        assert_eq!(missing(named.clone()), required("passwordProfile"));
+        let mut no_password = named.clone();
+        no_password["passwordProfile"] = json!({"forceChangePasswordNextSignIn": true});
+        assert_eq!(missing(no_password), required("password"));
+        let mut no_upn = named;
+        no_upn["passwordProfile"] = json!({"password": "Passw0rd!"});
+        assert_eq!(missing(no_upn), required("userPrincipalName"));
     }
 }
