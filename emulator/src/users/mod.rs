@@ -1,6 +1,7 @@
 //! The user directory, in three parts: [`schema`], the properties of `microsoft.graph.user` the
-//! emulator knows; [`store`], the in-memory collection with its indexes; and [`validation`],
-//! the rules the directory applies to creates and updates, with the error bodies Graph answers.
+//! emulator knows; [`store`], the in-memory collection with its lookups and the uniqueness of
+//! UPN and mail; and [`validation`], the rules the directory applies to creates and updates,
+//! with the error bodies Graph answers.
 
 mod schema;
 mod store;

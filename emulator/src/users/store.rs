@@ -280,6 +280,29 @@ impl Store {
         self.by_mail.get(mail_lower).copied()
     }
 
+    /// The directory's uniqueness rule: no active user but `own` may hold `upn` or `mail`
+    /// (compared case-insensitively).
+    pub fn check_unique(
+        &self,
+        upn: Option<&str>,
+        mail: Option<&str>,
+        own: Option<u64>,
+    ) -> Result<(), GraphError> {
+        if let Some(upn) = upn
+            && let Some(other) = self.key_by_upn(&upn.to_lowercase())
+            && Some(other) != own
+        {
+            return Err(duplicate_upn());
+        }
+        if let Some(mail) = mail
+            && let Some(other) = self.key_by_mail(&mail.to_lowercase())
+            && Some(other) != own
+        {
+            return Err(duplicate_mail());
+        }
+        Ok(())
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -390,17 +413,7 @@ impl Store {
         let Some(u) = self.users.get(&key) else {
             return Err(GraphError::not_found(&key.to_string()));
         };
-        if let Some(other) = self.by_upn.get(&u.upn().to_lowercase())
-            && *other != key
-        {
-            return Err(duplicate_upn());
-        }
-        if let Some(mail) = u.str(MAIL)
-            && let Some(other) = self.by_mail.get(&mail.to_lowercase())
-            && *other != key
-        {
-            return Err(duplicate_mail());
-        }
+        self.check_unique(Some(u.upn()), u.str(MAIL), Some(key))?;
         let seq = self.next_seq();
         if let Some(u) = self.users.get_mut(&key) {
             u.deleted_at = None;
@@ -486,5 +499,46 @@ mod tests {
         let since = store.seq;
         assert!(!store.update(key, vec![(3, PVal::Str("Given".into()))], None));
         assert!(!store.users[&key].changed_since(since, None));
+    }
+
+    /// A user with this UPN and mail, as validation would pass them to the store.
+    fn insert_with(store: &mut Store, upn: &str, mail: &str) -> u64 {
+        let vals = [(UPN, upn), (MAIL, mail)];
+        store.insert(
+            vals.map(|(idx, s)| (idx, PVal::Str(s.into()))).to_vec(),
+            None,
+        )
+    }
+
+    #[test]
+    fn upn_and_mail_are_unique_among_active_users() {
+        let mut store = Store::new();
+        let ann = insert_with(&mut store, "Ann@x", "Ann@Mail.x");
+        let message = |r: Result<(), GraphError>| r.unwrap_err().message;
+        assert!(
+            message(store.check_unique(Some("ANN@X"), None, None)).contains("userPrincipalName")
+        );
+        assert!(
+            message(store.check_unique(Some("bob@x"), Some("ann@mail.X"), None))
+                .contains("proxyAddresses")
+        );
+        // A user does not conflict with itself.
+        assert!(
+            store
+                .check_unique(Some("ann@x"), Some("ann@mail.x"), Some(ann))
+                .is_ok()
+        );
+        // A soft-deleted user's UPN and mail are free, and taking one blocks the restore.
+        store.soft_delete(ann);
+        assert!(
+            store
+                .check_unique(Some("ann@x"), Some("ann@mail.x"), None)
+                .is_ok()
+        );
+        let bob = insert_with(&mut store, "bob@x", "ann@mail.x");
+        assert!(message(store.restore(ann)).contains("proxyAddresses"));
+        store.soft_delete(bob);
+        assert!(store.restore(ann).is_ok());
+        assert_eq!(store.key_by_mail("ann@mail.x"), Some(ann));
     }
 }

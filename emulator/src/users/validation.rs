@@ -356,18 +356,11 @@ pub(crate) fn validate(
         Mode::Create => None,
         Mode::Update(k) => Some(k),
     };
-    if let Some(PVal::Str(upn)) = get(UPN)
-        && let Some(other) = store.key_by_upn(&upn.to_lowercase())
-        && Some(other) != own_key
-    {
-        return Err(duplicate_upn());
-    }
-    if let Some(PVal::Str(mail)) = get(MAIL)
-        && let Some(other) = store.key_by_mail(&mail.to_lowercase())
-        && Some(other) != own_key
-    {
-        return Err(duplicate_mail());
-    }
+    let text = |idx: usize| match get(idx) {
+        Some(PVal::Str(s)) => Some(&**s),
+        _ => None,
+    };
+    store.check_unique(text(UPN), text(MAIL), own_key)?;
     Ok(out)
 }
 
