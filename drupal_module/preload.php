@@ -6,8 +6,9 @@
  *
  * Only defines classes: no FFI call, no output, no other side effect. Use it
  * with ffi.preload=<header rendered by scripts/render-preload-header.php>, so
- * that EntraNative may call FFI::scope('ENTRA_PROVISIONING') under FPM/Apache
- * with the default ffi.enable=preload:
+ * that the binding (FfiLoader, EntraNative) may call
+ * FFI::scope('ENTRA_PROVISIONING') under FPM/Apache with the default
+ * ffi.enable=preload:
  *
  *   opcache.preload=/path/to/drupal_module/preload.php
  *   opcache.preload_user=www-data
@@ -39,6 +40,8 @@ declare(strict_types=1);
         'Exception/GraphException.php',
         'Exception/NativePanicException.php',
         'PreloadHeader.php',
+        'FfiLoader.php',
+        'JsonCodec.php',
         'EntraNative.php',
     ] as $file) {
         require_once $dir . $file;

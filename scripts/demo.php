@@ -25,6 +25,7 @@
 declare(strict_types=1);
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\ValidationException;
@@ -164,8 +165,8 @@ if (isset($options['help'])) {
     echo "usage: php scripts/demo.php --library=PATH --header=PATH --emulator=URL [--users=500] [--chunk=100] [--tag=TEXT]\n";
     exit(0);
 }
-$library = $options['library'] ?? demo_env('ENTRA_LIBRARY') ?? EntraNative::defaultLibraryPath();
-$header = $options['header'] ?? demo_env('ENTRA_HEADER') ?? EntraNative::defaultHeaderPath();
+$library = $options['library'] ?? demo_env('ENTRA_LIBRARY') ?? FfiLoader::defaultLibraryPath();
+$header = $options['header'] ?? demo_env('ENTRA_HEADER') ?? FfiLoader::defaultHeaderPath();
 $url = $options['emulator'] ?? $options['url'] ?? demo_env('ENTRA_EMULATOR_URL') ?? demo_env('EMULATOR_URL');
 $bulkCount = max(1, (int) ($options['users'] ?? 500));
 $chunkSize = max(1, min(1000, (int) ($options['chunk'] ?? 100)));
@@ -191,11 +192,11 @@ echo paint('entra_provisioning demo', '1'), ": Drupal accounts → Microsoft Ent
 
 // ---------------------------------------------------------------------------
 section('Environment');
-$env = EntraNative::environment($library, $header);
+$env = FfiLoader::environment($library, $header);
 line('PHP', PHP_VERSION . ' (' . PHP_SAPI . ')');
 line('ffi.enable', (string) ($env['ffi_enable'] ?? '(ext-ffi missing)'));
 line('FFI mode', $env['mode'] . ' — ' . $env['reason']);
-if ($env['mode'] === EntraNative::MODE_NONE) {
+if ($env['mode'] === FfiLoader::MODE_NONE) {
     fwrite(STDERR, "demo: the native library cannot be loaded in this PHP: {$env['reason']}\n");
     exit(1);
 }
@@ -230,8 +231,8 @@ try {
     line('Library', (string) ($info['library'] ?? '(from the preloaded FFI scope)'));
     line('Header', (string) ($info['header'] ?? '(preloaded)'));
     line('Library version', $info['version']);
-    line('ABI', sprintf('%d (binding expects %d)', $info['abi_version'], EntraNative::ABI_VERSION));
-    $check('Load library', 'ABI ' . EntraNative::ABI_VERSION, $info['mode'] . ', ABI ' . $info['abi_version'], $info['abi_version'] === EntraNative::ABI_VERSION);
+    line('ABI', sprintf('%d (binding expects %d)', $info['abi_version'], FfiLoader::ABI_VERSION));
+    $check('Load library', 'ABI ' . FfiLoader::ABI_VERSION, $info['mode'] . ', ABI ' . $info['abi_version'], $info['abi_version'] === FfiLoader::ABI_VERSION);
 
     // -----------------------------------------------------------------------
     section('Connection');

@@ -17,7 +17,7 @@
 
 declare(strict_types=1);
 
-use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\PreloadHeader;
 
 require_once dirname(__DIR__) . '/drupal_module/preload.php';
@@ -27,8 +27,8 @@ if (isset($options['help'])) {
     fwrite(STDOUT, "usage: php scripts/render-preload-header.php --library=PATH [--header=PATH] [--output=PATH]\n");
     exit(0);
 }
-$library = is_string($options['library'] ?? null) ? $options['library'] : EntraNative::defaultLibraryPath();
-$header = is_string($options['header'] ?? null) ? $options['header'] : EntraNative::defaultHeaderPath();
+$library = is_string($options['library'] ?? null) ? $options['library'] : FfiLoader::defaultLibraryPath();
+$header = is_string($options['header'] ?? null) ? $options['header'] : FfiLoader::defaultHeaderPath();
 try {
     if (!is_file($library)) {
         throw new RuntimeException(sprintf('The library %s does not exist (pass --library=PATH).', $library));

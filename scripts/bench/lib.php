@@ -14,6 +14,7 @@ declare(strict_types=1);
 namespace EntraBench;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 
 require_once dirname(__DIR__, 2) . '/drupal_module/preload.php';
@@ -277,7 +278,7 @@ function client_config(string $url, array $overrides = []): array
  */
 function native(array $paths, array $config): EntraNative
 {
-    return new EntraNative($config, $paths['library'], $paths['header'], EntraNative::MODE_CDEF);
+    return new EntraNative($config, $paths['library'], $paths['header'], FfiLoader::MODE_CDEF);
 }
 
 /**

@@ -6,66 +6,24 @@ namespace Drupal\entra_provisioning\Native;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\InvalidArgumentException;
-use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
 
 /**
- * The PHP FFI binding of libentra_provisioning (the only PHP code that touches \FFI).
+ * The PHP FFI binding of libentra_provisioning: one native client.
  *
  * One instance owns one native client (EntraClient*), created lazily from the
  * configuration on the first operation (or by connect()) and freed by
- * __destruct()/close(). The \FFI object is loaded lazily and shared per process.
+ * __destruct()/close(). FfiLoader finds, loads and checks the library (shared
+ * per process); JsonCodec holds the JSON rules; this class makes the calls and
+ * turns each status into a result or a typed exception (checkStatus()).
  *
- * Three ways to load, chosen automatically (see environment()):
- *  - "preload": FFI::scope('ENTRA_PROVISIONING'), set up by
- *    ffi.preload=<PreloadHeader::render() output> and
- *    opcache.preload=drupal_module/preload.php. Works under FPM/Apache with
- *    the default ffi.enable=preload.
- *  - "cdef": FFI::cdef(<committed header>, <library>), allowed when
- *    ffi.enable=1, or ffi.enable=preload on the CLI (Drush), or when this
- *    class itself was preloaded.
- *  - "none": NativeUnavailableException saying what to change.
- *
- * Keep every \FFI call inside this class's own methods (no closures, no
- * helpers elsewhere): with ffi.enable=preload, PHP allows the FFI API only
- * to code that was preloaded.
+ * Keep every \FFI call inside this class's own methods or FfiLoader's (no
+ * closures, no helpers elsewhere): with ffi.enable=preload, PHP allows the FFI
+ * API only to code that was preloaded.
  *
  * Dependency-free and Drupal-free on purpose, so opcache.preload can load it.
  */
 final class EntraNative implements NativeClientInterface
 {
-    /**
-     * The C ABI version this binding was written for (entra_abi_version()).
-     *
-     * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
-     * and a taken UPN is a conflict naming the existing account. 4:
-     * entra_describe, "status" and "title" in every error, sync_status, the
-     * user_update question, already_deleted from disable and enable.
-     */
-    public const ABI_VERSION = 4;
-
-    /**
-     * The FFI scope name the preload header declares.
-     */
-    public const SCOPE = 'ENTRA_PROVISIONING';
-
-    public const MODE_PRELOAD = 'preload';
-    public const MODE_CDEF = 'cdef';
-    public const MODE_NONE = 'none';
-
-    public const HEADER_FILE = 'entra_provisioning.h';
-
-    private const JSON_ENCODE_FLAGS = JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE;
-
-    private const FIX = 'set ffi.enable=1 for this SAPI, or use the preload setup '
-        . '(ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README';
-
-    /**
-     * Loaded FFI instances, per mode/library/header, shared by all clients.
-     *
-     * @var array<string, \FFI>
-     */
-    private static array $loaded = [];
-
     /**
      * The configuration until the native client exists (then dropped).
      *
@@ -107,10 +65,10 @@ final class EntraNative implements NativeClientInterface
      *   The client configuration (tenant_id, client_id, client_secret,
      *   primary_domain, cloud, ...), see README.
      * @param string|null $libraryPath
-     *   Path of libentra_provisioning.so; null = defaultLibraryPath().
+     *   Path of libentra_provisioning.so; null = FfiLoader::defaultLibraryPath().
      *   Ignored in preload mode (the preload header names the library).
      * @param string|null $headerPath
-     *   Path of the committed entra_provisioning.h; null = defaultHeaderPath().
+     *   Path of the committed entra_provisioning.h; null = FfiLoader::defaultHeaderPath().
      * @param string|null $mode
      *   Force MODE_PRELOAD or MODE_CDEF; null = automatic.
      */
@@ -121,7 +79,7 @@ final class EntraNative implements NativeClientInterface
         ?string $headerPath = null,
         ?string $mode = null
     ) {
-        if ($mode !== null && $mode !== self::MODE_PRELOAD && $mode !== self::MODE_CDEF) {
+        if ($mode !== null && $mode !== FfiLoader::MODE_PRELOAD && $mode !== FfiLoader::MODE_CDEF) {
             throw new \InvalidArgumentException(sprintf('Unknown FFI mode "%s" (expected "preload" or "cdef").', $mode));
         }
         $this->config = $config;
@@ -198,143 +156,8 @@ final class EntraNative implements NativeClientInterface
     }
 
     // ---------------------------------------------------------------------
-    // Environment and loading.
+    // The loaded library.
     // ---------------------------------------------------------------------
-
-    /**
-     * Reports which load mode this process would use, or exactly why none.
-     *
-     * Does not load the library. Keys: mode, reason, sapi, php_version,
-     * ffi_loaded, ffi_enable, ffi_preload, opcache_preload, scope_available,
-     * class_preloaded, library, library_exists, header, header_exists,
-     * expected_abi.
-     *
-     * @return array<string, mixed>
-     */
-    public static function environment(?string $libraryPath = null, ?string $headerPath = null): array
-    {
-        $ffiLoaded = extension_loaded('ffi') && class_exists(\FFI::class, false);
-        $enable = $ffiLoaded ? ini_get('ffi.enable') : false;
-        $preloadIni = $ffiLoaded ? (string) ini_get('ffi.preload') : '';
-        $scope = $ffiLoaded && $preloadIni !== '' && self::scopeAvailable();
-        $classPreloaded = self::classPreloaded();
-        [$mode, $reason] = self::decideMode($ffiLoaded, $enable, PHP_SAPI, $scope, $classPreloaded === true);
-        $library = $libraryPath ?? self::defaultLibraryPath();
-        $header = $headerPath ?? self::defaultHeaderPath();
-
-        return [
-            'mode' => $mode,
-            'reason' => $reason,
-            'sapi' => PHP_SAPI,
-            'php_version' => PHP_VERSION,
-            'ffi_loaded' => $ffiLoaded,
-            'ffi_enable' => $enable === false ? null : (string) $enable,
-            'ffi_preload' => $preloadIni,
-            'opcache_preload' => (string) ini_get('opcache.preload'),
-            'scope_available' => $scope,
-            'class_preloaded' => $classPreloaded,
-            'library' => $mode === self::MODE_PRELOAD ? null : $library,
-            'library_exists' => $mode === self::MODE_PRELOAD ? null : is_file($library),
-            'header' => $mode === self::MODE_PRELOAD ? null : $header,
-            'header_exists' => $mode === self::MODE_PRELOAD ? null : is_file($header),
-            'expected_abi' => self::ABI_VERSION,
-        ];
-    }
-
-    /**
-     * The load mode this process would use: "preload", "cdef" or "none".
-     */
-    public static function ffiMode(): string
-    {
-        return self::environment()['mode'];
-    }
-
-    /**
-     * Pure decision between the load modes (exposed for tests).
-     *
-     * @param string|false $ffiEnable
-     *   ini_get('ffi.enable').
-     *
-     * @return array{0: string, 1: string}
-     *   [mode, human-readable reason].
-     *
-     * @internal
-     */
-    public static function decideMode(bool $ffiLoaded, $ffiEnable, string $sapi, bool $scopeAvailable, bool $classPreloaded): array
-    {
-        if (!$ffiLoaded) {
-            return [self::MODE_NONE, 'The PHP FFI extension is not loaded in this PHP (' . $sapi . '): '
-                . 'enable ext-ffi (on Debian it ships in php8.x-common; check "extension=ffi" and that php was not started with -n).'];
-        }
-        if ($scopeAvailable) {
-            return [self::MODE_PRELOAD, 'FFI scope ' . self::SCOPE . ' was preloaded by ffi.preload.'];
-        }
-        $value = strtolower(trim((string) $ffiEnable));
-        if (self::iniTrue($value)) {
-            return [self::MODE_CDEF, 'ffi.enable=' . $value . ' allows FFI::cdef everywhere.'];
-        }
-        if ($value === 'preload') {
-            if ($sapi === 'cli') {
-                return [self::MODE_CDEF, 'ffi.enable=preload allows FFI::cdef on the CLI.'];
-            }
-            if ($classPreloaded) {
-                return [self::MODE_CDEF, 'ffi.enable=preload and this binding was preloaded by opcache.preload.'];
-            }
-
-            return [self::MODE_NONE, 'ffi.enable=preload restricts FFI under the "' . $sapi . '" SAPI to preloaded code, '
-                . 'and neither the ' . self::SCOPE . ' FFI scope nor this binding is preloaded: ' . self::FIX . '.'];
-        }
-
-        return [self::MODE_NONE, 'ffi.enable=' . ($value === '' ? '0' : $value) . ' disables FFI: ' . self::FIX . '.'];
-    }
-
-    /**
-     * Default library path: $ENTRA_LIBRARY, else the first existing of
-     * drupal_module/lib/ (where "make module" puts it), <repo>/target/release/,
-     * <repo>/target/debug/ (else the first, so the error names it).
-     */
-    public static function defaultLibraryPath(): string
-    {
-        $env = getenv('ENTRA_LIBRARY');
-        if (is_string($env) && $env !== '') {
-            return $env;
-        }
-        if (PHP_OS_FAMILY === 'Darwin') {
-            $file = 'libentra_provisioning.dylib';
-        } elseif (PHP_OS_FAMILY === 'Windows') {
-            $file = 'entra_provisioning.dll';
-        } else {
-            $file = 'libentra_provisioning.so';
-        }
-        $module = dirname(__DIR__, 2);
-        $repo = dirname($module);
-
-        return self::firstExisting([
-            $module . '/lib/' . $file,
-            $repo . '/target/release/' . $file,
-            $repo . '/target/debug/' . $file,
-        ]);
-    }
-
-    /**
-     * Default header path: $ENTRA_HEADER, else the first existing of
-     * drupal_module/lib/ (where "make module" puts it), drupal_module/include/,
-     * <repo>/include/ (the committed, cbindgen-generated header).
-     */
-    public static function defaultHeaderPath(): string
-    {
-        $env = getenv('ENTRA_HEADER');
-        if (is_string($env) && $env !== '') {
-            return $env;
-        }
-        $module = dirname(__DIR__, 2);
-
-        return self::firstExisting([
-            $module . '/lib/' . self::HEADER_FILE,
-            $module . '/include/' . self::HEADER_FILE,
-            dirname($module) . '/include/' . self::HEADER_FILE,
-        ]);
-    }
 
     /**
      * The mode actually used by this instance (loads the library if needed).
@@ -347,14 +170,14 @@ final class EntraNative implements NativeClientInterface
     }
 
     /**
-     * environment() plus what the loaded library reports.
+     * FfiLoader::environment() plus what the loaded library reports.
      *
      * @return array<string, mixed>
      */
     public function info(): array
     {
         return ['mode' => $this->mode(), 'version' => $this->version(), 'abi_version' => $this->abiVersion()]
-            + self::environment($this->libraryPath, $this->headerPath);
+            + FfiLoader::environment($this->libraryPath, $this->headerPath);
     }
 
     public function version(): string
@@ -368,169 +191,15 @@ final class EntraNative implements NativeClientInterface
     }
 
     /**
-     * Loads (once per process) and returns the FFI instance.
+     * Loads the library on first use (FfiLoader shares it per process).
      */
     private function ffi(): \FFI
     {
-        if ($this->ffi !== null) {
-            return $this->ffi;
+        if ($this->ffi === null) {
+            [$this->ffi, $this->activeMode] = FfiLoader::load($this->libraryPath, $this->headerPath, $this->forcedMode);
         }
-        if (!extension_loaded('ffi') || !class_exists(\FFI::class, false)) {
-            throw new NativeUnavailableException(self::decideMode(false, false, PHP_SAPI, false, false)[1]);
-        }
-        $mode = $this->forcedMode;
-        $reason = '';
-        if ($mode === null) {
-            $env = self::environment($this->libraryPath, $this->headerPath);
-            $mode = $env['mode'];
-            $reason = $env['reason'];
-        }
-        if ($mode === self::MODE_NONE) {
-            throw new NativeUnavailableException('The Entra provisioning library cannot be used: ' . $reason);
-        }
-
-        if ($mode === self::MODE_PRELOAD) {
-            $key = 'scope';
-            if (!isset(self::$loaded[$key])) {
-                try {
-                    $ffi = \FFI::scope(self::SCOPE);
-                } catch (\Throwable $e) {
-                    throw new NativeUnavailableException(sprintf(
-                        'FFI scope %s is not available (%s): set ffi.preload to the header rendered by PreloadHeader (scripts/render-preload-header.php) and opcache.preload=drupal_module/preload.php, see README.',
-                        self::SCOPE,
-                        $e->getMessage()
-                    ), $e);
-                }
-                self::checkAbi($ffi, 'the library named by FFI_LIB in ' . (string) ini_get('ffi.preload'));
-                self::$loaded[$key] = $ffi;
-            }
-        } else {
-            $library = $this->libraryPath ?? self::defaultLibraryPath();
-            $header = $this->headerPath ?? self::defaultHeaderPath();
-            $key = 'cdef:' . $library . "\0" . $header;
-            if (!isset(self::$loaded[$key])) {
-                if (!is_file($header) || !is_readable($header)) {
-                    throw new NativeUnavailableException(sprintf(
-                        'The C header %s does not exist or is not readable (set the header path or ENTRA_HEADER; it is include/%s in the repository).',
-                        $header,
-                        self::HEADER_FILE
-                    ));
-                }
-                if (str_contains($library, '/') && !is_file($library)) {
-                    throw new NativeUnavailableException(sprintf(
-                        'The native library %s does not exist (set the library path or ENTRA_LIBRARY; build it with "cargo build --release").',
-                        $library
-                    ));
-                }
-                $source = file_get_contents($header);
-                if ($source === false) {
-                    throw new NativeUnavailableException(sprintf('Could not read the C header %s.', $header));
-                }
-                try {
-                    // The ABI first, with a one-function declaration: a library of
-                    // another ABI would otherwise fail below on a missing symbol,
-                    // with a less helpful message.
-                    $probe = \FFI::cdef('uint32_t entra_abi_version(void);', $library);
-                } catch (\Throwable $e) {
-                    throw new NativeUnavailableException(sprintf(
-                        'FFI could not load the library %s: %s',
-                        $library,
-                        $e->getMessage()
-                    ), $e);
-                }
-                self::checkAbi($probe, $library);
-                try {
-                    $ffi = \FFI::cdef($source, $library);
-                } catch (\Throwable $e) {
-                    throw new NativeUnavailableException(sprintf(
-                        'FFI could not load the library %s with the header %s: %s',
-                        $library,
-                        $header,
-                        $e->getMessage()
-                    ), $e);
-                }
-                self::$loaded[$key] = $ffi;
-            }
-        }
-        $this->ffi = self::$loaded[$key];
-        $this->activeMode = $mode;
 
         return $this->ffi;
-    }
-
-    private static function checkAbi(\FFI $ffi, string $what): void
-    {
-        $abi = (int) $ffi->entra_abi_version();
-        if ($abi !== self::ABI_VERSION) {
-            throw new NativeUnavailableException(sprintf(
-                'ABI mismatch: %s implements ABI version %d, this PHP binding expects %d. Install the library and module from the same release.',
-                $what,
-                $abi,
-                self::ABI_VERSION
-            ));
-        }
-    }
-
-    private static function scopeAvailable(): bool
-    {
-        try {
-            \FFI::scope(self::SCOPE);
-
-            return true;
-        } catch (\Throwable $e) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether opcache.preload loaded this class (null: cannot tell).
-     */
-    private static function classPreloaded(): ?bool
-    {
-        if ((string) ini_get('opcache.preload') === '') {
-            return false;
-        }
-        if (!function_exists('opcache_get_status')) {
-            return null;
-        }
-        $status = @opcache_get_status(false);
-        if (!is_array($status)) {
-            return null;
-        }
-        $classes = $status['preload_statistics']['classes'] ?? null;
-        if (!is_array($classes)) {
-            return false;
-        }
-        foreach ($classes as $class) {
-            if (is_string($class) && strcasecmp(ltrim($class, '\\'), self::class) === 0) {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static function iniTrue(string $value): bool
-    {
-        if ($value === 'true' || $value === 'on' || $value === 'yes') {
-            return true;
-        }
-
-        return is_numeric($value) && (int) $value !== 0;
-    }
-
-    /**
-     * @param list<string> $candidates
-     */
-    private static function firstExisting(array $candidates): string
-    {
-        foreach ($candidates as $candidate) {
-            if (is_file($candidate)) {
-                return $candidate;
-            }
-        }
-
-        return $candidates[0];
     }
 
     // ---------------------------------------------------------------------
@@ -562,7 +231,7 @@ final class EntraNative implements NativeClientInterface
                 $secrets[] = $value;
             }
         }
-        $json = self::encode($this->config, 'the client configuration');
+        $json = JsonCodec::encode($this->config, 'the client configuration');
         $handle = $ffi->new('EntraClient*');
         $out = $ffi->new('char*');
         $status = (int) $ffi->entra_client_new($json, \FFI::addr($handle), \FFI::addr($out));
@@ -602,7 +271,7 @@ final class EntraNative implements NativeClientInterface
 
     public function mapUser(array $drupalUser): array
     {
-        return $this->invoke('entra_map_user', self::listRoles($drupalUser));
+        return $this->invoke('entra_map_user', JsonCodec::listRoles($drupalUser));
     }
 
     public function findUser(array $query): array
@@ -612,12 +281,12 @@ final class EntraNative implements NativeClientInterface
 
     public function provisionUser(array $drupalUser): array
     {
-        return $this->invoke('entra_provision_user', self::listRoles($drupalUser));
+        return $this->invoke('entra_provision_user', JsonCodec::listRoles($drupalUser));
     }
 
     public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false, bool $syncStatus = true): array
     {
-        $request = ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser), 'sync_mail' => $syncMail, 'sync_status' => $syncStatus];
+        $request = ['entra_id' => $entraId, 'user' => JsonCodec::listRoles($drupalUser), 'sync_mail' => $syncMail, 'sync_status' => $syncStatus];
         if ($link !== null) {
             $request['link'] = $link;
         }
@@ -627,13 +296,13 @@ final class EntraNative implements NativeClientInterface
 
     public function linkUser(string $entraId, array $drupalUser): array
     {
-        return $this->invoke('entra_link_user', ['entra_id' => $entraId, 'user' => self::listRoles($drupalUser)]);
+        return $this->invoke('entra_link_user', ['entra_id' => $entraId, 'user' => JsonCodec::listRoles($drupalUser)]);
     }
 
     public function decide(array $question): array
     {
         $ffi = $this->ffi();
-        $json = self::encode($question, 'the question for entra_decide');
+        $json = JsonCodec::encode($question, 'the question for entra_decide');
         $out = $ffi->new('char*');
         $status = (int) $ffi->entra_decide($json, \FFI::addr($out));
 
@@ -667,7 +336,7 @@ final class EntraNative implements NativeClientInterface
             if (!is_array($user)) {
                 throw new InvalidArgumentException('bulkProvision() expects a list of Drupal user arrays.', 'invalid_argument', -1, [], 'entra_bulk_provision');
             }
-            $users[] = self::listRoles($user);
+            $users[] = JsonCodec::listRoles($user);
         }
 
         return $this->invoke('entra_bulk_provision', ['users' => $users]);
@@ -696,12 +365,6 @@ final class EntraNative implements NativeClientInterface
         return $this->checkStatus('entra_client_stats', $status, $out);
     }
 
-    /**
-     * Diagnostic: makes the library panic inside its FFI guard.
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\NativePanicException
-     *   Always, if the guard works (otherwise the process aborts).
-     */
     /**
      * The Graph properties a Drupal field may be mapped to (no client needed).
      *
@@ -734,6 +397,12 @@ final class EntraNative implements NativeClientInterface
         return $this->checkStatus('entra_describe', $status, $out);
     }
 
+    /**
+     * Diagnostic: makes the library panic inside its FFI guard.
+     *
+     * @throws \Drupal\entra_provisioning\Native\Exception\NativePanicException
+     *   Always, if the guard works (otherwise the process aborts).
+     */
     public function selfTestPanic(): void
     {
         $ffi = $this->ffi();
@@ -759,7 +428,7 @@ final class EntraNative implements NativeClientInterface
         if ($this->callBudgetMs !== null) {
             $payload['budget_ms'] = $this->callBudgetMs;
         }
-        $json = self::encode($payload, 'the request for ' . $function);
+        $json = JsonCodec::encode($payload, 'the request for ' . $function);
         $ffi = $this->ffi();
         $out = $ffi->new('char*');
         $status = (int) $ffi->{$function}($this->client, $json, \FFI::addr($out));
@@ -800,98 +469,9 @@ final class EntraNative implements NativeClientInterface
         }
 
         if ($status === Status::OK) {
-            if ($json === null) {
-                throw new EntraException($function . ' returned OK without a result (the library could not allocate it).', 'internal', $status, [], $function);
-            }
-            try {
-                $result = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
-            } catch (\JsonException $e) {
-                throw new EntraException($function . ' returned a result that is not valid JSON: ' . $e->getMessage(), 'internal', $status, [], $function, $e);
-            }
-            if (!is_array($result)) {
-                throw new EntraException($function . ' returned a result that is not a JSON object or array.', 'internal', $status, [], $function);
-            }
-
-            return $result;
+            return JsonCodec::decodeResult($function, $status, $json);
         }
 
-        $error = [];
-        if ($json === null) {
-            $error['message'] = sprintf('%s failed with status %d; the library could not allocate the error message.', $function, $status);
-        } else {
-            try {
-                $decoded = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
-                $error = is_array($decoded) ? $decoded : ['message' => $function . ' returned an error that is not a JSON object.'];
-            } catch (\JsonException $e) {
-                $error = ['message' => $function . ' returned an error that is not valid JSON.'];
-            }
-        }
-        if ($redact !== []) {
-            $error = self::redact($error, $redact);
-        }
-
-        throw EntraException::fromStatus($status, $error, $function);
-    }
-
-    // ---------------------------------------------------------------------
-    // JSON helpers.
-    // ---------------------------------------------------------------------
-
-    /**
-     * @param mixed $value
-     */
-    private static function encode(
-        #[\SensitiveParameter]
-        $value,
-        string $what
-    ): string {
-        try {
-            return json_encode($value, self::JSON_ENCODE_FLAGS);
-        } catch (\JsonException $e) {
-            // The JSON error message never contains the offending value.
-            throw new InvalidArgumentException('Could not encode ' . $what . ' as JSON: ' . $e->getMessage(), 'invalid_argument', -1, [], 'json_encode');
-        }
-    }
-
-    /**
-     * Roles keyed by role id (as some callers keep them) would encode as a
-     * JSON object; the library expects a list. An empty map needs nothing:
-     * the library reads PHP's `[]` as an empty object wherever it expects one.
-     *
-     * @param array<string, mixed> $user
-     *
-     * @return array<string, mixed>
-     */
-    private static function listRoles(array $user): array
-    {
-        if (isset($user['roles']) && is_array($user['roles'])) {
-            $user['roles'] = array_values($user['roles']);
-        }
-
-        return $user;
-    }
-
-    /**
-     * Replaces secret values in every string of an error array.
-     *
-     * @param array<mixed> $data
-     * @param list<string> $secrets
-     *
-     * @return array<mixed>
-     */
-    private static function redact(
-        array $data,
-        #[\SensitiveParameter]
-        array $secrets
-    ): array {
-        foreach ($data as $key => $value) {
-            if (is_string($value)) {
-                $data[$key] = str_replace($secrets, '[REDACTED]', $value);
-            } elseif (is_array($value)) {
-                $data[$key] = self::redact($value, $secrets);
-            }
-        }
-
-        return $data;
+        throw EntraException::fromStatus($status, JsonCodec::decodeError($function, $status, $json, $redact), $function);
     }
 }

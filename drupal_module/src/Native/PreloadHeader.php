@@ -39,7 +39,7 @@ final class PreloadHeader
             throw new \InvalidArgumentException('The header already defines FFI_SCOPE/FFI_LIB; pass the committed header, not a rendered one.');
         }
 
-        return '#define FFI_SCOPE "' . EntraNative::SCOPE . "\"\n"
+        return '#define FFI_SCOPE "' . FfiLoader::SCOPE . "\"\n"
             . '#define FFI_LIB "' . $library . "\"\n"
             . $header;
     }

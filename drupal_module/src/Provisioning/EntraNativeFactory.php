@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
@@ -41,7 +42,7 @@ final class EntraNativeFactory implements NativeFactoryInterface
 
     public function environment(string $library, string $header): array
     {
-        return EntraNative::environment($library, $header);
+        return FfiLoader::environment($library, $header);
     }
 
     public function probe(string $library, string $header, ?string $mode): array
@@ -54,7 +55,7 @@ final class EntraNativeFactory implements NativeFactoryInterface
                 'ok' => true,
                 'version' => (string) $info['version'],
                 'abi_version' => (int) $info['abi_version'],
-                'expected_abi' => EntraNative::ABI_VERSION,
+                'expected_abi' => FfiLoader::ABI_VERSION,
                 'mode' => (string) $info['mode'],
                 'error' => null,
             ];
@@ -63,7 +64,7 @@ final class EntraNativeFactory implements NativeFactoryInterface
                 'ok' => false,
                 'version' => null,
                 'abi_version' => null,
-                'expected_abi' => EntraNative::ABI_VERSION,
+                'expected_abi' => FfiLoader::ABI_VERSION,
                 'mode' => null,
                 'error' => $e->getMessage(),
             ];

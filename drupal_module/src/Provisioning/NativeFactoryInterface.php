@@ -45,7 +45,7 @@ interface NativeFactoryInterface
      * Which FFI load mode this process would use, and why (no loading).
      *
      * @return array<string, mixed>
-     *   See EntraNative::environment().
+     *   See FfiLoader::environment().
      */
     public function environment(string $library, string $header): array;
 

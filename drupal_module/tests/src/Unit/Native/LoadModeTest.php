@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Unit\Native;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
 use Drupal\entra_provisioning\Native\PreloadHeader;
 use Drupal\entra_provisioning\Native\Status;
@@ -47,7 +48,7 @@ final class LoadModeTest extends NativeTestCase
     #[DataProvider('modeProvider')]
     public function testDecideMode(bool $loaded, $enable, string $sapi, bool $scope, bool $classPreloaded, string $mode, array $reasonContains): void
     {
-        [$actualMode, $reason] = EntraNative::decideMode($loaded, $enable, $sapi, $scope, $classPreloaded);
+        [$actualMode, $reason] = FfiLoader::decideMode($loaded, $enable, $sapi, $scope, $classPreloaded);
         $this->assertSame($mode, $actualMode, $reason);
         foreach ($reasonContains as $needle) {
             $this->assertStringContainsString($needle, $reason);
@@ -59,15 +60,15 @@ final class LoadModeTest extends NativeTestCase
         if (!extension_loaded('ffi')) {
             $this->markTestSkipped('ext-ffi is not loaded.');
         }
-        $env = EntraNative::environment('/nonexistent/lib.so', '/nonexistent/h.h');
+        $env = FfiLoader::environment('/nonexistent/lib.so', '/nonexistent/h.h');
         $this->assertSame('cli', $env['sapi']);
         $this->assertTrue($env['ffi_loaded']);
         $this->assertSame((string) ini_get('ffi.enable'), $env['ffi_enable']);
-        $this->assertSame(EntraNative::ABI_VERSION, $env['expected_abi']);
-        [$expected] = EntraNative::decideMode(true, ini_get('ffi.enable'), 'cli', $env['scope_available'], $env['class_preloaded'] === true);
+        $this->assertSame(FfiLoader::ABI_VERSION, $env['expected_abi']);
+        [$expected] = FfiLoader::decideMode(true, ini_get('ffi.enable'), 'cli', $env['scope_available'], $env['class_preloaded'] === true);
         $this->assertSame($expected, $env['mode']);
-        $this->assertSame($expected, EntraNative::ffiMode());
-        if ($env['mode'] === EntraNative::MODE_CDEF) {
+        $this->assertSame($expected, FfiLoader::ffiMode());
+        if ($env['mode'] === FfiLoader::MODE_CDEF) {
             $this->assertSame('/nonexistent/lib.so', $env['library']);
             $this->assertFalse($env['library_exists']);
         }
@@ -78,7 +79,7 @@ final class LoadModeTest extends NativeTestCase
         $library = $this->libraryPath();
         $header = $this->headerPath();
         $ffi = \FFI::cdef((string) file_get_contents($header), $library);
-        $this->assertSame(EntraNative::ABI_VERSION, (int) $ffi->entra_abi_version());
+        $this->assertSame(FfiLoader::ABI_VERSION, (int) $ffi->entra_abi_version());
         // Every status the library reports is a constant of the header, with
         // the value the binding's Status names it by.
         $statuses = $this->libraryFacts()->statuses();
@@ -96,9 +97,9 @@ final class LoadModeTest extends NativeTestCase
             $this->markTestSkipped('ffi.preload is configured in this process.');
         }
         $native = $this->native(self::offlineConfig());
-        $this->assertSame(EntraNative::MODE_CDEF, $native->mode());
+        $this->assertSame(FfiLoader::MODE_CDEF, $native->mode());
         $info = $native->info();
-        $this->assertSame(EntraNative::ABI_VERSION, $info['abi_version']);
+        $this->assertSame(FfiLoader::ABI_VERSION, $info['abi_version']);
         $this->assertSame($this->libraryPath(), $info['library']);
         $this->assertTrue($info['library_exists']);
     }
@@ -115,7 +116,8 @@ final class LoadModeTest extends NativeTestCase
         try {
             $code = <<<'PHP'
 use Drupal\entra_provisioning\Native\EntraNative;
-$env = EntraNative::environment();
+use Drupal\entra_provisioning\Native\FfiLoader;
+$env = FfiLoader::environment();
 $native = new EntraNative(['tenant_id' => '11111111-2222-3333-4444-555555555555', 'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
     'client_secret' => 'offline-test-secret', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global',
     'login_endpoint' => 'http://127.0.0.1:9', 'graph_endpoint' => 'http://127.0.0.1:9'], '/nonexistent/ignored.so');
@@ -141,13 +143,13 @@ PHP;
         $this->assertTrue($result['env']['scope_available']);
         $this->assertTrue($result['env']['class_preloaded']);
         $this->assertSame('preload', $result['mode']);
-        $this->assertSame(EntraNative::ABI_VERSION, $result['abi']);
+        $this->assertSame(FfiLoader::ABI_VERSION, $result['abi']);
         $this->assertSame('preloaded@contoso.onmicrosoft.com', $result['upn']);
     }
 
     public function testForcedPreloadModeWithoutPreloadSaysHowToSetItUp(): void
     {
-        $native = new EntraNative(self::offlineConfig(), $this->libraryPath(), $this->headerPath(), EntraNative::MODE_PRELOAD);
+        $native = new EntraNative(self::offlineConfig(), $this->libraryPath(), $this->headerPath(), FfiLoader::MODE_PRELOAD);
         try {
             $native->version();
             $this->fail('expected NativeUnavailableException');
@@ -162,8 +164,9 @@ PHP;
         $library = $this->libraryPath();
         $code = sprintf(<<<'PHP'
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
-echo EntraNative::ffiMode(), "\n";
+echo FfiLoader::ffiMode(), "\n";
 try {
     (new EntraNative([], %s, %s))->version();
     echo "loaded\n";
@@ -228,7 +231,7 @@ PHP, ['-n']);
         }
         $dir = sys_get_temp_dir() . '/entra-abi-' . getmypid();
         @mkdir($dir);
-        $other = EntraNative::ABI_VERSION + 1;
+        $other = FfiLoader::ABI_VERSION + 1;
         file_put_contents($dir . '/stub.c', "unsigned int entra_abi_version(void) { return {$other}; }\n");
         exec(escapeshellarg($cc) . ' -shared -fPIC -o ' . escapeshellarg($dir . '/libstub.so') . ' ' . escapeshellarg($dir . '/stub.c') . ' 2>&1', $output, $rc);
         try {
@@ -241,7 +244,7 @@ PHP, ['-n']);
             } catch (NativeUnavailableException $e) {
                 $this->assertStringContainsString('ABI', $e->getMessage());
                 $this->assertStringContainsString('version ' . $other, $e->getMessage());
-                $this->assertStringContainsString('expects ' . EntraNative::ABI_VERSION, $e->getMessage());
+                $this->assertStringContainsString('expects ' . FfiLoader::ABI_VERSION, $e->getMessage());
             }
         } finally {
             array_map('unlink', glob($dir . '/*') ?: []);

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Unit\Native;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\ConfigException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\InvalidArgumentException;
@@ -25,8 +26,8 @@ final class NativeClientTest extends NativeTestCase
     {
         $native = $this->native(self::offlineConfig());
         $this->assertInstanceOf(NativeClientInterface::class, $native);
-        $this->assertSame(EntraNative::ABI_VERSION, $native->abiVersion());
-        $this->assertSame(EntraNative::ABI_VERSION, $native->connect()['abi_version'], 'client_new reports the same ABI');
+        $this->assertSame(FfiLoader::ABI_VERSION, $native->abiVersion());
+        $this->assertSame(FfiLoader::ABI_VERSION, $native->connect()['abi_version'], 'client_new reports the same ABI');
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', $native->version());
         // Reading the static version string twice gives the same value (it is never freed).
         $this->assertSame($native->version(), $native->version());

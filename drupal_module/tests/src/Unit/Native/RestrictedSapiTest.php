@@ -103,12 +103,13 @@ final class RestrictedSapiTest extends NativeTestCase
 declare(strict_types=1);
 require_once %s;
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 $library = %s;
 $header = %s;
 $config = ['tenant_id' => '11111111-2222-3333-4444-555555555555', 'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
     'client_secret' => 'offline-test-secret', 'primary_domain' => 'contoso.onmicrosoft.com', 'cloud' => 'global'];
-$out = ['env' => EntraNative::environment($library, $header)];
-foreach (['auto' => null, 'forced_cdef' => EntraNative::MODE_CDEF] as $key => $mode) {
+$out = ['env' => FfiLoader::environment($library, $header)];
+foreach (['auto' => null, 'forced_cdef' => FfiLoader::MODE_CDEF] as $key => $mode) {
     try {
         $out[$key] = (new EntraNative($config, $library, $header, $mode))->mapUser(['uid' => 1, 'name' => 'web'])['userPrincipalName'];
     } catch (Throwable $e) {
