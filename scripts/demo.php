@@ -196,7 +196,7 @@ $env = FfiLoader::environment($library, $header);
 line('PHP', PHP_VERSION . ' (' . PHP_SAPI . ')');
 line('ffi.enable', (string) ($env['ffi_enable'] ?? '(ext-ffi missing)'));
 line('FFI mode', $env['mode'] . ' — ' . $env['reason']);
-if ($env['mode'] === FfiLoader::MODE_NONE) {
+if (!FfiLoader::isUsable($env)) {
     fwrite(STDERR, "demo: the native library cannot be loaded in this PHP: {$env['reason']}\n");
     exit(1);
 }

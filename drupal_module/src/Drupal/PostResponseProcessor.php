@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Drupal;
 
 use Drupal\Core\DestructableInterface;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\QueueRunner;
 use Psr\Log\LoggerInterface;
@@ -58,7 +59,7 @@ final class PostResponseProcessor implements DestructableInterface
             }
             // Without FFI in this SAPI the work waits for cron on the CLI,
             // instead of failing once per request.
-            if (($this->clients->environment()['mode'] ?? 'none') === 'none') {
+            if (!FfiLoader::isUsable($this->clients->environment())) {
                 return;
             }
             $this->runner->run($budgetMs / 1000, 20);

@@ -9,6 +9,7 @@ use Drupal\Core\Entity\EntityFieldManagerInterface;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\entra_provisioning\Native\Exception\ConfigException;
 use Drupal\entra_provisioning\Drupal\BulkSyncBatch;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\BulkScope;
@@ -405,7 +406,7 @@ final class ProvisioningForm extends WizardFormBase
             return;
         }
         // Let the library check the mapping before it is saved (no network).
-        if ($this->clients->missing() !== [] || ($this->clients->environment()['mode'] ?? 'none') === 'none') {
+        if ($this->clients->missing() !== [] || !FfiLoader::isUsable($this->clients->environment())) {
             return;
         }
         $settings = $this->clients->settings();

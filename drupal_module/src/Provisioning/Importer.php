@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -81,7 +82,7 @@ final class Importer
             return null;
         }
         // Without FFI in this PHP (web cron), leave it to cron on the CLI.
-        if (($this->clients->environment()['mode'] ?? 'none') === 'none') {
+        if (!FfiLoader::isUsable($this->clients->environment())) {
             return null;
         }
 

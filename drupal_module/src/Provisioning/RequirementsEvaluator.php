@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\FfiLoader;
 
 /**
  * Decides the status report lines; the hook only renders them.
@@ -67,7 +68,7 @@ final class RequirementsEvaluator
     {
         $env = $this->clients->environment();
         $probe = null;
-        if (($env['mode'] ?? 'none') !== 'none') {
+        if (FfiLoader::isUsable($env)) {
             $probe = $this->clients->probe();
         }
         $missing = $this->clients->missing();
@@ -158,7 +159,7 @@ final class RequirementsEvaluator
         $enable = $env['ffi_enable'] ?? null;
         $value = sprintf('%s (SAPI %s, ffi.enable=%s)', $mode, $sapi, $enable === null ? 'n/a' : (string) $enable);
         $preloadAdvice = 'For PHP-FPM and Apache, use the preload set-up (ffi.preload with the rendered header, opcache.preload of the module\'s preload.php): it allows FFI to the binding classes only. ffi.enable=1 is the fallback: it hands FFI to every PHP file of the site and bypasses disable_functions. See the module README, "FFI: CLI, FPM and Apache".';
-        if ($mode === 'none') {
+        if (!FfiLoader::isUsable($env)) {
             $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, (string) ($env['reason'] ?? 'FFI cannot be used.') . ' Drush and cron on the command line may still work: check "drush php:eval" or the CLI status. ' . $preloadAdvice, self::ERROR);
         } elseif ($mode === 'cdef' && $sapi !== 'cli' && self::flagOn($enable)) {
             $lines[] = self::line('ffi_mode', 'FFI for this PHP', $value, 'FFI works because ffi.enable=1. ' . $preloadAdvice, self::WARNING);

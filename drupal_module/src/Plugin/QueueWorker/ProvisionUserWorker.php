@@ -10,6 +10,7 @@ use Drupal\Core\Queue\DelayedRequeueException;
 use Drupal\Core\Queue\QueueWorkerBase;
 use Drupal\Core\Queue\SuspendQueueException;
 use Drupal\Core\StringTranslation\TranslatableMarkup;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
@@ -86,7 +87,7 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
             return;
         }
         $environment = $this->clients->environment();
-        if (($environment['mode'] ?? 'none') === 'none') {
+        if (!FfiLoader::isUsable($environment)) {
             // Not this user's fault: keep every item for a PHP that can use FFI.
             throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'));
         }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Support;
 
 use Drupal\entra_provisioning\Native\EntraNative;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
 use PHPUnit\Framework\TestCase;
@@ -78,7 +79,7 @@ abstract class NativeTestCase extends TestCase
      */
     protected function libraryPath(): string
     {
-        if (!extension_loaded('ffi')) {
+        if (!FfiLoader::extensionLoaded()) {
             $this->markTestSkipped('ext-ffi is not loaded.');
         }
         $env = getenv('ENTRA_LIBRARY');

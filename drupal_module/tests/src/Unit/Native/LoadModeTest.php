@@ -55,9 +55,19 @@ final class LoadModeTest extends NativeTestCase
         }
     }
 
+    public function testOnlyModeNoneIsUnusable(): void
+    {
+        $this->assertTrue(FfiLoader::isUsable(['mode' => FfiLoader::MODE_CDEF]));
+        $this->assertTrue(FfiLoader::isUsable(['mode' => FfiLoader::MODE_PRELOAD]));
+        $this->assertFalse(FfiLoader::isUsable(['mode' => FfiLoader::MODE_NONE, 'reason' => 'ffi.enable=0']));
+        $this->assertFalse(FfiLoader::isUsable([]), 'a report without a mode is not a usable FFI');
+        [$mode] = FfiLoader::decideMode(false, false, 'cli', false, false);
+        $this->assertFalse(FfiLoader::isUsable(['mode' => $mode]), 'without ext-ffi');
+    }
+
     public function testEnvironmentOfThisCliProcess(): void
     {
-        if (!extension_loaded('ffi')) {
+        if (!FfiLoader::extensionLoaded()) {
             $this->markTestSkipped('ext-ffi is not loaded.');
         }
         $env = FfiLoader::environment('/nonexistent/lib.so', '/nonexistent/h.h');
@@ -188,7 +198,8 @@ PHP, var_export($library, true), var_export($this->headerPath(), true));
         // php -n loads no ini files, hence no ext-ffi (it is a shared extension on Debian).
         [$exit, $stdout, $stderr] = $this->runPhp(<<<'PHP'
 use Drupal\entra_provisioning\Native\EntraNative;
-if (extension_loaded('ffi')) { echo "ffi-builtin\n"; exit(0); }
+use Drupal\entra_provisioning\Native\FfiLoader;
+if (FfiLoader::extensionLoaded()) { echo "ffi-builtin\n"; exit(0); }
 try {
     (new EntraNative([], '/x.so', '/x.h'))->version();
 } catch (\Drupal\entra_provisioning\Native\Exception\NativeUnavailableException $e) {
@@ -222,7 +233,7 @@ PHP, ['-n']);
 
     public function testAnotherAbiVersionIsRefused(): void
     {
-        if (!extension_loaded('ffi')) {
+        if (!FfiLoader::extensionLoaded()) {
             $this->markTestSkipped('ext-ffi is not loaded.');
         }
         $cc = trim((string) shell_exec('command -v cc 2>/dev/null'));
