@@ -24,35 +24,17 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class OverviewController extends ControllerBase
 {
-    protected ClientFactory $clients;
-
-    protected Provisioner $provisioner;
-
-    protected LinkStoreInterface $links;
-
-    protected ProvisioningQueueInterface $queue;
-
-    protected ResultFormatter $formatter;
-
-    protected Importer $importer;
-
-    protected IdentityMatcher $matcher;
-
-    protected RemovalGuard $removals;
-
-    protected QueueSuspension $suspension;
-
-    public function __construct(ClientFactory $clients, Provisioner $provisioner, LinkStoreInterface $links, ProvisioningQueueInterface $queue, ResultFormatter $formatter, Importer $importer, IdentityMatcher $matcher, RemovalGuard $removals, QueueSuspension $suspension)
-    {
-        $this->clients = $clients;
-        $this->provisioner = $provisioner;
-        $this->links = $links;
-        $this->queue = $queue;
-        $this->formatter = $formatter;
-        $this->importer = $importer;
-        $this->matcher = $matcher;
-        $this->removals = $removals;
-        $this->suspension = $suspension;
+    public function __construct(
+        protected ClientFactory $clients,
+        protected Provisioner $provisioner,
+        protected LinkStoreInterface $links,
+        protected ProvisioningQueueInterface $queue,
+        protected ResultFormatter $formatter,
+        protected Importer $importer,
+        protected IdentityMatcher $matcher,
+        protected RemovalGuard $removals,
+        protected QueueSuspension $suspension
+    ) {
     }
 
     /**

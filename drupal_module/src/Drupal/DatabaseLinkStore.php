@@ -20,11 +20,9 @@ final class DatabaseLinkStore implements LinkStoreInterface
      */
     private const SEQUENCE_COLUMNS = ['queued_seq', 'done_seq'];
 
-    private Connection $database;
-
-    public function __construct(Connection $database)
-    {
-        $this->database = $database;
+    public function __construct(
+        private Connection $database
+    ) {
     }
 
     public function load(int $uid): ?LinkRecord

@@ -19,11 +19,9 @@ use Drupal\user\UserInterface;
  */
 final class DrupalAccountStore implements AccountStoreInterface
 {
-    private EntityTypeManagerInterface $entityTypeManager;
-
-    public function __construct(EntityTypeManagerInterface $entityTypeManager)
-    {
-        $this->entityTypeManager = $entityTypeManager;
+    public function __construct(
+        private EntityTypeManagerInterface $entityTypeManager
+    ) {
     }
 
     private function storage(): EntityStorageInterface

@@ -15,11 +15,9 @@ use Drupal\entra_provisioning\Provisioning\ModuleSettings;
  */
 final class DrupalConfigSource implements ConfigSourceInterface
 {
-    private ConfigFactoryInterface $configFactory;
-
-    public function __construct(ConfigFactoryInterface $configFactory)
-    {
-        $this->configFactory = $configFactory;
+    public function __construct(
+        private ConfigFactoryInterface $configFactory
+    ) {
     }
 
     public function moduleConfig(): array

@@ -9,11 +9,9 @@ use Drupal\entra_provisioning\Provisioning\UserLockInterface;
 
 final class DrupalLock implements UserLockInterface
 {
-    private LockBackendInterface $lock;
-
-    public function __construct(LockBackendInterface $lock)
-    {
-        $this->lock = $lock;
+    public function __construct(
+        private LockBackendInterface $lock
+    ) {
     }
 
     public function acquire(string $name, float $timeoutSeconds): bool

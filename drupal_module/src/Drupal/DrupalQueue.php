@@ -20,11 +20,9 @@ use Drupal\entra_provisioning\Provisioning\QueueItem;
  */
 final class DrupalQueue implements ProvisioningQueueInterface
 {
-    private QueueFactory $queueFactory;
-
-    public function __construct(QueueFactory $queueFactory)
-    {
-        $this->queueFactory = $queueFactory;
+    public function __construct(
+        private QueueFactory $queueFactory
+    ) {
     }
 
     private function queue(): QueueInterface

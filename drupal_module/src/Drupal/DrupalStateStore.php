@@ -23,11 +23,9 @@ final class DrupalStateStore implements StateStoreInterface
         'entra_provisioning.queue_suspension',
     ];
 
-    private StateInterface $state;
-
-    public function __construct(StateInterface $state)
-    {
-        $this->state = $state;
+    public function __construct(
+        private StateInterface $state
+    ) {
     }
 
     public function get(string $key, $default = null)

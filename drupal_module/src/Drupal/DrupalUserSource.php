@@ -14,11 +14,9 @@ use Drupal\user\UserInterface;
  */
 final class DrupalUserSource implements UserSourceInterface
 {
-    private EntityTypeManagerInterface $entityTypeManager;
-
-    public function __construct(EntityTypeManagerInterface $entityTypeManager)
-    {
-        $this->entityTypeManager = $entityTypeManager;
+    public function __construct(
+        private EntityTypeManagerInterface $entityTypeManager
+    ) {
     }
 
     public function load(int $uid, array $fieldNames): ?array

@@ -14,11 +14,9 @@ use Drupal\entra_provisioning\Provisioning\SecretKeyRepositoryInterface;
  */
 final class KeyModuleRepository implements SecretKeyRepositoryInterface
 {
-    private ?object $repository;
-
-    public function __construct(?object $repository = null)
-    {
-        $this->repository = $repository;
+    public function __construct(
+        private ?object $repository = null
+    ) {
     }
 
     public function isAvailable(): bool

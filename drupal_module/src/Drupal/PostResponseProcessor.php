@@ -21,19 +21,13 @@ use Psr\Log\LoggerInterface;
  */
 final class PostResponseProcessor implements DestructableInterface
 {
-    private QueueRunner $runner;
-
-    private ClientFactory $clients;
-
-    private LoggerInterface $logger;
-
     private bool $requested = false;
 
-    public function __construct(QueueRunner $runner, ClientFactory $clients, LoggerInterface $logger)
-    {
-        $this->runner = $runner;
-        $this->clients = $clients;
-        $this->logger = $logger;
+    public function __construct(
+        private QueueRunner $runner,
+        private ClientFactory $clients,
+        private LoggerInterface $logger
+    ) {
     }
 
     /**

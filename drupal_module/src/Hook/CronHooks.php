@@ -16,14 +16,10 @@ use Psr\Log\LoggerInterface;
  */
 final class CronHooks
 {
-    private Importer $importer;
-
-    private LoggerInterface $logger;
-
-    public function __construct(Importer $importer, LoggerInterface $logger)
-    {
-        $this->importer = $importer;
-        $this->logger = $logger;
+    public function __construct(
+        private Importer $importer,
+        private LoggerInterface $logger
+    ) {
     }
 
     /**

@@ -31,11 +31,9 @@ final class RequirementsHooks
         RequirementsEvaluator::ERROR => 2,
     ];
 
-    private RequirementsEvaluator $evaluator;
-
-    public function __construct(RequirementsEvaluator $evaluator)
-    {
-        $this->evaluator = $evaluator;
+    public function __construct(
+        private RequirementsEvaluator $evaluator
+    ) {
     }
 
     /**

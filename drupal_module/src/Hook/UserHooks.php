@@ -20,17 +20,11 @@ use Psr\Log\LoggerInterface;
  */
 final class UserHooks
 {
-    private Lifecycle $lifecycle;
-
-    private PostResponseProcessor $postResponse;
-
-    private LoggerInterface $logger;
-
-    public function __construct(Lifecycle $lifecycle, PostResponseProcessor $postResponse, LoggerInterface $logger)
-    {
-        $this->lifecycle = $lifecycle;
-        $this->postResponse = $postResponse;
-        $this->logger = $logger;
+    public function __construct(
+        private Lifecycle $lifecycle,
+        private PostResponseProcessor $postResponse,
+        private LoggerInterface $logger
+    ) {
     }
 
     /**

@@ -31,10 +31,6 @@ final class EntraNative implements NativeClientInterface
      */
     private ?array $config;
 
-    private ?string $libraryPath;
-
-    private ?string $headerPath;
-
     private ?string $forcedMode;
 
     private ?\FFI $ffi = null;
@@ -75,16 +71,14 @@ final class EntraNative implements NativeClientInterface
     public function __construct(
         #[\SensitiveParameter]
         array $config,
-        ?string $libraryPath = null,
-        ?string $headerPath = null,
+        private ?string $libraryPath = null,
+        private ?string $headerPath = null,
         ?string $mode = null
     ) {
         if ($mode !== null && $mode !== FfiLoader::MODE_PRELOAD && $mode !== FfiLoader::MODE_CDEF) {
             throw new \InvalidArgumentException(sprintf('Unknown FFI mode "%s" (expected "preload" or "cdef").', $mode));
         }
         $this->config = $config;
-        $this->libraryPath = $libraryPath;
-        $this->headerPath = $headerPath;
         $this->forcedMode = $mode;
     }
 

@@ -12,19 +12,15 @@ namespace Drupal\entra_provisioning\Provisioning;
  */
 final class ClaimedItem
 {
-    /**
-     * @var mixed
-     */
-    public readonly mixed $handle;
-
-    /**
-     * @var mixed
-     */
-    public readonly mixed $data;
-
-    public function __construct(mixed $handle, mixed $data)
-    {
-        $this->handle = $handle;
-        $this->data = $data;
+    public function __construct(
+        /**
+         * @var mixed
+         */
+        public readonly mixed $handle,
+        /**
+         * @var mixed
+         */
+        public readonly mixed $data
+    ) {
     }
 }

@@ -22,40 +22,27 @@ final class HeldRemoval
 
     public const STATUSES = [self::COLLECTED, self::HELD, self::DONE];
 
-    public readonly int $id;
-
-    public readonly string $direction;
-
-    public readonly int $uid;
-
     public readonly ?string $entraId;
 
-    /**
-     * Entra -> Drupal: the removal reason Graph gave ("changed": soft
-     * deleted, "deleted": gone for good). Drupal -> Entra: the queue
-     * operation ("disable" or "delete").
-     */
-    public readonly string $action;
-
-    public readonly string $status;
-
-    public readonly int $created;
-
-    public readonly int $changed;
-
-    public function __construct(int $id, string $direction, int $uid, ?string $entraId, string $action, string $status, int $created, int $changed)
-    {
+    public function __construct(
+        public readonly int $id,
+        public readonly string $direction,
+        public readonly int $uid,
+        ?string $entraId,
+        /**
+         * Entra -> Drupal: the removal reason Graph gave ("changed": soft
+         * deleted, "deleted": gone for good). Drupal -> Entra: the queue
+         * operation ("disable" or "delete").
+         */
+        public readonly string $action,
+        public readonly string $status,
+        public readonly int $created,
+        public readonly int $changed
+    ) {
         if (!in_array($status, self::STATUSES, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown removal status "%s".', $status));
         }
-        $this->id = $id;
-        $this->direction = $direction;
-        $this->uid = $uid;
         $this->entraId = $entraId === '' ? null : $entraId;
-        $this->action = $action;
-        $this->status = $status;
-        $this->created = $created;
-        $this->changed = $changed;
     }
 
     /**

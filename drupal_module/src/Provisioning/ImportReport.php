@@ -36,10 +36,6 @@ final class ImportReport
      */
     public const MAX_ROWS = 500;
 
-    public readonly bool $full;
-
-    public readonly bool $dryRun;
-
     /**
      * @var array<string, int>
      */
@@ -87,10 +83,10 @@ final class ImportReport
      */
     public ?array $error = null;
 
-    public function __construct(bool $full, bool $dryRun)
-    {
-        $this->full = $full;
-        $this->dryRun = $dryRun;
+    public function __construct(
+        public readonly bool $full,
+        public readonly bool $dryRun
+    ) {
         $this->counts = array_fill_keys(self::COUNTERS, 0);
     }
 

@@ -35,20 +35,12 @@ final class Lifecycle
      */
     public const DELETING_CANCEL_METHODS = ['user_cancel_reassign', 'user_cancel_delete'];
 
-    private Provisioner $provisioner;
-
-    private LinkStoreInterface $links;
-
-    private EchoGuard $guard;
-
-    private LoggerInterface $logger;
-
-    public function __construct(Provisioner $provisioner, LinkStoreInterface $links, EchoGuard $guard, LoggerInterface $logger)
-    {
-        $this->provisioner = $provisioner;
-        $this->links = $links;
-        $this->guard = $guard;
-        $this->logger = $logger;
+    public function __construct(
+        private Provisioner $provisioner,
+        private LinkStoreInterface $links,
+        private EchoGuard $guard,
+        private LoggerInterface $logger
+    ) {
     }
 
     /**

@@ -38,26 +38,6 @@ final class LinkRecord
     public const PROVENANCE_APPROVED = 'approved';
     public const PROVENANCE_MATCHED = 'matched';
 
-    public readonly int $uid;
-
-    public readonly ?string $entraId;
-
-    public readonly ?string $upn;
-
-    public readonly string $lastAction;
-
-    public readonly string $lastResult;
-
-    public readonly ?string $lastErrorCode;
-
-    public readonly ?string $lastErrorMessage;
-
-    public readonly ?string $requestId;
-
-    public readonly int $created;
-
-    public readonly int $changed;
-
     public readonly int $queuedSeq;
 
     public readonly int $doneSeq;
@@ -79,16 +59,16 @@ final class LinkRecord
     public readonly ?int $attemptStarted;
 
     public function __construct(
-        int $uid,
-        ?string $entraId,
-        ?string $upn,
-        string $lastAction,
-        string $lastResult,
-        ?string $lastErrorCode,
-        ?string $lastErrorMessage,
-        ?string $requestId,
-        int $created,
-        int $changed,
+        public readonly int $uid,
+        public readonly ?string $entraId,
+        public readonly ?string $upn,
+        public readonly string $lastAction,
+        public readonly string $lastResult,
+        public readonly ?string $lastErrorCode,
+        public readonly ?string $lastErrorMessage,
+        public readonly ?string $requestId,
+        public readonly int $created,
+        public readonly int $changed,
         int $queuedSeq = 0,
         int $doneSeq = 0,
         ?string $provenance = null,
@@ -98,16 +78,6 @@ final class LinkRecord
         if (!in_array($lastResult, self::RESULTS, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown link result "%s".', $lastResult));
         }
-        $this->uid = $uid;
-        $this->entraId = $entraId;
-        $this->upn = $upn;
-        $this->lastAction = $lastAction;
-        $this->lastResult = $lastResult;
-        $this->lastErrorCode = $lastErrorCode;
-        $this->lastErrorMessage = $lastErrorMessage;
-        $this->requestId = $requestId;
-        $this->created = $created;
-        $this->changed = $changed;
         $this->queuedSeq = max(0, $queuedSeq);
         $this->doneSeq = max(0, $doneSeq);
         $this->provenance = $entraId === null || $entraId === '' ? null : $provenance;

@@ -74,16 +74,14 @@ final class ModuleSettings
     public const DEFAULT_POST_RESPONSE_BUDGET_MS = 3000;
 
     /**
-     * @var array<string, mixed>
-     */
-    private array $data;
-
-    /**
      * @param array<string, mixed> $data
      */
-    public function __construct(array $data)
-    {
-        $this->data = $data;
+    public function __construct(
+        /**
+         * @var array<string, mixed>
+         */
+        private array $data
+    ) {
     }
 
     /**

@@ -36,39 +36,32 @@ final class Outcome
      */
     public const BLOCKED = 'blocked';
 
-    public readonly string $status;
-
-    public readonly string $message;
-
-    /**
-     * The library result on success.
-     *
-     * @var array<string, mixed>|null
-     */
-    public readonly ?array $result;
-
-    /**
-     * ResultFormatter::describeError() of the failure.
-     *
-     * @var array<string, mixed>|null
-     */
-    public readonly ?array $error;
-
     public readonly int $delaySeconds;
 
     /**
      * @param array<string, mixed>|null $result
      * @param array<string, mixed>|null $error
      */
-    public function __construct(string $status, string $message, ?array $result = null, ?array $error = null, int $delaySeconds = 0)
-    {
+    public function __construct(
+        public readonly string $status,
+        public readonly string $message,
+        /**
+         * The library result on success.
+         *
+         * @var array<string, mixed>|null
+         */
+        public readonly ?array $result = null,
+        /**
+         * ResultFormatter::describeError() of the failure.
+         *
+         * @var array<string, mixed>|null
+         */
+        public readonly ?array $error = null,
+        int $delaySeconds = 0
+    ) {
         if (!in_array($status, [self::DONE, self::FAILED, self::RETRY, self::BLOCKED, self::REVIEW], true)) {
             throw new \InvalidArgumentException(sprintf('Unknown outcome "%s".', $status));
         }
-        $this->status = $status;
-        $this->message = $message;
-        $this->result = $result;
-        $this->error = $error;
         $this->delaySeconds = max(0, $delaySeconds);
     }
 

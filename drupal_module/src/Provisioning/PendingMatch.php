@@ -22,34 +22,6 @@ final class PendingMatch
 
     public const STATUSES = [self::STATUS_PENDING, self::STATUS_REJECTED, self::STATUS_REFUSED];
 
-    public readonly int $id;
-
-    /**
-     * ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA or DIRECTION_ENTRA_TO_DRUPAL:
-     * which side proposed it.
-     */
-    public readonly string $direction;
-
-    public readonly int $uid;
-
-    public readonly string $entraId;
-
-    /**
-     * The Entra user as the library described it: userPrincipalName,
-     * displayName, mail, accountEnabled, privileged, matched_on.
-     *
-     * @var array<string, mixed>
-     */
-    public readonly array $candidate;
-
-    /**
-     * Entra -> Drupal: the Drupal values the import would write once the
-     * link is approved (name, mail, status, fields).
-     *
-     * @var array<string, mixed>
-     */
-    public readonly array $values;
-
     /**
      * Why it was not linked automatically (from the library's decision).
      *
@@ -57,35 +29,46 @@ final class PendingMatch
      */
     public readonly array $reasons;
 
-    public readonly string $status;
-
-    public readonly int $created;
-
-    public readonly int $changed;
-
     /**
      * @param array<string, mixed> $candidate
      * @param array<string, mixed> $values
      * @param list<string> $reasons
      */
-    public function __construct(int $id, string $direction, int $uid, string $entraId, array $candidate, array $values, array $reasons, string $status, int $created, int $changed)
-    {
+    public function __construct(
+        public readonly int $id,
+        /**
+         * ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA or DIRECTION_ENTRA_TO_DRUPAL:
+         * which side proposed it.
+         */
+        public readonly string $direction,
+        public readonly int $uid,
+        public readonly string $entraId,
+        /**
+         * The Entra user as the library described it: userPrincipalName,
+         * displayName, mail, accountEnabled, privileged, matched_on.
+         *
+         * @var array<string, mixed>
+         */
+        public readonly array $candidate,
+        /**
+         * Entra -> Drupal: the Drupal values the import would write once the
+         * link is approved (name, mail, status, fields).
+         *
+         * @var array<string, mixed>
+         */
+        public readonly array $values,
+        array $reasons,
+        public readonly string $status,
+        public readonly int $created,
+        public readonly int $changed
+    ) {
         if (!in_array($direction, [ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL], true)) {
             throw new \InvalidArgumentException(sprintf('Unknown match direction "%s".', $direction));
         }
         if (!in_array($status, self::STATUSES, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown match status "%s".', $status));
         }
-        $this->id = $id;
-        $this->direction = $direction;
-        $this->uid = $uid;
-        $this->entraId = $entraId;
-        $this->candidate = $candidate;
-        $this->values = $values;
         $this->reasons = array_values(array_filter($reasons, 'is_string'));
-        $this->status = $status;
-        $this->created = $created;
-        $this->changed = $changed;
     }
 
     /**

@@ -33,21 +33,7 @@ final class QueueItem
      */
     public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_ENABLE, self::OP_DELETE];
 
-    public readonly string $op;
-
-    public readonly int $uid;
-
-    public readonly int $enqueuedAt;
-
-    public readonly int $seq;
-
     public readonly ?string $entraId;
-
-    /**
-     * A disable or delete an admin released from the accidental-deletion
-     * hold: it is not counted against the threshold again.
-     */
-    public readonly bool $released;
 
     /**
      * The provenance of the link when the item was queued (with entraId):
@@ -55,8 +41,19 @@ final class QueueItem
      */
     public readonly ?string $provenance;
 
-    public function __construct(string $op, int $uid, int $enqueuedAt, int $seq = 0, ?string $entraId = null, bool $released = false, ?string $provenance = null)
-    {
+    public function __construct(
+        public readonly string $op,
+        public readonly int $uid,
+        public readonly int $enqueuedAt,
+        public readonly int $seq = 0,
+        ?string $entraId = null,
+        /**
+         * A disable or delete an admin released from the accidental-deletion
+         * hold: it is not counted against the threshold again.
+         */
+        public readonly bool $released = false,
+        ?string $provenance = null
+    ) {
         if (!in_array($op, self::OPS, true)) {
             throw new \InvalidArgumentException(sprintf('Unknown queue operation "%s" (expected one of %s).', $op, implode(', ', self::OPS)));
         }
@@ -66,12 +63,7 @@ final class QueueItem
         if ($seq < 0) {
             throw new \InvalidArgumentException(sprintf('A queue item sequence cannot be negative, got %d.', $seq));
         }
-        $this->op = $op;
-        $this->uid = $uid;
-        $this->enqueuedAt = $enqueuedAt;
-        $this->seq = $seq;
         $this->entraId = $entraId === '' ? null : $entraId;
-        $this->released = $released;
         $this->provenance = $this->entraId === null || $provenance === '' ? null : $provenance;
     }
 

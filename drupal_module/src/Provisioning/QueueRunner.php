@@ -17,20 +17,12 @@ use Psr\Log\LoggerInterface;
  */
 final class QueueRunner
 {
-    private ProvisioningQueueInterface $queue;
-
-    private Provisioner $provisioner;
-
-    private ClockInterface $clock;
-
-    private LoggerInterface $logger;
-
-    public function __construct(ProvisioningQueueInterface $queue, Provisioner $provisioner, ClockInterface $clock, LoggerInterface $logger)
-    {
-        $this->queue = $queue;
-        $this->provisioner = $provisioner;
-        $this->clock = $clock;
-        $this->logger = $logger;
+    public function __construct(
+        private ProvisioningQueueInterface $queue,
+        private Provisioner $provisioner,
+        private ClockInterface $clock,
+        private LoggerInterface $logger
+    ) {
     }
 
     /**

@@ -22,35 +22,23 @@ final class ResolvedSecret
     public const SOURCE_STATE = 'state';
     public const SOURCE_NONE = 'none';
 
-    public readonly string $source;
-
-    /**
-     * self::CLIENT_SECRET or self::PRIVATE_KEY.
-     */
-    public readonly string $name;
-
-    public readonly ?string $keyId;
-
-    /**
-     * Why the chosen source yields no secret (e.g. Key module missing).
-     */
-    public readonly ?string $problem;
-
     private ?string $value;
 
     public function __construct(
-        string $source,
+        public readonly string $source,
         #[\SensitiveParameter]
         ?string $value,
-        ?string $keyId = null,
-        ?string $problem = null,
-        string $name = self::CLIENT_SECRET
+        public readonly ?string $keyId = null,
+        /**
+         * Why the chosen source yields no secret (e.g. Key module missing).
+         */
+        public readonly ?string $problem = null,
+        /**
+         * self::CLIENT_SECRET or self::PRIVATE_KEY.
+         */
+        public readonly string $name = self::CLIENT_SECRET
     ) {
-        $this->source = $source;
-        $this->name = $name;
         $this->value = $value === '' ? null : $value;
-        $this->keyId = $keyId;
-        $this->problem = $problem;
     }
 
     public function value(): ?string

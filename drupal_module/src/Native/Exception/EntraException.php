@@ -33,15 +33,6 @@ class EntraException extends \RuntimeException
         Status::PANIC => NativePanicException::class,
     ];
 
-    private string $kind;
-
-    private string $operation;
-
-    /**
-     * @var array<string, mixed>
-     */
-    private array $details;
-
     /**
      * @param string $message
      *   Human-readable message; must not contain secrets.
@@ -57,16 +48,16 @@ class EntraException extends \RuntimeException
      */
     public function __construct(
         string $message,
-        string $kind = 'unknown',
+        private string $kind = 'unknown',
         int $status = -1,
-        array $details = [],
-        string $operation = '',
+        /**
+         * @var array<string, mixed>
+         */
+        private array $details = [],
+        private string $operation = '',
         ?\Throwable $previous = null
     ) {
         parent::__construct($message, $status, $previous);
-        $this->kind = $kind;
-        $this->details = $details;
-        $this->operation = $operation;
     }
 
     /**

@@ -38,23 +38,20 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
 )]
 final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFactoryPluginInterface
 {
-    private Provisioner $provisioner;
-
-    private ClientFactory $clients;
-
-    private LoggerInterface $logger;
-
     /**
      * @param array<string, mixed> $configuration
      * @param string $plugin_id
      * @param mixed $plugin_definition
      */
-    public function __construct(array $configuration, $plugin_id, $plugin_definition, Provisioner $provisioner, ClientFactory $clients, LoggerInterface $logger)
-    {
+    public function __construct(
+        array $configuration,
+        $plugin_id,
+        $plugin_definition,
+        private Provisioner $provisioner,
+        private ClientFactory $clients,
+        private LoggerInterface $logger
+    ) {
         parent::__construct($configuration, $plugin_id, $plugin_definition);
-        $this->provisioner = $provisioner;
-        $this->clients = $clients;
-        $this->logger = $logger;
     }
 
     /**
