@@ -28,3 +28,7 @@ spl_autoload_register(static function (string $class): void {
         }
     }
 });
+
+// Core's interfaces the module's Drupal-free classes use (TimeInterface), and
+// the few core classes the hook classes need, when Drupal is absent.
+require_once __DIR__ . '/src/Support/drupal-stubs.php';

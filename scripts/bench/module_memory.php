@@ -39,7 +39,7 @@ use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueSuspension;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
-use Drupal\entra_provisioning\Provisioning\SystemClock;
+use Drupal\Tests\entra_provisioning\Support\SystemTime;
 use Drupal\entra_provisioning\Provisioning\UserSourceInterface;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
 use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
@@ -202,7 +202,7 @@ $config = ArrayConfigSource::defaults([
 $site = ['library' => $paths['library'], 'header' => $paths['header'], 'login_endpoint' => $emulator->url(), 'graph_endpoint' => $emulator->url(), 'write_budget' => null];
 $state = new InMemoryState();
 $state->set(ClientFactory::STATE_SECRET, CLIENT_SECRET);
-$clock = new SystemClock();
+$clock = new SystemTime();
 $logger = new NullLogger();
 $clients = new ClientFactory(new ArrayConfigSource($config, $site), $state, new FakeKeyRepository(), new EntraNativeFactory());
 $links = new FileLinkStore($scratch);

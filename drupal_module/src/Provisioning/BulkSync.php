@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Psr\Log\LoggerInterface;
 
@@ -26,7 +27,7 @@ final class BulkSync
         private Provisioner $provisioner,
         private LinkStoreInterface $links,
         private UserSourceInterface $users,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private ResultFormatter $formatter,
         private LoggerInterface $logger,
         private IdentityMatcher $matcher
@@ -252,7 +253,7 @@ final class BulkSync
      */
     private function provisionChunk(array $users, BulkSummary $summary): bool
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         try {
             $response = $this->clients->client($this->clients->settings()->bulkBudgetMs())->bulkProvision($users);
         } catch (\Throwable $e) {

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Psr\Log\LoggerInterface;
 
@@ -31,7 +32,7 @@ final class IdentityMatcher
         private AccountStoreInterface $accounts,
         private AccountWriter $writer,
         private EchoGuard $guard,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private LoggerInterface $logger
     ) {
     }
@@ -141,7 +142,7 @@ final class IdentityMatcher
             return ['outcome' => $outcome, 'reasons' => $reasons, 'match' => null, 'new' => $stored === null];
         }
         $status = $outcome === 'review' ? PendingMatch::STATUS_PENDING : PendingMatch::STATUS_REFUSED;
-        [$match, $new] = $this->matches->propose(PendingMatch::propose(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, $uid, $entraId, $candidate, $values, $reasons, $status, $this->clock->now()));
+        [$match, $new] = $this->matches->propose(PendingMatch::propose(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, $uid, $entraId, $candidate, $values, $reasons, $status, $this->clock->getCurrentTime()));
         if ($new) {
             $message = $outcome === 'review'
                 ? 'Entra ID import: %upn (object @entra_id) matches the Drupal account %name (uid @uid) on @on; nothing was linked or changed. An admin approves or rejects it under Pending matches (drush entra:matches): @reasons'
@@ -211,7 +212,7 @@ final class IdentityMatcher
         if ($match === null || $match->status !== PendingMatch::STATUS_PENDING) {
             return new Outcome(Outcome::FAILED, sprintf('There is no pending match %d.', $id));
         }
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $this->matches->setStatus($id, PendingMatch::STATUS_REJECTED, $now);
         if ($match->direction === ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) {
             $this->links->save(LinkRecord::failedAttempt($this->links->load($match->uid), $match->uid, QueueItem::OP_PROVISION, LinkRecord::RESULT_FAILED, self::CODE_REJECTED, sprintf('An admin rejected linking this account to the existing Entra ID account %s. Rename the Drupal account (its userPrincipalName) to provision it.', $match->entraName()), null, $now));
@@ -268,7 +269,7 @@ final class IdentityMatcher
         if ($owner !== null && $owner->uid !== $match->uid) {
             return new Outcome(Outcome::FAILED, sprintf('%s is already linked to uid %d.', $match->entraName(), $owner->uid));
         }
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $upn = $match->candidate['userPrincipalName'] ?? null;
         $this->links->save(LinkRecord::succeeded($link, $match->uid, 'imported', $match->entraId, is_string($upn) ? $upn : null, null, $now, LinkRecord::PROVENANCE_APPROVED));
         $this->matches->deleteForLink($match->uid, $match->entraId);
@@ -315,7 +316,7 @@ final class IdentityMatcher
      */
     private function propose(string $direction, int $uid, string $name, array $existing, array $values, array $reasons): Outcome
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $entraId = (string) $existing['id'];
         [$match, $new] = $this->matches->propose(PendingMatch::propose($direction, $uid, $entraId, $existing, $values, $reasons, PendingMatch::STATUS_PENDING, $now));
         $who = self::entraName($existing);
@@ -340,7 +341,7 @@ final class IdentityMatcher
      */
     private function refuse(string $direction, int $uid, string $name, array $existing, array $reasons): Outcome
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $who = self::entraName($existing);
         [, $new] = $this->matches->propose(PendingMatch::propose($direction, $uid, (string) $existing['id'], $existing, [], $reasons, PendingMatch::STATUS_REFUSED, $now));
         $message = sprintf('Drupal user %s cannot be provisioned: its userPrincipalName or mail is held by the Entra ID account %s, which is never linked to it (%s). Rename the Drupal account.', $name, $who, implode('; ', $reasons));
@@ -361,7 +362,7 @@ final class IdentityMatcher
         $entraId = is_string($result['id'] ?? null) ? $result['id'] : null;
         $upn = is_string($result['userPrincipalName'] ?? null) ? $result['userPrincipalName'] : null;
         $requestId = is_string($result['request_id'] ?? null) ? $result['request_id'] : null;
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $this->clock->now(), $provenance));
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $this->clock->getCurrentTime(), $provenance));
         if ($entraId !== null) {
             $this->matches->deleteForLink($uid, $entraId);
         }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -37,7 +38,7 @@ final class ImportChangeApplier
         private AccountWriter $writer,
         private IdentityMatcher $matcher,
         private RemovalGuard $removals,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private LoggerInterface $logger
     ) {
     }
@@ -109,7 +110,7 @@ final class ImportChangeApplier
             $wasActive = $this->accounts->block($uid);
             // The link stays: a user restored in Entra ID matches again and
             // its accountEnabled unblocks the account.
-            $this->links->save(LinkRecord::succeeded($link, $uid, 'removed_in_entra', $entraId, null, null, $this->clock->now()));
+            $this->links->save(LinkRecord::succeeded($link, $uid, 'removed_in_entra', $entraId, null, null, $this->clock->getCurrentTime()));
             if ($wasActive) {
                 $this->logger->notice('Entra ID import: blocked uid @uid, whose Entra ID user %upn was @how.', $context);
 
@@ -183,7 +184,7 @@ final class ImportChangeApplier
             return;
         }
         $uid = $this->accounts->create($create);
-        $this->links->save(LinkRecord::succeeded(null, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->now(), LinkRecord::PROVENANCE_CREATED));
+        $this->links->save(LinkRecord::succeeded(null, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_CREATED));
         $report->add(ImportReport::CREATED, $id, $upn, $uid, sprintf('Created the account "%s".', $name));
         $this->logger->info('Entra ID import: created %name (uid @uid) for %upn (object @entra_id).', ['%name' => $name, '@uid' => $uid, '%upn' => $upn, '@entra_id' => $id, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_upn' => $upn]);
     }
@@ -242,7 +243,7 @@ final class ImportChangeApplier
             case 'link':
                 $link = $this->links->load($uid);
                 if (!$dryRun) {
-                    $this->links->save(LinkRecord::succeeded($link, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->now(), LinkRecord::PROVENANCE_MATCHED));
+                    $this->links->save(LinkRecord::succeeded($link, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_MATCHED));
                     $link = $this->links->load($uid);
                     $this->logger->notice('Entra ID import: linked uid @uid to %upn (object @entra_id) by the automatic matching policy (@on): @why', ['@uid' => $uid, '%upn' => $upn, '@entra_id' => $id, '@on' => $on, '@why' => $why, 'entra_uid' => $uid, 'entra_upn' => $upn]);
                 }
@@ -296,7 +297,7 @@ final class ImportChangeApplier
         }
         $changed = $plan['write'] === [] ? [] : $this->accounts->update($uid, $plan['write']);
         if ($link === null || $link->entraId !== $id || $link->upn !== ($upn !== '' ? $upn : $link->upn) || $changed !== []) {
-            $this->links->save(LinkRecord::succeeded($link, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->now()));
+            $this->links->save(LinkRecord::succeeded($link, $uid, 'imported', $id, $upn !== '' ? $upn : null, null, $this->clock->getCurrentTime()));
         }
         $result = $matchedAs === ImportReport::LINKED ? ImportReport::LINKED : ($changed === [] ? ImportReport::UNCHANGED : ImportReport::UPDATED);
         $report->add($result, $id, $upn, $uid, ($changed === [] ? 'Nothing changed.' : 'Changed: ' . implode(', ', $changed) . '.') . self::heldNote($held));

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Drupal\entra_provisioning\Native\FfiLoader;
 use Psr\Log\LoggerInterface;
 
@@ -48,7 +49,7 @@ final class Importer
         private StateStoreInterface $state,
         private EchoGuard $guard,
         private UserLockInterface $lock,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private ResultFormatter $formatter,
         private LoggerInterface $logger,
         private ImportChangeApplier $applier,
@@ -69,7 +70,7 @@ final class Importer
         }
         $last = $this->lastRun();
 
-        return $last === null || $this->clock->now() - (int) ($last['time'] ?? 0) >= $interval;
+        return $last === null || $this->clock->getCurrentTime() - (int) ($last['time'] ?? 0) >= $interval;
     }
 
     /**
@@ -123,7 +124,7 @@ final class Importer
         }
         $report->error = $report->error !== null ? $this->clients->redact($report->error) : null;
         if (!$dryRun) {
-            $this->state->set(self::STATE_LAST_RUN, $report->toState($this->clock->now()));
+            $this->state->set(self::STATE_LAST_RUN, $report->toState($this->clock->getCurrentTime()));
         }
         $context = ['@summary' => $report->summary()];
         if ($report->error !== null) {
@@ -165,9 +166,9 @@ final class Importer
             $this->forgetLinks();
         }
         $link = $full ? null : $this->storedLink();
-        $deadline = $budgetSeconds !== null ? $this->clock->microtime() + $budgetSeconds : null;
+        $deadline = $budgetSeconds !== null ? $this->clock->getCurrentMicroTime() + $budgetSeconds : null;
         while (true) {
-            if ($deadline !== null && $report->calls > 0 && $this->clock->microtime() >= $deadline) {
+            if ($deadline !== null && $report->calls > 0 && $this->clock->getCurrentMicroTime() >= $deadline) {
                 return;
             }
             $request = [
@@ -177,7 +178,7 @@ final class Importer
             ];
             $budgetMs = $settings->bulkBudgetMs();
             if ($deadline !== null) {
-                $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->microtime()) * 1000)));
+                $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->getCurrentMicroTime()) * 1000)));
             }
             // The run's lock outlives this call (a Drush run may take longer
             // than any first lock time).
@@ -230,7 +231,7 @@ final class Importer
                 if (!$dryRun) {
                     $this->state->set(self::STATE_DELTA_LINK, $delta);
                     $this->state->delete(self::STATE_NEXT_LINK);
-                    $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->now());
+                    $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->getCurrentTime());
                 }
                 $this->closeRound($report, $settings, $dryRun);
             }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Psr\Log\LoggerInterface;
@@ -73,7 +74,7 @@ final class Provisioner
         private ProvisioningQueueInterface $queue,
         private UserLockInterface $lock,
         private StateStoreInterface $state,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private ResultFormatter $formatter,
         private LoggerInterface $logger,
         private IdentityMatcher $matcher,
@@ -115,7 +116,7 @@ final class Provisioner
      */
     public function enqueue(string $op, int $uid, ?string $entraId = null, bool $released = false, ?string $provenance = null): QueueItem
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $item = null;
         $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance): void {
             $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance);
@@ -186,7 +187,7 @@ final class Provisioner
      */
     public function process(QueueItem $item, ?float $budgetSeconds = null): Outcome
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $suspended = $this->suspension->waitSeconds();
         if ($suspended > 0) {
             $current = $this->suspension->current();
@@ -285,7 +286,7 @@ final class Provisioner
     {
         $upn = trim($upn ?? $this->settings()->testUpn());
         $record = [
-            'ok' => false, 'time' => $this->clock->now(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null,
+            'ok' => false, 'time' => $this->clock->getCurrentTime(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null,
             'directions' => $this->settings()->directions(), 'granted_permissions' => null, 'missing_permissions' => null,
         ];
         if ($upn === '') {
@@ -341,7 +342,7 @@ final class Provisioner
 
     private function provision(int $uid, ?QueueItem $item, int $budgetMs): Outcome
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $action = QueueItem::OP_PROVISION;
         $existing = $this->links->load($uid);
         $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
@@ -418,7 +419,7 @@ final class Provisioner
 
             return new Outcome(Outcome::FAILED, $message);
         }
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now(), LinkRecord::PROVENANCE_CREATED));
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_CREATED));
         unset($this->deferredUntil[$uid]);
         $this->logger->info('Entra ID provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + ['@entra_id' => (string) $entraId]);
 
@@ -433,7 +434,7 @@ final class Provisioner
      */
     private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $error = $this->clients->redact($this->formatter->describeError($e));
         $summary = $this->formatter->summary($error);
         $kind = (string) $error['kind'];
@@ -530,7 +531,7 @@ final class Provisioner
         $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : $link->upn;
         $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
         $properties = is_array($result['updated_properties'] ?? null) ? array_values(array_filter($result['updated_properties'], 'is_string')) : [];
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->now()));
+        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime()));
         unset($this->deferredUntil[$uid]);
         $this->logger->info('Entra ID update: @action %upn (object @entra_id) for %name (uid @uid), properties [@properties], request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + [
             '@entra_id' => $entraId,
@@ -598,7 +599,7 @@ final class Provisioner
         if ($removal && $done !== 'already_deleted') {
             $this->removals->removedInEntra($uid, $entraId, $action);
         }
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $accountExists = $this->users->load($uid, []) !== null;
         if (!$accountExists) {
             // Nothing in Drupal to link any more.

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -20,7 +21,7 @@ final class QueueRunner
     public function __construct(
         private ProvisioningQueueInterface $queue,
         private Provisioner $provisioner,
-        private ClockInterface $clock,
+        private TimeInterface $clock,
         private LoggerInterface $logger
     ) {
     }
@@ -37,10 +38,10 @@ final class QueueRunner
     {
         $stats = ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0, 'review' => 0];
         $budgetSeconds = max(0.0, $budgetSeconds);
-        $deadline = $this->clock->microtime() + $budgetSeconds;
+        $deadline = $this->clock->getCurrentMicroTime() + $budgetSeconds;
         // The lease outlives the longest item, so no other worker claims it meanwhile.
         $leaseSeconds = max($leaseSeconds, (int) ceil($budgetSeconds + Provisioner::LOCK_MARGIN));
-        while ($stats['claimed'] < $maxItems && $deadline - $this->clock->microtime() >= self::MIN_ITEM_SECONDS) {
+        while ($stats['claimed'] < $maxItems && $deadline - $this->clock->getCurrentMicroTime() >= self::MIN_ITEM_SECONDS) {
             $claimed = $this->queue->claim($leaseSeconds);
             if ($claimed === null) {
                 break;
@@ -55,7 +56,7 @@ final class QueueRunner
                 continue;
             }
             try {
-                $outcome = $this->provisioner->process($item, max(self::MIN_ITEM_SECONDS, $deadline - $this->clock->microtime()));
+                $outcome = $this->provisioner->process($item, max(self::MIN_ITEM_SECONDS, $deadline - $this->clock->getCurrentMicroTime()));
             } catch (\Throwable $e) {
                 // Leave the item for a later run (cron) rather than losing it.
                 $this->logger->error('Processing @op of uid @uid failed unexpectedly; it stays queued: @error', ['@op' => $item->op, '@uid' => $item->uid, '@error' => $e->getMessage()]);

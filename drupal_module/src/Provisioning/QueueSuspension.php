@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -26,7 +27,7 @@ final class QueueSuspension
      */
     public const PROBE_DELAY = 300;
 
-    public function __construct(private StateStoreInterface $state, private ClockInterface $clock, private LoggerInterface $logger)
+    public function __construct(private StateStoreInterface $state, private TimeInterface $clock, private LoggerInterface $logger)
     {
     }
 
@@ -59,7 +60,7 @@ final class QueueSuspension
     {
         $current = $this->current();
 
-        return $current === null ? 0 : max(0, $current['retry_at'] - $this->clock->now());
+        return $current === null ? 0 : max(0, $current['retry_at'] - $this->clock->getCurrentTime());
     }
 
     /**
@@ -70,7 +71,7 @@ final class QueueSuspension
      */
     public function suspend(array $error, string $summary, int $uid): int
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $current = $this->current();
         $this->state->set(self::STATE_KEY, [
             'since' => $current['since'] ?? $now,

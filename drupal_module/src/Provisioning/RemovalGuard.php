@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\entra_provisioning\Provisioning;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -24,7 +25,7 @@ final class RemovalGuard
      */
     public const WINDOW = 3600;
 
-    public function __construct(private ClientFactory $clients, private RemovalStoreInterface $removals, private ClockInterface $clock, private LoggerInterface $logger)
+    public function __construct(private ClientFactory $clients, private RemovalStoreInterface $removals, private TimeInterface $clock, private LoggerInterface $logger)
     {
     }
 
@@ -33,7 +34,7 @@ final class RemovalGuard
      */
     public function mayRemoveInEntra(): bool
     {
-        $now = $this->clock->now();
+        $now = $this->clock->getCurrentTime();
         $this->removals->pruneDone($now - self::WINDOW);
         $recent = $this->removals->count(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, HeldRemoval::DONE, $now - self::WINDOW);
         $answer = $this->clients->client()->decide([
@@ -50,7 +51,7 @@ final class RemovalGuard
      */
     public function removedInEntra(int $uid, ?string $entraId, string $op): void
     {
-        $this->removals->add(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, $uid, $entraId, $op, HeldRemoval::DONE, $this->clock->now());
+        $this->removals->add(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, $uid, $entraId, $op, HeldRemoval::DONE, $this->clock->getCurrentTime());
     }
 
     /**
@@ -58,7 +59,7 @@ final class RemovalGuard
      */
     public function holdInEntra(int $uid, ?string $entraId, string $op): void
     {
-        $this->removals->add(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, $uid, $entraId, $op, HeldRemoval::HELD, $this->clock->now());
+        $this->removals->add(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, $uid, $entraId, $op, HeldRemoval::HELD, $this->clock->getCurrentTime());
         $this->logger->warning('Entra ID @op of uid @uid (object @entra_id) is held: more than @threshold Entra accounts were disabled or deleted within the last hour. An admin releases held removals on the Pending matches page or with "drush entra:release-removals".', [
             '@op' => $op,
             '@uid' => $uid,
@@ -75,7 +76,7 @@ final class RemovalGuard
      */
     public function collect(int $uid, string $entraId, string $reason): void
     {
-        $this->removals->add(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, $uid, $entraId, $reason, HeldRemoval::COLLECTED, $this->clock->now());
+        $this->removals->add(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, $uid, $entraId, $reason, HeldRemoval::COLLECTED, $this->clock->getCurrentTime());
     }
 
     /**
@@ -103,7 +104,7 @@ final class RemovalGuard
         $threshold = $this->clients->settings()->removalThreshold();
         $answer = $this->clients->client()->decide(['decide' => 'removal_round', 'removals' => count($collected), 'threshold' => $threshold]);
         if (!empty($answer['hold'])) {
-            $held = $this->removals->moveAll(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, HeldRemoval::COLLECTED, HeldRemoval::HELD, $this->clock->now());
+            $held = $this->removals->moveAll(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, HeldRemoval::COLLECTED, HeldRemoval::HELD, $this->clock->getCurrentTime());
             $this->logger->warning('Entra ID import: this round would block or delete @count Drupal accounts, more than the threshold of @threshold, so none of them was touched. Check Entra ID (a mistaken scope or a mass deletion?), then release them on the Pending matches page or with "drush entra:release-removals".', [
                 '@count' => count($collected),
                 '@threshold' => $threshold,

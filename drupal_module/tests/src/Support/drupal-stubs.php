@@ -11,8 +11,10 @@
  * Link.php; toString() here renders a path-less "route:name#fragment"),
  * RouteMatchInterface::getRouteName() (lib/Drupal/Core/Routing), t() of
  * StringTranslationTrait (placeholders replaced, no escaping or
- * translation), the RequirementSeverity enum of 11.2. Defined only when the
- * real ones are absent.
+ * translation), the RequirementSeverity enum of 11.2, and
+ * Drupal\Component\Datetime\TimeInterface (the module's clock; its four
+ * methods declare no return types in core, only "@return int|float"). Defined
+ * only when the real ones are absent. tests/bootstrap.php loads this file.
  */
 
 declare(strict_types=1);
@@ -71,6 +73,34 @@ namespace Drupal\Core {
             {
                 return ['#type' => 'link', '#url' => $this->url, '#title' => $this->text];
             }
+        }
+    }
+}
+
+namespace Drupal\Component\Datetime {
+
+    if (!interface_exists(TimeInterface::class)) {
+        interface TimeInterface
+        {
+            /**
+             * @return int
+             */
+            public function getRequestTime();
+
+            /**
+             * @return float
+             */
+            public function getRequestMicroTime();
+
+            /**
+             * @return int
+             */
+            public function getCurrentTime();
+
+            /**
+             * @return float
+             */
+            public function getCurrentMicroTime();
         }
     }
 }

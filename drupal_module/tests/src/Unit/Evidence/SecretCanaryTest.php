@@ -243,7 +243,7 @@ final class SecretCanaryTest extends NativeTestCase
             $this->users->add($uid, 'canary.pf' . $uid);
             $emulator->addFault($fault);
             $this->keep('provisionNow ' . $label, $this->provisioner->provisionNow($uid));
-            $this->keep('process ' . $label, $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, $uid, $this->clock->now())));
+            $this->keep('process ' . $label, $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, $uid, $this->clock->getCurrentTime())));
             $emulator->clearFaults();
         }
         $this->clock->advance(3600);

@@ -106,7 +106,7 @@ final class ImporterEmulatorTest extends NativeTestCase
         // State: the round is complete and its delta link stored.
         $this->assertIsString($this->state->get(Importer::STATE_DELTA_LINK));
         $this->assertNull($this->state->get(Importer::STATE_NEXT_LINK));
-        $this->assertSame($this->clock->now(), $this->state->get(Importer::STATE_LAST_DELTA_SYNC));
+        $this->assertSame($this->clock->getCurrentTime(), $this->state->get(Importer::STATE_LAST_DELTA_SYNC));
         $this->assertTrue($this->importer->lastRun()['ok']);
 
         // The admin approves Adele's match and rejects Megan's.

@@ -176,7 +176,7 @@ final class LifecycleEmulatorTest extends NativeTestCase
         $this->assertSame('deleted', $link->lastAction);
 
         // A second delete of the same object (e.g. an item queued twice).
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_DELETE, 24, $this->clock->now(), 0, $id, false, LinkRecord::PROVENANCE_CREATED));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_DELETE, 24, $this->clock->getCurrentTime(), 0, $id, false, LinkRecord::PROVENANCE_CREATED));
         $this->assertSame(Outcome::DONE, $outcome->status, $outcome->message);
         $this->assertSame('already_deleted', $outcome->result['action']);
     }
@@ -187,7 +187,7 @@ final class LifecycleEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         $this->users->add(25, 'never');
         $before = count($this->requestLog($emulator));
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_UPDATE, 25, $this->clock->now()));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_UPDATE, 25, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::DONE, $outcome->status);
         $this->assertStringContainsString('not linked', $outcome->message);
         $this->assertSame($before, count($this->requestLog($emulator)));

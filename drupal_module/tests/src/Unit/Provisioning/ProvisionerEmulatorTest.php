@@ -9,7 +9,7 @@ use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
 use Drupal\entra_provisioning\Provisioning\QueueRunner;
-use Drupal\entra_provisioning\Provisioning\SystemClock;
+use Drupal\Tests\entra_provisioning\Support\SystemTime;
 use Drupal\Tests\entra_provisioning\Support\EmulatorProcess;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
 use Psr\Log\LogLevel;
@@ -31,7 +31,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertTrue($this->provisioner->onUserInsert(10, 'jdoe'));
         $this->assertSame(1, $this->queue->count());
         // The item carries the user's first sequence number (per-user order).
-        $this->assertSame(['op' => 'provision', 'uid' => 10, 'enqueued_at' => $this->clock->now(), 'seq' => 1], reset($this->queue->items)['data']);
+        $this->assertSame(['op' => 'provision', 'uid' => 10, 'enqueued_at' => $this->clock->getCurrentTime(), 'seq' => 1], reset($this->queue->items)['data']);
         $this->assertSame(1, $this->links->load(10)->queuedSeq);
         $this->assertSame(LinkRecord::RESULT_PENDING, $this->links->load(10)->lastResult);
         $this->assertSame([], $this->emulatorUsersNamed($emulator, 'jdoe@contoso.onmicrosoft.com'), 'nothing reaches Graph at insert time');
@@ -88,7 +88,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         // A queued provision of a linked account does not even call Graph.
         $before = count($this->requestLog($emulator));
         $this->assertGreaterThan(0, $before);
-        $third = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 20, $this->clock->now()));
+        $third = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 20, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::DONE, $third->status);
         $this->assertSame(LinkRecord::RESULT_OK, $this->links->load(20)->lastResult);
         $this->assertSame($before, count($this->requestLog($emulator)), 'no Graph request for an already linked account');
@@ -103,9 +103,9 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'status' => 429, 'retry_after_s' => 7]);
         $this->users->add(30, 'throttled');
         $this->users->add(31, 'other');
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 30, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 30, $this->clock->getCurrentTime()));
         // A later item of the same user must not overtake the throttled one.
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 30, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 30, $this->clock->getCurrentTime()));
 
         $stats = $this->runner->run(30.0);
         $this->assertSame(2, $stats['retry']);
@@ -136,7 +136,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         $emulator->addFault(['path_contains' => '/users', 'status' => 503]);
         $this->users->add(32, 'outage');
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 32, $this->clock->now()));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 32, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::RETRY, $outcome->status, $outcome->message);
         $this->assertSame('transient', $outcome->error['kind']);
         $this->assertSame(503, $outcome->error['http_status']);
@@ -163,7 +163,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         // Nothing in this name is allowed in a userPrincipalName.
         $this->users->add(40, '@@ ??', 'bad@example.com');
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 40, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 40, $this->clock->getCurrentTime()));
 
         $stats = $this->runner->run(10.0);
         $this->assertSame(1, $stats['failed']);
@@ -184,7 +184,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'status' => 400, 'code' => 'Request_BadRequest', 'message' => 'Invalid value specified for property.']);
         $this->users->add(41, 'rejected');
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 41, $this->clock->now()));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 41, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::FAILED, $outcome->status, $outcome->message);
         $this->assertSame(400, $outcome->error['http_status']);
         $this->assertSame('Request_BadRequest', $this->links->load(41)->lastErrorCode);
@@ -203,8 +203,8 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         // Promoted in Entra after we created it: with User.ReadWrite.All only,
         // Graph refuses to change an administrator.
         $emulator->call('PUT', '/_emulator/users/promoted@contoso.onmicrosoft.com/directory-roles', ['roles' => ['User Administrator']]);
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 60, $this->clock->now()));
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 61, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 60, $this->clock->getCurrentTime()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_UPDATE, 61, $this->clock->getCurrentTime()));
 
         $stats = $this->runner->run(10.0);
         $this->assertSame(['done' => 1, 'failed' => 1, 'blocked' => 0], array_intersect_key($stats, ['done' => 0, 'failed' => 0, 'blocked' => 0]), json_encode($stats) ?: '');
@@ -223,8 +223,8 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         $this->users->add(62, 'first');
         $this->users->add(63, 'second');
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 62, $this->clock->now()));
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 63, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 62, $this->clock->getCurrentTime()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 63, $this->clock->getCurrentTime()));
 
         $stats = $this->runner->run(10.0);
         $this->assertSame(1, $stats['blocked'], json_encode($stats) ?: '');
@@ -240,8 +240,8 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator, [], [], 'not-the-secret-1234');
         $this->users->add(50, 'first');
         $this->users->add(51, 'second');
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 50, $this->clock->now()));
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 51, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 50, $this->clock->getCurrentTime()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 51, $this->clock->getCurrentTime()));
 
         $stats = $this->runner->run(10.0);
         $this->assertSame(1, $stats['blocked']);
@@ -253,7 +253,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertMatchesRegularExpression('/^AADSTS\d+$/', (string) $link->lastErrorCode);
         $suspension = $this->suspension->current();
         $this->assertNotNull($suspension);
-        $this->assertSame((int) $this->clock->now(), $suspension['since']);
+        $this->assertSame((int) $this->clock->getCurrentTime(), $suspension['since']);
         $this->assertStringContainsString('AADSTS', $suspension['summary']);
         $this->assertNotNull($suspension['fix']);
 
@@ -262,7 +262,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->clock->advance(60);
         $this->assertSame(1, $this->runner->run(10.0)['blocked']);
         $this->assertSame($before, count($this->requestLog($emulator)), 'a suspended queue sends nothing');
-        $this->assertSame((int) $this->clock->now() - 60, $this->suspension->current()['since'], 'since stays the first time');
+        $this->assertSame((int) $this->clock->getCurrentTime() - 60, $this->suspension->current()['since'], 'since stays the first time');
 
         // The admin fixes the secret and runs Save and Test: the suspension
         // lifts, and the waiting items run on the very next run.
@@ -285,10 +285,10 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'status' => 429, 'retry_after_s' => 10]);
         $this->users->add(90, 'throttled.one');
         $this->users->add(91, 'throttled.two');
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 90, $this->clock->now()));
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 91, $this->clock->now()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 90, $this->clock->getCurrentTime()));
+        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 91, $this->clock->getCurrentTime()));
         // The post-response run measures its budget on the real clock.
-        $runner = new QueueRunner($this->queue, $this->provisioner, new SystemClock(), $this->logger);
+        $runner = new QueueRunner($this->queue, $this->provisioner, new SystemTime(), $this->logger);
 
         $started = microtime(true);
         $stats = $runner->run(3.0);
@@ -330,7 +330,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $emulator = $this->startEmulator();
         $this->wire($emulator, [], [], 'not-the-secret-1234');
         $this->users->add(52, 'ancient');
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 52, $this->clock->now() - Provisioner::MAX_ITEM_AGE - 1));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 52, $this->clock->getCurrentTime() - Provisioner::MAX_ITEM_AGE - 1));
         $this->assertSame(Outcome::FAILED, $outcome->status);
         $this->assertTrue($this->logger->hasErrorThatContains('given up'));
     }
@@ -339,7 +339,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
     {
         $emulator = $this->startEmulator();
         $this->wire($emulator);
-        $missing = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 99, $this->clock->now()));
+        $missing = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 99, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::FAILED, $missing->status);
         $this->assertSame('drupal_user_missing', $missing->error['code']);
         // A deleted account gets no new row that nobody could fix.
@@ -347,8 +347,8 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->assertTrue($this->logger->hasWarningThatContains('skipped'));
 
         // With a row (queued before the account went away), it is recorded.
-        $this->links->save(LinkRecord::pending(null, 97, 'provision', $this->clock->now()));
-        $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 97, $this->clock->now()));
+        $this->links->save(LinkRecord::pending(null, 97, 'provision', $this->clock->getCurrentTime()));
+        $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 97, $this->clock->getCurrentTime()));
         $this->assertSame('drupal_user_missing', $this->links->load(97)->lastErrorCode);
     }
 
@@ -358,7 +358,7 @@ final class ProvisionerEmulatorTest extends NativeTestCase
         $this->wire($emulator);
         $this->users->add(60, 'locked');
         $this->lock->foreign[Provisioner::LOCK_PREFIX . '60'] = true;
-        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 60, $this->clock->now()));
+        $outcome = $this->provisioner->process(new QueueItem(QueueItem::OP_PROVISION, 60, $this->clock->getCurrentTime()));
         $this->assertSame(Outcome::RETRY, $outcome->status);
         $this->assertSame(Provisioner::LOCKED_DELAY, $outcome->delaySeconds);
         $this->assertSame([], $this->emulatorUsersNamed($emulator, 'locked@contoso.onmicrosoft.com'));

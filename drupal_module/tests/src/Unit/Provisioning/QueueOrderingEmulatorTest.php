@@ -158,7 +158,7 @@ final class QueueOrderingEmulatorTest extends NativeTestCase
 
         // Item 1 vanished from the queue (e.g. "drush queue:delete"): after
         // the age at which it would have been given up, item 2 runs.
-        $old = new QueueItem(QueueItem::OP_UPDATE, 13, $this->clock->now() - Provisioner::MAX_ITEM_AGE - 1, $second->seq);
+        $old = new QueueItem(QueueItem::OP_UPDATE, 13, $this->clock->getCurrentTime() - Provisioner::MAX_ITEM_AGE - 1, $second->seq);
         $this->assertSame(Outcome::DONE, $this->provisioner->process($old)->status);
         $this->assertSame(2, $this->links->load(13)->doneSeq);
         $this->assertTrue($this->logger->hasWarningThatContains('never finished'));
@@ -169,8 +169,8 @@ final class QueueOrderingEmulatorTest extends NativeTestCase
         $emulator = $this->startEmulator();
         $this->wire($emulator);
         $this->users->add(14, 'legacy');
-        $this->links->save(LinkRecord::pending(null, 14, 'provision', $this->clock->now()));
-        $this->queue->push(['op' => 'provision', 'uid' => 14, 'enqueued_at' => $this->clock->now()]);
+        $this->links->save(LinkRecord::pending(null, 14, 'provision', $this->clock->getCurrentTime()));
+        $this->queue->push(['op' => 'provision', 'uid' => 14, 'enqueued_at' => $this->clock->getCurrentTime()]);
         $this->assertSame(1, $this->runner->run(10.0)['done']);
         $this->assertTrue($this->links->load(14)->isLinked());
     }

@@ -4,14 +4,20 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake;
 
-use Drupal\entra_provisioning\Provisioning\ClockInterface;
+use Drupal\Component\Datetime\TimeInterface;
 
-final class FakeClock implements ClockInterface
+/**
+ * Core's time service with a time the test sets and advances.
+ *
+ * The request time follows the current time: the module asks only for the
+ * current one, and a test that advances time means "later in the run".
+ */
+final class FakeClock implements TimeInterface
 {
     public float $time;
 
     /**
-     * Seconds added by every microtime() call (lets budgets run out).
+     * Seconds added by every getCurrentMicroTime() call (lets budgets run out).
      */
     public float $tick = 0.0;
 
@@ -20,12 +26,22 @@ final class FakeClock implements ClockInterface
         $this->time = $time;
     }
 
-    public function now(): int
+    public function getRequestTime(): int
     {
         return (int) $this->time;
     }
 
-    public function microtime(): float
+    public function getRequestMicroTime(): float
+    {
+        return $this->time;
+    }
+
+    public function getCurrentTime(): int
+    {
+        return (int) $this->time;
+    }
+
+    public function getCurrentMicroTime(): float
     {
         $this->time += $this->tick;
 

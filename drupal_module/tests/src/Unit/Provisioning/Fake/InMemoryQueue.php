@@ -70,8 +70,8 @@ final class InMemoryQueue implements ProvisioningQueueInterface
     {
         $items = $this->lifo ? array_reverse($this->items, true) : $this->items;
         foreach ($items as $id => $item) {
-            if ($item['available_at'] <= $this->clock->now()) {
-                $this->items[$id]['available_at'] = $this->clock->now() + $leaseSeconds;
+            if ($item['available_at'] <= $this->clock->getCurrentTime()) {
+                $this->items[$id]['available_at'] = $this->clock->getCurrentTime() + $leaseSeconds;
 
                 return new ClaimedItem($id, $item['data']);
             }
@@ -96,7 +96,7 @@ final class InMemoryQueue implements ProvisioningQueueInterface
     {
         $this->delays[] = [(int) $item->handle, $seconds];
         if (isset($this->items[$item->handle])) {
-            $this->items[$item->handle]['available_at'] = $this->clock->now() + $seconds;
+            $this->items[$item->handle]['available_at'] = $this->clock->getCurrentTime() + $seconds;
         }
     }
 
