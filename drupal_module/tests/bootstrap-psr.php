@@ -2,9 +2,9 @@
 
 /**
  * @file
- * PSR-3 for the Provisioning tests, from Debian's php-psr-log (PSR-3 v1,
- * ships Psr\Log\Test\TestLogger). Included by the tests that need it, so the
- * shared tests/bootstrap.php stays as it is.
+ * PSR-3 for the tests and the module benchmark, from Debian's php-psr-log
+ * (PSR-3 v1, ships Psr\Log\Test\TestLogger). tests/bootstrap.php loads it
+ * for every test, so no test depends on another having loaded it.
  *
  *   apt-get install -y php-psr-log
  */

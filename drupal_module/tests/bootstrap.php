@@ -29,6 +29,10 @@ spl_autoload_register(static function (string $class): void {
     }
 });
 
+// PSR-3 (the module's services log through Psr\Log), for every test: a test
+// must not depend on another having loaded it first.
+require_once __DIR__ . '/bootstrap-psr.php';
+
 // Core's interfaces the module's Drupal-free classes use (TimeInterface), and
 // the few core classes the hook classes need, when Drupal is absent.
 require_once __DIR__ . '/src/Support/drupal-stubs.php';

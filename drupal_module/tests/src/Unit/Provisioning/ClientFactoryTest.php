@@ -7,10 +7,10 @@ namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\ResolvedSecret;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
+use Drupal\Tests\entra_provisioning\Support\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use PHPUnit\Framework\TestCase;
 
 /**

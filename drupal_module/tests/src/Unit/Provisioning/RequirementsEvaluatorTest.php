@@ -16,15 +16,15 @@ use Drupal\entra_provisioning\Provisioning\QueueItem;
 use Drupal\entra_provisioning\Provisioning\QueueSuspension;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\ArrayConfigSource;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeClock;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeKeyRepository;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryLinkStore;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryMatchStore;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryQueue;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryRemovalStore;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\InMemoryState;
+use Drupal\Tests\entra_provisioning\Support\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeClock;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryLinkStore;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryMatchStore;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQueue;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryRemovalStore;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use PHPUnit\Framework\TestCase;
 
 /**

@@ -9,7 +9,7 @@ use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\Status;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
-use Drupal\Tests\entra_provisioning\Unit\Provisioning\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeNativeFactory;
 use PHPUnit\Framework\TestCase;
 
 /**
