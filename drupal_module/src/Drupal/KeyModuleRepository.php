@@ -37,4 +37,25 @@ final class KeyModuleRepository implements SecretKeyRepositoryInterface
 
         return is_string($value) && $value !== '' ? $value : null;
     }
+
+    /**
+     * The Key module's KeyInterface::getKeyType() returns the key type
+     * plugin (its id in releases before 1.0): both are read.
+     */
+    public function keyType(string $keyId): ?string
+    {
+        if (!$this->isAvailable() || $keyId === '') {
+            return null;
+        }
+        $key = $this->repository->getKey($keyId);
+        if (!is_object($key) || !method_exists($key, 'getKeyType')) {
+            return null;
+        }
+        $type = $key->getKeyType();
+        if (is_object($type) && method_exists($type, 'getPluginId')) {
+            $type = $type->getPluginId();
+        }
+
+        return is_string($type) && $type !== '' ? $type : null;
+    }
 }
