@@ -6,8 +6,11 @@ namespace Drupal\Tests\entra_provisioning\Unit;
 
 use PHPUnit\Framework\TestCase;
 
+require_once __DIR__ . '/../Support/drush-stubs.php';
+
 /**
- * The module files parse, and every class they name exists where PSR-4 puts it.
+ * The module files parse, and every class they name loads from where PSR-4
+ * puts it (core's classes from tests/src/Support/drupal-stubs.php).
  */
 final class ModuleStructureTest extends TestCase
 {
@@ -42,13 +45,16 @@ final class ModuleStructureTest extends TestCase
         return self::root() . '/src/' . str_replace('\\', '/', substr($class, strlen(self::NS))) . '.php';
     }
 
+    /**
+     * The class loads (its parents and interfaces too) from its PSR-4 file.
+     */
     private static function assertClassFile(string $class, string $where): void
     {
+        $class = ltrim($class, '\\');
         $file = self::classFile($class);
         self::assertFileExists($file, $class . ' named in ' . $where);
-        $short = substr($class, (int) strrpos($class, '\\') + 1);
-        self::assertMatchesRegularExpression('/^(final\s+|abstract\s+)?(class|interface|trait|enum)\s+' . preg_quote($short, '/') . '\b/m', (string) file_get_contents($file), $file . ' declares ' . $short);
-        self::assertStringContainsString('declare(strict_types=1);', (string) file_get_contents($file), $file);
+        self::assertTrue(class_exists($class) || interface_exists($class), $class . ' named in ' . $where . ' loads');
+        self::assertSame(realpath($file), (new \ReflectionClass($class))->getFileName(), $class . ' is declared in ' . $file);
     }
 
     public function setUp(): void
@@ -114,7 +120,7 @@ final class ModuleStructureTest extends TestCase
             if (isset($route['defaults']['_controller'])) {
                 [$class, $method] = explode('::', $route['defaults']['_controller']);
                 self::assertClassFile($class, "route $name");
-                $this->assertStringContainsString('function ' . $method . '(', (string) file_get_contents(self::classFile($class)));
+                $this->assertTrue(method_exists(ltrim($class, '\\'), $method) && (new \ReflectionMethod(ltrim($class, '\\'), $method))->isPublic(), "route $name: $class::$method() is public");
             }
         }
         $routes = array_keys(self::yaml('entra_provisioning.routing.yml'));
@@ -125,83 +131,6 @@ final class ModuleStructureTest extends TestCase
         $menu = self::yaml('entra_provisioning.links.menu.yml')['entra_provisioning.overview'];
         $this->assertSame('user.admin_index', $menu['parent']);
         $this->assertContains($menu['route_name'], $routes);
-    }
-
-    public function testHookClassesAndLegacyShims(): void
-    {
-        $hooks = glob(self::root() . '/src/Hook/*.php') ?: [];
-        $this->assertNotEmpty($hooks);
-        $services = self::yaml('entra_provisioning.services.yml')['services'];
-        $implemented = [];
-        foreach ($hooks as $file) {
-            $class = self::NS . 'Hook\\' . basename($file, '.php');
-            self::assertClassFile($class, 'src/Hook');
-            $this->assertArrayHasKey($class, $services, $class . ' is a service, so the legacy shims can call it');
-            preg_match_all("/#\\[Hook\\('([a-z_]+)'\\)\\]/", (string) file_get_contents($file), $m);
-            $this->assertNotEmpty($m[1], $file . ' implements no hook');
-            $implemented = array_merge($implemented, $m[1]);
-        }
-        foreach (['user_insert', 'user_update', 'user_cancel', 'user_delete', 'cron', 'runtime_requirements'] as $hook) {
-            $this->assertContains($hook, $implemented);
-        }
-
-        // Every OOP hook but the requirements one has a #[LegacyHook] shim
-        // (hook_requirements has its own in the .install file).
-        $module = (string) file_get_contents(self::root() . '/entra_provisioning.module');
-        $shims = [
-            'user_insert' => 'UserHooks::class)->userInsert(',
-            'user_update' => 'UserHooks::class)->userUpdate(',
-            'user_cancel' => 'UserHooks::class)->userCancel(',
-            'user_delete' => 'UserHooks::class)->userDelete(',
-            'cron' => 'CronHooks::class)->cron(',
-            'help' => 'HelpHooks::class)->help(',
-        ];
-        foreach ($shims as $hook => $call) {
-            $this->assertMatchesRegularExpression('/#\[LegacyHook\]\s*function entra_provisioning_' . $hook . '\(/', $module);
-            $this->assertStringContainsString('\Drupal::service(' . $call, $module);
-        }
-        $this->assertSame(count($shims), preg_match_all('/^#\[LegacyHook\]$/m', $module), 'no shim without its OOP hook');
-        $install = (string) file_get_contents(self::root() . '/entra_provisioning.install');
-        $this->assertMatchesRegularExpression('/#\[LegacyRequirementsHook\]\s*function entra_provisioning_requirements\(/', $install);
-        $this->assertStringContainsString('function entra_provisioning_schema()', $install);
-        $this->assertStringContainsString('function entra_provisioning_uninstall(', $install);
-        // The ordering columns: in the schema, and added to existing sites.
-        $this->assertMatchesRegularExpression("/'queued_seq' => _entra_provisioning_sequence_field\(/", $install);
-        $this->assertMatchesRegularExpression("/'done_seq' => _entra_provisioning_sequence_field\(/", $install);
-        $this->assertMatchesRegularExpression('/function entra_provisioning_update_10001\(\)/', $install);
-    }
-
-    public function testTheUiUsesTheSharedServicesAndTheLibraryPropertyList(): void
-    {
-        $services = self::yaml('entra_provisioning.services.yml')['services'];
-        $batch = (string) file_get_contents(self::root() . '/src/Drupal/BulkSyncBatch.php');
-        preg_match_all("/\\\\Drupal::service\('([a-z_.]+)'\)/", $batch, $m);
-        $this->assertNotEmpty($m[1]);
-        foreach ($m[1] as $id) {
-            $this->assertArrayHasKey($id, $services, 'BulkSyncBatch uses ' . $id);
-        }
-        $this->assertStringContainsString('public static function process(', $batch);
-        $this->assertStringContainsString('public static function finished(', $batch);
-        $form = (string) file_get_contents(self::root() . '/src/Form/ProvisioningForm.php');
-        $this->assertStringNotContainsString('GRAPH_PROPERTIES', $form, 'the property list comes from the library');
-        $this->assertStringContainsString('->mappableProperties()', $form);
-        $this->assertStringContainsString('batch_set(BulkSyncBatch::build(', $form);
-        foreach (['lifecycle.update', 'lifecycle.sync_status', 'lifecycle.on_cancel', 'lifecycle.on_delete', 'bulk.chunk_size'] as $key) {
-            $this->assertStringContainsString("self::target('" . $key . "')", $form, $key . ' is on step 3');
-        }
-        $direction = (string) file_get_contents(self::root() . '/src/Form/DirectionForm.php');
-        foreach (['import.interval', 'import.removed', 'import.create_accounts', 'import.include_guests'] as $key) {
-            $this->assertStringContainsString("self::target('" . $key . "')", $direction, $key . ' is on step 2');
-        }
-    }
-
-    public function testQueueWorkerPluginMatchesTheQueueName(): void
-    {
-        $file = self::root() . '/src/Plugin/QueueWorker/ProvisionUserWorker.php';
-        $this->assertFileExists($file);
-        $source = (string) file_get_contents($file);
-        $this->assertMatchesRegularExpression("/#\\[QueueWorker\\(\\s*id: 'entra_provisioning_user'/", $source);
-        $this->assertStringContainsString("NAME = 'entra_provisioning_user'", (string) file_get_contents(self::root() . '/src/Provisioning/ProvisioningQueueInterface.php'));
     }
 
     public function testConfigDefaultsMatchTheSchema(): void
@@ -230,6 +159,33 @@ final class ModuleStructureTest extends TestCase
         $this->assertSame(1, preg_match($tenant, '11111111-2222-3333-4444-555555555555'));
         $this->assertSame(1, preg_match($tenant, 'contoso.onmicrosoft.com'));
         $this->assertSame(0, preg_match($tenant, 'not a tenant'));
+    }
+
+    /**
+     * A coding-standard rule, read from the tokens PHP itself produces: the
+     * first statement of every PHP file of the module is
+     * declare(strict_types=1).
+     */
+    public function testEveryModulePhpFileDeclaresStrictTypes(): void
+    {
+        $files = array_merge(
+            [self::root() . '/entra_provisioning.module', self::root() . '/entra_provisioning.install', self::root() . '/preload.php'],
+            iterator_to_array(new \RegexIterator(new \RecursiveIteratorIterator(new \RecursiveDirectoryIterator(self::root() . '/src', \FilesystemIterator::SKIP_DOTS)), '/\\.php$/'), false)
+        );
+        $this->assertGreaterThan(30, count($files));
+        foreach ($files as $file) {
+            $code = [];
+            foreach (token_get_all((string) file_get_contents((string) $file)) as $token) {
+                if (is_array($token) && in_array($token[0], [T_OPEN_TAG, T_WHITESPACE, T_COMMENT, T_DOC_COMMENT], true)) {
+                    continue;
+                }
+                $code[] = is_array($token) ? $token[1] : $token;
+                if (count($code) === 6) {
+                    break;
+                }
+            }
+            $this->assertSame(['declare', '(', 'strict_types', '=', '1', ')'], $code, (string) $file);
+        }
     }
 
     public function testEveryPhpFileLints(): void

@@ -49,7 +49,8 @@ final class EntraCommandsTest extends NativeTestCase
         // Drush 12+ finds module commands at src/Drush/Commands/*Commands.php (PSR-4).
         $file = self::moduleDir() . '/src/Drush/Commands/EntraCommands.php';
         $this->assertFileExists($file);
-        $this->assertStringContainsString('namespace Drupal\\entra_provisioning\\Drush\\Commands;', (string) file_get_contents($file));
+        $this->assertSame(realpath($file), (new \ReflectionClass(EntraCommands::class))->getFileName());
+        $this->assertSame('Drupal\\entra_provisioning\\Drush\\Commands', (new \ReflectionClass(EntraCommands::class))->getNamespaceName());
         $this->assertFileDoesNotExist(self::moduleDir() . '/drush.services.yml', 'no drush.services.yml: AutowireTrait instead');
         $class = new \ReflectionClass(EntraCommands::class);
         $this->assertSame(\Drush\Commands\DrushCommands::class, $class->getParentClass() ? $class->getParentClass()->getName() : null);
