@@ -6,7 +6,7 @@
 //! then create), so no retry ever makes a second account. A UPN or mail that is already taken is
 //! reported per user as a conflict naming the existing account, which is never written to.
 
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::graph::Response;
 use crate::graph::batch::{MAX_BATCH, SubRequest};
 use crate::json::Object;
@@ -60,7 +60,8 @@ impl Provisioner {
                     // same Entra user.
                     let key = mapped.user_principal_name.to_ascii_lowercase();
                     if let Some(first) = upn_owner.get(&key) {
-                        results.push(Some(Err(Error::Conflict(Box::new(
+                        results.push(Some(Err(Error::new(
+                            ErrorKind::Conflict,
                             Detail::new(format!(
                                 "{} is also the UPN of user #{} in this chunk",
                                 mapped.user_principal_name,
@@ -68,7 +69,7 @@ impl Provisioner {
                             ))
                             .field("userPrincipalName")
                             .hint("Change one user's name so that their UPNs differ."),
-                        )))));
+                        ))));
                         continue;
                     }
                     upn_owner.insert(key, index);
@@ -114,7 +115,11 @@ impl Provisioner {
                     // A bare 400 is a conflict only when someone holds the UPN or mail.
                     FollowUp::Rejected(original) => {
                         match self.conflict(&pending.mapped, original.clone()).await {
-                            err @ Error::Conflict(_) if err.detail().existing.is_some() => Err(err),
+                            err if err.is(ErrorKind::Conflict)
+                                && err.detail().existing.is_some() =>
+                            {
+                                Err(err)
+                            }
                             _ => Err(original),
                         }
                     }
@@ -133,9 +138,10 @@ impl Provisioner {
             .map(|(uid, result)| BulkResult {
                 uid,
                 result: result.unwrap_or_else(|| {
-                    Err(Error::Graph(Box::new(Detail::new(
-                        "no result was recorded (bug)",
-                    ))))
+                    Err(Error::new(
+                        ErrorKind::Graph,
+                        Detail::new("no result was recorded (bug)"),
+                    ))
                 }),
             })
             .collect()
@@ -200,7 +206,7 @@ impl Provisioner {
                                 .unwrap_or_else(|| {
                                     let mut d = Detail::new("no answer for this request");
                                     d.maybe_committed = true;
-                                    Err(Error::Transient(Box::new(d)))
+                                    Err(Error::new(ErrorKind::Transient, d))
                                 });
                         self.settle(pending, answer, results, &mut waiting, &mut follow_ups)
                             .await;
@@ -258,8 +264,12 @@ impl Provisioner {
             Err(err) => err,
         };
         match err {
-            Error::Conflict(_) => follow_ups.push((pending, FollowUp::Conflict(err))),
-            Error::Validation(_) => follow_ups.push((pending, FollowUp::Rejected(err))),
+            err if err.is(ErrorKind::Conflict) => {
+                follow_ups.push((pending, FollowUp::Conflict(err)))
+            }
+            err if err.is(ErrorKind::Validation) => {
+                follow_ups.push((pending, FollowUp::Rejected(err)))
+            }
             err if err.detail().maybe_committed => follow_ups.push((pending, FollowUp::Recover)),
             err => {
                 let refreshed = self.graph.invalidate_token_after(&err).await;

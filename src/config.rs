@@ -2,7 +2,7 @@
 //! validated once, with every problem reported against the field that causes it.
 
 use crate::credential::{Certificate, Credential};
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::json::Object;
 use crate::mapping::MappingConfig;
 use crate::redact::MIN_SECRET_LEN;
@@ -174,12 +174,15 @@ impl Config {
         // Parse to a value first: a syntax error then never quotes input (which holds the secret),
         // and the typed pass below can name the field by its path.
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-            Error::Config(Box::new(Detail::new(format!(
-                "the configuration is not valid JSON ({:?} error at line {}, column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))))
+            Error::new(
+                ErrorKind::Config,
+                Detail::new(format!(
+                    "the configuration is not valid JSON ({:?} error at line {}, column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                )),
+            )
         })?;
         // A wrongly typed value is never quoted back: it may be the secret in the wrong field.
         let Object(raw): Object<RawConfig> =
@@ -517,7 +520,7 @@ mod tests {
         for (field, value) in cases {
             let key = field.split('.').next().unwrap();
             let err = Config::from_json(&with(key, value)).unwrap_err();
-            assert_eq!(err.kind(), "config");
+            assert_eq!(err.kind().name(), "config");
             assert_eq!(err.detail().field.as_deref(), Some(field), "{err}");
         }
         // A secret in a field of the wrong type is quoted by serde: it must be scrubbed.

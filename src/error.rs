@@ -92,92 +92,148 @@ impl fmt::Display for Detail {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
+/// What kind of failure an error is: the one fact every decision is made on (retry, scope,
+/// status code), alongside `graph_code`; never the message text.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ErrorKind {
     /// The connection configuration is incomplete or invalid.
-    #[error("configuration: {0}")]
-    Config(Box<Detail>),
+    Config,
     /// The token endpoint refused us, or Graph refused our token.
-    #[error("authentication: {0}")]
-    Auth(Box<Detail>),
+    Auth,
     /// The app lacks a permission (or admin consent) for the operation.
-    #[error("permission: {0}")]
-    Permission(Box<Detail>),
+    Permission,
     /// The input would be (or was) rejected by Graph's rules.
-    #[error("validation: {0}")]
-    Validation(Box<Detail>),
+    Validation,
     /// The object already exists.
-    #[error("conflict: {0}")]
-    Conflict(Box<Detail>),
-    #[error("not found: {0}")]
-    NotFound(Box<Detail>),
+    Conflict,
+    NotFound,
     /// Graph throttled us and retries ran out.
-    #[error("throttled: {0}")]
-    Throttled(Box<Detail>),
+    Throttled,
     /// Timeouts, resets, 5xx: worth retrying later.
-    #[error("transient: {0}")]
-    Transient(Box<Detail>),
+    Transient,
     /// Any other Graph error.
-    #[error("graph: {0}")]
-    Graph(Box<Detail>),
+    Graph,
+}
+
+impl ErrorKind {
+    /// The stable, lower-case name used in the error JSON (`kind`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Permission => "permission",
+            ErrorKind::Validation => "validation",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Graph => "graph",
+        }
+    }
+
+    /// The words that open an error's `Display` ("conflict: ..."); kept as they were before
+    /// the kinds became a field, since logs and tests read them.
+    fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "configuration",
+            ErrorKind::Auth => "authentication",
+            ErrorKind::NotFound => "not found",
+            other => other.name(),
+        }
+    }
+
+    /// Worth trying again later (the queue keeps such work; the others are final).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failure: its kind and the facts about it. The detail is boxed so that `Result<T>` stays
+/// small on the happy path.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {detail}", kind.label())]
+pub struct Error {
+    kind: ErrorKind,
+    detail: Box<Detail>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub fn detail(&self) -> &Detail {
-        match self {
-            Error::Config(d)
-            | Error::Auth(d)
-            | Error::Permission(d)
-            | Error::Validation(d)
-            | Error::Conflict(d)
-            | Error::NotFound(d)
-            | Error::Throttled(d)
-            | Error::Transient(d)
-            | Error::Graph(d) => d,
+    pub fn new(kind: ErrorKind, detail: impl Into<Box<Detail>>) -> Self {
+        Error {
+            kind,
+            detail: detail.into(),
         }
+    }
+
+    /// An error of `kind` with only a message.
+    pub fn message(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error::new(kind, Detail::new(message))
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether this error is of `kind`.
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
+
+    pub fn detail(&self) -> &Detail {
+        &self.detail
     }
 
     pub fn detail_mut(&mut self) -> &mut Detail {
-        match self {
-            Error::Config(d)
-            | Error::Auth(d)
-            | Error::Permission(d)
-            | Error::Validation(d)
-            | Error::Conflict(d)
-            | Error::NotFound(d)
-            | Error::Throttled(d)
-            | Error::Transient(d)
-            | Error::Graph(d) => d,
-        }
-    }
-
-    /// The stable, lower-case name used in the error JSON (`kind`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Config(_) => "config",
-            Error::Auth(_) => "auth",
-            Error::Permission(_) => "permission",
-            Error::Validation(_) => "validation",
-            Error::Conflict(_) => "conflict",
-            Error::NotFound(_) => "not_found",
-            Error::Throttled(_) => "throttled",
-            Error::Transient(_) => "transient",
-            Error::Graph(_) => "graph",
-        }
+        &mut self.detail
     }
 
     /// Worth trying again later (the queue keeps such work; the others are final).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Throttled(_) | Error::Transient(_))
+        self.kind.is_retryable()
     }
 
     pub fn config(field: &str, message: impl Into<String>) -> Self {
-        Error::Config(Detail::new(message).field(field).into())
+        Error::new(ErrorKind::Config, Detail::new(message).field(field))
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Error::Validation(Detail::new(message).field(field).into())
+        Error::new(ErrorKind::Validation, Detail::new(message).field(field))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_keeps_its_words_and_names_stay_stable() {
+        let cases = [
+            (ErrorKind::Config, "config", "configuration: m"),
+            (ErrorKind::Auth, "auth", "authentication: m"),
+            (ErrorKind::Permission, "permission", "permission: m"),
+            (ErrorKind::Validation, "validation", "validation: m"),
+            (ErrorKind::Conflict, "conflict", "conflict: m"),
+            (ErrorKind::NotFound, "not_found", "not found: m"),
+            (ErrorKind::Throttled, "throttled", "throttled: m"),
+            (ErrorKind::Transient, "transient", "transient: m"),
+            (ErrorKind::Graph, "graph", "graph: m"),
+        ];
+        for (kind, name, display) in cases {
+            let err = Error::message(kind, "m");
+            assert_eq!(kind.name(), name);
+            assert_eq!(err.to_string(), display);
+            assert_eq!(
+                err.is_retryable(),
+                matches!(kind, ErrorKind::Throttled | ErrorKind::Transient)
+            );
+        }
     }
 }

@@ -23,7 +23,7 @@
 //! - Input strings are borrowed for the call only. A handle may be used from several threads.
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::json::Object;
 use crate::mapping::DrupalUser;
 use crate::operation::{Operation, scope_of_a_bug};
@@ -133,17 +133,19 @@ impl From<Error> for Failure {
 
 type Outcome = Result<Value, Failure>;
 
-fn status_of(err: &Error) -> EntraStatus {
-    match err {
-        Error::Config(_) => EntraStatus::Config,
-        Error::Auth(_) => EntraStatus::Auth,
-        Error::Permission(_) => EntraStatus::Permission,
-        Error::Validation(_) => EntraStatus::Validation,
-        Error::Conflict(_) => EntraStatus::Conflict,
-        Error::NotFound(_) => EntraStatus::NotFound,
-        Error::Throttled(_) => EntraStatus::Throttled,
-        Error::Transient(_) => EntraStatus::Transient,
-        Error::Graph(_) => EntraStatus::Graph,
+impl From<ErrorKind> for EntraStatus {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::Config => EntraStatus::Config,
+            ErrorKind::Auth => EntraStatus::Auth,
+            ErrorKind::Permission => EntraStatus::Permission,
+            ErrorKind::Validation => EntraStatus::Validation,
+            ErrorKind::Conflict => EntraStatus::Conflict,
+            ErrorKind::NotFound => EntraStatus::NotFound,
+            ErrorKind::Throttled => EntraStatus::Throttled,
+            ErrorKind::Transient => EntraStatus::Transient,
+            ErrorKind::Graph => EntraStatus::Graph,
+        }
     }
 }
 
@@ -157,9 +159,9 @@ pub fn error_json(err: &Error, operation: Operation, redactor: &Redactor) -> Val
     operation.explain(&mut err);
     redactor.error(&mut err);
     let mut v = serde_json::to_value(err.detail()).unwrap_or_else(|_| json!({}));
-    v["kind"] = json!(err.kind());
-    v["status"] = json!(status_of(&err) as i32);
-    v["title"] = json!(crate::advice::title(err.kind()));
+    v["kind"] = json!(err.kind().name());
+    v["status"] = json!(EntraStatus::from(err.kind()) as i32);
+    v["title"] = json!(crate::advice::title(err.kind().name()));
     v["retryable"] = json!(err.is_retryable());
     v["scope"] = json!(operation.scope(&err));
     v
@@ -192,7 +194,7 @@ fn guard(
     let outcome = panic::quietly(|| catch_unwind(AssertUnwindSafe(body)));
     let (status, value) = match outcome {
         Ok(Ok(value)) => (EntraStatus::Ok, value),
-        Ok(Err(Failure::Core(err))) => (status_of(&err), error_json(&err, operation, redactor)),
+        Ok(Err(Failure::Core(err))) => (err.kind().into(), error_json(&err, operation, redactor)),
         Ok(Err(Failure::InvalidArgument(message))) => (
             EntraStatus::InvalidArgument,
             simple_error(EntraStatus::InvalidArgument, &redactor.text(&message)),

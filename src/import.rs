@@ -2,7 +2,7 @@
 //! Drupal account fields. The host stores the returned links and applies the changes; the rules
 //! for what a Graph user means in Drupal live here.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::batch::{MAX_BATCH, SubRequest};
 use crate::graph::{Replay, paths};
 use crate::mapping::{MappingConfig, UpnSource};
@@ -164,7 +164,7 @@ impl Provisioner {
                         full.insert(id, response.body);
                     }
                     // Gone since: the next round reports its removal.
-                    Err(Error::NotFound(_)) => {}
+                    Err(e) if e.is(ErrorKind::NotFound) => {}
                     Err(e) => return Err(e),
                 }
             }

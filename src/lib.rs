@@ -27,5 +27,5 @@ pub mod secret;
 pub mod token;
 
 pub use config::Config;
-pub use error::{Detail, Error, Result};
+pub use error::{Detail, Error, ErrorKind, Result};
 pub use provision::{Action, Outcome, Provisioner};

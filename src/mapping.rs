@@ -2,7 +2,7 @@
 //! rule Graph enforces on names is checked here, before any request: a user that Graph would
 //! reject becomes a validation error naming the field, never a doomed request.
 
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::password;
 use crate::secret::{REDACTED, Secret};
 use serde::{Deserialize, Deserializer};
@@ -235,12 +235,13 @@ pub fn map_user(user: &DrupalUser, config: &MappingConfig, domain: &str) -> Resu
     let local_max = LOCAL_MAX.min(UPN_MAX.saturating_sub(domain.len() + 1));
     let local = upn_local_part(source, local_max);
     if local.is_empty() {
-        return Err(Error::Validation(
-            Box::new(Detail::new(format!(
+        return Err(Error::new(
+            ErrorKind::Validation,
+            Detail::new(format!(
                 "the {source_field} {source:?} leaves no characters Entra accepts in a userPrincipalName"
             ))
             .field(source_field)
-            .hint("use letters, digits or . - _ ' in the user's name, or map the UPN from another source")),
+            .hint("use letters, digits or . - _ ' in the user's name, or map the UPN from another source"),
         ));
     }
     let mail_nickname = mail_nickname(&local);
@@ -703,7 +704,7 @@ mod tests {
         ];
         for (u, field) in cases {
             let err = map_user(&u, &cfg, DOMAIN).unwrap_err();
-            assert_eq!(err.kind(), "validation");
+            assert_eq!(err.kind().name(), "validation");
             assert_eq!(err.detail().field.as_deref(), Some(field));
         }
         let mut cfg = MappingConfig::default();

@@ -3,7 +3,7 @@
 //! connection (every other call would fail the same way: suspend the queue), and whether it is
 //! worth retrying later.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use serde::Serialize;
 
 /// The export a failure came from.
@@ -84,16 +84,19 @@ impl Operation {
         if !self.about_a_user() {
             return Scope::Connection;
         }
-        match err {
-            Error::Config(_) | Error::Auth(_) => Scope::Connection,
-            Error::Permission(d) if self.on_existing_user() && d.token_can_write != Some(false) => {
+        match err.kind() {
+            ErrorKind::Config | ErrorKind::Auth => Scope::Connection,
+            ErrorKind::Permission
+                if self.on_existing_user() && err.detail().token_can_write != Some(false) =>
+            {
                 Scope::User
             }
-            Error::Permission(_) => Scope::Connection,
-            Error::Validation(_) | Error::Conflict(_) | Error::NotFound(_) | Error::Graph(_) => {
-                Scope::User
-            }
-            Error::Throttled(_) | Error::Transient(_) => Scope::Connection,
+            ErrorKind::Permission => Scope::Connection,
+            ErrorKind::Validation
+            | ErrorKind::Conflict
+            | ErrorKind::NotFound
+            | ErrorKind::Graph => Scope::User,
+            ErrorKind::Throttled | ErrorKind::Transient => Scope::Connection,
         }
     }
 
@@ -102,11 +105,12 @@ impl Operation {
     /// failure without a hint of its own gets its kind's (`advice`), so every error says what
     /// to do.
     pub fn explain(self, err: &mut Error) {
-        if matches!(err, Error::Permission(_)) && self.scope(err) == Scope::User {
+        if err.is(ErrorKind::Permission) && self.scope(err) == Scope::User {
             err.detail_mut().hint = Some(PROTECTED_USER_HINT.into());
         }
         if err.detail().hint.is_none() {
-            err.detail_mut().hint = Some(crate::advice::default_hint(err.kind(), self).into());
+            err.detail_mut().hint =
+                Some(crate::advice::default_hint(err.kind().name(), self).into());
         }
     }
 }
@@ -126,18 +130,18 @@ mod tests {
     fn err(kind: &str, token_can_write: Option<bool>) -> Error {
         let mut d = Detail::new("m");
         d.token_can_write = token_can_write;
-        let d = Box::new(d);
-        match kind {
-            "config" => Error::Config(d),
-            "auth" => Error::Auth(d),
-            "permission" => Error::Permission(d),
-            "validation" => Error::Validation(d),
-            "conflict" => Error::Conflict(d),
-            "not_found" => Error::NotFound(d),
-            "throttled" => Error::Throttled(d),
-            "transient" => Error::Transient(d),
-            _ => Error::Graph(d),
-        }
+        let kind = match kind {
+            "config" => ErrorKind::Config,
+            "auth" => ErrorKind::Auth,
+            "permission" => ErrorKind::Permission,
+            "validation" => ErrorKind::Validation,
+            "conflict" => ErrorKind::Conflict,
+            "not_found" => ErrorKind::NotFound,
+            "throttled" => ErrorKind::Throttled,
+            "transient" => ErrorKind::Transient,
+            _ => ErrorKind::Graph,
+        };
+        Error::new(kind, d)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::direction::Direction;
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::graph::{GraphClient, Replay, paths};
 use crate::mapping::{self, DrupalUser, MappedUser, PreviousAttempt};
 use crate::matching::Candidate;
@@ -160,12 +160,13 @@ impl Provisioner {
             .send(Method::GET, &path, None, Replay::Safe)
             .await
             .map_err(|mut e| {
-                if let Error::NotFound(d) = &mut e {
+                if e.is(ErrorKind::NotFound) {
+                    let d = e.detail_mut();
                     d.field = Some("upn".into());
                     d.hint = Some("The connection works, but no user has this UPN or ID: enter an existing user's UPN.".into());
                 }
-                if let (Error::Permission(d), Some(granted)) = (&mut e, &granted) {
-                    d.hint = Some(format!(
+                if let (ErrorKind::Permission, Some(granted)) = (e.kind(), &granted) {
+                    e.detail_mut().hint = Some(format!(
                         "The app's token grants [{}]. Add the Microsoft Graph application permission User.Read.All (import, tests) or User.ReadWrite.All (provisioning) and grant admin consent.",
                         granted.join(", ")
                     ));
@@ -200,7 +201,7 @@ impl Provisioner {
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<Value>> {
         match self.fetch_user(id_or_upn).await {
             Ok(user) => Ok(Some(user)),
-            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -303,7 +304,7 @@ impl Provisioner {
             match err {
                 // After a lost answer, the account now in the way may be the one that attempt
                 // made (it landed after our look): the same test as the look decides.
-                Error::Conflict(_) if lost => {
+                err if err.is(ErrorKind::Conflict) && lost => {
                     return match self.get_user(&mapped.user_principal_name).await? {
                         Some(existing) if is_our_lost_create(mapped, &existing, first_attempt) => {
                             Ok(created(&existing, None))
@@ -314,10 +315,10 @@ impl Provisioner {
                         None => Err(self.conflict(mapped, err).await),
                     };
                 }
-                Error::Conflict(_) => return Err(self.conflict(mapped, err).await),
+                err if err.is(ErrorKind::Conflict) => return Err(self.conflict(mapped, err).await),
                 // Our own checks passed, so a 400 on create is most likely a duplicate that Graph
                 // reported without a conflict detail: one look settles it without reading text.
-                Error::Validation(_) => {
+                err if err.is(ErrorKind::Validation) => {
                     return match self.holder(mapped).await? {
                         Some((existing, _))
                             if lost && is_our_lost_create(mapped, &existing, first_attempt) =>
@@ -348,14 +349,15 @@ impl Provisioner {
     pub async fn conflict(&self, mapped: &MappedUser, original: Error) -> Error {
         match self.holder(mapped).await {
             Ok(Some((existing, on))) => self.conflict_with(existing, on).await,
-            Ok(None) => Error::Conflict(Box::new(
+            Ok(None) => Error::new(
+                ErrorKind::Conflict,
                 Detail::new(format!(
                     "Graph reports a conflict for {} but no user with that UPN or mail can be read; a soft-deleted user may hold it",
                     mapped.user_principal_name
                 ))
                 .field("userPrincipalName")
                 .hint("Restore or permanently delete the user in Entra's Deleted users, then sync again."),
-            )),
+            ),
             Err(lookup) => {
                 // The conflict stands; say why its holder is unknown.
                 let mut err = original;
@@ -391,7 +393,7 @@ impl Provisioner {
             .user_principal_name
             .clone()
             .unwrap_or_else(|| candidate.id.clone());
-        Error::Conflict(Box::new(Detail {
+        Error::new(ErrorKind::Conflict, Detail {
             message: format!(
                 "{who} already exists in Entra ID with the same {matched_on}; this site did not create it for this account, so nothing was sent to it"
             ),
@@ -399,7 +401,7 @@ impl Provisioner {
             hint: Some("Approve the match under Pending matches if it is the same person, or rename one of the accounts.".into()),
             existing: Some(Box::new(candidate)),
             ..Detail::default()
-        }))
+        })
     }
 
     /// Whether the Entra user holds a directory (admin) role; `None` when that cannot be read
@@ -426,7 +428,8 @@ impl Provisioner {
     pub async fn link_user(&self, entra_id: &str, user: &DrupalUser) -> Result<Outcome> {
         let mapped = self.map(user)?;
         let existing = self.fetch_user(entra_id).await.map_err(|mut e| {
-            if let Error::NotFound(d) = &mut e {
+            if e.is(ErrorKind::NotFound) {
+                let d = e.detail_mut();
                 d.message = format!("no Entra user has the ID {entra_id}");
                 d.field = Some("entra_id".into());
                 d.hint = Some("The Entra user was deleted since the match was proposed: reject the match and sync the account again.".into());
@@ -457,7 +460,8 @@ impl Provisioner {
     ) -> Result<Outcome> {
         let mapped = self.map(user)?;
         let existing = self.fetch_user(entra_id).await.map_err(|mut e| {
-            if let Error::NotFound(d) = &mut e {
+            if e.is(ErrorKind::NotFound) {
+                let d = e.detail_mut();
                 d.message = format!("no Entra user has the ID {entra_id}");
                 d.field = Some("entra_id".into());
                 d.hint = Some(
@@ -511,7 +515,9 @@ impl Provisioner {
         let (action, request_id, updated) = match self.patch(entra_id, &patch).await {
             Ok(request_id) if enabled => (Action::Enabled, request_id, true),
             Ok(request_id) => (Action::Disabled, request_id, true),
-            Err(Error::NotFound(d)) => (Action::AlreadyDeleted, d.request_id, false),
+            Err(e) if e.is(ErrorKind::NotFound) => {
+                (Action::AlreadyDeleted, e.detail().request_id.clone(), false)
+            }
             Err(e) => return Err(e),
         };
         Ok(Outcome {
@@ -537,7 +543,9 @@ impl Provisioner {
             .await
         {
             Ok(r) => (Action::Deleted, r.request_id),
-            Err(Error::NotFound(d)) => (Action::AlreadyDeleted, d.request_id),
+            Err(e) if e.is(ErrorKind::NotFound) => {
+                (Action::AlreadyDeleted, e.detail().request_id.clone())
+            }
             Err(e) => return Err(e),
         };
         Ok(Outcome {
@@ -615,5 +623,10 @@ fn object_id(user: &Value) -> Result<String> {
     user.get("id")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Error::Graph(Box::new(Detail::new("Graph returned a user without an id"))))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Graph,
+                Detail::new("Graph returned a user without an id"),
+            )
+        })
 }

@@ -3,7 +3,7 @@
 //! in-flight token request: whoever holds it fetches, the others then find the fresh token.
 
 use crate::credential::Credential;
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,9 +152,9 @@ impl TokenProvider {
         let body = response.bytes().await.unwrap_or_default();
         if status == 200 {
             let reply: TokenReply = serde_json::from_slice(&body).map_err(|_| {
-                Error::Auth(Box::new(Detail::new("the token endpoint answered 200 without a usable access token").hint(
+                Error::new(ErrorKind::Auth, Detail::new("the token endpoint answered 200 without a usable access token").hint(
                     "check login_endpoint: it must be the Microsoft identity platform of the chosen cloud",
-                )))
+                ))
             })?;
             return Ok((
                 reply.access_token,
@@ -215,9 +215,9 @@ fn token_error(status: u16, body: &[u8]) -> Error {
         ..Detail::default()
     };
     match status {
-        429 => Error::Throttled(Box::new(detail)),
-        500..=599 => Error::Transient(Box::new(detail)),
-        _ => Error::Auth(Box::new(detail)),
+        429 => Error::new(ErrorKind::Throttled, detail),
+        500..=599 => Error::new(ErrorKind::Transient, detail),
+        _ => Error::new(ErrorKind::Auth, detail),
     }
 }
 
@@ -272,7 +272,7 @@ mod tests {
     fn aad_error_bodies_become_auth_errors_with_code_and_hint() {
         let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2026-01-01","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1"}"#;
         let err = token_error(401, body);
-        assert_eq!(err.kind(), "auth");
+        assert_eq!(err.kind().name(), "auth");
         let d = err.detail();
         assert_eq!(d.aadsts.as_deref(), Some("AADSTS7000215"));
         assert_eq!(d.request_id.as_deref(), Some("c-1"));
@@ -293,10 +293,10 @@ mod tests {
 
     #[test]
     fn server_errors_are_transient_and_garbage_is_still_described() {
-        assert_eq!(token_error(503, b"").kind(), "transient");
-        assert_eq!(token_error(429, b"").kind(), "throttled");
+        assert_eq!(token_error(503, b"").kind().name(), "transient");
+        assert_eq!(token_error(429, b"").kind().name(), "throttled");
         let err = token_error(400, b"<html>");
-        assert_eq!(err.kind(), "auth");
+        assert_eq!(err.kind().name(), "auth");
         assert!(err.detail().message.contains("HTTP 400"));
     }
 

@@ -46,7 +46,7 @@ fn a_certificate_not_registered_on_the_app_is_refused() {
     let emu = emulator_with(|c| c.clients[0].certificate_pem = Some(CERT.into()));
     let p = certificate_client(&emu.base_url(), OTHER_KEY, OTHER_CERT);
     let err = block_on(p.provision_user(&drupal_user(1, "nope"))).unwrap_err();
-    assert_eq!(err.kind(), "auth");
+    assert_eq!(err.kind().name(), "auth");
     assert_eq!(err.detail().aadsts.as_deref(), Some("AADSTS700027"));
     let text = format!("{err} {err:?}");
     assert!(

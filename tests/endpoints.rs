@@ -14,7 +14,7 @@ fn endpoint(field: &str, value: &str) -> Result<String, String> {
         Ok(c) if field == "graph_endpoint" => Ok(c.graph_origin),
         Ok(c) => Ok(c.token_url.origin().ascii_serialization()),
         Err(e) => {
-            assert_eq!(e.kind(), "config");
+            assert_eq!(e.kind().name(), "config");
             assert_eq!(e.detail().field.as_deref(), Some(field), "{e}");
             Err(e.detail().message.clone())
         }

@@ -75,7 +75,7 @@ fn two_thousand_users_through_random_faults() {
         assert_eq!(ids.len(), 1, "{upn} exists {} times", ids.len());
         if preexisting.contains(&i) {
             let err = r.result.as_ref().expect_err(&upn);
-            assert_eq!(err.kind(), "conflict", "{upn}: {err}");
+            assert_eq!(err.kind().name(), "conflict", "{upn}: {err}");
             let existing = err.detail().existing.as_ref().expect("the holder is named");
             assert_eq!(
                 &existing.id, &ids[0],

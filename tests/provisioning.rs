@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use entra_provisioning::provision::{FindQuery, TestRequest, UpdateRules};
-use entra_provisioning::{Action, Error};
+use entra_provisioning::{Action, ErrorKind};
 use serde_json::{Value, json};
 
 #[test]
@@ -28,7 +28,7 @@ fn test_connection_returns_the_attributes_of_the_user() {
     assert!(out["request_id"].is_string());
     let err = block_on(p.test_connection(&test_request("nobody@contoso.onmicrosoft.com", &[])))
         .unwrap_err();
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(err.is(ErrorKind::NotFound), "{err:?}");
     assert_eq!(err.detail().field.as_deref(), Some("upn"));
 }
 
@@ -84,7 +84,7 @@ fn a_taken_upn_is_a_conflict_naming_the_holder_and_nothing_is_written_to_it() {
     .unwrap();
     for _ in 0..2 {
         let err = block_on(p.provision_user(&user)).unwrap_err();
-        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        assert!(err.is(ErrorKind::Conflict), "{err:?}");
         let existing = err.detail().existing.as_ref().expect("the holder is named");
         assert_eq!(
             existing.user_principal_name.as_deref(),
@@ -200,7 +200,7 @@ fn update_disable_and_delete() {
     );
     assert!(block_on(p.get_user(&created.id)).unwrap().is_none());
     let err = block_on(p.update_user(&created.id, &user, UpdateRules::everything())).unwrap_err();
-    assert!(matches!(err, Error::NotFound(_)));
+    assert!(err.is(ErrorKind::NotFound));
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn each_failure_has_its_kind_and_request_id() {
     let base = emu.base_url();
     let wrong_secret = provisioner(&base, json!({"client_secret": "wrong-canary-secret"}));
     let err = block_on(wrong_secret.provision_user(&drupal_user(1, "x"))).unwrap_err();
-    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert!(err.is(ErrorKind::Auth), "{err:?}");
     assert_eq!(err.detail().aadsts.as_deref(), Some("AADSTS7000215"));
     assert!(!format!("{err:?}{err}").contains("wrong-canary-secret"));
     let reader = provisioner(
@@ -224,7 +224,7 @@ fn each_failure_has_its_kind_and_request_id() {
         json!({"client_id": "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee", "client_secret": "reader-secret"}),
     );
     let err = block_on(reader.provision_user(&drupal_user(2, "y"))).unwrap_err();
-    assert!(matches!(err, Error::Permission(_)), "{err:?}");
+    assert!(err.is(ErrorKind::Permission), "{err:?}");
     assert!(err.detail().request_id.is_some());
     assert!(
         err.detail()
@@ -240,7 +240,7 @@ fn each_failure_has_its_kind_and_request_id() {
         UpdateRules::new(None, false),
     ))
     .unwrap_err();
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(err.is(ErrorKind::NotFound), "{err:?}");
     assert!(err.detail().request_id.is_some());
     let gone = block_on(p.disable_user("00000000-0000-0000-0000-000000000000")).unwrap();
     assert_eq!(
@@ -255,12 +255,12 @@ fn each_failure_has_its_kind_and_request_id() {
     );
     let created = block_on(p.provision_user(&drupal_user(3, "z"))).unwrap();
     let err = block_on(p.disable_user(&created.id)).unwrap_err();
-    assert!(matches!(err, Error::Transient(_)), "{err:?}");
+    assert!(err.is(ErrorKind::Transient), "{err:?}");
     assert!(err.is_retryable());
     let mut bad = drupal_user(4, "+++");
     bad.mail = None;
     let err = block_on(p.provision_user(&bad)).unwrap_err();
-    assert!(matches!(err, Error::Validation(_)));
+    assert!(err.is(ErrorKind::Validation));
     assert_eq!(err.detail().field.as_deref(), Some("name"));
 }
 

@@ -129,14 +129,14 @@ fn bulk_results_are_in_input_order_and_failures_stay_local() {
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r.uid, Some(json!(i)), "input order");
         match i {
-            10 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "validation"),
+            10 => assert_eq!(r.result.as_ref().unwrap_err().kind().name(), "validation"),
             20 => {
                 let err = r.result.as_ref().unwrap_err();
-                assert_eq!(err.kind(), "conflict");
+                assert_eq!(err.kind().name(), "conflict");
                 let existing = err.detail().existing.as_ref().expect("Adele is named");
                 assert_eq!(existing.display_name.as_deref(), Some("Adele Vance"));
             }
-            30 => assert_eq!(r.result.as_ref().unwrap_err().kind(), "conflict"),
+            30 => assert_eq!(r.result.as_ref().unwrap_err().kind().name(), "conflict"),
             _ => assert_eq!(
                 r.result.as_ref().unwrap().action,
                 Action::Created,

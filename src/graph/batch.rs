@@ -2,7 +2,7 @@
 //! is throttled on its own; responses come back in any order and are matched by `id`.
 
 use super::{GraphClient, Replay, Response, odata};
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -103,7 +103,7 @@ impl GraphClient {
             results.entry(r.id.clone()).or_insert_with(|| {
                 let mut d = Detail::new("Graph's $batch answer has no response for this request");
                 d.maybe_committed = true;
-                Err(Error::Transient(Box::new(d)))
+                Err(Error::new(ErrorKind::Transient, d))
             });
         }
         Ok(results)

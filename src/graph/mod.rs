@@ -9,7 +9,7 @@ pub mod retry;
 
 use crate::config::Config;
 use crate::deadline;
-use crate::error::{Detail, Error, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::runtime;
 use crate::token::TokenProvider;
 use pacer::WritePacer;
@@ -146,8 +146,8 @@ impl GraphClient {
                 Ok(response) => return Ok(response),
                 Err(err) => err,
             };
-            if let (Error::Permission(d), Ok(token)) = (&mut err, &token) {
-                d.token_can_write = crate::token::grants_user_writes(token);
+            if let (ErrorKind::Permission, Ok(token)) = (err.kind(), &token) {
+                err.detail_mut().token_can_write = crate::token::grants_user_writes(token);
             }
             if let (Ok(token), false) = (&token, refreshed)
                 && odata::is_invalid_token(&err)
@@ -175,9 +175,9 @@ impl GraphClient {
     /// Records a throttling answer and shuts the gate for its Retry-After, so that the other
     /// requests of this client wait too instead of adding to the quota.
     pub fn note_throttling(&self, err: &Error) {
-        if let Error::Throttled(d) = err {
+        if err.is(ErrorKind::Throttled) {
             self.throttled.fetch_add(1, Ordering::Relaxed);
-            if let Some(after) = d.retry_after {
+            if let Some(after) = err.detail().retry_after {
                 self.gate.close_for(after);
             }
         }
@@ -259,10 +259,13 @@ impl GraphClient {
     /// lie under our Graph origin: a bearer token is never sent anywhere else.
     pub async fn follow(&self, link: &str) -> Result<Response> {
         let path = link.strip_prefix(&self.api).ok_or_else(|| {
-            Error::Graph(Box::new(Detail::new(format!(
-                "Graph returned a link outside {}: refusing to follow it",
-                self.api
-            ))))
+            Error::message(
+                ErrorKind::Graph,
+                format!(
+                    "Graph returned a link outside {}: refusing to follow it",
+                    self.api
+                ),
+            )
         })?;
         self.send(Method::GET, path, None, Replay::Safe).await
     }
@@ -272,22 +275,25 @@ impl GraphClient {
 /// the work back as throttled, with how long to wait, instead of sleeping through its budget.
 pub fn out_of_budget(wait: Duration, why: &str) -> Error {
     let secs = wait.as_secs_f64().ceil();
-    Error::Throttled(Box::new(Detail {
-        message: format!(
-            "{why} for {secs} s, longer than this call may wait: the work is handed back"
-        ),
-        retry_after: Some(wait),
-        hint: Some("Nothing to do: the work stays queued and is retried after the delay.".into()),
-        ..Detail::default()
-    }))
+    Error::new(
+        ErrorKind::Throttled,
+        Detail {
+            message: format!(
+                "{why} for {secs} s, longer than this call may wait: the work is handed back"
+            ),
+            retry_after: Some(wait),
+            hint: Some(
+                "Nothing to do: the work stays queued and is retried after the delay.".into(),
+            ),
+            ..Detail::default()
+        },
+    )
 }
 
 /// `err` with the retry it would have waited for handed to the caller: a throttled answer keeps
 /// its Graph facts and says how much of its Retry-After is left.
 pub fn handed_back(mut err: Error, wait: Duration) -> Error {
-    if let Error::Throttled(d) = &mut err {
-        d.retry_after = Some(wait);
-    } else if err.detail().retry_after.is_none() {
+    if err.is(ErrorKind::Throttled) || err.detail().retry_after.is_none() {
         err.detail_mut().retry_after = Some(wait);
     }
     err
@@ -307,7 +313,7 @@ pub fn transport_error(e: &reqwest::Error, peer: &str) -> Error {
     };
     detail.maybe_committed = !e.is_connect();
     detail.hint = Some("Graph or the network was unavailable; the work is retried later.".into());
-    Error::Transient(Box::new(detail))
+    Error::new(ErrorKind::Transient, detail)
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

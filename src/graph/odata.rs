@@ -1,7 +1,7 @@
 //! Graph's OData error body → our typed error. Classification uses the HTTP status, `error.code`
 //! and `error.details[].code`; message text is only carried along for people to read.
 
-use crate::error::{Detail, Error};
+use crate::error::{Detail, Error, ErrorKind};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -54,32 +54,35 @@ pub fn classify(
         field,
         ..Detail::default()
     };
-    match status {
-        _ if conflict => Error::Conflict(Box::new(detail)),
+    let kind = match status {
+        _ if conflict => ErrorKind::Conflict,
         401 => {
             detail.hint = Some("Graph refused the access token: check that the token endpoint and Graph belong to the same cloud and tenant.".into());
-            Error::Auth(Box::new(detail))
+            ErrorKind::Auth
         }
         403 => {
             detail.hint = Some(PERMISSION_HINT.into());
-            Error::Permission(Box::new(detail))
+            ErrorKind::Permission
         }
-        404 => Error::NotFound(Box::new(detail)),
-        429 => Error::Throttled(Box::new(detail)),
+        404 => ErrorKind::NotFound,
+        429 => ErrorKind::Throttled,
         500..=599 => {
             // Graph may have carried out a write whose answer was lost; 503 and 429 come from
             // the front door before anything happens, the others are ambiguous.
             detail.maybe_committed = status != 503;
-            Error::Transient(Box::new(detail))
+            ErrorKind::Transient
         }
-        400 | 422 => Error::Validation(Box::new(detail)),
-        _ => Error::Graph(Box::new(detail)),
-    }
+        400 | 422 => ErrorKind::Validation,
+        _ => ErrorKind::Graph,
+    };
+    Error::new(kind, detail)
 }
 
 /// Whether a 401 means "this token is no good" (refresh it and try once more).
 pub fn is_invalid_token(err: &Error) -> bool {
-    matches!(err, Error::Auth(d) if d.http_status == Some(401) && d.aadsts.is_none())
+    err.is(ErrorKind::Auth)
+        && err.detail().http_status == Some(401)
+        && err.detail().aadsts.is_none()
 }
 
 /// `Retry-After` in seconds (Graph sends whole seconds; fractions are accepted).
@@ -119,7 +122,7 @@ mod tests {
         ];
         for (status, code, details, kind) in cases {
             let err = classify(status, None, None, &body(code, details));
-            assert_eq!(err.kind(), kind, "{status} {code}");
+            assert_eq!(err.kind().name(), kind, "{status} {code}");
             assert_eq!(err.detail().graph_code.as_deref(), Some(code));
             assert_eq!(err.detail().request_id.as_deref(), Some("rid-1"));
         }

@@ -86,15 +86,18 @@ impl ThrottleGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Detail;
+    use crate::error::{Detail, ErrorKind};
 
     #[test]
     fn retry_after_wins_and_final_errors_are_not_retried() {
         let policy = RetryPolicy::new(3);
-        let throttled = Error::Throttled(Box::new(Detail {
-            retry_after: Some(Duration::from_secs(7)),
-            ..Detail::default()
-        }));
+        let throttled = Error::new(
+            ErrorKind::Throttled,
+            Detail {
+                retry_after: Some(Duration::from_secs(7)),
+                ..Detail::default()
+            },
+        );
         let d = policy.delay(0, &throttled).unwrap();
         assert!(
             d >= Duration::from_secs(7) && d <= Duration::from_millis(7100),
