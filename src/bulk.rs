@@ -7,8 +7,7 @@
 //! reported per user as a conflict naming the existing account, which is never written to.
 
 use crate::error::{Detail, Error, ErrorKind, Result};
-use crate::graph::Response;
-use crate::graph::batch::{MAX_BATCH, SubRequest};
+use crate::graph::{MAX_BATCH, Response, users};
 use crate::json::Object;
 use crate::mapping::{DrupalUser, MappedUser, PreviousAttempt};
 use crate::password;
@@ -234,16 +233,14 @@ impl Provisioner {
         chunk: Vec<Pending>,
     ) -> (Vec<Pending>, Result<HashMap<String, Result<Response>>>) {
         let force_change = self.config.mapping.force_change_password;
-        let requests: Vec<SubRequest> = chunk
+        let creates = chunk
             .iter()
-            .map(|p| SubRequest {
-                id: p.index.to_string(),
-                method: "POST",
-                url: "/users".into(),
-                body: Some(p.mapped.create_body(&p.password, force_change)),
+            .map(|p| {
+                let body = p.mapped.create_body(&p.password, force_change);
+                (p.index.to_string(), body)
             })
             .collect();
-        let outcome = self.graph.batch(&requests).await;
+        let outcome = users::batch_create(&self.graph, creates).await;
         (chunk, outcome)
     }
 
@@ -276,7 +273,7 @@ impl Provisioner {
                 let delay = if refreshed && pending.attempts == 0 {
                     Some(std::time::Duration::ZERO)
                 } else {
-                    self.graph.policy.delay(pending.attempts, &err)
+                    self.graph.retry_delay(pending.attempts, &err)
                 };
                 match delay {
                     // Past the call's deadline: the caller's queue retries it then.

@@ -3,6 +3,7 @@
 
 use crate::credential::{Certificate, Credential};
 use crate::error::{Detail, Error, ErrorKind, Result};
+use crate::graph::cloud;
 use crate::json::Object;
 use crate::mapping::MappingConfig;
 use crate::redact::MIN_SECRET_LEN;
@@ -11,57 +12,8 @@ use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
 
-/// The national clouds Microsoft runs, each with its own login and Graph hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cloud {
-    #[default]
-    Global,
-    Usgov,
-    UsgovDod,
-    China,
-}
-
-impl Cloud {
-    /// Every cloud, in the order a host offers them.
-    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::Usgov, Cloud::UsgovDod, Cloud::China];
-
-    /// How an admin knows the cloud (Microsoft's names).
-    pub fn label(self) -> &'static str {
-        match self {
-            Cloud::Global => "Global",
-            Cloud::Usgov => "US Government L4",
-            Cloud::UsgovDod => "US Government L5 / DoD",
-            Cloud::China => "China, operated by 21Vianet",
-        }
-    }
-
-    pub fn login_host(self) -> &'static str {
-        match self {
-            Cloud::Global => "https://login.microsoftonline.com",
-            Cloud::Usgov | Cloud::UsgovDod => "https://login.microsoftonline.us",
-            Cloud::China => "https://login.chinacloudapi.cn",
-        }
-    }
-
-    pub fn graph_host(self) -> &'static str {
-        match self {
-            Cloud::Global => "https://graph.microsoft.com",
-            Cloud::Usgov => "https://graph.microsoft.us",
-            Cloud::UsgovDod => "https://dod-graph.microsoft.us",
-            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Cloud::Global => "global",
-            Cloud::Usgov => "usgov",
-            Cloud::UsgovDod => "usgov-dod",
-            Cloud::China => "china",
-        }
-    }
-}
+/// Which national cloud the tenant lives in; its hosts are `graph::cloud`'s.
+pub use crate::graph::cloud::Cloud;
 
 /// Required strings are optional here so that a missing one is reported by its name.
 #[derive(Deserialize)]
@@ -264,7 +216,7 @@ impl Config {
             raw.cloud.graph_host(),
             "graph_endpoint",
         )?;
-        let token_url = Url::parse(&format!("{login}/{tenant_id}/oauth2/v2.0/token"))
+        let token_url = Url::parse(&cloud::token_url(&login, &tenant_id))
             .map_err(|e| Error::config("tenant_id", format!("cannot form the token URL: {e}")))?;
         let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         let (min, max) = TIMEOUT_MS_RANGE;
@@ -303,7 +255,7 @@ impl Config {
         }
         raw.mapping.validate()?;
         Ok(Config {
-            scope: format!("{graph_origin}/.default"),
+            scope: cloud::scope(&graph_origin),
             tenant_id,
             client_id,
             credential,

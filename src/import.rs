@@ -1,19 +1,17 @@
-//! Entra → Drupal: the users delta query, and the reverse mapping of each changed user onto the
-//! Drupal account fields. The host stores the returned links and applies the changes; the rules
-//! for what a Graph user means in Drupal live here.
+//! Entra → Drupal: one call of the users delta query, each changed user turned into a change
+//! for the host (its Drupal values from the reverse mapping, `mapping::reverse_map`). The host
+//! stores the returned links and applies the changes; which users it gets (guests, partial
+//! items read in full) is decided here.
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::graph::batch::{MAX_BATCH, SubRequest};
-use crate::graph::{Replay, paths};
-use crate::mapping::{MappingConfig, UpnSource};
+use crate::error::{ErrorKind, Result};
+use crate::graph::MAX_BATCH;
+use crate::graph::users::{self, Delta, DeltaFrom};
+use crate::mapping::{MappingConfig, reverse_map};
 use crate::provision::Provisioner;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// Drupal's `UserInterface::USERNAME_MAX_LENGTH`.
-const DRUPAL_NAME_MAX: usize = 60;
 /// Pages of at most a few hundred users each; the host calls again with `next_link`.
 const DEFAULT_MAX_PAGES: usize = 20;
 
@@ -65,35 +63,20 @@ impl Provisioner {
         let mut page = DeltaPage::default();
         let mut select = self.config.mapping.select();
         select.push("userType");
-        let first = match &request.link {
-            Some(link) => self.graph.follow(link).await,
-            None => {
-                let mut path = format!("/users/delta?{}", paths::select(&select));
-                if request.start_from_now {
-                    path.push_str("&$deltatoken=latest");
-                }
-                self.graph
-                    .send(Method::GET, &path, None, Replay::Safe)
-                    .await
-            }
+        let from = match &request.link {
+            Some(link) => DeltaFrom::Link(link),
+            None => DeltaFrom::Start {
+                select: &select,
+                from_now: request.start_from_now,
+            },
         };
-        let mut response = match first {
-            Err(e) if is_sync_state_lost(&e) => {
-                page.resync_required = true;
-                return Ok(page);
-            }
-            other => other?,
+        let Delta::Page(mut round) = users::delta(&self.graph, from).await? else {
+            return Ok(resync());
         };
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
         let mut incomplete = Incomplete::new();
         for pages in 1u32.. {
-            let body = response.body;
-            for item in body
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for item in &round.users {
                 match first_look(item, &self.config.mapping, request.include_guests) {
                     Look::Change(change) => page.changes.push(change),
                     Look::Guest => page.skipped_guests += 1,
@@ -105,12 +88,11 @@ impl Provisioner {
                     }
                 }
             }
-            let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
-            if let Some(delta) = text("@odata.deltaLink") {
+            if let Some(delta) = round.delta_link {
                 page.delta_link = Some(delta);
                 break;
             }
-            let Some(next) = text("@odata.nextLink") else {
+            let Some(next) = round.next_link else {
                 break;
             };
             // Stop at the page limit, or when the call's budget could not cover another page
@@ -120,14 +102,9 @@ impl Provisioner {
                 page.next_link = Some(next);
                 break;
             }
-            response = match self.graph.follow(&next).await {
-                Err(e) if is_sync_state_lost(&e) => {
-                    return Ok(DeltaPage {
-                        resync_required: true,
-                        ..DeltaPage::default()
-                    });
-                }
-                other => other?,
+            round = match users::delta(&self.graph, DeltaFrom::Link(&next)).await? {
+                Delta::Page(round) => round,
+                Delta::SyncStateLost => return Ok(resync()),
             };
         }
         self.complete_partial(&mut page, &incomplete, &select, request.include_guests)
@@ -149,16 +126,7 @@ impl Provisioner {
         let partial: Vec<String> = incomplete.keys().cloned().collect();
         let mut full: HashMap<String, Value> = HashMap::new();
         for chunk in partial.chunks(MAX_BATCH) {
-            let requests: Vec<SubRequest> = chunk
-                .iter()
-                .map(|id| SubRequest {
-                    id: id.clone(),
-                    method: "GET",
-                    url: format!("{}?{}", paths::user(id), paths::select(select)),
-                    body: None,
-                })
-                .collect();
-            for (id, result) in self.graph.batch(&requests).await? {
+            for (id, result) in users::batch_get(&self.graph, chunk, select).await? {
                 match result {
                     Ok(response) => {
                         full.insert(id, response.body);
@@ -195,6 +163,14 @@ impl Provisioner {
         });
         page.skipped_guests += skipped;
         Ok(())
+    }
+}
+
+/// The answer when the stored link's sync state is gone: the host starts a full sync.
+fn resync() -> DeltaPage {
+    DeltaPage {
+        resync_required: true,
+        ..DeltaPage::default()
     }
 }
 
@@ -235,11 +211,6 @@ fn is_guest_upn(upn: &str) -> bool {
     upn.to_ascii_uppercase().contains("#EXT#")
 }
 
-fn is_sync_state_lost(err: &Error) -> bool {
-    let d = err.detail();
-    d.http_status == Some(410) || d.graph_code.as_deref() == Some("syncStateNotFound")
-}
-
 fn change_of(item: &Value, mapping: &MappingConfig, include_guests: bool) -> Option<Change> {
     let id = item
         .get("id")
@@ -278,117 +249,10 @@ fn change_of(item: &Value, mapping: &MappingConfig, include_guests: bool) -> Opt
     })
 }
 
-/// The Drupal values a Graph user implies, for the properties present in `user` (a delta page
-/// carries only what changed).
-pub fn reverse_map(user: &Value, mapping: &MappingConfig) -> Map<String, Value> {
-    let mut out = Map::new();
-    let text = |key: &str| {
-        user.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    let name_source = match mapping.upn_source {
-        UpnSource::Mail => text("mail").or_else(|| text("userPrincipalName")),
-        UpnSource::Name => text("userPrincipalName"),
-    };
-    if let Some(source) = name_source {
-        let local = match mapping.upn_source {
-            UpnSource::Mail => source,
-            UpnSource::Name => source.split('@').next().unwrap_or_default(),
-        };
-        let name = drupal_name(local);
-        if !name.is_empty() {
-            out.insert("name".into(), json!(name));
-        }
-    }
-    if user.get("mail").is_some() {
-        out.insert("mail".into(), json!(text("mail")));
-    }
-    if let Some(enabled) = user.get("accountEnabled").and_then(Value::as_bool) {
-        out.insert("status".into(), json!(u8::from(enabled)));
-    }
-    let mut fields = Map::new();
-    for (field, property) in &mapping.properties {
-        if let Some(value) = user.get(property) {
-            let value = match value {
-                Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
-                other => other.clone(),
-            };
-            fields.insert(field.clone(), value);
-        }
-    }
-    if mapping.display_name_field != "name"
-        && mapping.display_name_field != "mail"
-        && let Some(display) = user.get("displayName")
-    {
-        fields.insert(mapping.display_name_field.clone(), display.clone());
-    }
-    if !fields.is_empty() {
-        out.insert("fields".into(), Value::Object(fields));
-    }
-    out
-}
-
-/// A Drupal username from a UPN local part or mail: Drupal accepts letters (any script),
-/// digits, space and `. - _ @ + '`; at most 60 characters.
-pub fn drupal_name(source: &str) -> String {
-    let cleaned: String = source
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '@' | '+' | '\''))
-        .take(DRUPAL_NAME_MAX)
-        .collect();
-    cleaned.trim().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reverse_mapping_of_a_full_user() {
-        let mut mapping = MappingConfig::default();
-        mapping
-            .properties
-            .insert("field_title".into(), "jobTitle".into());
-        mapping
-            .properties
-            .insert("field_phone".into(), "businessPhones".into());
-        let user = json!({"id": "1", "userPrincipalName": "jane.doe@contoso.com", "mail": "Jane@Example.com",
-            "accountEnabled": false, "jobTitle": "CTO", "businessPhones": ["+1 555"]});
-        let d = reverse_map(&user, &mapping);
-        assert_eq!(d["name"], "jane.doe");
-        assert_eq!(d["mail"], "Jane@Example.com");
-        assert_eq!(d["status"], 0);
-        assert_eq!(
-            d["fields"],
-            json!({"field_title": "CTO", "field_phone": "+1 555"})
-        );
-    }
-
-    #[test]
-    fn partial_delta_items_give_only_what_they_carry() {
-        let d = reverse_map(
-            &json!({"id": "1", "accountEnabled": true}),
-            &MappingConfig::default(),
-        );
-        assert_eq!(Value::Object(d), json!({"status": 1}));
-    }
-
-    #[test]
-    fn names_follow_drupal_rules() {
-        assert_eq!(drupal_name("o'brien!#^~x"), "o'brienx");
-        assert_eq!(drupal_name(&"a".repeat(80)).len(), 60);
-        assert_eq!(drupal_name("zoë"), "zoë");
-        let mapping = MappingConfig {
-            upn_source: UpnSource::Mail,
-            ..MappingConfig::default()
-        };
-        let d = reverse_map(
-            &json!({"userPrincipalName": "x@c.com", "mail": "jd@example.org"}),
-            &mapping,
-        );
-        assert_eq!(d["name"], "jd@example.org");
-    }
+    use serde_json::json;
 
     #[test]
     fn removed_items_and_guests() {

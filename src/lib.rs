@@ -25,6 +25,7 @@ pub mod redact;
 pub mod runtime;
 pub mod secret;
 pub mod token;
+pub mod transport;
 
 pub use config::Config;
 pub use error::{Detail, Error, ErrorKind, Result};

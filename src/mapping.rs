@@ -9,6 +9,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod reverse;
+pub use reverse::{drupal_name, reverse_map};
+
 /// Which Drupal value becomes the local part of the UPN and the mailNickname.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,12 +3,12 @@
 use crate::config::Config;
 use crate::direction::Direction;
 use crate::error::{Detail, Error, ErrorKind, Result};
-use crate::graph::{GraphClient, Replay, paths};
+use crate::graph::GraphClient;
+use crate::graph::users::{self, Filter};
 use crate::mapping::{self, DrupalUser, MappedUser, PreviousAttempt};
 use crate::matching::Candidate;
 use crate::password;
 use crate::secret::Secret;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -133,11 +133,12 @@ impl Provisioner {
             .preview_body(self.config.mapping.force_change_password))
     }
 
-    fn select(&self) -> String {
+    /// The properties every read of a user asks for.
+    fn select(&self) -> Vec<&str> {
         let mut properties = self.config.mapping.select();
         // Tells our own lost create from someone else's account.
         properties.push("createdDateTime");
-        paths::select(&properties)
+        properties
     }
 
     /// Acquires a token and reads one user with the mapped properties: proves the tenant, the
@@ -154,10 +155,7 @@ impl Provisioner {
         }
         let granted = self.graph.granted_roles().await?;
         let missing = missing_permissions(granted.as_deref(), &request.directions);
-        let path = format!("{}?{}", paths::user(id_or_upn), self.select());
-        let response = self
-            .graph
-            .send(Method::GET, &path, None, Replay::Safe)
+        let response = users::get(&self.graph, id_or_upn, &self.select())
             .await
             .map_err(|mut e| {
                 if e.is(ErrorKind::NotFound) {
@@ -189,7 +187,7 @@ impl Provisioner {
         match (&query.id, &query.upn, &query.mail) {
             (Some(id), None, None) => self.get_user(id).await,
             (None, Some(upn), None) => self.get_user(upn).await,
-            (None, None, Some(mail)) => self.find_by("mail", mail).await,
+            (None, None, Some(mail)) => self.find_by(Filter::Mail(mail)).await,
             _ => Err(Error::validation(
                 "query",
                 "give exactly one of id, upn or mail",
@@ -197,7 +195,7 @@ impl Provisioner {
         }
     }
 
-    /// `GET /users/{id-or-upn}`; `None` when Graph has no such user.
+    /// The user by id or UPN; `None` when Graph has no such user.
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<Value>> {
         match self.fetch_user(id_or_upn).await {
             Ok(user) => Ok(Some(user)),
@@ -206,34 +204,16 @@ impl Provisioner {
         }
     }
 
-    /// `GET /users/{id-or-upn}` with the mapping's `$select`; a missing user is an error that
-    /// keeps Graph's request-id.
+    /// The user by id or UPN with the mapped properties; a missing user is an error that keeps
+    /// Graph's request-id.
     async fn fetch_user(&self, id_or_upn: &str) -> Result<Value> {
-        let path = format!("{}?{}", paths::user(id_or_upn), self.select());
-        Ok(self
-            .graph
-            .send(Method::GET, &path, None, Replay::Safe)
+        Ok(users::get(&self.graph, id_or_upn, &self.select())
             .await?
             .body)
     }
 
-    async fn find_by(&self, property: &str, value: &str) -> Result<Option<Value>> {
-        let path = format!(
-            "/users?{}&{}",
-            paths::filter_eq(property, value),
-            self.select()
-        );
-        let response = self
-            .graph
-            .send(Method::GET, &path, None, Replay::Safe)
-            .await?;
-        let mut found = response
-            .body
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        Ok((!found.is_empty()).then(|| found.swap_remove(0)))
+    async fn find_by(&self, filter: Filter<'_>) -> Result<Option<Value>> {
+        users::find_by(&self.graph, filter, &self.select()).await
     }
 
     pub async fn provision_user(&self, user: &DrupalUser) -> Result<Outcome> {
@@ -293,11 +273,7 @@ impl Provisioner {
                     Err(self.conflict_with(existing, "userPrincipalName").await)
                 };
             }
-            let err = match self
-                .graph
-                .send(Method::POST, "/users", Some(&body), Replay::LookFirst)
-                .await
-            {
+            let err = match users::create(&self.graph, &body).await {
                 Ok(r) => return Ok(created(&r.body, r.request_id)),
                 Err(err) => err,
             };
@@ -330,7 +306,7 @@ impl Provisioner {
                     };
                 }
                 err if err.detail().maybe_committed => {
-                    let Some(wait) = self.graph.policy.delay(attempt, &err) else {
+                    let Some(wait) = self.graph.retry_delay(attempt, &err) else {
                         return Err(err);
                     };
                     if crate::deadline::crosses(wait) {
@@ -377,7 +353,7 @@ impl Provisioner {
             return Ok(Some((user, "userPrincipalName")));
         }
         if let Some(mail) = &mapped.mail
-            && let Some(user) = self.find_by("mail", mail).await?
+            && let Some(user) = self.find_by(Filter::Mail(mail)).await?
         {
             return Ok(Some((user, "mail")));
         }
@@ -408,18 +384,10 @@ impl Provisioner {
     /// (the caller then treats the user as privileged).
     async fn privileged(&self, user: &Value) -> Option<bool> {
         let id = user.get("id").and_then(Value::as_str)?;
-        let response = self
-            .graph
-            .send(
-                Method::GET,
-                &paths::user_directory_roles(id),
-                None,
-                Replay::Safe,
-            )
+        users::holds_directory_role(&self.graph, id)
             .await
-            .ok()?;
-        let roles = response.body.get("value").and_then(Value::as_array)?;
-        Some(!roles.is_empty())
+            .ok()
+            .flatten()
     }
 
     /// Carries out a link an admin approved (or that the automatic policy allowed): the Entra
@@ -537,11 +505,7 @@ impl Provisioner {
     /// Soft delete (restorable in Entra for 30 days). Deleting what is already gone succeeds,
     /// so a retried queue item cannot fail on its own earlier success.
     pub async fn delete_user(&self, entra_id: &str) -> Result<Outcome> {
-        let (action, request_id) = match self
-            .graph
-            .send(Method::DELETE, &paths::user(entra_id), None, Replay::Safe)
-            .await
-        {
+        let (action, request_id) = match users::delete(&self.graph, entra_id).await {
             Ok(r) => (Action::Deleted, r.request_id),
             Err(e) if e.is(ErrorKind::NotFound) => {
                 (Action::AlreadyDeleted, e.detail().request_id.clone())
@@ -562,12 +526,7 @@ impl Provisioner {
         if patch.is_empty() {
             return Ok(None);
         }
-        let body = Value::Object(patch.clone());
-        let response = self
-            .graph
-            .send(Method::PATCH, &paths::user(id), Some(&body), Replay::Safe)
-            .await?;
-        Ok(response.request_id)
+        Ok(users::patch(&self.graph, id, patch).await?.request_id)
     }
 }
 

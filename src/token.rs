@@ -143,7 +143,7 @@ impl TokenProvider {
             .send()
             .await
             .map_err(|e| {
-                let mut err = crate::graph::transport_error(&e, "the token endpoint");
+                let mut err = crate::transport::error(&e, "the token endpoint");
                 // Nothing is created by a token request: retrying it is always safe.
                 err.detail_mut().maybe_committed = false;
                 err

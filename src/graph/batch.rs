@@ -10,7 +10,7 @@ use std::collections::HashMap;
 /// Graph's documented limit of requests in one batch.
 pub const MAX_BATCH: usize = 20;
 
-pub struct SubRequest {
+pub(super) struct SubRequest {
     pub id: String,
     pub method: &'static str,
     /// Relative to the API version, e.g. `/users`.
@@ -39,7 +39,7 @@ impl GraphClient {
     /// Sends one batch and returns each sub-response's result by id. The batch as a whole is
     /// never replayed after a lost answer (it may hold creates): that error is returned, and the
     /// caller looks before it creates again.
-    pub async fn batch(
+    pub(super) async fn batch(
         &self,
         requests: &[SubRequest],
     ) -> Result<HashMap<String, Result<Response>>> {

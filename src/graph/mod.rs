@@ -1,11 +1,17 @@
-//! The HTTP client for Graph's users API: one request with token, throttle gate, retries and
-//! error classification (`send`), and `$batch` on top of it (`batch`).
+//! Everything that knows Microsoft Graph: the clouds and their hosts (`cloud`), the typed
+//! users operations (`users`), and beneath them the HTTP client: one request with token,
+//! throttle gate, write pacing, retries and error classification (`send`), and `$batch` on top
+//! of it. Outside this module no code builds a Graph path or URL.
 
-pub mod batch;
-pub mod odata;
-pub mod pacer;
-pub mod paths;
-pub mod retry;
+mod batch;
+pub mod cloud;
+mod odata;
+mod pacer;
+mod paths;
+mod retry;
+pub mod users;
+
+pub use batch::MAX_BATCH;
 
 use crate::config::Config;
 use crate::deadline;
@@ -47,8 +53,8 @@ pub struct GraphClient {
     api: String,
     tokens: TokenProvider,
     timeout: Duration,
-    pub policy: RetryPolicy,
-    pub gate: ThrottleGate,
+    policy: RetryPolicy,
+    gate: ThrottleGate,
     pacer: Option<WritePacer>,
     requests: AtomicU64,
     throttled: AtomicU64,
@@ -87,9 +93,16 @@ impl GraphClient {
         }
     }
 
+    /// How long to wait before retry number `attempt + 1` of work that failed with `err`, or
+    /// `None` to give up: the client's one retry policy, for callers that schedule their own
+    /// retries (a create after a lost answer, each user of a bulk run).
+    pub fn retry_delay(&self, attempt: u32, err: &Error) -> Option<Duration> {
+        self.policy.delay(attempt, err)
+    }
+
     /// Sends `method path` (path relative to `/v1.0`, query included) and returns a 2xx response,
     /// retrying what the policy allows. A refused token is refreshed and the request sent once more.
-    pub async fn send(
+    async fn send(
         &self,
         method: Method,
         path: &str,
@@ -102,7 +115,7 @@ impl GraphClient {
 
     /// `send` for a request that counts as `writes` writes against Graph's quota (a `$batch`
     /// counts each write inside it). Every attempt counts, as it does for Graph.
-    pub async fn send_counted(
+    async fn send_counted(
         &self,
         method: Method,
         path: &str,
@@ -174,7 +187,7 @@ impl GraphClient {
 
     /// Records a throttling answer and shuts the gate for its Retry-After, so that the other
     /// requests of this client wait too instead of adding to the quota.
-    pub fn note_throttling(&self, err: &Error) {
+    fn note_throttling(&self, err: &Error) {
         if err.is(ErrorKind::Throttled) {
             self.throttled.fetch_add(1, Ordering::Relaxed);
             if let Some(after) = err.detail().retry_after {
@@ -224,7 +237,7 @@ impl GraphClient {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(&e, "Graph"))?;
+            .map_err(|e| crate::transport::error(&e, "Graph"))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -238,7 +251,7 @@ impl GraphClient {
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| transport_error(&e, "Graph"))?;
+            .map_err(|e| crate::transport::error(&e, "Graph"))?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -257,7 +270,7 @@ impl GraphClient {
 
     /// GETs a Graph URL given in full by Graph itself (`@odata.nextLink`, delta links). It must
     /// lie under our Graph origin: a bearer token is never sent anywhere else.
-    pub async fn follow(&self, link: &str) -> Result<Response> {
+    async fn follow(&self, link: &str) -> Result<Response> {
         let path = link.strip_prefix(&self.api).ok_or_else(|| {
             Error::message(
                 ErrorKind::Graph,
@@ -273,7 +286,7 @@ impl GraphClient {
 
 /// A wait (Retry-After, the write pacer) that would outlast the call's budget: the call gives
 /// the work back as throttled, with how long to wait, instead of sleeping through its budget.
-pub fn out_of_budget(wait: Duration, why: &str) -> Error {
+fn out_of_budget(wait: Duration, why: &str) -> Error {
     let secs = wait.as_secs_f64().ceil();
     Error::new(
         ErrorKind::Throttled,
@@ -297,29 +310,4 @@ pub fn handed_back(mut err: Error, wait: Duration) -> Error {
         err.detail_mut().retry_after = Some(wait);
     }
     err
-}
-
-/// A request that got no HTTP answer. Only a failed connect is known not to have reached Graph.
-pub fn transport_error(e: &reqwest::Error, peer: &str) -> Error {
-    let mut detail = if e.is_timeout() {
-        Detail::new(format!("{peer} did not answer in time"))
-    } else if e.is_connect() {
-        Detail::new(format!("cannot connect to {peer}: {}", root_cause(e)))
-    } else {
-        Detail::new(format!(
-            "the connection to {peer} failed: {}",
-            root_cause(e)
-        ))
-    };
-    detail.maybe_committed = !e.is_connect();
-    detail.hint = Some("Graph or the network was unavailable; the work is retried later.".into());
-    Error::new(ErrorKind::Transient, detail)
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }

@@ -85,6 +85,13 @@ pub fn is_invalid_token(err: &Error) -> bool {
         && err.detail().aadsts.is_none()
 }
 
+/// Whether a delta link's sync state is gone (HTTP 410 Gone, or `syncStateNotFound`): the
+/// round must start over.
+pub fn is_sync_state_lost(err: &Error) -> bool {
+    let d = err.detail();
+    d.http_status == Some(410) || d.graph_code.as_deref() == Some("syncStateNotFound")
+}
+
 /// `Retry-After` in seconds (Graph sends whole seconds; fractions are accepted).
 pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     let secs: f64 = value?.trim().parse().ok()?;

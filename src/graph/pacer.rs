@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub struct WritePacer {
+pub(super) struct WritePacer {
     writes: usize,
     window: Duration,
     sent: Mutex<VecDeque<Instant>>,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
+pub(super) struct RetryPolicy {
     pub max_retries: u32,
     pub base: Duration,
     pub cap: Duration,
@@ -51,7 +51,7 @@ impl RetryPolicy {
 }
 
 #[derive(Default)]
-pub struct ThrottleGate {
+pub(super) struct ThrottleGate {
     open_at: Mutex<Option<Instant>>,
 }
 
