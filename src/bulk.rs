@@ -14,7 +14,8 @@ use crate::password;
 use crate::provision::{Outcome, Provisioner, created};
 use crate::secret::Secret;
 use futures_util::stream::{self, FuturesUnordered, StreamExt};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use tokio::time::Instant;
 
@@ -42,6 +43,61 @@ enum FollowUp {
 pub struct BulkResult {
     pub uid: Option<Value>,
     pub result: Result<Outcome>,
+}
+
+/// What `entra_bulk_provision` answers: one result per input user, in input order, and the
+/// counts. Each result is `{"uid", "ok": true, <outcome>}` or `{"uid", "ok": false, "error":
+/// <error object>}`.
+#[derive(Debug, Serialize)]
+pub struct BulkReport {
+    pub results: Vec<Value>,
+    pub summary: BulkSummary,
+}
+
+/// How many users of a call were created, linked or failed; `other` only when an outcome was
+/// none of these. (Fields in alphabetical order: the JSON keeps the order it always had.)
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct BulkSummary {
+    pub created: u64,
+    pub failed: u64,
+    pub linked: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl BulkReport {
+    /// The report of `results`; `error_object` gives a failed user's error as the host reads
+    /// it (the ABI's error object, cleared of the client's secrets). Outcomes are directory data
+    /// and are never altered.
+    pub fn new(results: Vec<BulkResult>, error_object: impl Fn(&Error) -> Value) -> BulkReport {
+        let mut summary = BulkSummary::default();
+        let results = results
+            .into_iter()
+            .map(|r| match r.result {
+                Ok(outcome) => {
+                    let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+                    match v.get("action").and_then(Value::as_str) {
+                        Some("created") => summary.created += 1,
+                        Some("linked") => summary.linked += 1,
+                        _ => summary.other += 1,
+                    }
+                    v["uid"] = r.uid.unwrap_or(Value::Null);
+                    v["ok"] = json!(true);
+                    v
+                }
+                Err(err) => {
+                    summary.failed += 1;
+                    let error = error_object(&err);
+                    json!({"uid": r.uid, "ok": false, "error": error})
+                }
+            })
+            .collect();
+        BulkReport { results, summary }
+    }
 }
 
 impl Provisioner {

@@ -8,7 +8,7 @@ use crate::json::Object;
 use crate::mapping::MappingConfig;
 use crate::redact::MIN_SECRET_LEN;
 use crate::secret::Secret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 
@@ -96,6 +96,18 @@ pub struct Config {
     pub mapping: MappingConfig,
 }
 
+/// What `entra_client_new` answers on success: the effective endpoints and credential kind.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub ok: bool,
+    pub cloud: &'static str,
+    pub token_url: String,
+    pub graph_endpoint: String,
+    pub primary_domain: String,
+    pub credential: &'static str,
+    pub abi_version: u32,
+}
+
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub const TIMEOUT_MS_RANGE: (u64, u64) = (100, 600_000);
 pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
@@ -122,6 +134,18 @@ pub fn call_budget(ms: u64, field: &str) -> Result<Duration> {
 }
 
 impl Config {
+    pub fn summary(&self) -> Summary {
+        Summary {
+            ok: true,
+            cloud: self.cloud.name(),
+            token_url: self.token_url.as_str().to_owned(),
+            graph_endpoint: self.graph_origin.clone(),
+            primary_domain: self.primary_domain.clone(),
+            credential: self.credential.kind(),
+            abi_version: crate::ffi::ABI_VERSION,
+        }
+    }
+
     pub fn from_json(json: &str) -> Result<Config> {
         // Parse to a value first: a syntax error then never quotes input (which holds the secret),
         // and the typed pass below can name the field by its path.

@@ -22,6 +22,7 @@
 //! - `out_client` is written only on OK. Free the handle with `entra_client_free`.
 //! - Input strings are borrowed for the call only. A handle may be used from several threads.
 
+use crate::bulk::BulkReport;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::json::Object;
@@ -213,6 +214,61 @@ fn guard(
     // SAFETY: out_json was checked non-null; the caller guarantees it is writable.
     unsafe { *out_json = into_c_string(value.to_string()) };
     status
+}
+
+/// The body of every export but the constructor and the free functions: the guard (panics
+/// contained and recorded quietly, `crate::panic`), the NULL checks, the parse of the JSON
+/// request (with its `budget_ms`, `with_client`), and the body's result or error written to
+/// `*out_json` as JSON. The export's `# Safety` contract is what the helpers it expands to
+/// require. Only the body goes through the macro: cbindgen reads the `extern "C" fn` items
+/// themselves, and does not expand macros.
+///
+/// - `export!(out, op, client c, request r: Type, |provisioner, pattern, call| body)`: `body`
+///   returns `Result<impl Serialize, Error or Failure>`; `call` runs futures within the call's
+///   budget and holds the client's redactor.
+/// - `export!(out, op, request r: Type, |pattern| body)`: no client; `body` is the result.
+/// - `export!(out, op, client c, |client| body)`: no request; `body` is the result.
+/// - `export!(out, op, || body)`: neither; `body` is the result.
+macro_rules! export {
+    ($out:ident, $op:expr, client $c:ident, request $req:ident: $ty:ty,
+        |$p:pat_param, $r:pat_param, $call:pat_param| $body:expr) => {
+        // SAFETY: the export's contract (`c` NULL or live, `$req` NULL or NUL-terminated,
+        // `$out` NULL or writable) is exactly what `with_client` requires.
+        unsafe {
+            with_client(
+                $c,
+                $req,
+                stringify!($req),
+                $op,
+                $out,
+                |$p, $r: $ty, $call| respond($body),
+            )
+        }
+    };
+    ($out:ident, $op:expr, request $req:ident: $ty:ty, |$r:pat_param| $body:expr) => {
+        guard($out, &NO_SECRETS, $op, || {
+            // SAFETY: the export's contract: `$req` is NULL or NUL-terminated.
+            let $r: $ty = unsafe { parse($req, stringify!($req)) }?;
+            to_json(&$body)
+        })
+    };
+    ($out:ident, $op:expr, client $c:ident, |$client:pat_param| $body:expr) => {{
+        // SAFETY: the export's contract: `c` is NULL or a live handle.
+        let redactor = unsafe { redactor_of($c) };
+        guard($out, redactor, $op, || {
+            // SAFETY: as above.
+            let $client = unsafe { client($c) }?;
+            to_json(&$body)
+        })
+    }};
+    ($out:ident, $op:expr, || $body:expr) => {
+        guard($out, &NO_SECRETS, $op, || to_json(&$body))
+    };
+}
+
+/// A body's result as the export's outcome.
+fn respond<T: serde::Serialize, E: Into<Failure>>(result: Result<T, E>) -> Outcome {
+    to_json(&result.map_err(Into::into)?)
 }
 
 fn into_c_string(text: String) -> *mut c_char {
@@ -482,15 +538,7 @@ pub unsafe extern "C" fn entra_client_new(
         // SAFETY: caller contract.
         let text = unsafe { text(config_json, "config_json") }?;
         let config = Config::from_json(text)?;
-        let summary = json!({
-            "ok": true,
-            "cloud": config.cloud.name(),
-            "token_url": config.token_url.as_str(),
-            "graph_endpoint": config.graph_origin,
-            "primary_domain": config.primary_domain,
-            "credential": config.credential.kind(),
-            "abi_version": ABI_VERSION,
-        });
+        let summary = to_json(&config.summary())?;
         let redactor = Redactor::new(config.credential.secrets());
         let handle = Box::new(EntraClient {
             provisioner: Provisioner::new(config),
@@ -544,17 +592,8 @@ pub unsafe extern "C" fn entra_test_connection(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::TestConnection,
-            out_json,
-            |p, Object(r): Object<TestRequest>, call| Ok(call.run(p.test_connection(&r))?),
-        )
-    }
+    export!(out_json, Operation::TestConnection, client c, request request_json: Object<TestRequest>,
+        |p, Object(r), call| call.run(p.test_connection(&r)))
 }
 
 /// The Graph body `entra_provision_user` would send for a Drupal user, password redacted.
@@ -568,17 +607,8 @@ pub unsafe extern "C" fn entra_map_user(
     drupal_user_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            drupal_user_json,
-            "drupal_user_json",
-            Operation::MapUser,
-            out_json,
-            |p, Object(u): Object<DrupalUser>, _| Ok(p.preview(&u)?),
-        )
-    }
+    export!(out_json, Operation::MapUser, client c, request drupal_user_json: Object<DrupalUser>,
+        |p, Object(u), _call| p.preview(&u))
 }
 
 /// Finds a user by `{"id"}`, `{"upn"}` or `{"mail"}`; returns `{"found": bool, "user"}`.
@@ -591,20 +621,10 @@ pub unsafe extern "C" fn entra_find_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::FindUser,
-            out_json,
-            |p, Object(q): Object<FindQuery>, call| {
-                let user = call.run(p.find_user(&q))?;
-                Ok(json!({"found": user.is_some(), "user": user}))
-            },
-        )
-    }
+    export!(out_json, Operation::FindUser, client c, request request_json: Object<FindQuery>,
+        |p, Object(q), call| call
+            .run(p.find_user(&q))
+            .map(|user| json!({"found": user.is_some(), "user": user})))
 }
 
 /// Creates the Entra user for a Drupal user (`{"uid", "name", "mail", "status", "roles",
@@ -622,17 +642,8 @@ pub unsafe extern "C" fn entra_provision_user(
     drupal_user_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            drupal_user_json,
-            "drupal_user_json",
-            Operation::Create,
-            out_json,
-            |p, Object(u): Object<DrupalUser>, call| to_json(&call.run(p.provision_user(&u))?),
-        )
-    }
+    export!(out_json, Operation::Create, client c, request drupal_user_json: Object<DrupalUser>,
+        |p, Object(u), call| call.run(p.provision_user(&u)))
 }
 
 /// `{"entra_id", "user": <Drupal user>, "link": {"provenance", "deprovision_matched"},
@@ -652,24 +663,15 @@ pub unsafe extern "C" fn entra_update_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Update,
-            out_json,
-            |p, Object(mut r): Object<UpdateRequest>, call| {
-                if !r.sync_status {
-                    r.user.status = None;
-                }
-                let link = r.link.map(|l| (l.provenance, l.deprovision_matched));
-                let rules = UpdateRules::new(link, r.sync_mail);
-                to_json(&call.run(p.update_user(&r.entra_id, &r.user, rules))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Update, client c, request request_json: Object<UpdateRequest>,
+    |p, Object(mut r), call| {
+        if !r.sync_status {
+            r.user.status = None;
+        }
+        let link = r.link.map(|l| (l.provenance, l.deprovision_matched));
+        let rules = UpdateRules::new(link, r.sync_mail);
+        call.run(p.update_user(&r.entra_id, &r.user, rules))
+    })
 }
 
 /// `{"entra_id"}`: sets `accountEnabled` to false. Returns `{"action": "disabled", "id"}`, or
@@ -683,19 +685,8 @@ pub unsafe extern "C" fn entra_disable_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Disable,
-            out_json,
-            |p, Object(r): Object<EntraIdRequest>, call| {
-                to_json(&call.run(p.disable_user(&r.entra_id))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Disable, client c, request request_json: Object<EntraIdRequest>,
+        |p, Object(r), call| call.run(p.disable_user(&r.entra_id)))
 }
 
 /// `{"entra_id"}`: sets `accountEnabled` to true. Returns `{"action": "enabled", "id"}`, or
@@ -709,19 +700,8 @@ pub unsafe extern "C" fn entra_enable_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Enable,
-            out_json,
-            |p, Object(r): Object<EntraIdRequest>, call| {
-                to_json(&call.run(p.enable_user(&r.entra_id))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Enable, client c, request request_json: Object<EntraIdRequest>,
+        |p, Object(r), call| call.run(p.enable_user(&r.entra_id)))
 }
 
 /// `{"entra_id"}`: soft-deletes the user. Returns `{"action": "deleted"|"already_deleted"}`.
@@ -734,19 +714,8 @@ pub unsafe extern "C" fn entra_delete_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Delete,
-            out_json,
-            |p, Object(r): Object<EntraIdRequest>, call| {
-                to_json(&call.run(p.delete_user(&r.entra_id))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Delete, client c, request request_json: Object<EntraIdRequest>,
+        |p, Object(r), call| call.run(p.delete_user(&r.entra_id)))
 }
 
 /// `{"entra_id", "user": <Drupal user>}`: carries out a link an admin approved (or that the
@@ -763,19 +732,8 @@ pub unsafe extern "C" fn entra_link_user(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Link,
-            out_json,
-            |p, Object(r): Object<LinkRequest>, call| {
-                to_json(&call.run(p.link_user(&r.entra_id, &r.user))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Link, client c, request request_json: Object<LinkRequest>,
+        |p, Object(r), call| call.run(p.link_user(&r.entra_id, &r.user)))
 }
 
 /// The identity-matching rules (no client, no network): link, review or refuse; what a link
@@ -789,11 +747,8 @@ pub unsafe extern "C" fn entra_decide(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    guard(out_json, &NO_SECRETS, Operation::Local, || {
-        // SAFETY: forwarded contract.
-        let question: crate::decide::Question = unsafe { parse(request_json, "request_json") }?;
-        Ok(question.answer())
-    })
+    export!(out_json, Operation::Local, request request_json: crate::decide::Question,
+        |question| question.answer())
 }
 
 /// A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created
@@ -811,55 +766,20 @@ pub unsafe extern "C" fn entra_bulk_provision(
     drupal_users_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            drupal_users_json,
-            "drupal_users_json",
-            Operation::BulkCreate,
-            out_json,
-            |p, BulkRequest { users }, call| {
-                if users.len() > crate::bulk::MAX_USERS_PER_CALL {
-                    return Err(Failure::InvalidArgument(format!(
-                        "at most {} users per call; send larger sets in chunks",
-                        crate::bulk::MAX_USERS_PER_CALL
-                    )));
-                }
-                let results = call.run(p.bulk_provision(users));
-                let mut summary: std::collections::BTreeMap<&str, u64> = Default::default();
-                let items: Vec<Value> = results
-                    .into_iter()
-                    .map(|r| match r.result {
-                        Ok(outcome) => {
-                            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-                            *summary.entry(action_name(&v)).or_default() += 1;
-                            v["uid"] = r.uid.unwrap_or(Value::Null);
-                            v["ok"] = json!(true);
-                            v
-                        }
-                        Err(err) => {
-                            *summary.entry("failed").or_default() += 1;
-                            let error = error_json(&err, Operation::BulkCreate, call.redactor);
-                            json!({"uid": r.uid, "ok": false, "error": error})
-                        }
-                    })
-                    .collect();
-                for key in ["created", "linked", "failed"] {
-                    summary.entry(key).or_default();
-                }
-                Ok(json!({"results": items, "summary": summary}))
-            },
-        )
-    }
-}
-
-fn action_name(outcome: &Value) -> &'static str {
-    match outcome.get("action").and_then(Value::as_str) {
-        Some("created") => "created",
-        Some("linked") => "linked",
-        _ => "other",
-    }
+    export!(out_json, Operation::BulkCreate, client c, request drupal_users_json: BulkRequest,
+    |p, BulkRequest { users }, call| {
+        if users.len() > crate::bulk::MAX_USERS_PER_CALL {
+            Err(Failure::InvalidArgument(format!(
+                "at most {} users per call; send larger sets in chunks",
+                crate::bulk::MAX_USERS_PER_CALL
+            )))
+        } else {
+            let results = call.run(p.bulk_provision(users));
+            Ok(BulkReport::new(results, |err| {
+                error_json(err, Operation::BulkCreate, call.redactor)
+            }))
+        }
+    })
 }
 
 /// Entra → Drupal: one call of the users delta query. Request
@@ -880,19 +800,9 @@ pub unsafe extern "C" fn entra_import_delta(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        with_client(
-            c,
-            request_json,
-            "request_json",
-            Operation::Import,
-            out_json,
-            |p, Object(r): Object<crate::import::DeltaRequest>, call| {
-                to_json(&call.run(p.import_delta(&r))?)
-            },
-        )
-    }
+    export!(out_json, Operation::Import, client c,
+        request request_json: Object<crate::import::DeltaRequest>,
+        |p, Object(r), call| call.run(p.import_delta(&r)))
 }
 
 /// The Graph user properties a Drupal field may be mapped to: `{"properties": [{"name",
@@ -902,8 +812,8 @@ pub unsafe extern "C" fn entra_import_delta(
 /// `out_json` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn entra_mapping_properties(out_json: *mut *mut c_char) -> EntraStatus {
-    guard(out_json, &NO_SECRETS, Operation::Local, || {
-        Ok(crate::mapping::mappable_properties())
+    export!(out_json, Operation::Local, || {
+        crate::mapping::mappable_properties()
     })
 }
 
@@ -917,9 +827,7 @@ pub unsafe extern "C" fn entra_mapping_properties(out_json: *mut *mut c_char) ->
 /// `out_json` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn entra_describe(out_json: *mut *mut c_char) -> EntraStatus {
-    guard(out_json, &NO_SECRETS, Operation::Local, || {
-        Ok(crate::describe::describe())
-    })
+    export!(out_json, Operation::Local, || crate::describe::describe())
 }
 
 /// Counters of this client: token requests, Graph requests, throttled answers, retries.
@@ -931,13 +839,7 @@ pub unsafe extern "C" fn entra_client_stats(
     c: *const EntraClient,
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
-    // SAFETY: forwarded contract.
-    let redactor = unsafe { redactor_of(c) };
-    guard(out_json, redactor, Operation::Local, || {
-        // SAFETY: forwarded contract.
-        let client = unsafe { client(c) }?;
-        to_json(&client.provisioner.graph.stats())
-    })
+    export!(out_json, Operation::Local, client c, |client| client.provisioner.graph.stats())
 }
 
 /// Diagnostic: panics inside the guard, to prove that a panic is contained. Always returns
@@ -947,9 +849,12 @@ pub unsafe extern "C" fn entra_client_stats(
 /// `out_json` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn entra_selftest_panic(out_json: *mut *mut c_char) -> EntraStatus {
-    guard(out_json, &NO_SECRETS, Operation::Local, || {
-        panic!("entra_selftest_panic was called")
-    })
+    export!(out_json, Operation::Local, || selftest_panic())
+}
+
+/// The body of `entra_selftest_panic`: a function of its own, so the panic has a result type.
+fn selftest_panic() -> Value {
+    panic!("entra_selftest_panic was called")
 }
 
 #[cfg(test)]
