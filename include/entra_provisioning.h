@@ -38,11 +38,6 @@ typedef enum EntraStatus {
 typedef struct EntraClient EntraClient;
 
 /*
- Graph's write quota per app and tenant, which the client paces itself to.
- */
-typedef struct WriteBudget WriteBudget;
-
-/*
  The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
  `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
  request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`

@@ -69,7 +69,8 @@ pub struct UpdateRules {
     pub deprovision: bool,
     /// The host asked for the Drupal mail to be written (`sync_mail`). Off unless asked: Drupal
     /// does not verify a changed e-mail address, and other applications of the tenant may trust
-    /// Entra's `mail` (FACTS: it is not a verified attribute), so a user who edits their e-mail
+    /// Entra's `mail` (it is not a verified attribute: user and Exchange admins, apps holding
+    /// User.ReadWrite.All and guest invitations can all set it), so a user who edits their e-mail
     /// in Drupal must not thereby change it for everything else.
     pub sync_mail: bool,
 }

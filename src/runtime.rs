@@ -1,10 +1,10 @@
 //! The per-process tokio runtime and HTTP client.
 //!
 //! PHP-FPM forks workers from a master. A runtime or a pooled client inherited across `fork()`
-//! shares epoll and sockets with the parent and hangs the child (see FACTS.md), so both are made
-//! lazily, keyed by `getpid()`. A child that finds its parent's pair leaks it (`mem::forget` by way
-//! of a `'static` leak) instead of using or dropping it: dropping would shut down worker threads
-//! that do not exist in the child.
+//! shares epoll and sockets with the parent: it hangs the child, and has crashed an FPM master.
+//! So both are made lazily, keyed by `getpid()`. A child that finds its parent's pair leaks it
+//! (`mem::forget` by way of a `'static` leak) instead of using or dropping it: dropping would shut
+//! down worker threads that do not exist in the child.
 
 use std::sync::Mutex;
 use std::time::Duration;
