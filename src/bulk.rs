@@ -354,3 +354,63 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::operation::Operation;
+    use crate::redact::Redactor;
+
+    #[test]
+    fn the_report_keeps_input_order_counts_and_redacts_errors() {
+        let results = vec![
+            BulkResult {
+                uid: Some(json!(7)),
+                result: Ok(created(
+                    &json!({"id": "e1", "userPrincipalName": "a@c.example"}),
+                    Some("rid".into()),
+                )),
+            },
+            BulkResult {
+                uid: Some(json!(8)),
+                result: Err(Error::validation("name", "bad s3cret-canary-x")),
+            },
+        ];
+        let redactor = Redactor::new(["s3cret-canary-x"]);
+        let report = BulkReport::new(results, |err| {
+            crate::ffi::error_json(err, Operation::BulkCreate, &redactor)
+        });
+        let v = serde_json::to_value(report).unwrap();
+        assert_eq!(
+            v["summary"],
+            json!({"created": 1, "failed": 1, "linked": 0})
+        );
+        assert_eq!(v["results"][0]["uid"], 7);
+        assert_eq!(v["results"][0]["ok"], true);
+        assert_eq!(v["results"][0]["action"], "created");
+        assert_eq!(v["results"][1]["uid"], 8);
+        assert_eq!(v["results"][1]["ok"], false);
+        let error = &v["results"][1]["error"];
+        assert_eq!(error["kind"], ErrorKind::Validation.name());
+        assert_eq!(error["scope"], "user");
+        assert!(!v.to_string().contains("s3cret"), "{v}");
+    }
+
+    #[test]
+    fn other_is_counted_only_when_it_happens() {
+        let mut outcome = created(&json!({"id": "e1"}), None);
+        outcome.action = crate::provision::Action::Unchanged;
+        let results = vec![BulkResult {
+            uid: None,
+            result: Ok(outcome),
+        }];
+        let report = BulkReport::new(results, |_| unreachable!("no user failed"));
+        let v = serde_json::to_value(report).unwrap();
+        assert_eq!(
+            v["summary"],
+            json!({"created": 0, "failed": 0, "linked": 0, "other": 1})
+        );
+        assert_eq!(v["results"][0]["uid"], Value::Null);
+    }
+}

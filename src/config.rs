@@ -443,6 +443,23 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_names_the_effective_endpoints() {
+        let c = Config::from_json(&base().to_string()).unwrap();
+        assert_eq!(
+            serde_json::to_value(c.summary()).unwrap(),
+            json!({
+                "ok": true,
+                "cloud": "global",
+                "token_url": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token",
+                "graph_endpoint": "https://graph.microsoft.com",
+                "primary_domain": "contoso.onmicrosoft.com",
+                "credential": "secret",
+                "abi_version": crate::ffi::ABI_VERSION,
+            })
+        );
+    }
+
+    #[test]
     fn each_cloud_has_its_hosts() {
         for (cloud, login, graph) in [
             (

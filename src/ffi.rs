@@ -1,6 +1,8 @@
 //! The C ABI: the only module with `unsafe`. Each export checks its pointers, converts C strings
 //! to JSON to Rust calls and the results back to an owned JSON string, inside one guard that
-//! contains panics. Nothing here decides anything.
+//! contains panics; `export!` writes that for every export but the constructor and the free
+//! functions, so an export is its signature, its doc comment and the call it makes.
+//! Nothing here decides anything.
 //!
 //! Conventions (README "The C ABI"):
 //! - Status: `EntraStatus`, values append-only. `ENTRA_STATUS_OK` = 0.

@@ -203,3 +203,40 @@ fn values(body: Value) -> Vec<Value> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn filters_name_their_property_and_quote_the_value() {
+        assert_eq!(
+            Filter::Upn("o'brien@c.example").query(),
+            "$filter=userPrincipalName%20eq%20%27o%27%27brien%40c.example%27"
+        );
+        assert_eq!(
+            Filter::Mail("a b@c.example").query(),
+            "$filter=mail%20eq%20%27a%20b%40c.example%27"
+        );
+        assert_eq!(Filter::Id("e1").query(), "$filter=id%20eq%20%27e1%27");
+    }
+
+    #[test]
+    fn a_user_read_names_its_properties() {
+        assert_eq!(
+            user_with("$adm@c.example", &["id", "mail"]),
+            "/users('$adm@c.example')?$select=id,mail"
+        );
+    }
+
+    #[test]
+    fn a_collection_without_a_list_is_empty() {
+        assert_eq!(
+            values(json!({"value": [{"id": "1"}]})),
+            vec![json!({"id": "1"})]
+        );
+        assert!(values(json!({"value": null})).is_empty());
+        assert!(values(Value::Null).is_empty());
+    }
+}
