@@ -21,29 +21,29 @@
 declare(strict_types=1);
 
 (static function (): void {
-    $dir = __DIR__ . '/src/Native/';
-    // Parents before children so every class links at preload time.
-    foreach ([
-        'Status.php',
-        'NativeClientInterface.php',
-        'Exception/EntraException.php',
-        'Exception/NativeUnavailableException.php',
-        'Exception/InvalidArgumentException.php',
-        'Exception/ConfigException.php',
-        'Exception/AuthException.php',
-        'Exception/PermissionException.php',
-        'Exception/ValidationException.php',
-        'Exception/ConflictException.php',
-        'Exception/NotFoundException.php',
-        'Exception/ThrottledException.php',
-        'Exception/TransientException.php',
-        'Exception/GraphException.php',
-        'Exception/NativePanicException.php',
-        'PreloadHeader.php',
-        'FfiLoader.php',
-        'JsonCodec.php',
-        'EntraNative.php',
-    ] as $file) {
-        require_once $dir . $file;
-    }
+  $dir = __DIR__ . '/src/Native/';
+  // Parents before children so every class links at preload time.
+  foreach ([
+    'Status.php',
+    'NativeClientInterface.php',
+    'Exception/EntraException.php',
+    'Exception/NativeUnavailableException.php',
+    'Exception/InvalidArgumentException.php',
+    'Exception/ConfigException.php',
+    'Exception/AuthException.php',
+    'Exception/PermissionException.php',
+    'Exception/ValidationException.php',
+    'Exception/ConflictException.php',
+    'Exception/NotFoundException.php',
+    'Exception/ThrottledException.php',
+    'Exception/TransientException.php',
+    'Exception/GraphException.php',
+    'Exception/NativePanicException.php',
+    'PreloadHeader.php',
+    'FfiLoader.php',
+    'JsonCodec.php',
+    'EntraNative.php',
+  ] as $file) {
+    require_once $dir . $file;
+  }
 })();

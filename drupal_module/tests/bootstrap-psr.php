@@ -12,9 +12,9 @@
 declare(strict_types=1);
 
 if (!interface_exists(\Psr\Log\LoggerInterface::class)) {
-    $autoload = '/usr/share/php/Psr/Log/autoload.php';
-    if (!is_file($autoload)) {
-        throw new \RuntimeException('psr/log is missing: apt-get install -y php-psr-log (expected ' . $autoload . ').');
-    }
-    require_once $autoload;
+  $autoload = '/usr/share/php/Psr/Log/autoload.php';
+  if (!is_file($autoload)) {
+    throw new \RuntimeException('psr/log is missing: apt-get install -y php-psr-log (expected ' . $autoload . ').');
+  }
+  require_once $autoload;
 }

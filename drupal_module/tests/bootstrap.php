@@ -9,24 +9,24 @@
 declare(strict_types=1);
 
 spl_autoload_register(static function (string $class): void {
-    static $prefixes = null;
-    if ($prefixes === null) {
-        $module = dirname(__DIR__);
-        $prefixes = [
-            'Drupal\\Tests\\entra_provisioning\\' => $module . '/tests/src/',
-            'Drupal\\entra_provisioning\\' => $module . '/src/',
-        ];
-    }
-    foreach ($prefixes as $prefix => $dir) {
-        if (strncmp($class, $prefix, strlen($prefix)) === 0) {
-            $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
-            if (is_file($file)) {
-                require $file;
-            }
+  static $prefixes = NULL;
+  if ($prefixes === NULL) {
+    $module = dirname(__DIR__);
+    $prefixes = [
+      'Drupal\\Tests\\entra_provisioning\\' => $module . '/tests/src/',
+      'Drupal\\entra_provisioning\\' => $module . '/src/',
+    ];
+  }
+  foreach ($prefixes as $prefix => $dir) {
+    if (strncmp($class, $prefix, strlen($prefix)) === 0) {
+      $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+      if (is_file($file)) {
+        require $file;
+      }
 
-            return;
-        }
+      return;
     }
+  }
 });
 
 // PSR-3 (the module's services log through Psr\Log), for every test: a test

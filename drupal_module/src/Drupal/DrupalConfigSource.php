@@ -13,29 +13,27 @@ use Drupal\entra_provisioning\Provisioning\ModuleSettings;
  * The module configuration (with settings.php $config overrides) and
  * $settings['entra_provisioning'].
  */
-final class DrupalConfigSource implements ConfigSourceInterface
-{
-    public function __construct(
-        private ConfigFactoryInterface $configFactory
-    ) {
-    }
+final class DrupalConfigSource implements ConfigSourceInterface {
 
-    public function moduleConfig(): array
-    {
-        $data = $this->configFactory->get(ModuleSettings::CONFIG_NAME)->get();
+  public function __construct(
+    private ConfigFactoryInterface $configFactory
+  ) {
+  }
 
-        return is_array($data) ? $data : [];
-    }
+  public function moduleConfig(): array {
+    $data = $this->configFactory->get(ModuleSettings::CONFIG_NAME)->get();
 
-    public function siteSettings(): array
-    {
-        $value = Settings::get('entra_provisioning', []);
+    return is_array($data) ? $data : [];
+  }
 
-        return is_array($value) ? $value : [];
-    }
+  public function siteSettings(): array {
+    $value = Settings::get('entra_provisioning', []);
 
-    public function moduleDirectory(): string
-    {
-        return dirname(__DIR__, 2);
-    }
+    return is_array($value) ? $value : [];
+  }
+
+  public function moduleDirectory(): string {
+    return dirname(__DIR__, 2);
+  }
+
 }

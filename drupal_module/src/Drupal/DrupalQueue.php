@@ -18,56 +18,51 @@ use Drupal\entra_provisioning\Provisioning\QueueItem;
  * backend: $settings['queue_reliable_service_entra_provisioning_user'] (or
  * queue_service_..., queue_default).
  */
-final class DrupalQueue implements ProvisioningQueueInterface
-{
-    public function __construct(
-        private QueueFactory $queueFactory
-    ) {
-    }
+final class DrupalQueue implements ProvisioningQueueInterface {
 
-    private function queue(): QueueInterface
-    {
-        return $this->queueFactory->get(self::NAME, true);
-    }
+  public function __construct(
+    private QueueFactory $queueFactory
+  ) {
+  }
 
-    public function enqueue(QueueItem $item): void
-    {
-        if ($this->queue()->createItem($item->toArray()) === false) {
-            throw new \RuntimeException(sprintf('The %s queue refused the item.', self::NAME));
-        }
-    }
+  private function queue(): QueueInterface {
+    return $this->queueFactory->get(self::NAME, TRUE);
+  }
 
-    public function claim(int $leaseSeconds): ?ClaimedItem
-    {
-        $item = $this->queue()->claimItem($leaseSeconds);
-
-        return is_object($item) ? new ClaimedItem($item, $item->data ?? null) : null;
+  public function enqueue(QueueItem $item): void {
+    if ($this->queue()->createItem($item->toArray()) === FALSE) {
+      throw new \RuntimeException(sprintf('The %s queue refused the item.', self::NAME));
     }
+  }
 
-    public function complete(ClaimedItem $item): void
-    {
-        $this->queue()->deleteItem($item->handle);
-    }
+  public function claim(int $leaseSeconds): ?ClaimedItem {
+    $item = $this->queue()->claimItem($leaseSeconds);
 
-    public function release(ClaimedItem $item): void
-    {
-        $this->queue()->releaseItem($item->handle);
-    }
+    return is_object($item) ? new ClaimedItem($item, $item->data ?? NULL) : NULL;
+  }
 
-    public function delay(ClaimedItem $item, int $seconds): void
-    {
-        $queue = $this->queue();
-        if ($seconds <= 0) {
-            $queue->releaseItem($item->handle);
-        } elseif ($queue instanceof DelayableQueueInterface) {
-            $queue->delayItem($item->handle, $seconds);
-        }
-        // Otherwise the item becomes available again when its lease expires,
-        // as core does for DelayedRequeueException on such queues.
-    }
+  public function complete(ClaimedItem $item): void {
+    $this->queue()->deleteItem($item->handle);
+  }
 
-    public function count(): int
-    {
-        return (int) $this->queue()->numberOfItems();
+  public function release(ClaimedItem $item): void {
+    $this->queue()->releaseItem($item->handle);
+  }
+
+  public function delay(ClaimedItem $item, int $seconds): void {
+    $queue = $this->queue();
+    if ($seconds <= 0) {
+      $queue->releaseItem($item->handle);
     }
+    elseif ($queue instanceof DelayableQueueInterface) {
+      $queue->delayItem($item->handle, $seconds);
+    }
+    // Otherwise the item becomes available again when its lease expires,
+    // as core does for DelayedRequeueException on such queues.
+  }
+
+  public function count(): int {
+    return (int) $this->queue()->numberOfItems();
+  }
+
 }

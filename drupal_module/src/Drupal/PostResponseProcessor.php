@@ -19,53 +19,54 @@ use Psr\Log\LoggerInterface;
  * asked for it with requestRun(). Whatever is not finished within the budget
  * stays queued for cron / "drush queue:run entra_provisioning_user".
  */
-final class PostResponseProcessor implements DestructableInterface
-{
-    private bool $requested = false;
+final class PostResponseProcessor implements DestructableInterface {
 
-    public function __construct(
-        private QueueRunner $runner,
-        private ClientFactory $clients,
-        private LoggerInterface $logger
-    ) {
-    }
+  private bool $requested = FALSE;
 
-    /**
-     * Asks for queue processing at the end of this request.
-     */
-    public function requestRun(): void
-    {
-        $this->requested = true;
-    }
+  public function __construct(
+    private QueueRunner $runner,
+    private ClientFactory $clients,
+    private LoggerInterface $logger
+  ) {
+  }
 
-    public function destruct(): void
-    {
-        if (!$this->requested) {
-            return;
-        }
-        $this->requested = false;
-        // Everything, the settings read included, stays inside the try: this
-        // runs from kernel.terminate and must never throw.
-        try {
-            $budgetMs = $this->clients->settings()->postResponseBudgetMs();
-            if ($budgetMs <= 0) {
-                return;
-            }
-            // Without FFI in this SAPI the work waits for cron on the CLI,
-            // instead of failing once per request.
-            if (!FfiLoader::isUsable($this->clients->environment())) {
-                return;
-            }
-            $this->runner->run($budgetMs / 1000, 20);
-        } catch (\Throwable $e) {
-            try {
-                $message = (string) $this->clients->redact($e->getMessage());
-            } catch (\Throwable $redactError) {
-                // The secret cannot be read, so it cannot be scrubbed: log the
-                // exception class only.
-                $message = get_class($e);
-            }
-            $this->logger->error('Post-response Entra ID provisioning stopped: @error', ['@error' => $message]);
-        }
+  /**
+   * Asks for queue processing at the end of this request.
+   */
+  public function requestRun(): void {
+    $this->requested = TRUE;
+  }
+
+  public function destruct(): void {
+    if (!$this->requested) {
+      return;
     }
+    $this->requested = FALSE;
+    // Everything, the settings read included, stays inside the try: this
+    // runs from kernel.terminate and must never throw.
+    try {
+      $budgetMs = $this->clients->settings()->postResponseBudgetMs();
+      if ($budgetMs <= 0) {
+        return;
+      }
+      // Without FFI in this SAPI the work waits for cron on the CLI,
+      // instead of failing once per request.
+      if (!FfiLoader::isUsable($this->clients->environment())) {
+        return;
+      }
+      $this->runner->run($budgetMs / 1000, 20);
+    }
+    catch (\Throwable $e) {
+      try {
+        $message = (string) $this->clients->redact($e->getMessage());
+      }
+      catch (\Throwable $redactError) {
+        // The secret cannot be read, so it cannot be scrubbed: log the
+        // exception class only.
+        $message = get_class($e);
+      }
+      $this->logger->error('Post-response Entra ID provisioning stopped: @error', ['@error' => $message]);
+    }
+  }
+
 }

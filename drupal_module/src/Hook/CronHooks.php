@@ -14,25 +14,26 @@ use Psr\Log\LoggerInterface;
  * The queue of the other direction runs on cron through its #[QueueWorker]
  * plugin; nothing to do for it here.
  */
-final class CronHooks
-{
-    public function __construct(
-        private Importer $importer,
-        private LoggerInterface $logger
-    ) {
-    }
+final class CronHooks {
 
-    /**
-     * Implements hook_cron().
-     */
-    #[Hook('cron')]
-    public function cron(): void
-    {
-        try {
-            $this->importer->cron();
-        } catch (\Throwable $e) {
-            // Never break the other cron jobs.
-            $this->logger->error('The Entra ID import on cron failed: @error', ['@error' => $e->getMessage()]);
-        }
+  public function __construct(
+    private Importer $importer,
+    private LoggerInterface $logger
+  ) {
+  }
+
+  /**
+   * Implements hook_cron().
+   */
+  #[Hook('cron')]
+  public function cron(): void {
+    try {
+      $this->importer->cron();
     }
+    catch (\Throwable $e) {
+      // Never break the other cron jobs.
+      $this->logger->error('The Entra ID import on cron failed: @error', ['@error' => $e->getMessage()]);
+    }
+  }
+
 }

@@ -27,396 +27,387 @@ use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
  * Dependency-free and Drupal-free on purpose, so opcache.preload can load it;
  * it needs only the exception it throws.
  */
-final class FfiLoader
-{
-    /**
-     * The C ABI version this binding was written for (entra_abi_version()).
-     *
-     * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
-     * and a taken UPN is a conflict naming the existing account. 4:
-     * entra_describe, "status" and "title" in every error, sync_status, the
-     * user_update question, already_deleted from disable and enable.
-     */
-    public const ABI_VERSION = 4;
+final class FfiLoader {
 
-    /**
-     * The FFI scope name the preload header declares.
-     */
-    public const SCOPE = 'ENTRA_PROVISIONING';
+  /**
+   * The C ABI version this binding was written for (entra_abi_version()).
+   *
+   * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
+   * and a taken UPN is a conflict naming the existing account. 4:
+   * entra_describe, "status" and "title" in every error, sync_status, the
+   * user_update question, already_deleted from disable and enable.
+   */
+  public const ABI_VERSION = 4;
 
-    public const MODE_PRELOAD = 'preload';
-    public const MODE_CDEF = 'cdef';
-    public const MODE_NONE = 'none';
+  /**
+   * The FFI scope name the preload header declares.
+   */
+  public const SCOPE = 'ENTRA_PROVISIONING';
 
-    public const HEADER_FILE = 'entra_provisioning.h';
+  public const MODE_PRELOAD = 'preload';
+  public const MODE_CDEF = 'cdef';
+  public const MODE_NONE = 'none';
 
-    private const FIX = 'set ffi.enable=1 for this SAPI, or use the preload setup '
-        . '(ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README';
+  public const HEADER_FILE = 'entra_provisioning.h';
 
-    /**
-     * The classes that call the FFI API: under ffi.enable=preload, cdef is
-     * allowed only when opcache.preload loaded all of them. (::class names
-     * are resolved at compile time: no autoloading, no dependency.)
-     */
-    private const FFI_API_CLASSES = [self::class, EntraNative::class];
+  private const FIX = 'set ffi.enable=1 for this SAPI, or use the preload setup '
+    . '(ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README';
 
-    /**
-     * Loaded FFI instances, per mode/library/header, shared by all clients.
-     *
-     * @var array<string, \FFI>
-     */
-    private static array $loaded = [];
+  /**
+   * The classes that call the FFI API: under ffi.enable=preload, cdef is
+   * allowed only when opcache.preload loaded all of them. (::class names
+   * are resolved at compile time: no autoloading, no dependency.)
+   */
+  private const FFI_API_CLASSES = [self::class, EntraNative::class];
 
-    /**
-     * Static only: the loaded libraries are per process, not per object.
-     */
-    private function __construct()
-    {
+  /**
+   * Loaded FFI instances, per mode/library/header, shared by all clients.
+   *
+   * @var array<string, \FFI>
+   */
+  private static array $loaded = [];
+
+  /**
+   * Static only: the loaded libraries are per process, not per object.
+   */
+  private function __construct() {
+  }
+
+  /**
+   * Whether ext-ffi is loaded in this PHP (the first condition of any mode).
+   */
+  public static function extensionLoaded(): bool {
+    return extension_loaded('ffi') && class_exists(\FFI::class, FALSE);
+  }
+
+  /**
+   * The one rule for "can this process use the library through FFI".
+   *
+   * @param array<string, mixed> $environment
+   *   A report of environment() (or of a NativeFactoryInterface, which
+   *   tests replace by a fake).
+   */
+  public static function isUsable(array $environment): bool {
+    return ($environment['mode'] ?? self::MODE_NONE) !== self::MODE_NONE;
+  }
+
+  /**
+   * Reports which load mode this process would use, or exactly why none.
+   *
+   * Does not load the library. Keys: mode, reason, sapi, php_version,
+   * ffi_loaded, ffi_enable, ffi_preload, opcache_preload, scope_available,
+   * class_preloaded, library, library_exists, header, header_exists,
+   * expected_abi.
+   *
+   * @return array<string, mixed>
+   */
+  public static function environment(?string $libraryPath = NULL, ?string $headerPath = NULL): array {
+    $ffiLoaded = self::extensionLoaded();
+    $enable = $ffiLoaded ? ini_get('ffi.enable') : FALSE;
+    $preloadIni = $ffiLoaded ? (string) ini_get('ffi.preload') : '';
+    $scope = $ffiLoaded && $preloadIni !== '' && self::scopeAvailable();
+    $classPreloaded = self::classPreloaded();
+    [$mode, $reason] = self::decideMode($ffiLoaded, $enable, PHP_SAPI, $scope, $classPreloaded === TRUE);
+    $library = $libraryPath ?? self::defaultLibraryPath();
+    $header = $headerPath ?? self::defaultHeaderPath();
+
+    return [
+      'mode' => $mode,
+      'reason' => $reason,
+      'sapi' => PHP_SAPI,
+      'php_version' => PHP_VERSION,
+      'ffi_loaded' => $ffiLoaded,
+      'ffi_enable' => $enable === FALSE ? NULL : (string) $enable,
+      'ffi_preload' => $preloadIni,
+      'opcache_preload' => (string) ini_get('opcache.preload'),
+      'scope_available' => $scope,
+      'class_preloaded' => $classPreloaded,
+      'library' => $mode === self::MODE_PRELOAD ? NULL : $library,
+      'library_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($library),
+      'header' => $mode === self::MODE_PRELOAD ? NULL : $header,
+      'header_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($header),
+      'expected_abi' => self::ABI_VERSION,
+    ];
+  }
+
+  /**
+   * The load mode this process would use: "preload", "cdef" or "none".
+   */
+  public static function ffiMode(): string {
+    return self::environment()['mode'];
+  }
+
+  /**
+   * Pure decision between the load modes (exposed for tests).
+   *
+   * @param string|false $ffiEnable
+   *   ini_get('ffi.enable').
+   *
+   * @return array{0: string, 1: string}
+   *   [mode, human-readable reason].
+   *
+   * @internal
+   */
+  public static function decideMode(bool $ffiLoaded, $ffiEnable, string $sapi, bool $scopeAvailable, bool $classPreloaded): array {
+    if (!$ffiLoaded) {
+      return [self::MODE_NONE, 'The PHP FFI extension is not loaded in this PHP (' . $sapi . '): '
+        . 'enable ext-ffi (on Debian it ships in php8.x-common; check "extension=ffi" and that php was not started with -n).'];
+    }
+    if ($scopeAvailable) {
+      return [self::MODE_PRELOAD, 'FFI scope ' . self::SCOPE . ' was preloaded by ffi.preload.'];
+    }
+    $value = strtolower(trim((string) $ffiEnable));
+    if (self::iniTrue($value)) {
+      return [self::MODE_CDEF, 'ffi.enable=' . $value . ' allows FFI::cdef everywhere.'];
+    }
+    if ($value === 'preload') {
+      if ($sapi === 'cli') {
+        return [self::MODE_CDEF, 'ffi.enable=preload allows FFI::cdef on the CLI.'];
+      }
+      if ($classPreloaded) {
+        return [self::MODE_CDEF, 'ffi.enable=preload and this binding was preloaded by opcache.preload.'];
+      }
+
+      return [self::MODE_NONE, 'ffi.enable=preload restricts FFI under the "' . $sapi . '" SAPI to preloaded code, '
+        . 'and neither the ' . self::SCOPE . ' FFI scope nor this binding is preloaded: ' . self::FIX . '.'];
     }
 
-    /**
-     * Whether ext-ffi is loaded in this PHP (the first condition of any mode).
-     */
-    public static function extensionLoaded(): bool
-    {
-        return extension_loaded('ffi') && class_exists(\FFI::class, false);
+    return [self::MODE_NONE, 'ffi.enable=' . ($value === '' ? '0' : $value) . ' disables FFI: ' . self::FIX . '.'];
+  }
+
+  /**
+   * Default library path: $ENTRA_LIBRARY, else the first existing of
+   * drupal_module/lib/ (where "make module" puts it), <repo>/target/release/,
+   * <repo>/target/debug/ (else the first, so the error names it).
+   */
+  public static function defaultLibraryPath(): string {
+    $env = getenv('ENTRA_LIBRARY');
+    if (is_string($env) && $env !== '') {
+      return $env;
+    }
+    if (PHP_OS_FAMILY === 'Darwin') {
+      $file = 'libentra_provisioning.dylib';
+    }
+    elseif (PHP_OS_FAMILY === 'Windows') {
+      $file = 'entra_provisioning.dll';
+    }
+    else {
+      $file = 'libentra_provisioning.so';
+    }
+    $module = dirname(__DIR__, 2);
+    $repo = dirname($module);
+
+    return self::firstExisting([
+      $module . '/lib/' . $file,
+      $repo . '/target/release/' . $file,
+      $repo . '/target/debug/' . $file,
+    ]);
+  }
+
+  /**
+   * Default header path: $ENTRA_HEADER, else the first existing of
+   * drupal_module/lib/ (where "make module" puts it), drupal_module/include/,
+   * <repo>/include/ (the committed, cbindgen-generated header).
+   */
+  public static function defaultHeaderPath(): string {
+    $env = getenv('ENTRA_HEADER');
+    if (is_string($env) && $env !== '') {
+      return $env;
+    }
+    $module = dirname(__DIR__, 2);
+
+    return self::firstExisting([
+      $module . '/lib/' . self::HEADER_FILE,
+      $module . '/include/' . self::HEADER_FILE,
+      dirname($module) . '/include/' . self::HEADER_FILE,
+    ]);
+  }
+
+  /**
+   * Loads the library (once per process and mode/library/header) and
+   * checks its ABI version.
+   *
+   * @param string|null $libraryPath
+   *   null = defaultLibraryPath(); ignored in preload mode (the preload
+   *   header names the library).
+   * @param string|null $headerPath
+   *   null = defaultHeaderPath().
+   * @param string|null $forcedMode
+   *   MODE_PRELOAD or MODE_CDEF; null = the mode environment() decides.
+   *
+   * @return array{0: \FFI, 1: string}
+   *   [the FFI instance, the mode used].
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\NativeUnavailableException
+   */
+  public static function load(?string $libraryPath, ?string $headerPath, ?string $forcedMode): array {
+    if (!self::extensionLoaded()) {
+      throw new NativeUnavailableException(self::decideMode(FALSE, FALSE, PHP_SAPI, FALSE, FALSE)[1]);
+    }
+    $mode = $forcedMode;
+    if ($mode === NULL) {
+      $env = self::environment($libraryPath, $headerPath);
+      if (!self::isUsable($env)) {
+        throw new NativeUnavailableException('The Entra provisioning library cannot be used: ' . $env['reason']);
+      }
+      $mode = $env['mode'];
     }
 
-    /**
-     * The one rule for "can this process use the library through FFI".
-     *
-     * @param array<string, mixed> $environment
-     *   A report of environment() (or of a NativeFactoryInterface, which
-     *   tests replace by a fake).
-     */
-    public static function isUsable(array $environment): bool
-    {
-        return ($environment['mode'] ?? self::MODE_NONE) !== self::MODE_NONE;
+    if ($mode === self::MODE_PRELOAD) {
+      return [self::loadScope(), $mode];
     }
 
-    /**
-     * Reports which load mode this process would use, or exactly why none.
-     *
-     * Does not load the library. Keys: mode, reason, sapi, php_version,
-     * ffi_loaded, ffi_enable, ffi_preload, opcache_preload, scope_available,
-     * class_preloaded, library, library_exists, header, header_exists,
-     * expected_abi.
-     *
-     * @return array<string, mixed>
-     */
-    public static function environment(?string $libraryPath = null, ?string $headerPath = null): array
-    {
-        $ffiLoaded = self::extensionLoaded();
-        $enable = $ffiLoaded ? ini_get('ffi.enable') : false;
-        $preloadIni = $ffiLoaded ? (string) ini_get('ffi.preload') : '';
-        $scope = $ffiLoaded && $preloadIni !== '' && self::scopeAvailable();
-        $classPreloaded = self::classPreloaded();
-        [$mode, $reason] = self::decideMode($ffiLoaded, $enable, PHP_SAPI, $scope, $classPreloaded === true);
-        $library = $libraryPath ?? self::defaultLibraryPath();
-        $header = $headerPath ?? self::defaultHeaderPath();
+    return [self::loadCdef($libraryPath ?? self::defaultLibraryPath(), $headerPath ?? self::defaultHeaderPath()), $mode];
+  }
 
-        return [
-            'mode' => $mode,
-            'reason' => $reason,
-            'sapi' => PHP_SAPI,
-            'php_version' => PHP_VERSION,
-            'ffi_loaded' => $ffiLoaded,
-            'ffi_enable' => $enable === false ? null : (string) $enable,
-            'ffi_preload' => $preloadIni,
-            'opcache_preload' => (string) ini_get('opcache.preload'),
-            'scope_available' => $scope,
-            'class_preloaded' => $classPreloaded,
-            'library' => $mode === self::MODE_PRELOAD ? null : $library,
-            'library_exists' => $mode === self::MODE_PRELOAD ? null : is_file($library),
-            'header' => $mode === self::MODE_PRELOAD ? null : $header,
-            'header_exists' => $mode === self::MODE_PRELOAD ? null : is_file($header),
-            'expected_abi' => self::ABI_VERSION,
-        ];
+  private static function loadScope(): \FFI {
+    $key = 'scope';
+    if (!isset(self::$loaded[$key])) {
+      try {
+        $ffi = \FFI::scope(self::SCOPE);
+      }
+      catch (\Throwable $e) {
+        throw new NativeUnavailableException(sprintf(
+          'FFI scope %s is not available (%s): set ffi.preload to the header rendered by PreloadHeader (scripts/render-preload-header.php) and opcache.preload=drupal_module/preload.php, see README.',
+          self::SCOPE,
+          $e->getMessage()
+        ), $e);
+      }
+      self::checkAbi($ffi, 'the library named by FFI_LIB in ' . (string) ini_get('ffi.preload'));
+      self::$loaded[$key] = $ffi;
     }
 
-    /**
-     * The load mode this process would use: "preload", "cdef" or "none".
-     */
-    public static function ffiMode(): string
-    {
-        return self::environment()['mode'];
+    return self::$loaded[$key];
+  }
+
+  private static function loadCdef(string $library, string $header): \FFI {
+    $key = 'cdef:' . $library . "\0" . $header;
+    if (isset(self::$loaded[$key])) {
+      return self::$loaded[$key];
+    }
+    if (!is_file($header) || !is_readable($header)) {
+      throw new NativeUnavailableException(sprintf(
+        'The C header %s does not exist or is not readable (set the header path or ENTRA_HEADER; it is include/%s in the repository).',
+        $header,
+        self::HEADER_FILE
+      ));
+    }
+    if (str_contains($library, '/') && !is_file($library)) {
+      throw new NativeUnavailableException(sprintf(
+        'The native library %s does not exist (set the library path or ENTRA_LIBRARY; build it with "cargo build --release").',
+        $library
+      ));
+    }
+    $source = file_get_contents($header);
+    if ($source === FALSE) {
+      throw new NativeUnavailableException(sprintf('Could not read the C header %s.', $header));
+    }
+    try {
+      // The ABI first, with a one-function declaration: a library of
+      // another ABI would otherwise fail below on a missing symbol,
+      // with a less helpful message.
+      $probe = \FFI::cdef('uint32_t entra_abi_version(void);', $library);
+    }
+    catch (\Throwable $e) {
+      throw new NativeUnavailableException(sprintf(
+        'FFI could not load the library %s: %s',
+        $library,
+        $e->getMessage()
+      ), $e);
+    }
+    self::checkAbi($probe, $library);
+    try {
+      $ffi = \FFI::cdef($source, $library);
+    }
+    catch (\Throwable $e) {
+      throw new NativeUnavailableException(sprintf(
+        'FFI could not load the library %s with the header %s: %s',
+        $library,
+        $header,
+        $e->getMessage()
+      ), $e);
+    }
+    self::$loaded[$key] = $ffi;
+
+    return $ffi;
+  }
+
+  private static function checkAbi(\FFI $ffi, string $what): void {
+    $abi = (int) $ffi->entra_abi_version();
+    if ($abi !== self::ABI_VERSION) {
+      throw new NativeUnavailableException(sprintf(
+        'ABI mismatch: %s implements ABI version %d, this PHP binding expects %d. Install the library and module from the same release.',
+        $what,
+        $abi,
+        self::ABI_VERSION
+      ));
+    }
+  }
+
+  private static function scopeAvailable(): bool {
+    try {
+      \FFI::scope(self::SCOPE);
+
+      return TRUE;
+    }
+    catch (\Throwable $e) {
+      return FALSE;
+    }
+  }
+
+  /**
+   * Whether opcache.preload loaded every class that calls the FFI API
+   * (null: cannot tell).
+   */
+  private static function classPreloaded(): ?bool {
+    if ((string) ini_get('opcache.preload') === '') {
+      return FALSE;
+    }
+    if (!function_exists('opcache_get_status')) {
+      return NULL;
+    }
+    $status = @opcache_get_status(FALSE);
+    if (!is_array($status)) {
+      return NULL;
+    }
+    $classes = $status['preload_statistics']['classes'] ?? NULL;
+    if (!is_array($classes)) {
+      return FALSE;
+    }
+    $preloaded = [];
+    foreach ($classes as $class) {
+      if (is_string($class)) {
+        $preloaded[strtolower(ltrim($class, '\\'))] = TRUE;
+      }
+    }
+    foreach (self::FFI_API_CLASSES as $class) {
+      if (!isset($preloaded[strtolower($class)])) {
+        return FALSE;
+      }
     }
 
-    /**
-     * Pure decision between the load modes (exposed for tests).
-     *
-     * @param string|false $ffiEnable
-     *   ini_get('ffi.enable').
-     *
-     * @return array{0: string, 1: string}
-     *   [mode, human-readable reason].
-     *
-     * @internal
-     */
-    public static function decideMode(bool $ffiLoaded, $ffiEnable, string $sapi, bool $scopeAvailable, bool $classPreloaded): array
-    {
-        if (!$ffiLoaded) {
-            return [self::MODE_NONE, 'The PHP FFI extension is not loaded in this PHP (' . $sapi . '): '
-                . 'enable ext-ffi (on Debian it ships in php8.x-common; check "extension=ffi" and that php was not started with -n).'];
-        }
-        if ($scopeAvailable) {
-            return [self::MODE_PRELOAD, 'FFI scope ' . self::SCOPE . ' was preloaded by ffi.preload.'];
-        }
-        $value = strtolower(trim((string) $ffiEnable));
-        if (self::iniTrue($value)) {
-            return [self::MODE_CDEF, 'ffi.enable=' . $value . ' allows FFI::cdef everywhere.'];
-        }
-        if ($value === 'preload') {
-            if ($sapi === 'cli') {
-                return [self::MODE_CDEF, 'ffi.enable=preload allows FFI::cdef on the CLI.'];
-            }
-            if ($classPreloaded) {
-                return [self::MODE_CDEF, 'ffi.enable=preload and this binding was preloaded by opcache.preload.'];
-            }
+    return TRUE;
+  }
 
-            return [self::MODE_NONE, 'ffi.enable=preload restricts FFI under the "' . $sapi . '" SAPI to preloaded code, '
-                . 'and neither the ' . self::SCOPE . ' FFI scope nor this binding is preloaded: ' . self::FIX . '.'];
-        }
-
-        return [self::MODE_NONE, 'ffi.enable=' . ($value === '' ? '0' : $value) . ' disables FFI: ' . self::FIX . '.'];
+  private static function iniTrue(string $value): bool {
+    if ($value === 'true' || $value === 'on' || $value === 'yes') {
+      return TRUE;
     }
 
-    /**
-     * Default library path: $ENTRA_LIBRARY, else the first existing of
-     * drupal_module/lib/ (where "make module" puts it), <repo>/target/release/,
-     * <repo>/target/debug/ (else the first, so the error names it).
-     */
-    public static function defaultLibraryPath(): string
-    {
-        $env = getenv('ENTRA_LIBRARY');
-        if (is_string($env) && $env !== '') {
-            return $env;
-        }
-        if (PHP_OS_FAMILY === 'Darwin') {
-            $file = 'libentra_provisioning.dylib';
-        } elseif (PHP_OS_FAMILY === 'Windows') {
-            $file = 'entra_provisioning.dll';
-        } else {
-            $file = 'libentra_provisioning.so';
-        }
-        $module = dirname(__DIR__, 2);
-        $repo = dirname($module);
+    return is_numeric($value) && (int) $value !== 0;
+  }
 
-        return self::firstExisting([
-            $module . '/lib/' . $file,
-            $repo . '/target/release/' . $file,
-            $repo . '/target/debug/' . $file,
-        ]);
+  /**
+   * @param list<string> $candidates
+   */
+  private static function firstExisting(array $candidates): string {
+    foreach ($candidates as $candidate) {
+      if (is_file($candidate)) {
+        return $candidate;
+      }
     }
 
-    /**
-     * Default header path: $ENTRA_HEADER, else the first existing of
-     * drupal_module/lib/ (where "make module" puts it), drupal_module/include/,
-     * <repo>/include/ (the committed, cbindgen-generated header).
-     */
-    public static function defaultHeaderPath(): string
-    {
-        $env = getenv('ENTRA_HEADER');
-        if (is_string($env) && $env !== '') {
-            return $env;
-        }
-        $module = dirname(__DIR__, 2);
+    return $candidates[0];
+  }
 
-        return self::firstExisting([
-            $module . '/lib/' . self::HEADER_FILE,
-            $module . '/include/' . self::HEADER_FILE,
-            dirname($module) . '/include/' . self::HEADER_FILE,
-        ]);
-    }
-
-    /**
-     * Loads the library (once per process and mode/library/header) and
-     * checks its ABI version.
-     *
-     * @param string|null $libraryPath
-     *   null = defaultLibraryPath(); ignored in preload mode (the preload
-     *   header names the library).
-     * @param string|null $headerPath
-     *   null = defaultHeaderPath().
-     * @param string|null $forcedMode
-     *   MODE_PRELOAD or MODE_CDEF; null = the mode environment() decides.
-     *
-     * @return array{0: \FFI, 1: string}
-     *   [the FFI instance, the mode used].
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\NativeUnavailableException
-     */
-    public static function load(?string $libraryPath, ?string $headerPath, ?string $forcedMode): array
-    {
-        if (!self::extensionLoaded()) {
-            throw new NativeUnavailableException(self::decideMode(false, false, PHP_SAPI, false, false)[1]);
-        }
-        $mode = $forcedMode;
-        if ($mode === null) {
-            $env = self::environment($libraryPath, $headerPath);
-            if (!self::isUsable($env)) {
-                throw new NativeUnavailableException('The Entra provisioning library cannot be used: ' . $env['reason']);
-            }
-            $mode = $env['mode'];
-        }
-
-        if ($mode === self::MODE_PRELOAD) {
-            return [self::loadScope(), $mode];
-        }
-
-        return [self::loadCdef($libraryPath ?? self::defaultLibraryPath(), $headerPath ?? self::defaultHeaderPath()), $mode];
-    }
-
-    private static function loadScope(): \FFI
-    {
-        $key = 'scope';
-        if (!isset(self::$loaded[$key])) {
-            try {
-                $ffi = \FFI::scope(self::SCOPE);
-            } catch (\Throwable $e) {
-                throw new NativeUnavailableException(sprintf(
-                    'FFI scope %s is not available (%s): set ffi.preload to the header rendered by PreloadHeader (scripts/render-preload-header.php) and opcache.preload=drupal_module/preload.php, see README.',
-                    self::SCOPE,
-                    $e->getMessage()
-                ), $e);
-            }
-            self::checkAbi($ffi, 'the library named by FFI_LIB in ' . (string) ini_get('ffi.preload'));
-            self::$loaded[$key] = $ffi;
-        }
-
-        return self::$loaded[$key];
-    }
-
-    private static function loadCdef(string $library, string $header): \FFI
-    {
-        $key = 'cdef:' . $library . "\0" . $header;
-        if (isset(self::$loaded[$key])) {
-            return self::$loaded[$key];
-        }
-        if (!is_file($header) || !is_readable($header)) {
-            throw new NativeUnavailableException(sprintf(
-                'The C header %s does not exist or is not readable (set the header path or ENTRA_HEADER; it is include/%s in the repository).',
-                $header,
-                self::HEADER_FILE
-            ));
-        }
-        if (str_contains($library, '/') && !is_file($library)) {
-            throw new NativeUnavailableException(sprintf(
-                'The native library %s does not exist (set the library path or ENTRA_LIBRARY; build it with "cargo build --release").',
-                $library
-            ));
-        }
-        $source = file_get_contents($header);
-        if ($source === false) {
-            throw new NativeUnavailableException(sprintf('Could not read the C header %s.', $header));
-        }
-        try {
-            // The ABI first, with a one-function declaration: a library of
-            // another ABI would otherwise fail below on a missing symbol,
-            // with a less helpful message.
-            $probe = \FFI::cdef('uint32_t entra_abi_version(void);', $library);
-        } catch (\Throwable $e) {
-            throw new NativeUnavailableException(sprintf(
-                'FFI could not load the library %s: %s',
-                $library,
-                $e->getMessage()
-            ), $e);
-        }
-        self::checkAbi($probe, $library);
-        try {
-            $ffi = \FFI::cdef($source, $library);
-        } catch (\Throwable $e) {
-            throw new NativeUnavailableException(sprintf(
-                'FFI could not load the library %s with the header %s: %s',
-                $library,
-                $header,
-                $e->getMessage()
-            ), $e);
-        }
-        self::$loaded[$key] = $ffi;
-
-        return $ffi;
-    }
-
-    private static function checkAbi(\FFI $ffi, string $what): void
-    {
-        $abi = (int) $ffi->entra_abi_version();
-        if ($abi !== self::ABI_VERSION) {
-            throw new NativeUnavailableException(sprintf(
-                'ABI mismatch: %s implements ABI version %d, this PHP binding expects %d. Install the library and module from the same release.',
-                $what,
-                $abi,
-                self::ABI_VERSION
-            ));
-        }
-    }
-
-    private static function scopeAvailable(): bool
-    {
-        try {
-            \FFI::scope(self::SCOPE);
-
-            return true;
-        } catch (\Throwable $e) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether opcache.preload loaded every class that calls the FFI API
-     * (null: cannot tell).
-     */
-    private static function classPreloaded(): ?bool
-    {
-        if ((string) ini_get('opcache.preload') === '') {
-            return false;
-        }
-        if (!function_exists('opcache_get_status')) {
-            return null;
-        }
-        $status = @opcache_get_status(false);
-        if (!is_array($status)) {
-            return null;
-        }
-        $classes = $status['preload_statistics']['classes'] ?? null;
-        if (!is_array($classes)) {
-            return false;
-        }
-        $preloaded = [];
-        foreach ($classes as $class) {
-            if (is_string($class)) {
-                $preloaded[strtolower(ltrim($class, '\\'))] = true;
-            }
-        }
-        foreach (self::FFI_API_CLASSES as $class) {
-            if (!isset($preloaded[strtolower($class)])) {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static function iniTrue(string $value): bool
-    {
-        if ($value === 'true' || $value === 'on' || $value === 'yes') {
-            return true;
-        }
-
-        return is_numeric($value) && (int) $value !== 0;
-    }
-
-    /**
-     * @param list<string> $candidates
-     */
-    private static function firstExisting(array $candidates): string
-    {
-        foreach ($candidates as $candidate) {
-            if (is_file($candidate)) {
-                return $candidate;
-            }
-        }
-
-        return $candidates[0];
-    }
 }

@@ -15,167 +15,167 @@ namespace Drupal\entra_provisioning\Native;
  *   ['uid' => 5, 'name' => 'jdoe', 'mail' => 'j@example.com', 'status' => 1,
  *    'roles' => ['authenticated'], 'fields' => ['field_first_name' => 'Jane']]
  */
-interface NativeClientInterface
-{
-    /**
-     * The version string of the native library.
-     */
-    public function version(): string;
+interface NativeClientInterface {
 
-    /**
-     * Gets a token and reads one user, proving credentials and permissions.
-     *
-     * @param string[] $directions
-     *   'drupal_to_entra' and/or 'entra_to_drupal': the permissions to check.
-     *
-     * @return array<string, mixed>
-     *   ['attributes' => [...], 'request_id' => '...',
-     *    'granted_permissions' => string[]|null,
-     *    'missing_permissions' => string[]|null]
-     */
-    public function testConnection(string $upn, array $directions = []): array;
+  /**
+   * The version string of the native library.
+   */
+  public function version(): string;
 
-    /**
-     * The Graph user body that provisioning would POST (no network; the
-     * password is shown as "[REDACTED]").
-     *
-     * @param array<string, mixed> $drupalUser
-     *
-     * @return array<string, mixed>
-     */
-    public function mapUser(array $drupalUser): array;
+  /**
+   * Gets a token and reads one user, proving credentials and permissions.
+   *
+   * @param string[] $directions
+   *   'drupal_to_entra' and/or 'entra_to_drupal': the permissions to check.
+   *
+   * @return array<string, mixed>
+   *   ['attributes' => [...], 'request_id' => '...',
+   *    'granted_permissions' => string[]|null,
+   *    'missing_permissions' => string[]|null]
+   */
+  public function testConnection(string $upn, array $directions = []): array;
 
-    /**
-     * Looks a user up by exactly one of upn, mail or id.
-     *
-     * @param array<string, string> $query
-     *   ['upn' => '...'] or ['mail' => '...'] or ['id' => '...'].
-     *
-     * @return array<string, mixed>
-     *   ['found' => bool, 'user' => array|null]
-     */
-    public function findUser(array $query): array;
+  /**
+   * The Graph user body that provisioning would POST (no network; the
+   * password is shown as "[REDACTED]").
+   *
+   * @param array<string, mixed> $drupalUser
+   *
+   * @return array<string, mixed>
+   */
+  public function mapUser(array $drupalUser): array;
 
-    /**
-     * Creates the Entra user.
-     *
-     * When the UPN or mail is already held in Entra, nothing is sent to that
-     * account: a ConflictException whose existing() names it (id,
-     * userPrincipalName, displayName, mail, accountEnabled, privileged,
-     * matched_on). Whether to link is decided by decide().
-     *
-     * @param array<string, mixed> $drupalUser
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'created', 'id', 'userPrincipalName',
-     *    'updated_properties' => [...], 'request_id']
-     */
-    public function provisionUser(array $drupalUser): array;
+  /**
+   * Looks a user up by exactly one of upn, mail or id.
+   *
+   * @param array<string, string> $query
+   *   ['upn' => '...'] or ['mail' => '...'] or ['id' => '...'].
+   *
+   * @return array<string, mixed>
+   *   ['found' => bool, 'user' => array|null]
+   */
+  public function findUser(array $query): array;
 
-    /**
-     * Updates the mapped properties of a linked Entra user.
-     *
-     * @param array<string, mixed> $drupalUser
-     * @param array<string, mixed>|null $link
-     *   The link's facts ['provenance' => 'created'|'approved'|'matched'|null,
-     *   'deprovision_matched' => bool]: a link that may not deprovision
-     *   never changes accountEnabled or mail. Null: unrestricted.
-     * @param bool $syncMail
-     *   Send the Drupal e-mail address as Entra's mail (off by default:
-     *   Drupal does not verify a changed address).
-     * @param bool $syncStatus
-     *   Send the Drupal status as accountEnabled; false leaves it as it is.
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
-     *    'updated_properties' => [...]]
-     */
-    public function updateUser(string $entraId, array $drupalUser, ?array $link = null, bool $syncMail = false, bool $syncStatus = true): array;
+  /**
+   * Creates the Entra user.
+   *
+   * When the UPN or mail is already held in Entra, nothing is sent to that
+   * account: a ConflictException whose existing() names it (id,
+   * userPrincipalName, displayName, mail, accountEnabled, privileged,
+   * matched_on). Whether to link is decided by decide().
+   *
+   * @param array<string, mixed> $drupalUser
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'created', 'id', 'userPrincipalName',
+   *    'updated_properties' => [...], 'request_id']
+   */
+  public function provisionUser(array $drupalUser): array;
 
-    /**
-     * Carries out an approved (or automatically allowed) link: checks that
-     * the Entra user exists and writes only its mapped profile properties.
-     *
-     * @param array<string, mixed> $drupalUser
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'linked', 'id', 'userPrincipalName',
-     *    'updated_properties' => [...], 'request_id']
-     */
-    public function linkUser(string $entraId, array $drupalUser): array;
+  /**
+   * Updates the mapped properties of a linked Entra user.
+   *
+   * @param array<string, mixed> $drupalUser
+   * @param array<string, mixed>|null $link
+   *   The link's facts ['provenance' => 'created'|'approved'|'matched'|null,
+   *   'deprovision_matched' => bool]: a link that may not deprovision
+   *   never changes accountEnabled or mail. Null: unrestricted.
+   * @param bool $syncMail
+   *   Send the Drupal e-mail address as Entra's mail (off by default:
+   *   Drupal does not verify a changed address).
+   * @param bool $syncStatus
+   *   Send the Drupal status as accountEnabled; false leaves it as it is.
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'updated'|'unchanged', 'id', 'userPrincipalName',
+   *    'updated_properties' => [...]]
+   */
+  public function updateUser(string $entraId, array $drupalUser, ?array $link = NULL, bool $syncMail = FALSE, bool $syncStatus = TRUE): array;
 
-    /**
-     * Asks the library's identity-matching rules (no network).
-     *
-     * @param array<string, mixed> $question
-     *   ['decide' => 'entra_candidate'|'drupal_candidate'|'deprovision'|
-     *   'import_write'|'import_removal'|'removal_round'|'removal_budget',
-     *   ...facts], see the README.
-     *
-     * @return array<string, mixed>
-     */
-    public function decide(array $question): array;
+  /**
+   * Carries out an approved (or automatically allowed) link: checks that
+   * the Entra user exists and writes only its mapped profile properties.
+   *
+   * @param array<string, mixed> $drupalUser
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'linked', 'id', 'userPrincipalName',
+   *    'updated_properties' => [...], 'request_id']
+   */
+  public function linkUser(string $entraId, array $drupalUser): array;
 
-    /**
-     * The overall time budget of each following call; null = the library's
-     * default. A wait that would outlast it is not started: the call throws
-     * a ThrottledException with the delay instead.
-     */
-    public function setCallBudgetMs(?int $milliseconds): void;
+  /**
+   * Asks the library's identity-matching rules (no network).
+   *
+   * @param array<string, mixed> $question
+   *   ['decide' => 'entra_candidate'|'drupal_candidate'|'deprovision'|
+   *   'import_write'|'import_removal'|'removal_round'|'removal_budget',
+   *   ...facts], see the README.
+   *
+   * @return array<string, mixed>
+   */
+  public function decide(array $question): array;
 
-    /**
-     * Sets accountEnabled=false.
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'disabled'|'already_deleted', 'id']
-     */
-    public function disableUser(string $entraId): array;
+  /**
+   * The overall time budget of each following call; null = the library's
+   * default. A wait that would outlast it is not started: the call throws
+   * a ThrottledException with the delay instead.
+   */
+  public function setCallBudgetMs(?int $milliseconds): void;
 
-    /**
-     * Sets accountEnabled=true (and nothing else).
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'enabled'|'already_deleted', 'id']
-     */
-    public function enableUser(string $entraId): array;
+  /**
+   * Sets accountEnabled=false.
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'disabled'|'already_deleted', 'id']
+   */
+  public function disableUser(string $entraId): array;
 
-    /**
-     * Deletes the user (Entra keeps it restorable for 30 days).
-     *
-     * @return array<string, mixed>
-     *   ['action' => 'deleted'|'already_deleted', 'id']
-     */
-    public function deleteUser(string $entraId): array;
+  /**
+   * Sets accountEnabled=true (and nothing else).
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'enabled'|'already_deleted', 'id']
+   */
+  public function enableUser(string $entraId): array;
 
-    /**
-     * Provisions many users; one failure does not stop the others.
-     *
-     * @param list<array<string, mixed>> $drupalUsers
-     *
-     * @return array<string, mixed>
-     *   ['results' => [one entry per input, in input order:
-     *      ['uid', 'ok' => true, 'action', 'id', 'userPrincipalName'] or
-     *      ['uid', 'ok' => false, 'error' => <error JSON>]],
-     *    'summary' => ['created' => n, 'linked' => n, 'failed' => n]]
-     *   At most 1000 users per call (the library refuses more): send chunks.
-     */
-    public function bulkProvision(array $drupalUsers): array;
+  /**
+   * Deletes the user (Entra keeps it restorable for 30 days).
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'deleted'|'already_deleted', 'id']
+   */
+  public function deleteUser(string $entraId): array;
 
-    /**
-     * Entra → Drupal: one call of the users delta query.
-     *
-     * @param array<string, mixed> $request
-     *   ['link' => null|'<nextLink or deltaLink>', 'start_from_now' => bool,
-     *    'max_pages' => int, 'include_guests' => bool]; [] = full sync.
-     *
-     * @return array<string, mixed>
-     *   ['changes' => [['op' => 'upsert', 'id', 'userPrincipalName',
-     *      'drupal' => [name, mail, status, fields], 'attributes'] |
-     *      ['op' => 'removed', 'id', 'reason' => 'changed'|'deleted'], ...],
-     *    'next_link' => ?string, 'delta_link' => ?string,
-     *    'resync_required' => bool, 'skipped_guests' => int]
-     *   Call again with next_link until a delta_link arrives; store that for
-     *   the next round; on resync_required start over without a link.
-     */
-    public function importDelta(array $request = []): array;
+  /**
+   * Provisions many users; one failure does not stop the others.
+   *
+   * @param list<array<string, mixed>> $drupalUsers
+   *
+   * @return array<string, mixed>
+   *   ['results' => [one entry per input, in input order:
+   *      ['uid', 'ok' => true, 'action', 'id', 'userPrincipalName'] or
+   *      ['uid', 'ok' => false, 'error' => <error JSON>]],
+   *    'summary' => ['created' => n, 'linked' => n, 'failed' => n]]
+   *   At most 1000 users per call (the library refuses more): send chunks.
+   */
+  public function bulkProvision(array $drupalUsers): array;
+
+  /**
+   * Entra → Drupal: one call of the users delta query.
+   *
+   * @param array<string, mixed> $request
+   *   ['link' => null|'<nextLink or deltaLink>', 'start_from_now' => bool,
+   *    'max_pages' => int, 'include_guests' => bool]; [] = full sync.
+   *
+   * @return array<string, mixed>
+   *   ['changes' => [['op' => 'upsert', 'id', 'userPrincipalName',
+   *      'drupal' => [name, mail, status, fields], 'attributes'] |
+   *      ['op' => 'removed', 'id', 'reason' => 'changed'|'deleted'], ...],
+   *    'next_link' => ?string, 'delta_link' => ?string,
+   *    'resync_required' => bool, 'skipped_guests' => int]
+   *   Call again with next_link until a delta_link arrives; store that for
+   *   the next round; on resync_required start over without a link.
+   */
+  public function importDelta(array $request = []): array;
 }

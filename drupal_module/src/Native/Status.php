@@ -11,22 +11,22 @@ namespace Drupal\entra_provisioning\Native;
  * what the library reports (entra_describe) and with the header's constants.
  * Each status's kind, title and retryability come from the library.
  */
-final class Status
-{
-    public const OK = 0;
-    public const INVALID_ARGUMENT = 1;
-    public const CONFIG = 2;
-    public const AUTH = 3;
-    public const PERMISSION = 4;
-    public const VALIDATION = 5;
-    public const CONFLICT = 6;
-    public const NOT_FOUND = 7;
-    public const THROTTLED = 8;
-    public const TRANSIENT = 9;
-    public const GRAPH = 10;
-    public const PANIC = 11;
+final class Status {
 
-    private function __construct()
-    {
-    }
+  public const OK = 0;
+  public const INVALID_ARGUMENT = 1;
+  public const CONFIG = 2;
+  public const AUTH = 3;
+  public const PERMISSION = 4;
+  public const VALIDATION = 5;
+  public const CONFLICT = 6;
+  public const NOT_FOUND = 7;
+  public const THROTTLED = 8;
+  public const TRANSIENT = 9;
+  public const GRAPH = 10;
+  public const PANIC = 11;
+
+  private function __construct() {
+  }
+
 }

@@ -10,17 +10,18 @@ namespace Drupal\entra_provisioning\Provisioning;
  * The handle is the backend's own item object (opaque here); the data is
  * what was enqueued, not yet validated.
  */
-final class ClaimedItem
-{
-    public function __construct(
-        /**
-         * @var mixed
-         */
-        public readonly mixed $handle,
-        /**
-         * @var mixed
-         */
-        public readonly mixed $data
-    ) {
-    }
+final class ClaimedItem {
+
+  public function __construct(
+    /**
+     * @var mixed
+     */
+    public readonly mixed $handle,
+    /**
+     * @var mixed
+     */
+    public readonly mixed $data
+  ) {
+  }
+
 }

@@ -16,287 +16,268 @@ use Drupal\entra_provisioning\Native\NativeClientInterface;
  * library is configured with LibraryConfigBuilder's; this class keeps their
  * methods for its callers and adds the library paths and the client.
  */
-final class ClientFactory
-{
-    public const STATE_SECRET = SecretResolver::STATE_SECRET;
+final class ClientFactory {
 
-    public const STATE_PRIVATE_KEY = SecretResolver::STATE_PRIVATE_KEY;
+  public const STATE_SECRET = SecretResolver::STATE_SECRET;
 
-    public const SECRET_KEY_TYPES = SecretResolver::SECRET_KEY_TYPES;
+  public const STATE_PRIVATE_KEY = SecretResolver::STATE_PRIVATE_KEY;
 
-    public const LIBRARY_FILE = 'libentra_provisioning.so';
+  public const SECRET_KEY_TYPES = SecretResolver::SECRET_KEY_TYPES;
 
-    public const HEADER_FILE = 'entra_provisioning.h';
+  public const LIBRARY_FILE = 'libentra_provisioning.so';
 
-    private SecretResolver $secrets;
+  public const HEADER_FILE = 'entra_provisioning.h';
 
-    private LibraryConfigBuilder $config;
+  private SecretResolver $secrets;
 
-    private ?NativeClientInterface $client = null;
+  private LibraryConfigBuilder $config;
 
-    private ?LibraryFacts $facts = null;
+  private ?NativeClientInterface $client = NULL;
 
-    public function __construct(
-        private ConfigSourceInterface $configSource,
-        StateStoreInterface $state,
-        SecretKeyRepositoryInterface $keys,
-        private NativeFactoryInterface $natives
-    ) {
-        $this->secrets = new SecretResolver($configSource, $state, $keys);
-        $this->config = new LibraryConfigBuilder($configSource, $this->secrets);
+  private ?LibraryFacts $facts = NULL;
+
+  public function __construct(
+    private ConfigSourceInterface $configSource,
+    StateStoreInterface $state,
+    SecretKeyRepositoryInterface $keys,
+    private NativeFactoryInterface $natives
+  ) {
+    $this->secrets = new SecretResolver($configSource, $state, $keys);
+    $this->config = new LibraryConfigBuilder($configSource, $this->secrets);
+  }
+
+  public function settings(): ModuleSettings {
+    return new ModuleSettings($this->configSource->moduleConfig());
+  }
+
+  /**
+   * Path of the shared library: $settings[...]['library'] or <module>/lib/.
+   */
+  public function libraryPath(): string {
+    $path = $this->config->siteSetting('library');
+
+    return $path !== '' ? $path : rtrim($this->configSource->moduleDirectory(), '/') . '/lib/' . self::LIBRARY_FILE;
+  }
+
+  /**
+   * Path of the C header: $settings[...]['header'] or <module>/lib/.
+   */
+  public function headerPath(): string {
+    $path = $this->config->siteSetting('header');
+
+    return $path !== '' ? $path : rtrim($this->configSource->moduleDirectory(), '/') . '/lib/' . self::HEADER_FILE;
+  }
+
+  /**
+   * Forced FFI mode ("preload" or "cdef") from settings.php, or null (automatic).
+   */
+  public function ffiMode(): ?string {
+    $mode = $this->config->siteSetting('ffi_mode');
+
+    return in_array($mode, ['preload', 'cdef'], TRUE) ? $mode : NULL;
+  }
+
+  /**
+   * @see SecretResolver::resolveSecret()
+   */
+  public function resolveSecret(?string $name = NULL): ResolvedSecret {
+    return $this->secrets->resolveSecret($name);
+  }
+
+  /**
+   * @see SecretResolver::secretFromSettings()
+   */
+  public function secretFromSettings(?string $name = NULL): bool {
+    return $this->secrets->secretFromSettings($name);
+  }
+
+  /**
+   * Stores a new secret in State and drops the client made with the old one.
+   *
+   * @see SecretResolver::storeSecret()
+   */
+  public function storeSecret(
+    #[\SensitiveParameter]
+    string $secret,
+    string $name = ResolvedSecret::CLIENT_SECRET
+  ): void {
+    $this->secrets->storeSecret($secret, $name);
+    $this->reset();
+  }
+
+  /**
+   * @see SecretResolver::activeSecretName()
+   */
+  public function activeSecretName(): string {
+    return $this->secrets->activeSecretName();
+  }
+
+  /**
+   * @see SecretResolver::redact()
+   *
+   * @param mixed $value
+   *
+   * @return mixed
+   */
+  public function redact($value) {
+    return $this->secrets->redact($value);
+  }
+
+  /**
+   * The library configuration (contains the secret: never log it).
+   *
+   * @see LibraryConfigBuilder::build()
+   *
+   * @param array<string, mixed> $mappingOverride
+   *
+   * @return array<string, mixed>
+   */
+  public function buildConfig(?array $mappingOverride = NULL): array {
+    return $this->config->build($mappingOverride);
+  }
+
+  /**
+   * The library configuration without the secret (safe to show or log).
+   *
+   * @see LibraryConfigBuilder::describe()
+   *
+   * @param array<string, mixed> $mappingOverride
+   *
+   * @return array<string, mixed>
+   */
+  public function describeConfig(?array $mappingOverride = NULL): array {
+    return $this->config->describe($mappingOverride);
+  }
+
+  /**
+   * @see LibraryConfigBuilder::endpointOverrides()
+   *
+   * @return array<string, string>
+   */
+  public function endpointOverrides(): array {
+    return $this->config->endpointOverrides();
+  }
+
+  /**
+   * The connection values that are still empty (configuration incomplete).
+   *
+   * @return list<string>
+   *   Fields of the library configuration the library requires for the
+   *   chosen credential type (entra_describe), e.g. tenant_id or
+   *   client_certificate.private_key_pem; [] when the library cannot be
+   *   loaded.
+   */
+  public function missing(): array {
+    $settings = $this->settings();
+    // Which fields are required is the library's rule; whether each has
+    // a value here is a Drupal fact (configuration, settings.php, Key, State).
+    $present = [
+      'tenant_id' => $settings->tenantId() !== '',
+      'client_id' => $settings->clientId() !== '',
+      'primary_domain' => $settings->primaryDomain() !== '',
+      'client_secret' => $this->secrets->resolveSecret(ResolvedSecret::CLIENT_SECRET)->hasValue(),
+      'client_certificate.certificate_pem' => $settings->certificatePem() !== '',
+      'client_certificate.private_key_pem' => $this->secrets->resolveSecret(ResolvedSecret::PRIVATE_KEY)->hasValue(),
+    ];
+    $credential = $settings->usesCertificate() ? 'client_certificate' : 'client_secret';
+    try {
+      $required = $this->facts()->requiredFields($credential);
     }
-
-    public function settings(): ModuleSettings
-    {
-        return new ModuleSettings($this->configSource->moduleConfig());
+    catch (EntraException $e) {
+      // The library's unavailability is what callers report then
+      // (environment(), probe()); nothing can be provisioned anyway.
+      return [];
     }
+    $missing = array_values(array_filter($required, static fn (string $field): bool => !($present[$field] ?? FALSE)));
+    // In the order step 1 shows the fields.
+    $order = array_flip(array_keys(ConnectionFields::ELEMENTS));
+    usort($missing, static fn (string $a, string $b): int => ($order[$a] ?? PHP_INT_MAX) <=> ($order[$b] ?? PHP_INT_MAX));
 
-    /**
-     * Path of the shared library: $settings[...]['library'] or <module>/lib/.
-     */
-    public function libraryPath(): string
-    {
-        $path = $this->config->siteSetting('library');
+    return $missing;
+  }
 
-        return $path !== '' ? $path : rtrim($this->configSource->moduleDirectory(), '/') . '/lib/' . self::LIBRARY_FILE;
+  /**
+   * What the library says about itself (asked once per request).
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the library cannot be loaded in this PHP.
+   */
+  public function facts(): LibraryFacts {
+    return $this->facts ??= $this->natives->describe($this->libraryPath(), $this->headerPath(), $this->ffiMode());
+  }
+
+  /**
+   * Asks the library's rules a question (entra_decide; no client needed).
+   *
+   * @param array<string, mixed> $question
+   *
+   * @return array<string, mixed>
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   */
+  public function decide(array $question): array {
+    return $this->natives->decide($question, $this->libraryPath(), $this->headerPath(), $this->ffiMode());
+  }
+
+  /**
+   * The native client of this request (created on first use).
+   *
+   * @param int|null $budgetMs
+   *   The overall time budget of the calls made with it from now on (each
+   *   caller passes its own: an admin's form, a queue item, a bulk chunk);
+   *   null: the library's default.
+   */
+  public function client(?int $budgetMs = NULL): NativeClientInterface {
+    if ($this->client === NULL) {
+      $this->client = $this->natives->create($this->config->build(), $this->libraryPath(), $this->headerPath(), $this->ffiMode());
     }
+    $this->client->setCallBudgetMs($budgetMs);
 
-    /**
-     * Path of the C header: $settings[...]['header'] or <module>/lib/.
-     */
-    public function headerPath(): string
-    {
-        $path = $this->config->siteSetting('header');
+    return $this->client;
+  }
 
-        return $path !== '' ? $path : rtrim($this->configSource->moduleDirectory(), '/') . '/lib/' . self::HEADER_FILE;
-    }
+  /**
+   * Drops the client (after the configuration changed).
+   */
+  public function reset(): void {
+    $this->client = NULL;
+  }
 
-    /**
-     * Forced FFI mode ("preload" or "cdef") from settings.php, or null (automatic).
-     */
-    public function ffiMode(): ?string
-    {
-        $mode = $this->config->siteSetting('ffi_mode');
+  /**
+   * Validates the configuration in the library (no network).
+   *
+   * @param array<string, mixed> $mappingOverride
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   */
+  public function validate(?array $mappingOverride = NULL): void {
+    $this->natives->validate($this->config->build($mappingOverride), $this->libraryPath(), $this->headerPath(), $this->ffiMode());
+  }
 
-        return in_array($mode, ['preload', 'cdef'], true) ? $mode : null;
-    }
+  /**
+   * @return array<string, mixed>
+   */
+  public function environment(): array {
+    return $this->natives->environment($this->libraryPath(), $this->headerPath());
+  }
 
-    /**
-     * @see SecretResolver::resolveSecret()
-     */
-    public function resolveSecret(?string $name = null): ResolvedSecret
-    {
-        return $this->secrets->resolveSecret($name);
-    }
+  /**
+   * @return array{ok: bool, version: ?string, abi_version: ?int, expected_abi: int, mode: ?string, error: ?string}
+   */
+  public function probe(): array {
+    return $this->natives->probe($this->libraryPath(), $this->headerPath(), $this->ffiMode());
+  }
 
-    /**
-     * @see SecretResolver::secretFromSettings()
-     */
-    public function secretFromSettings(?string $name = null): bool
-    {
-        return $this->secrets->secretFromSettings($name);
-    }
-
-    /**
-     * Stores a new secret in State and drops the client made with the old one.
-     *
-     * @see SecretResolver::storeSecret()
-     */
-    public function storeSecret(
-        #[\SensitiveParameter]
-        string $secret,
-        string $name = ResolvedSecret::CLIENT_SECRET
-    ): void {
-        $this->secrets->storeSecret($secret, $name);
-        $this->reset();
-    }
-
-    /**
-     * @see SecretResolver::activeSecretName()
-     */
-    public function activeSecretName(): string
-    {
-        return $this->secrets->activeSecretName();
-    }
-
-    /**
-     * @see SecretResolver::redact()
-     *
-     * @param mixed $value
-     *
-     * @return mixed
-     */
-    public function redact($value)
-    {
-        return $this->secrets->redact($value);
-    }
-
-    /**
-     * The library configuration (contains the secret: never log it).
-     *
-     * @see LibraryConfigBuilder::build()
-     *
-     * @param array<string, mixed> $mappingOverride
-     *
-     * @return array<string, mixed>
-     */
-    public function buildConfig(?array $mappingOverride = null): array
-    {
-        return $this->config->build($mappingOverride);
-    }
-
-    /**
-     * The library configuration without the secret (safe to show or log).
-     *
-     * @see LibraryConfigBuilder::describe()
-     *
-     * @param array<string, mixed> $mappingOverride
-     *
-     * @return array<string, mixed>
-     */
-    public function describeConfig(?array $mappingOverride = null): array
-    {
-        return $this->config->describe($mappingOverride);
-    }
-
-    /**
-     * @see LibraryConfigBuilder::endpointOverrides()
-     *
-     * @return array<string, string>
-     */
-    public function endpointOverrides(): array
-    {
-        return $this->config->endpointOverrides();
-    }
-
-    /**
-     * The connection values that are still empty (configuration incomplete).
-     *
-     * @return list<string>
-     *   Fields of the library configuration the library requires for the
-     *   chosen credential type (entra_describe), e.g. tenant_id or
-     *   client_certificate.private_key_pem; [] when the library cannot be
-     *   loaded.
-     */
-    public function missing(): array
-    {
-        $settings = $this->settings();
-        // Which fields are required is the library's rule; whether each has
-        // a value here is a Drupal fact (configuration, settings.php, Key, State).
-        $present = [
-            'tenant_id' => $settings->tenantId() !== '',
-            'client_id' => $settings->clientId() !== '',
-            'primary_domain' => $settings->primaryDomain() !== '',
-            'client_secret' => $this->secrets->resolveSecret(ResolvedSecret::CLIENT_SECRET)->hasValue(),
-            'client_certificate.certificate_pem' => $settings->certificatePem() !== '',
-            'client_certificate.private_key_pem' => $this->secrets->resolveSecret(ResolvedSecret::PRIVATE_KEY)->hasValue(),
-        ];
-        $credential = $settings->usesCertificate() ? 'client_certificate' : 'client_secret';
-        try {
-            $required = $this->facts()->requiredFields($credential);
-        } catch (EntraException $e) {
-            // The library's unavailability is what callers report then
-            // (environment(), probe()); nothing can be provisioned anyway.
-            return [];
-        }
-        $missing = array_values(array_filter($required, static fn (string $field): bool => !($present[$field] ?? false)));
-        // In the order step 1 shows the fields.
-        $order = array_flip(array_keys(ConnectionFields::ELEMENTS));
-        usort($missing, static fn (string $a, string $b): int => ($order[$a] ?? PHP_INT_MAX) <=> ($order[$b] ?? PHP_INT_MAX));
-
-        return $missing;
-    }
-
-    /**
-     * What the library says about itself (asked once per request).
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     *   When the library cannot be loaded in this PHP.
-     */
-    public function facts(): LibraryFacts
-    {
-        return $this->facts ??= $this->natives->describe($this->libraryPath(), $this->headerPath(), $this->ffiMode());
-    }
-
-    /**
-     * Asks the library's rules a question (entra_decide; no client needed).
-     *
-     * @param array<string, mixed> $question
-     *
-     * @return array<string, mixed>
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     */
-    public function decide(array $question): array
-    {
-        return $this->natives->decide($question, $this->libraryPath(), $this->headerPath(), $this->ffiMode());
-    }
-
-    /**
-     * The native client of this request (created on first use).
-     *
-     * @param int|null $budgetMs
-     *   The overall time budget of the calls made with it from now on (each
-     *   caller passes its own: an admin's form, a queue item, a bulk chunk);
-     *   null: the library's default.
-     */
-    public function client(?int $budgetMs = null): NativeClientInterface
-    {
-        if ($this->client === null) {
-            $this->client = $this->natives->create($this->config->build(), $this->libraryPath(), $this->headerPath(), $this->ffiMode());
-        }
-        $this->client->setCallBudgetMs($budgetMs);
-
-        return $this->client;
-    }
-
-    /**
-     * Drops the client (after the configuration changed).
-     */
-    public function reset(): void
-    {
-        $this->client = null;
-    }
-
-    /**
-     * Validates the configuration in the library (no network).
-     *
-     * @param array<string, mixed> $mappingOverride
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     */
-    public function validate(?array $mappingOverride = null): void
-    {
-        $this->natives->validate($this->config->build($mappingOverride), $this->libraryPath(), $this->headerPath(), $this->ffiMode());
-    }
-
-    /**
-     * @return array<string, mixed>
-     */
-    public function environment(): array
-    {
-        return $this->natives->environment($this->libraryPath(), $this->headerPath());
-    }
-
-    /**
-     * @return array{ok: bool, version: ?string, abi_version: ?int, expected_abi: int, mode: ?string, error: ?string}
-     */
-    public function probe(): array
-    {
-        return $this->natives->probe($this->libraryPath(), $this->headerPath(), $this->ffiMode());
-    }
-
-    /**
-     * The Graph properties a Drupal field may be mapped to (from the library).
-     *
-     * @return array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     *   When the library cannot be loaded in this PHP.
-     */
-    public function mappableProperties(): array
-    {
-        return $this->natives->mappableProperties($this->libraryPath(), $this->headerPath(), $this->ffiMode());
-    }
+  /**
+   * The Graph properties a Drupal field may be mapped to (from the library).
+   *
+   * @return array{properties: list<array{name: string, max_length: ?int}>, fixed: list<string>}
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the library cannot be loaded in this PHP.
+   */
+  public function mappableProperties(): array {
+    return $this->natives->mappableProperties($this->libraryPath(), $this->headerPath(), $this->ffiMode());
+  }
 
 }

@@ -12,31 +12,31 @@ namespace Drupal\entra_provisioning\Provisioning;
  *
  * One instance per request (a container service); nested calls are allowed.
  */
-final class EchoGuard
-{
-    private int $depth = 0;
+final class EchoGuard {
 
-    /**
-     * Runs $work with the user hooks muted, and returns its result.
-     *
-     * @template T
-     *
-     * @param callable(): T $work
-     *
-     * @return T
-     */
-    public function suppress(callable $work)
-    {
-        $this->depth++;
-        try {
-            return $work();
-        } finally {
-            $this->depth--;
-        }
-    }
+  private int $depth = 0;
 
-    public function isSuppressed(): bool
-    {
-        return $this->depth > 0;
+  /**
+   * Runs $work with the user hooks muted, and returns its result.
+   *
+   * @template T
+   *
+   * @param callable(): T $work
+   *
+   * @return T
+   */
+  public function suppress(callable $work) {
+    $this->depth++;
+    try {
+      return $work();
     }
+    finally {
+      $this->depth--;
+    }
+  }
+
+  public function isSuppressed(): bool {
+    return $this->depth > 0;
+  }
+
 }

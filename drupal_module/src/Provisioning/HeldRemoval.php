@@ -14,51 +14,51 @@ namespace Drupal\entra_provisioning\Provisioning;
  * every disable or delete sent to Entra is recorded "done"; once the
  * threshold is reached within an hour, the excess is "held".
  */
-final class HeldRemoval
-{
-    public const COLLECTED = 'collected';
-    public const HELD = 'held';
-    public const DONE = 'done';
+final class HeldRemoval {
 
-    public const STATUSES = [self::COLLECTED, self::HELD, self::DONE];
+  public const COLLECTED = 'collected';
+  public const HELD = 'held';
+  public const DONE = 'done';
 
-    public readonly ?string $entraId;
+  public const STATUSES = [self::COLLECTED, self::HELD, self::DONE];
 
-    public function __construct(
-        public readonly int $id,
-        public readonly string $direction,
-        public readonly int $uid,
-        ?string $entraId,
-        /**
-         * Entra -> Drupal: the removal reason Graph gave ("changed": soft
-         * deleted, "deleted": gone for good). Drupal -> Entra: the queue
-         * operation ("disable" or "delete").
-         */
-        public readonly string $action,
-        public readonly string $status,
-        public readonly int $created,
-        public readonly int $changed
-    ) {
-        if (!in_array($status, self::STATUSES, true)) {
-            throw new \InvalidArgumentException(sprintf('Unknown removal status "%s".', $status));
-        }
-        $this->entraId = $entraId === '' ? null : $entraId;
-    }
+  public readonly ?string $entraId;
 
+  public function __construct(
+    public readonly int $id,
+    public readonly string $direction,
+    public readonly int $uid,
+    ?string $entraId,
     /**
-     * @param array<string, mixed> $row
+     * Entra -> Drupal: the removal reason Graph gave ("changed": soft
+     * deleted, "deleted": gone for good). Drupal -> Entra: the queue
+     * operation ("disable" or "delete").
      */
-    public static function fromRow(array $row): self
-    {
-        return new self(
-            (int) ($row['id'] ?? 0),
-            (string) $row['direction'],
-            (int) $row['uid'],
-            isset($row['entra_id']) ? (string) $row['entra_id'] : null,
-            (string) $row['action'],
-            (string) $row['status'],
-            (int) ($row['created'] ?? 0),
-            (int) ($row['changed'] ?? 0)
-        );
+    public readonly string $action,
+    public readonly string $status,
+    public readonly int $created,
+    public readonly int $changed
+  ) {
+    if (!in_array($status, self::STATUSES, TRUE)) {
+      throw new \InvalidArgumentException(sprintf('Unknown removal status "%s".', $status));
     }
+    $this->entraId = $entraId === '' ? NULL : $entraId;
+  }
+
+  /**
+   * @param array<string, mixed> $row
+   */
+  public static function fromRow(array $row): self {
+    return new self(
+      (int) ($row['id'] ?? 0),
+      (string) $row['direction'],
+      (int) $row['uid'],
+      isset($row['entra_id']) ? (string) $row['entra_id'] : NULL,
+      (string) $row['action'],
+      (string) $row['status'],
+      (int) ($row['created'] ?? 0),
+      (int) ($row['changed'] ?? 0)
+    );
+  }
+
 }

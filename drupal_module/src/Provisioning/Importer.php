@@ -25,308 +25,303 @@ use Psr\Log\LoggerInterface;
  *
  * A delta page carries only what Graph sent: only those keys are written.
  */
-final class Importer
-{
-    public const STATE_NEXT_LINK = 'entra_provisioning.import.next_link';
-    public const STATE_DELTA_LINK = 'entra_provisioning.import.delta_link';
-    public const STATE_LAST_RUN = 'entra_provisioning.import.last_run';
-    public const STATE_LAST_DELTA_SYNC = 'entra_provisioning.import.last_delta_sync';
+final class Importer {
 
-    public const LOCK_NAME = 'entra_provisioning:import';
+  public const STATE_NEXT_LINK = 'entra_provisioning.import.next_link';
+  public const STATE_DELTA_LINK = 'entra_provisioning.import.delta_link';
+  public const STATE_LAST_RUN = 'entra_provisioning.import.last_run';
+  public const STATE_LAST_DELTA_SYNC = 'entra_provisioning.import.last_delta_sync';
 
-    /**
-     * Lock lifetime of a run without a time budget (Drush).
-     */
-    public const LOCK_SECONDS = 3600;
+  public const LOCK_NAME = 'entra_provisioning:import';
 
-    /**
-     * Time budget of the import on cron.
-     */
-    public const CRON_BUDGET = 30.0;
+  /**
+   * Lock lifetime of a run without a time budget (Drush).
+   */
+  public const LOCK_SECONDS = 3600;
 
-    public function __construct(
-        private ClientFactory $clients,
-        private StateStoreInterface $state,
-        private EchoGuard $guard,
-        private UserLockInterface $lock,
-        private TimeInterface $clock,
-        private ResultFormatter $formatter,
-        private LoggerInterface $logger,
-        private ImportChangeApplier $applier,
-        private RemovalGuard $removals
-    ) {
+  /**
+   * Time budget of the import on cron.
+   */
+  public const CRON_BUDGET = 30.0;
+
+  public function __construct(
+    private ClientFactory $clients,
+    private StateStoreInterface $state,
+    private EchoGuard $guard,
+    private UserLockInterface $lock,
+    private TimeInterface $clock,
+    private ResultFormatter $formatter,
+    private LoggerInterface $logger,
+    private ImportChangeApplier $applier,
+    private RemovalGuard $removals
+  ) {
+  }
+
+  /**
+   * Whether cron should import now: the direction is on, an interval is
+   * set and it has passed since the last run (successful or not).
+   */
+  public function isDue(): bool {
+    $settings = $this->clients->settings();
+    $interval = $settings->importInterval();
+    if (!$settings->entraToDrupal() || $interval <= 0) {
+      return FALSE;
+    }
+    $last = $this->lastRun();
+
+    return $last === NULL || $this->clock->getCurrentTime() - (int) ($last['time'] ?? 0) >= $interval;
+  }
+
+  /**
+   * hook_cron: imports when due, within a time budget; the next cron run
+   * continues a round that did not finish.
+   */
+  public function cron(float $budgetSeconds = self::CRON_BUDGET): ?ImportReport {
+    if (!$this->isDue()) {
+      return NULL;
+    }
+    // Without FFI in this PHP (web cron), leave it to cron on the CLI.
+    if (!FfiLoader::isUsable($this->clients->environment())) {
+      return NULL;
     }
 
-    /**
-     * Whether cron should import now: the direction is on, an interval is
-     * set and it has passed since the last run (successful or not).
-     */
-    public function isDue(): bool
-    {
-        $settings = $this->clients->settings();
-        $interval = $settings->importInterval();
-        if (!$settings->entraToDrupal() || $interval <= 0) {
-            return false;
-        }
-        $last = $this->lastRun();
+    return $this->run(FALSE, FALSE, $budgetSeconds);
+  }
 
-        return $last === null || $this->clock->getCurrentTime() - (int) ($last['time'] ?? 0) >= $interval;
+  /**
+   * One import run.
+   *
+   * @param bool $full
+   *   Forget the stored links and read every user again.
+   * @param bool $dryRun
+   *   Read from Graph, decide, but write nothing (no account, link or State).
+   * @param float|null $budgetSeconds
+   *   Stop after this long (between library calls); null = until done.
+   * @param callable(ImportReport): void|null $onCall
+   *   Called after each library call (progress output).
+   */
+  public function run(bool $full = FALSE, bool $dryRun = FALSE, ?float $budgetSeconds = NULL, ?callable $onCall = NULL): ImportReport {
+    $report = new ImportReport($full, $dryRun);
+    $settings = $this->clients->settings();
+    if (!$settings->entraToDrupal()) {
+      $report->error = self::error('config', 'Import is off', 'Entra ID to Drupal is not enabled.', 'Tick "Entra ID → Drupal" on step 2 (Direction) and save.');
+
+      return $report;
+    }
+    $lockSeconds = $budgetSeconds !== NULL ? $budgetSeconds + 60.0 : (float) self::LOCK_SECONDS;
+    if (!$this->lock->acquire(self::LOCK_NAME, $lockSeconds)) {
+      $report->error = self::error('locked', 'Import already running', 'Another import is running.', 'Wait for it to finish.');
+
+      return $report;
+    }
+    try {
+      $this->loop($report, $settings, $full, $dryRun, $budgetSeconds, $onCall);
+    }
+    finally {
+      $this->lock->release(self::LOCK_NAME);
+    }
+    $report->error = $report->error !== NULL ? $this->clients->redact($report->error) : NULL;
+    if (!$dryRun) {
+      $this->state->set(self::STATE_LAST_RUN, $report->toState($this->clock->getCurrentTime()));
+    }
+    $context = ['@summary' => $report->summary()];
+    if ($report->error !== NULL) {
+      $this->logger->error('Entra ID import stopped: @error @summary', $context + ['@error' => $this->formatter->summary($report->error)]);
+    }
+    elseif ($report->counts[ImportReport::FAILED] > 0 || $report->counts[ImportReport::CONFLICT] > 0 || $report->heldRemovals > 0) {
+      $this->logger->warning('Entra ID import: @summary', $context);
+    }
+    else {
+      $this->logger->info('Entra ID import: @summary', $context);
     }
 
-    /**
-     * hook_cron: imports when due, within a time budget; the next cron run
-     * continues a round that did not finish.
-     */
-    public function cron(float $budgetSeconds = self::CRON_BUDGET): ?ImportReport
-    {
-        if (!$this->isDue()) {
-            return null;
-        }
-        // Without FFI in this PHP (web cron), leave it to cron on the CLI.
-        if (!FfiLoader::isUsable($this->clients->environment())) {
-            return null;
-        }
+    return $report;
+  }
 
-        return $this->run(false, false, $budgetSeconds);
+  /**
+   * The last run as kept in State (see ImportReport::toState()), or null.
+   *
+   * @return array<string, mixed>|null
+   */
+  public function lastRun(): ?array {
+    $value = $this->state->get(self::STATE_LAST_RUN);
+
+    return is_array($value) ? $value : NULL;
+  }
+
+  /**
+   * Unix time of the last complete round (delta link received), or null.
+   */
+  public function lastDeltaSync(): ?int {
+    $value = $this->state->get(self::STATE_LAST_DELTA_SYNC);
+
+    return is_int($value) ? $value : NULL;
+  }
+
+  private function loop(ImportReport $report, ModuleSettings $settings, bool $full, bool $dryRun, ?float $budgetSeconds, ?callable $onCall): void {
+    if ($full && !$dryRun) {
+      $this->forgetLinks();
     }
+    $link = $full ? NULL : $this->storedLink();
+    $deadline = $budgetSeconds !== NULL ? $this->clock->getCurrentMicroTime() + $budgetSeconds : NULL;
+    while (TRUE) {
+      if ($deadline !== NULL && $report->calls > 0 && $this->clock->getCurrentMicroTime() >= $deadline) {
+        return;
+      }
+      $request = [
+        'link' => $link,
+        'max_pages' => $settings->importPagesPerCall(),
+        'include_guests' => $settings->importIncludeGuests(),
+      ];
+      $budgetMs = $settings->bulkBudgetMs();
+      if ($deadline !== NULL) {
+        $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->getCurrentMicroTime()) * 1000)));
+      }
+      // The run's lock outlives this call (a Drush run may take longer
+      // than any first lock time).
+      $this->lock->acquire(self::LOCK_NAME, $budgetMs / 1000 + 60.0);
+      try {
+        $page = $this->clients->client($budgetMs)->importDelta($request);
+      }
+      catch (\Throwable $e) {
+        $report->error = $this->formatter->describeError($e);
 
-    /**
-     * One import run.
-     *
-     * @param bool $full
-     *   Forget the stored links and read every user again.
-     * @param bool $dryRun
-     *   Read from Graph, decide, but write nothing (no account, link or State).
-     * @param float|null $budgetSeconds
-     *   Stop after this long (between library calls); null = until done.
-     * @param callable(ImportReport): void|null $onCall
-     *   Called after each library call (progress output).
-     */
-    public function run(bool $full = false, bool $dryRun = false, ?float $budgetSeconds = null, ?callable $onCall = null): ImportReport
-    {
-        $report = new ImportReport($full, $dryRun);
-        $settings = $this->clients->settings();
-        if (!$settings->entraToDrupal()) {
-            $report->error = self::error('config', 'Import is off', 'Entra ID to Drupal is not enabled.', 'Tick "Entra ID → Drupal" on step 2 (Direction) and save.');
+        return;
+      }
+      $report->calls++;
+      if (!empty($page['resync_required'])) {
+        if ($link === NULL || $report->resyncs > 0) {
+          $report->error = self::error('graph', 'Resync loop', 'Microsoft Graph asked for a full resync of a round that had just started.', 'Run "drush entra:import --full" later; report this if it persists.');
 
-            return $report;
+          return;
         }
-        $lockSeconds = $budgetSeconds !== null ? $budgetSeconds + 60.0 : (float) self::LOCK_SECONDS;
-        if (!$this->lock->acquire(self::LOCK_NAME, $lockSeconds)) {
-            $report->error = self::error('locked', 'Import already running', 'Another import is running.', 'Wait for it to finish.');
-
-            return $report;
-        }
-        try {
-            $this->loop($report, $settings, $full, $dryRun, $budgetSeconds, $onCall);
-        } finally {
-            $this->lock->release(self::LOCK_NAME);
-        }
-        $report->error = $report->error !== null ? $this->clients->redact($report->error) : null;
+        $report->resyncs++;
+        $this->logger->warning('The stored Entra ID delta link expired (older than 7 days, or reset by Microsoft): reading every user again.');
         if (!$dryRun) {
-            $this->state->set(self::STATE_LAST_RUN, $report->toState($this->clock->getCurrentTime()));
+          $this->forgetLinks();
         }
-        $context = ['@summary' => $report->summary()];
-        if ($report->error !== null) {
-            $this->logger->error('Entra ID import stopped: @error @summary', $context + ['@error' => $this->formatter->summary($report->error)]);
-        } elseif ($report->counts[ImportReport::FAILED] > 0 || $report->counts[ImportReport::CONFLICT] > 0 || $report->heldRemovals > 0) {
-            $this->logger->warning('Entra ID import: @summary', $context);
-        } else {
-            $this->logger->info('Entra ID import: @summary', $context);
+        $link = NULL;
+        continue;
+      }
+      $report->skippedGuests += (int) ($page['skipped_guests'] ?? 0);
+      $changes = is_array($page['changes'] ?? NULL) ? $page['changes'] : [];
+      $this->guard->suppress(function () use ($changes, $report, $settings, $dryRun): void {
+        foreach ($changes as $change) {
+          $this->applier->apply(is_array($change) ? $change : [], $report, $settings, $dryRun);
         }
-
-        return $report;
-    }
-
-    /**
-     * The last run as kept in State (see ImportReport::toState()), or null.
-     *
-     * @return array<string, mixed>|null
-     */
-    public function lastRun(): ?array
-    {
-        $value = $this->state->get(self::STATE_LAST_RUN);
-
-        return is_array($value) ? $value : null;
-    }
-
-    /**
-     * Unix time of the last complete round (delta link received), or null.
-     */
-    public function lastDeltaSync(): ?int
-    {
-        $value = $this->state->get(self::STATE_LAST_DELTA_SYNC);
-
-        return is_int($value) ? $value : null;
-    }
-
-    private function loop(ImportReport $report, ModuleSettings $settings, bool $full, bool $dryRun, ?float $budgetSeconds, ?callable $onCall): void
-    {
-        if ($full && !$dryRun) {
-            $this->forgetLinks();
+      });
+      if ($onCall !== NULL) {
+        $onCall($report);
+      }
+      $next = isset($page['next_link']) && is_string($page['next_link']) && $page['next_link'] !== '' ? $page['next_link'] : NULL;
+      $delta = isset($page['delta_link']) && is_string($page['delta_link']) && $page['delta_link'] !== '' ? $page['delta_link'] : NULL;
+      if ($next !== NULL) {
+        // Changes of this page are applied before the link that
+        // follows them is stored: a crash repeats them (idempotent).
+        $link = $next;
+        if (!$dryRun) {
+          $this->state->set(self::STATE_NEXT_LINK, $next);
         }
-        $link = $full ? null : $this->storedLink();
-        $deadline = $budgetSeconds !== null ? $this->clock->getCurrentMicroTime() + $budgetSeconds : null;
-        while (true) {
-            if ($deadline !== null && $report->calls > 0 && $this->clock->getCurrentMicroTime() >= $deadline) {
-                return;
-            }
-            $request = [
-                'link' => $link,
-                'max_pages' => $settings->importPagesPerCall(),
-                'include_guests' => $settings->importIncludeGuests(),
-            ];
-            $budgetMs = $settings->bulkBudgetMs();
-            if ($deadline !== null) {
-                $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->getCurrentMicroTime()) * 1000)));
-            }
-            // The run's lock outlives this call (a Drush run may take longer
-            // than any first lock time).
-            $this->lock->acquire(self::LOCK_NAME, $budgetMs / 1000 + 60.0);
-            try {
-                $page = $this->clients->client($budgetMs)->importDelta($request);
-            } catch (\Throwable $e) {
-                $report->error = $this->formatter->describeError($e);
-
-                return;
-            }
-            $report->calls++;
-            if (!empty($page['resync_required'])) {
-                if ($link === null || $report->resyncs > 0) {
-                    $report->error = self::error('graph', 'Resync loop', 'Microsoft Graph asked for a full resync of a round that had just started.', 'Run "drush entra:import --full" later; report this if it persists.');
-
-                    return;
-                }
-                $report->resyncs++;
-                $this->logger->warning('The stored Entra ID delta link expired (older than 7 days, or reset by Microsoft): reading every user again.');
-                if (!$dryRun) {
-                    $this->forgetLinks();
-                }
-                $link = null;
-                continue;
-            }
-            $report->skippedGuests += (int) ($page['skipped_guests'] ?? 0);
-            $changes = is_array($page['changes'] ?? null) ? $page['changes'] : [];
-            $this->guard->suppress(function () use ($changes, $report, $settings, $dryRun): void {
-                foreach ($changes as $change) {
-                    $this->applier->apply(is_array($change) ? $change : [], $report, $settings, $dryRun);
-                }
-            });
-            if ($onCall !== null) {
-                $onCall($report);
-            }
-            $next = isset($page['next_link']) && is_string($page['next_link']) && $page['next_link'] !== '' ? $page['next_link'] : null;
-            $delta = isset($page['delta_link']) && is_string($page['delta_link']) && $page['delta_link'] !== '' ? $page['delta_link'] : null;
-            if ($next !== null) {
-                // Changes of this page are applied before the link that
-                // follows them is stored: a crash repeats them (idempotent).
-                $link = $next;
-                if (!$dryRun) {
-                    $this->state->set(self::STATE_NEXT_LINK, $next);
-                }
-                continue;
-            }
-            if ($delta !== null) {
-                $report->completed = true;
-                if (!$dryRun) {
-                    $this->state->set(self::STATE_DELTA_LINK, $delta);
-                    $this->state->delete(self::STATE_NEXT_LINK);
-                    $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->getCurrentTime());
-                }
-                $this->closeRound($report, $settings, $dryRun);
-            }
-
-            return;
+        continue;
+      }
+      if ($delta !== NULL) {
+        $report->completed = TRUE;
+        if (!$dryRun) {
+          $this->state->set(self::STATE_DELTA_LINK, $delta);
+          $this->state->delete(self::STATE_NEXT_LINK);
+          $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->getCurrentTime());
         }
+        $this->closeRound($report, $settings, $dryRun);
+      }
+
+      return;
+    }
+  }
+
+  private function storedLink(): ?string {
+    foreach ([self::STATE_NEXT_LINK, self::STATE_DELTA_LINK] as $key) {
+      $value = $this->state->get($key);
+      if (is_string($value) && $value !== '') {
+        return $value;
+      }
     }
 
-    private function storedLink(): ?string
-    {
-        foreach ([self::STATE_NEXT_LINK, self::STATE_DELTA_LINK] as $key) {
-            $value = $this->state->get($key);
-            if (is_string($value) && $value !== '') {
-                return $value;
-            }
+    return NULL;
+  }
+
+  private function forgetLinks(): void {
+    $this->state->delete(self::STATE_NEXT_LINK);
+    $this->state->delete(self::STATE_DELTA_LINK);
+  }
+
+  /**
+   * The round is complete: its removals are applied now, or all held when
+   * there are more than the threshold.
+   */
+  private function closeRound(ImportReport $report, ModuleSettings $settings, bool $dryRun): void {
+    if ($dryRun) {
+      $answer = $this->clients->client()->decide(['decide' => 'removal_round', 'removals' => count($report->removals), 'threshold' => $settings->removalThreshold()]);
+      foreach ($report->removals as $removal) {
+        $report->add(!empty($answer['hold']) ? ImportReport::HELD : ImportReport::BLOCKED, $removal['id'], $removal['upn'], $removal['uid'], !empty($answer['hold'])
+          ? 'Would be held: this round removes more accounts than the threshold.'
+          : sprintf('Removed in Entra ID (%s): would apply the removal policy.', $removal['reason']));
+      }
+
+      return;
+    }
+    $round = $this->removals->closeRound();
+    $report->heldRemovals = $round['held'];
+    $this->guard->suppress(function () use ($round, $report, $settings): void {
+      foreach ($round['apply'] as $removal) {
+        $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
+        $report->add($result, (string) $removal->entraId, '', $removal->uid, sprintf('Removed in Entra ID (%s).', $removal->action));
+      }
+    });
+    if ($round['held'] > 0) {
+      $report->counts[ImportReport::HELD] += $round['held'];
+    }
+  }
+
+  /**
+   * An admin releases the removals held by the threshold: each gets the
+   * removal policy now.
+   *
+   * @return array<string, int>
+   *   Result => count.
+   */
+  public function releaseHeldRemovals(): array {
+    $settings = $this->clients->settings();
+    $counts = [];
+    $held = $this->removals->takeHeld(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL);
+    $this->guard->suppress(function () use ($held, $settings, &$counts): void {
+      foreach ($held as $removal) {
+        try {
+          $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
         }
-
-        return null;
-    }
-
-    private function forgetLinks(): void
-    {
-        $this->state->delete(self::STATE_NEXT_LINK);
-        $this->state->delete(self::STATE_DELTA_LINK);
-    }
-
-    /**
-     * The round is complete: its removals are applied now, or all held when
-     * there are more than the threshold.
-     */
-    private function closeRound(ImportReport $report, ModuleSettings $settings, bool $dryRun): void
-    {
-        if ($dryRun) {
-            $answer = $this->clients->client()->decide(['decide' => 'removal_round', 'removals' => count($report->removals), 'threshold' => $settings->removalThreshold()]);
-            foreach ($report->removals as $removal) {
-                $report->add(!empty($answer['hold']) ? ImportReport::HELD : ImportReport::BLOCKED, $removal['id'], $removal['upn'], $removal['uid'], !empty($answer['hold'])
-                    ? 'Would be held: this round removes more accounts than the threshold.'
-                    : sprintf('Removed in Entra ID (%s): would apply the removal policy.', $removal['reason']));
-            }
-
-            return;
+        catch (\Throwable $e) {
+          $result = ImportReport::FAILED;
+          $this->logger->error('Releasing the held removal of uid @uid failed: @error', ['@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
         }
-        $round = $this->removals->closeRound();
-        $report->heldRemovals = $round['held'];
-        $this->guard->suppress(function () use ($round, $report, $settings): void {
-            foreach ($round['apply'] as $removal) {
-                $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
-                $report->add($result, (string) $removal->entraId, '', $removal->uid, sprintf('Removed in Entra ID (%s).', $removal->action));
-            }
-        });
-        if ($round['held'] > 0) {
-            $report->counts[ImportReport::HELD] += $round['held'];
-        }
+        $counts[$result] = ($counts[$result] ?? 0) + 1;
+      }
+    });
+    if ($held !== []) {
+      $this->logger->notice('Released @count held removal(s) of the Entra ID import: @counts.', ['@count' => count($held), '@counts' => json_encode($counts)]);
     }
 
-    /**
-     * An admin releases the removals held by the threshold: each gets the
-     * removal policy now.
-     *
-     * @return array<string, int>
-     *   Result => count.
-     */
-    public function releaseHeldRemovals(): array
-    {
-        $settings = $this->clients->settings();
-        $counts = [];
-        $held = $this->removals->takeHeld(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL);
-        $this->guard->suppress(function () use ($held, $settings, &$counts): void {
-            foreach ($held as $removal) {
-                try {
-                    $result = $this->applier->applyRemoval($removal->uid, (string) $removal->entraId, $removal->action, $settings);
-                } catch (\Throwable $e) {
-                    $result = ImportReport::FAILED;
-                    $this->logger->error('Releasing the held removal of uid @uid failed: @error', ['@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
-                }
-                $counts[$result] = ($counts[$result] ?? 0) + 1;
-            }
-        });
-        if ($held !== []) {
-            $this->logger->notice('Released @count held removal(s) of the Entra ID import: @counts.', ['@count' => count($held), '@counts' => json_encode($counts)]);
-        }
+    return $counts;
+  }
 
-        return $counts;
-    }
+  /**
+   * An error in the ResultFormatter::describeError() shape.
+   *
+   * @return array<string, mixed>
+   */
+  private static function error(string $kind, string $title, string $message, string $fix): array {
+    return [
+      'kind' => $kind, 'title' => $title, 'message' => $message, 'code' => NULL, 'aadsts' => NULL, 'graph_code' => NULL,
+      'http_status' => NULL, 'request_id' => NULL, 'field' => NULL, 'fix' => $fix, 'retryable' => FALSE, 'retry_after' => NULL, 'scope' => 'connection',
+    ];
+  }
 
-    /**
-     * An error in the ResultFormatter::describeError() shape.
-     *
-     * @return array<string, mixed>
-     */
-    private static function error(string $kind, string $title, string $message, string $fix): array
-    {
-        return [
-            'kind' => $kind, 'title' => $title, 'message' => $message, 'code' => null, 'aadsts' => null, 'graph_code' => null,
-            'http_status' => null, 'request_id' => null, 'field' => null, 'fix' => $fix, 'retryable' => false, 'retry_after' => null, 'scope' => 'connection',
-        ];
-    }
 }

@@ -12,30 +12,30 @@ namespace Drupal\entra_provisioning\Provisioning;
  * This turns what was stored into the settings.php lines an admin adds to
  * keep it.
  */
-final class LegacyEndpointOverrides
-{
-    public const KEYS = ['login_endpoint', 'graph_endpoint'];
+final class LegacyEndpointOverrides {
 
-    /**
-     * @param array<string, mixed> $connection
-     *   The stored "connection" configuration.
-     *
-     * @return list<string>
-     *   One PHP line per override that was set, its value quoted for PHP and
-     *   stripped of any user:password part.
-     */
-    public static function settingsLines(array $connection): array
-    {
-        $lines = [];
-        foreach (self::KEYS as $key) {
-            $value = $connection[$key] ?? null;
-            if (!is_string($value) || trim($value) === '') {
-                continue;
-            }
-            $value = (string) preg_replace('#^([a-z][a-z0-9+.-]*://)[^/@]*@#i', '$1', trim($value));
-            $lines[] = sprintf("\$settings['entra_provisioning']['%s'] = %s;", $key, var_export($value, true));
-        }
+  public const KEYS = ['login_endpoint', 'graph_endpoint'];
 
-        return $lines;
+  /**
+   * @param array<string, mixed> $connection
+   *   The stored "connection" configuration.
+   *
+   * @return list<string>
+   *   One PHP line per override that was set, its value quoted for PHP and
+   *   stripped of any user:password part.
+   */
+  public static function settingsLines(array $connection): array {
+    $lines = [];
+    foreach (self::KEYS as $key) {
+      $value = $connection[$key] ?? NULL;
+      if (!is_string($value) || trim($value) === '') {
+        continue;
+      }
+      $value = (string) preg_replace('#^([a-z][a-z0-9+.-]*://)[^/@]*@#i', '$1', trim($value));
+      $lines[] = sprintf("\$settings['entra_provisioning']['%s'] = %s;", $key, var_export($value, TRUE));
     }
+
+    return $lines;
+  }
+
 }

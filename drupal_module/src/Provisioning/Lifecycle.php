@@ -27,198 +27,197 @@ use Psr\Log\LoggerInterface;
  * have queued work (a pending provision): an account that never reached
  * Entra ID has nothing to update there.
  */
-final class Lifecycle
-{
-    /**
-     * user_cancel methods after which the account is deleted (the delete
-     * event follows; user_cancel_delete never fires hook_user_cancel).
-     */
-    public const DELETING_CANCEL_METHODS = ['user_cancel_reassign', 'user_cancel_delete'];
+final class Lifecycle {
 
-    public function __construct(
-        private Provisioner $provisioner,
-        private LinkStoreInterface $links,
-        private EchoGuard $guard,
-        private LoggerInterface $logger
-    ) {
+  /**
+   * user_cancel methods after which the account is deleted (the delete
+   * event follows; user_cancel_delete never fires hook_user_cancel).
+   */
+  public const DELETING_CANCEL_METHODS = ['user_cancel_reassign', 'user_cancel_delete'];
+
+  public function __construct(
+    private Provisioner $provisioner,
+    private LinkStoreInterface $links,
+    private EchoGuard $guard,
+    private LoggerInterface $logger
+  ) {
+  }
+
+  /**
+   * The Drupal fields the mapping reads (what the update hook compares).
+   *
+   * @return list<string>
+   */
+  public function mappedFieldNames(): array {
+    try {
+      return $this->provisioner->settings()->mappedFieldNames();
+    }
+    catch (\Throwable $e) {
+      return [];
+    }
+  }
+
+  /**
+   * hook_user_insert.
+   *
+   * @return bool
+   *   Whether work was queued.
+   */
+  public function onInsert(int $uid, string $name): bool {
+    if ($this->guard->isSuppressed()) {
+      return FALSE;
     }
 
-    /**
-     * The Drupal fields the mapping reads (what the update hook compares).
-     *
-     * @return list<string>
-     */
-    public function mappedFieldNames(): array
-    {
-        try {
-            return $this->provisioner->settings()->mappedFieldNames();
-        } catch (\Throwable $e) {
-            return [];
-        }
+    return $this->provisioner->onUserInsert($uid, $name);
+  }
+
+  /**
+   * hook_user_update.
+   *
+   * @param array<string, mixed>|null $before
+   *   The account before the save, as UserSourceInterface returns it (null
+   *   when Drupal did not provide the original).
+   * @param array<string, mixed> $after
+   */
+  public function onUpdate(int $uid, string $name, ?array $before, array $after): bool {
+    if ($this->guard->isSuppressed()) {
+      return FALSE;
+    }
+    try {
+      $settings = $this->provisioner->settings();
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not read the Entra ID settings for the update of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+      return FALSE;
+    }
+    try {
+      $op = $this->decideUpdate($settings, $before, $after);
+    }
+    catch (\Throwable $e) {
+      // The library cannot be asked now: keep the change rather than lose
+      // it. The queued update sends only what differs, or nothing.
+      $this->logger->warning('Could not decide the Entra ID update of %name (uid @uid), queued an update: @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+      $op = $settings->drupalToEntra() && $settings->updateOnChange() ? QueueItem::OP_UPDATE : NULL;
+    }
+    if ($op === NULL) {
+      return FALSE;
     }
 
-    /**
-     * hook_user_insert.
-     *
-     * @return bool
-     *   Whether work was queued.
-     */
-    public function onInsert(int $uid, string $name): bool
-    {
-        if ($this->guard->isSuppressed()) {
-            return false;
-        }
+    return $this->queueFor($op, $uid, $name);
+  }
 
-        return $this->provisioner->onUserInsert($uid, $name);
+  /**
+   * hook_user_cancel (not fired for user_cancel_delete).
+   */
+  public function onCancel(int $uid, string $name, string $method): bool {
+    if ($this->guard->isSuppressed() || in_array($method, self::DELETING_CANCEL_METHODS, TRUE)) {
+      return FALSE;
+    }
+    try {
+      $settings = $this->provisioner->settings();
+      $op = $settings->drupalToEntra() ? self::policyOp($settings->cancelPolicy()) : NULL;
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not read the Entra ID cancel policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+      return FALSE;
     }
 
-    /**
-     * hook_user_update.
-     *
-     * @param array<string, mixed>|null $before
-     *   The account before the save, as UserSourceInterface returns it (null
-     *   when Drupal did not provide the original).
-     * @param array<string, mixed> $after
-     */
-    public function onUpdate(int $uid, string $name, ?array $before, array $after): bool
-    {
-        if ($this->guard->isSuppressed()) {
-            return false;
-        }
-        try {
-            $settings = $this->provisioner->settings();
-        } catch (\Throwable $e) {
-            $this->logger->error('Could not read the Entra ID settings for the update of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+    return $op !== NULL && $this->queueFor($op, $uid, $name);
+  }
 
-            return false;
-        }
-        try {
-            $op = $this->decideUpdate($settings, $before, $after);
-        } catch (\Throwable $e) {
-            // The library cannot be asked now: keep the change rather than lose
-            // it. The queued update sends only what differs, or nothing.
-            $this->logger->warning('Could not decide the Entra ID update of %name (uid @uid), queued an update: @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
-            $op = $settings->drupalToEntra() && $settings->updateOnChange() ? QueueItem::OP_UPDATE : null;
-        }
-        if ($op === null) {
-            return false;
-        }
+  /**
+   * hook_user_delete (after the account left the database).
+   */
+  public function onDelete(int $uid, string $name): bool {
+    if ($this->guard->isSuppressed()) {
+      return FALSE;
+    }
+    try {
+      $settings = $this->provisioner->settings();
+      $op = $settings->drupalToEntra() ? self::policyOp($settings->deletePolicy()) : NULL;
+      if ($op === NULL) {
+        // The Entra account stays as it is; nothing in Drupal links to
+        // it any more. Queued work of this uid finds the account gone.
+        $this->links->delete($uid);
 
-        return $this->queueFor($op, $uid, $name);
+        return FALSE;
+      }
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not apply the Entra ID delete policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+      return FALSE;
     }
 
-    /**
-     * hook_user_cancel (not fired for user_cancel_delete).
-     */
-    public function onCancel(int $uid, string $name, string $method): bool
-    {
-        if ($this->guard->isSuppressed() || in_array($method, self::DELETING_CANCEL_METHODS, true)) {
-            return false;
-        }
-        try {
-            $settings = $this->provisioner->settings();
-            $op = $settings->drupalToEntra() ? self::policyOp($settings->cancelPolicy()) : null;
-        } catch (\Throwable $e) {
-            $this->logger->error('Could not read the Entra ID cancel policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+    return $this->queueFor($op, $uid, $name);
+  }
 
-            return false;
-        }
-
-        return $op !== null && $this->queueFor($op, $uid, $name);
+  /**
+   * The operation a user_update needs, or null: the library's rule
+   * (entra_decide "user_update"), given the account before and after the
+   * save, the mapping and the lifecycle settings.
+   *
+   * @param array<string, mixed>|null $before
+   * @param array<string, mixed> $after
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the library cannot be asked.
+   */
+  public function decideUpdate(ModuleSettings $settings, ?array $before, array $after): ?string {
+    if (!$settings->drupalToEntra()) {
+      return NULL;
     }
+    $answer = $this->provisioner->decide([
+      'decide' => 'user_update',
+      'mapping' => $settings->mapping(),
+      'rules' => [
+        'update_on_change' => $settings->updateOnChange(),
+        'sync_status' => $settings->syncStatus(),
+        'sync_mail' => $settings->syncMail(),
+      ],
+      'before' => $before,
+      'after' => $after,
+    ]);
+    $op = $answer['op'] ?? NULL;
 
-    /**
-     * hook_user_delete (after the account left the database).
-     */
-    public function onDelete(int $uid, string $name): bool
-    {
-        if ($this->guard->isSuppressed()) {
-            return false;
-        }
-        try {
-            $settings = $this->provisioner->settings();
-            $op = $settings->drupalToEntra() ? self::policyOp($settings->deletePolicy()) : null;
-            if ($op === null) {
-                // The Entra account stays as it is; nothing in Drupal links to
-                // it any more. Queued work of this uid finds the account gone.
-                $this->links->delete($uid);
+    return in_array($op, [QueueItem::OP_UPDATE, QueueItem::OP_DISABLE, QueueItem::OP_ENABLE], TRUE) ? $op : NULL;
+  }
 
-                return false;
-            }
-        } catch (\Throwable $e) {
-            $this->logger->error('Could not apply the Entra ID delete policy for %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+  /**
+   * The operation of a cancel/delete policy, or null for "none".
+   */
+  public static function policyOp(string $policy): ?string {
+    switch ($policy) {
+      case ModuleSettings::POLICY_DISABLE:
+        return QueueItem::OP_DISABLE;
 
-            return false;
-        }
+      case ModuleSettings::POLICY_DELETE:
+        return QueueItem::OP_DELETE;
 
-        return $this->queueFor($op, $uid, $name);
+      default:
+        return NULL;
     }
+  }
 
-    /**
-     * The operation a user_update needs, or null: the library's rule
-     * (entra_decide "user_update"), given the account before and after the
-     * save, the mapping and the lifecycle settings.
-     *
-     * @param array<string, mixed>|null $before
-     * @param array<string, mixed> $after
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     *   When the library cannot be asked.
-     */
-    public function decideUpdate(ModuleSettings $settings, ?array $before, array $after): ?string
-    {
-        if (!$settings->drupalToEntra()) {
-            return null;
-        }
-        $answer = $this->provisioner->decide([
-            'decide' => 'user_update',
-            'mapping' => $settings->mapping(),
-            'rules' => [
-                'update_on_change' => $settings->updateOnChange(),
-                'sync_status' => $settings->syncStatus(),
-                'sync_mail' => $settings->syncMail(),
-            ],
-            'before' => $before,
-            'after' => $after,
-        ]);
-        $op = $answer['op'] ?? null;
-
-        return in_array($op, [QueueItem::OP_UPDATE, QueueItem::OP_DISABLE, QueueItem::OP_ENABLE], true) ? $op : null;
+  private function queueFor(string $op, int $uid, string $name): bool {
+    try {
+      $link = $this->links->load($uid);
+      if ($link === NULL || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
+        // Never provisioned and nothing queued: nothing in Entra ID.
+        return FALSE;
+      }
+      $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance);
     }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);
 
-    /**
-     * The operation of a cancel/delete policy, or null for "none".
-     */
-    public static function policyOp(string $policy): ?string
-    {
-        switch ($policy) {
-            case ModuleSettings::POLICY_DISABLE:
-                return QueueItem::OP_DISABLE;
-
-            case ModuleSettings::POLICY_DELETE:
-                return QueueItem::OP_DELETE;
-
-            default:
-                return null;
-        }
+      return FALSE;
     }
+    $this->logger->info('Queued the Entra ID @action of %name (uid @uid).', ['@uid' => $uid, '%name' => $name, '@action' => $op, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => $op]);
 
-    private function queueFor(string $op, int $uid, string $name): bool
-    {
-        try {
-            $link = $this->links->load($uid);
-            if ($link === null || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
-                // Never provisioned and nothing queued: nothing in Entra ID.
-                return false;
-            }
-            $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : null, false, $link->provenance);
-        } catch (\Throwable $e) {
-            $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);
+    return TRUE;
+  }
 
-            return false;
-        }
-        $this->logger->info('Queued the Entra ID @action of %name (uid @uid).', ['@uid' => $uid, '%name' => $name, '@action' => $op, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => $op]);
-
-        return true;
-    }
 }

@@ -25,682 +25,684 @@ use Psr\Log\LoggerInterface;
  * failed for good), so an update or delete never overtakes the create of the
  * same user, whatever order the queue backend hands items out in.
  */
-final class Provisioner
-{
-    public const STATE_LAST_TEST = 'entra_provisioning.last_test';
+final class Provisioner {
 
-    public const LOCK_PREFIX = 'entra_provisioning:user:';
+  public const STATE_LAST_TEST = 'entra_provisioning.last_test';
 
-    /**
-     * Delay when a retryable error carries no Retry-After.
-     */
-    public const DEFAULT_RETRY_DELAY = 60;
+  public const LOCK_PREFIX = 'entra_provisioning:user:';
 
-    /**
-     * A per-user lock outlives the longest call made under it by this much.
-     */
-    public const LOCK_MARGIN = 30.0;
+  /**
+   * Delay when a retryable error carries no Retry-After.
+   */
+  public const DEFAULT_RETRY_DELAY = 60;
 
-    public const MAX_RETRY_DELAY = 3600;
+  /**
+   * A per-user lock outlives the longest call made under it by this much.
+   */
+  public const LOCK_MARGIN = 30.0;
 
-    /**
-     * Delay when another process holds the user's lock.
-     */
-    public const LOCKED_DELAY = 5;
+  public const MAX_RETRY_DELAY = 3600;
 
-    /**
-     * Queue items older than this are given up (recorded as failed) instead
-     * of being retried once more.
-     */
-    public const MAX_ITEM_AGE = 7 * 86400;
+  /**
+   * Delay when another process holds the user's lock.
+   */
+  public const LOCKED_DELAY = 5;
 
-    /**
-     * Delay of an item that waits for an earlier item of the same user.
-     */
-    public const ORDER_DELAY = 15;
+  /**
+   * Queue items older than this are given up (recorded as failed) instead
+   * of being retried once more.
+   */
+  public const MAX_ITEM_AGE = 7 * 86400;
 
-    /**
-     * Users whose earlier item was deferred in this process: uid => unix time.
-     * Later items of the same user wait too, so they never overtake it.
-     *
-     * @var array<int, int>
-     */
-    private array $deferredUntil = [];
+  /**
+   * Delay of an item that waits for an earlier item of the same user.
+   */
+  public const ORDER_DELAY = 15;
 
-    public function __construct(
-        private ClientFactory $clients,
-        private LinkStoreInterface $links,
-        private UserSourceInterface $users,
-        private ProvisioningQueueInterface $queue,
-        private UserLockInterface $lock,
-        private StateStoreInterface $state,
-        private TimeInterface $clock,
-        private ResultFormatter $formatter,
-        private LoggerInterface $logger,
-        private IdentityMatcher $matcher,
-        private RemovalGuard $removals,
-        private QueueSuspension $suspension
-    ) {
+  /**
+   * Users whose earlier item was deferred in this process: uid => unix time.
+   * Later items of the same user wait too, so they never overtake it.
+   *
+   * @var array<int, int>
+   */
+  private array $deferredUntil = [];
+
+  public function __construct(
+    private ClientFactory $clients,
+    private LinkStoreInterface $links,
+    private UserSourceInterface $users,
+    private ProvisioningQueueInterface $queue,
+    private UserLockInterface $lock,
+    private StateStoreInterface $state,
+    private TimeInterface $clock,
+    private ResultFormatter $formatter,
+    private LoggerInterface $logger,
+    private IdentityMatcher $matcher,
+    private RemovalGuard $removals,
+    private QueueSuspension $suspension
+  ) {
+  }
+
+  public function settings(): ModuleSettings {
+    return $this->clients->settings();
+  }
+
+  /**
+   * Asks the library's rules a question (entra_decide; no client, no
+   * network).
+   *
+   * @param array<string, mixed> $question
+   *
+   * @return array<string, mixed>
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   */
+  public function decide(array $question): array {
+    return $this->clients->decide($question);
+  }
+
+  /**
+   * Queues an operation for a user, with the user's next sequence number,
+   * and marks the link record pending.
+   *
+   * @param string|null $entraId
+   *   For disable/delete: the Entra object id known now (the Drupal account
+   *   may be gone when the item runs).
+   *
+   * @throws \RuntimeException
+   *   When the queue backend fails (the sequence number is given back).
+   */
+  public function enqueue(string $op, int $uid, ?string $entraId = NULL, bool $released = FALSE, ?string $provenance = NULL): QueueItem {
+    $now = $this->clock->getCurrentTime();
+    $item = NULL;
+    $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance): void {
+      $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance);
+      $this->queue->enqueue($item);
+    });
+    if (!$item instanceof QueueItem) {
+      throw new \LogicException('The link store did not run the enqueue callback.');
+    }
+    $this->links->save(LinkRecord::pending($this->links->load($uid), $uid, $op, $now));
+
+    return $item;
+  }
+
+  /**
+   * A new Drupal account was saved: queue its provisioning if automatic
+   * creation is on. Never throws (a user save must not fail because of us).
+   *
+   * @return bool
+   *   Whether work was queued (the caller then asks for post-response
+   *   processing).
+   */
+  public function onUserInsert(int $uid, string $name): bool {
+    try {
+      $settings = $this->settings();
+      if (!$settings->drupalToEntra() || !$settings->autoCreate()) {
+        return FALSE;
+      }
+      $this->enqueue(QueueItem::OP_PROVISION, $uid);
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not queue the Entra ID provisioning of %name (uid @uid): @error', $this->context($uid, $name, QueueItem::OP_PROVISION, NULL, NULL) + [
+        '@error' => $this->clients->redact($e->getMessage()),
+      ]);
+
+      return FALSE;
+    }
+    $this->logger->info('Queued the Entra ID provisioning of %name (uid @uid).', $this->context($uid, $name, QueueItem::OP_PROVISION, NULL, NULL));
+
+    return TRUE;
+  }
+
+  /**
+   * Manual "Sync": provisions the user now, or brings its linked Entra
+   * account in step. A create that meets an existing account ends as a
+   * pending match (Outcome::REVIEW) the admin can approve at once.
+   */
+  public function provisionNow(int $uid): Outcome {
+    if (!$this->settings()->manualCreate()) {
+      return new Outcome(Outcome::FAILED, 'Manual creation is off: tick "Create users on demand" under Manual provisioning and save first.');
+    }
+    $budgetMs = $this->settings()->interactiveBudgetMs();
+    $link = $this->links->load($uid);
+    if ($link !== NULL && $link->isLinked()) {
+      return $this->update($uid, NULL, $budgetMs);
     }
 
-    public function settings(): ModuleSettings
-    {
-        return $this->clients->settings();
-    }
+    return $this->provision($uid, NULL, $budgetMs);
+  }
 
-    /**
-     * Asks the library's rules a question (entra_decide; no client, no
-     * network).
-     *
-     * @param array<string, mixed> $question
-     *
-     * @return array<string, mixed>
-     *
-     * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
-     */
-    public function decide(array $question): array
-    {
-        return $this->clients->decide($question);
-    }
+  /**
+   * Runs one queue item (in per-user order, see the class comment).
+   *
+   * @param float|null $budgetSeconds
+   *   How long the item may take (what is left of a post-response or cron
+   *   budget); null: the queue budget of the settings. The library never
+   *   waits past it: a longer Retry-After comes back as RETRY.
+   */
+  public function process(QueueItem $item, ?float $budgetSeconds = NULL): Outcome {
+    $now = $this->clock->getCurrentTime();
+    $suspended = $this->suspension->waitSeconds();
+    if ($suspended > 0) {
+      $current = $this->suspension->current();
 
-    /**
-     * Queues an operation for a user, with the user's next sequence number,
-     * and marks the link record pending.
-     *
-     * @param string|null $entraId
-     *   For disable/delete: the Entra object id known now (the Drupal account
-     *   may be gone when the item runs).
-     *
-     * @throws \RuntimeException
-     *   When the queue backend fails (the sequence number is given back).
-     */
-    public function enqueue(string $op, int $uid, ?string $entraId = null, bool $released = false, ?string $provenance = null): QueueItem
-    {
-        $now = $this->clock->getCurrentTime();
-        $item = null;
-        $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance): void {
-            $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance);
-            $this->queue->enqueue($item);
-        });
-        if (!$item instanceof QueueItem) {
-            throw new \LogicException('The link store did not run the enqueue callback.');
+      return new Outcome(Outcome::BLOCKED, sprintf('Provisioning is suspended: %s', (string) ($current['summary'] ?? '')), NULL, NULL, $suspended);
+    }
+    $budgetMs = $budgetSeconds !== NULL ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
+    $until = $this->deferredUntil[$item->uid] ?? 0;
+    if ($until > $now) {
+      return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), NULL, NULL, $until - $now);
+    }
+    if ($item->seq > 0) {
+      $link = $this->links->load($item->uid);
+      if ($link !== NULL && $item->seq <= $link->doneSeq) {
+        // A backend that delivers an item twice (its deletion failed
+        // after the work was done): the work is done.
+        return new Outcome(Outcome::DONE, sprintf('Item %d of user %d was already processed.', $item->seq, $item->uid));
+      }
+      if ($link !== NULL && $link->hasEarlierWork($item->seq)) {
+        if ($now - $item->enqueuedAt <= self::MAX_ITEM_AGE) {
+          return new Outcome(Outcome::RETRY, sprintf('Item %d of user %d waits for the earlier item %d.', $item->seq, $item->uid, $link->doneSeq + 1), NULL, NULL, self::ORDER_DELAY);
         }
-        $this->links->save(LinkRecord::pending($this->links->load($uid), $uid, $op, $now));
-
-        return $item;
+        // Older than any earlier item can be (those are given up after
+        // MAX_ITEM_AGE): that item was lost (e.g. "drush queue:delete").
+        $this->logger->warning('Entra ID @action of uid @uid runs although earlier item @missing never finished (lost from the queue?).', $this->context($item->uid, '', $item->op, NULL, NULL) + ['@missing' => $link->doneSeq + 1]);
+      }
     }
 
-    /**
-     * A new Drupal account was saved: queue its provisioning if automatic
-     * creation is on. Never throws (a user save must not fail because of us).
-     *
-     * @return bool
-     *   Whether work was queued (the caller then asks for post-response
-     *   processing).
-     */
-    public function onUserInsert(int $uid, string $name): bool
-    {
+    switch ($item->op) {
+      case QueueItem::OP_UPDATE:
+        $outcome = $this->update($item->uid, $item, $budgetMs);
+        break;
+
+      case QueueItem::OP_DISABLE:
+      case QueueItem::OP_ENABLE:
+      case QueueItem::OP_DELETE:
+        $outcome = $this->removeInEntra($item, $budgetMs);
+        break;
+
+      default:
+        $outcome = $this->provision($item->uid, $item, $budgetMs);
+    }
+    if ($item->seq > 0 && $outcome->removesItem()) {
+      $this->links->markDone($item->uid, $item->seq);
+    }
+    if ($outcome->status !== Outcome::BLOCKED) {
+      // The probe after the suspension's delay (or any item since) ran
+      // without a blocking error: if the cause is still there, the
+      // next item suspends the queue again.
+      $this->suspension->lift(sprintf('the %s of uid %d ran without a blocking error', $item->op, $item->uid));
+    }
+
+    return $outcome;
+  }
+
+  /**
+   * Brings the linked Entra account of a user in step now (bulk sync of
+   * users that are already linked). Throttling hands the work to the queue.
+   */
+  public function updateNow(int $uid, ?int $budgetMs = NULL): Outcome {
+    return $this->update($uid, NULL, $budgetMs ?? $this->settings()->interactiveBudgetMs());
+  }
+
+  /**
+   * What provisioning would send for the user (the library redacts the password).
+   *
+   * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array}
+   */
+  public function preview(int $uid): array {
+    $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+    if ($user === NULL) {
+      return ['ok' => FALSE, 'uid' => $uid, 'name' => NULL, 'body' => NULL, 'error' => $this->missingUserError($uid)];
+    }
+    try {
+      $body = $this->clients->client($this->settings()->interactiveBudgetMs())->mapUser($user);
+
+      return ['ok' => TRUE, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => NULL];
+    }
+    catch (\Throwable $e) {
+      return ['ok' => FALSE, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => NULL, 'error' => $this->clients->redact($this->formatter->describeError($e))];
+    }
+  }
+
+  /**
+   * Gets a token and reads the test user; the result is kept in State for
+   * the overview, the status report and the "Test result" page.
+   *
+   * @return array<string, mixed>
+   *   ['ok' => bool, 'time' => int, 'upn' => string, 'attributes' => array,
+   *    'request_id' => ?string, 'error' => ?array, 'directions' => string[],
+   *    'granted_permissions' => ?string[], 'missing_permissions' => ?string[]]
+   *   (permissions null when the token's roles could not be read).
+   */
+  public function testConnection(?string $upn = NULL): array {
+    $upn = trim($upn ?? $this->settings()->testUpn());
+    $record = [
+      'ok' => FALSE, 'time' => $this->clock->getCurrentTime(), 'upn' => $upn, 'attributes' => [], 'request_id' => NULL, 'error' => NULL,
+      'directions' => $this->settings()->directions(), 'granted_permissions' => NULL, 'missing_permissions' => NULL,
+    ];
+    if ($upn === '') {
+      $record['error'] = [
+        'kind' => 'config', 'title' => 'Configuration incomplete', 'message' => 'No Test UPN/ID is set.',
+        'code' => NULL, 'aadsts' => NULL, 'graph_code' => NULL, 'http_status' => NULL, 'request_id' => NULL,
+        'field' => 'test_upn', 'fix' => 'Enter the UPN or object id of an existing Entra ID user on step 1.',
+        'retryable' => FALSE, 'retry_after' => NULL, 'scope' => 'connection',
+      ];
+    }
+    else {
+      try {
+        $result = $this->clients->client($this->settings()->interactiveBudgetMs())->testConnection($upn, $record['directions']);
+        $record['ok'] = TRUE;
+        $record['attributes'] = is_array($result['attributes'] ?? NULL) ? $result['attributes'] : [];
+        $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
+        $record['granted_permissions'] = self::stringList($result['granted_permissions'] ?? NULL);
+        $record['missing_permissions'] = self::stringList($result['missing_permissions'] ?? NULL);
+      }
+      catch (\Throwable $e) {
+        $record['error'] = $this->formatter->describeError($e);
+        $record['request_id'] = $record['error']['request_id'];
+      }
+    }
+    $record = $this->clients->redact($record);
+    $this->state->set(self::STATE_LAST_TEST, $record);
+    $context = ['%upn' => $upn, '@request_id' => $record['request_id'] ?? '-', 'entra_upn' => $upn, 'entra_request_id' => $record['request_id']];
+    if ($record['ok'] && empty($record['missing_permissions'])) {
+      // The cause of a suspension is fixed: the waiting items run on
+      // the next queue run, not after the probe delay.
+      $this->suspension->lift('a successful connection test');
+    }
+    if ($record['ok'] && !empty($record['missing_permissions'])) {
+      $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
+    }
+    elseif ($record['ok']) {
+      $this->logger->info('Entra ID connection test succeeded: read %upn (request-id @request_id).', $context);
+    }
+    else {
+      $this->logger->warning('Entra ID connection test failed for %upn: @error', $context + ['@error' => $this->formatter->summary($record['error'])]);
+    }
+
+    return $record;
+  }
+
+  /**
+   * The last connection test result, or null.
+   *
+   * @return array<string, mixed>|null
+   */
+  public function lastTest(): ?array {
+    $value = $this->state->get(self::STATE_LAST_TEST);
+
+    return is_array($value) ? $value : NULL;
+  }
+
+  private function provision(int $uid, ?QueueItem $item, int $budgetMs): Outcome {
+    $now = $this->clock->getCurrentTime();
+    $action = QueueItem::OP_PROVISION;
+    $existing = $this->links->load($uid);
+    $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+    if ($user === NULL) {
+      $error = $this->missingUserError($uid);
+      // Record it only against an existing row: a deleted account gets
+      // no new row that nobody could ever fix.
+      if ($existing !== NULL) {
+        $this->links->save(LinkRecord::failedAttempt($existing, $uid, $action, LinkRecord::RESULT_FAILED, 'drupal_user_missing', $error['message'], NULL, $now));
+      }
+      $this->logger->warning('Entra ID provisioning of uid @uid skipped: @error', $this->context($uid, '', $action, NULL, NULL) + ['@error' => $error['message']]);
+
+      return new Outcome(Outcome::FAILED, $error['message'], NULL, $error);
+    }
+    $name = (string) ($user['name'] ?? '');
+
+    // A queued provision of an account that is already linked does not
+    // call Graph again (the manual Sync always asks the library, which
+    // links rather than creating a duplicate).
+    if ($item !== NULL && $existing !== NULL && $existing->isLinked()) {
+      $this->links->save(LinkRecord::succeeded($existing, $uid, 'linked', $existing->entraId, $existing->upn, $existing->requestId, $now));
+      $this->logger->info('Entra ID provisioning of %name (uid @uid): already linked to %upn (object @entra_id), nothing to do.', $this->context($uid, $name, 'linked', $existing->upn, $existing->requestId) + ['@entra_id' => (string) $existing->entraId]);
+
+      return new Outcome(Outcome::DONE, 'Already linked.', ['action' => 'linked', 'id' => $existing->entraId, 'userPrincipalName' => $existing->upn, 'request_id' => $existing->requestId]);
+    }
+
+    $lockName = self::LOCK_PREFIX . $uid;
+    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
+      return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    }
+    try {
+      $client = $this->clients->client($budgetMs);
+      // Record the UPN before the create goes out: if its answer is
+      // lost, or this process dies before the link is stored, the retry
+      // finds the account this attempt made instead of meeting it as a
+      // stranger's (the library tells the UPN without any network).
+      $previous = $existing?->previousAttempt();
+      $planned = $client->mapUser($user)['userPrincipalName'] ?? NULL;
+      if (is_string($planned) && $planned !== '') {
+        $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $now));
+      }
+      $result = $client->provisionUser($previous !== NULL ? $user + ['previous_attempt' => $previous] : $user);
+    }
+    catch (ConflictException $e) {
+      $taken = $e->existing();
+      if ($taken === NULL) {
+        return $this->failure($e, $uid, $name, $action, $item, $existing);
+      }
+      // Graph answered the create for good: no account of it is lost.
+      $this->forgetAttempt($uid);
+      try {
+        $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
+      }
+      catch (\Throwable $linkError) {
+        return $this->failure($linkError, $uid, $name, $action, $item, $existing);
+      }
+      unset($this->deferredUntil[$uid]);
+
+      return $outcome;
+    }
+    catch (\Throwable $e) {
+      return $this->failure($e, $uid, $name, $action, $item, $existing);
+    }
+    finally {
+      $this->lock->release($lockName);
+    }
+
+    $result = $this->clients->redact($result);
+    $done = (string) ($result['action'] ?? 'created');
+    $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : NULL;
+    $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : NULL;
+    $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
+    $owner = $entraId !== NULL ? $this->links->loadByEntraId($entraId) : NULL;
+    if ($owner !== NULL && $owner->uid !== $uid) {
+      $message = sprintf('The Entra ID account %s that an earlier attempt of uid %d made is linked to uid %d; nothing was linked.', (string) $upn, $uid, $owner->uid);
+      $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, IdentityMatcher::CODE_REFUSED, $message, $requestId, $now));
+      $this->logger->error('Entra ID provisioning of %name (uid @uid): @message', $this->context($uid, $name, $action, $upn, $requestId) + ['@message' => $message]);
+
+      return new Outcome(Outcome::FAILED, $message);
+    }
+    $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_CREATED));
+    unset($this->deferredUntil[$uid]);
+    $this->logger->info('Entra ID provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + ['@entra_id' => (string) $entraId]);
+
+    return new Outcome(Outcome::DONE, $this->formatter->successSummary($name, $result), $result);
+  }
+
+  /**
+   * What a failure means for the queue: retry later (retryable), suspend
+   * the queue (the connection's failure: every user would hit it), or fail
+   * this user for good. Retryable and scope are the library's answers
+   * (ResultFormatter::describeError()).
+   */
+  private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome {
+    $now = $this->clock->getCurrentTime();
+    $error = $this->clients->redact($this->formatter->describeError($e));
+    $summary = $this->formatter->summary($error);
+    $kind = (string) $error['kind'];
+    $code = $error['code'] !== NULL ? (string) $error['code'] : $kind;
+    $requestId = $error['request_id'];
+    $context = $this->context($uid, $name, $action, $existing?->upn, $requestId) + [
+      '@error' => $summary,
+      'entra_error_kind' => $kind,
+      'entra_error_code' => $error['code'],
+      'entra_http_status' => $error['http_status'],
+    ];
+    $tooOld = $item !== NULL && $item->enqueuedAt > 0 && ($now - $item->enqueuedAt) > self::MAX_ITEM_AGE;
+    // Outside the library (a queue backend, the database) a failure is
+    // retried, unless it is a bug.
+    $retryable = $e instanceof EntraException ? $e->isRetryable() : !($e instanceof \LogicException);
+
+    if ($retryable && !$tooOld) {
+      $after = $error['retry_after'];
+      $delay = $after !== NULL ? (int) ceil((float) $after) : self::DEFAULT_RETRY_DELAY;
+      $delay = max(1, min(self::MAX_RETRY_DELAY, $delay));
+      if ($item === NULL) {
+        // Manual run: hand the work to the queue instead of failing.
         try {
-            $settings = $this->settings();
-            if (!$settings->drupalToEntra() || !$settings->autoCreate()) {
-                return false;
-            }
-            $this->enqueue(QueueItem::OP_PROVISION, $uid);
-        } catch (\Throwable $e) {
-            $this->logger->error('Could not queue the Entra ID provisioning of %name (uid @uid): @error', $this->context($uid, $name, QueueItem::OP_PROVISION, null, null) + [
-                '@error' => $this->clients->redact($e->getMessage()),
-            ]);
-
-            return false;
+          $this->enqueue($action, $uid);
         }
-        $this->logger->info('Queued the Entra ID provisioning of %name (uid @uid).', $this->context($uid, $name, QueueItem::OP_PROVISION, null, null));
+        catch (\Throwable $queueError) {
+          $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', $context + ['@error' => $this->clients->redact($queueError->getMessage())]);
+        }
+      }
+      $this->deferredUntil[$uid] = $now + $delay;
+      $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
+      $this->logger->warning('Entra ID @action of %name (uid @uid) will be retried in @delay s: @error', $context + ['@delay' => $delay]);
 
-        return true;
+      return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), NULL, $error, $delay);
     }
 
-    /**
-     * Manual "Sync": provisions the user now, or brings its linked Entra
-     * account in step. A create that meets an existing account ends as a
-     * pending match (Outcome::REVIEW) the admin can approve at once.
-     */
-    public function provisionNow(int $uid): Outcome
-    {
-        if (!$this->settings()->manualCreate()) {
-            return new Outcome(Outcome::FAILED, 'Manual creation is off: tick "Create users on demand" under Manual provisioning and save first.');
-        }
-        $budgetMs = $this->settings()->interactiveBudgetMs();
-        $link = $this->links->load($uid);
-        if ($link !== null && $link->isLinked()) {
-            return $this->update($uid, null, $budgetMs);
-        }
+    if ($item !== NULL && !$tooOld && $error['scope'] === 'connection') {
+      // Not this user's failure: the item stays queued (so the record
+      // says pending, not failed) and the queue is suspended.
+      $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
+      $delay = $this->suspension->suspend($error, $summary, $uid);
+      $this->logger->error('Entra ID provisioning is suspended (@action of %name, uid @uid): @error The queue keeps the work and resumes once this is fixed: a successful "Save and Test Configuration" resumes it at once.', $context);
 
-        return $this->provision($uid, null, $budgetMs);
+      return new Outcome(Outcome::BLOCKED, $summary, NULL, $error, $delay);
+    }
+    $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
+    $this->forgetAttempt($uid);
+    if ($tooOld) {
+      $this->logger->error('Entra ID @action of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
+    }
+    else {
+      $this->logger->error('Entra ID @action of %name (uid @uid) failed: @error', $context);
     }
 
-    /**
-     * Runs one queue item (in per-user order, see the class comment).
-     *
-     * @param float|null $budgetSeconds
-     *   How long the item may take (what is left of a post-response or cron
-     *   budget); null: the queue budget of the settings. The library never
-     *   waits past it: a longer Retry-After comes back as RETRY.
-     */
-    public function process(QueueItem $item, ?float $budgetSeconds = null): Outcome
-    {
-        $now = $this->clock->getCurrentTime();
-        $suspended = $this->suspension->waitSeconds();
-        if ($suspended > 0) {
-            $current = $this->suspension->current();
+    return new Outcome(Outcome::FAILED, $summary, NULL, $error);
+  }
 
-            return new Outcome(Outcome::BLOCKED, sprintf('Provisioning is suspended: %s', (string) ($current['summary'] ?? '')), null, null, $suspended);
-        }
-        $budgetMs = $budgetSeconds !== null ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
-        $until = $this->deferredUntil[$item->uid] ?? 0;
-        if ($until > $now) {
-            return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), null, null, $until - $now);
-        }
-        if ($item->seq > 0) {
-            $link = $this->links->load($item->uid);
-            if ($link !== null && $item->seq <= $link->doneSeq) {
-                // A backend that delivers an item twice (its deletion failed
-                // after the work was done): the work is done.
-                return new Outcome(Outcome::DONE, sprintf('Item %d of user %d was already processed.', $item->seq, $item->uid));
-            }
-            if ($link !== null && $link->hasEarlierWork($item->seq)) {
-                if ($now - $item->enqueuedAt <= self::MAX_ITEM_AGE) {
-                    return new Outcome(Outcome::RETRY, sprintf('Item %d of user %d waits for the earlier item %d.', $item->seq, $item->uid, $link->doneSeq + 1), null, null, self::ORDER_DELAY);
-                }
-                // Older than any earlier item can be (those are given up after
-                // MAX_ITEM_AGE): that item was lost (e.g. "drush queue:delete").
-                $this->logger->warning('Entra ID @action of uid @uid runs although earlier item @missing never finished (lost from the queue?).', $this->context($item->uid, '', $item->op, null, null) + ['@missing' => $link->doneSeq + 1]);
-            }
-        }
+  /**
+   * PATCHes the mapped properties of a linked user that differ in Entra ID.
+   *
+   * Status: the library writes the Drupal status to accountEnabled only with
+   * "sync status" on (sync_status).
+   */
+  private function update(int $uid, ?QueueItem $item, int $budgetMs): Outcome {
+    $action = QueueItem::OP_UPDATE;
+    $link = $this->links->load($uid);
+    if ($link === NULL || !$link->isLinked()) {
+      // Nothing in Entra to update: a provision (queued before this
+      // item, or a later one) sends the account as it is then.
+      $this->logger->info('Entra ID update of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, NULL, NULL));
 
-        switch ($item->op) {
-            case QueueItem::OP_UPDATE:
-                $outcome = $this->update($item->uid, $item, $budgetMs);
-                break;
+      return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to update.', $uid));
+    }
+    $entraId = (string) $link->entraId;
+    $settings = $this->settings();
+    $user = $this->users->load($uid, $settings->mappedFieldNames());
+    if ($user === NULL) {
+      // The account was deleted meanwhile; the delete policy handles it.
+      return new Outcome(Outcome::DONE, sprintf('There is no Drupal account with uid %d any more: nothing to update.', $uid));
+    }
+    $name = (string) ($user['name'] ?? '');
+    $lockName = self::LOCK_PREFIX . $uid;
+    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
+      return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    }
+    try {
+      $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()), $settings->syncMail(), $settings->syncStatus());
+    }
+    catch (\Throwable $e) {
+      return $this->failure($e, $uid, $name, $action, $item, $link);
+    }
+    finally {
+      $this->lock->release($lockName);
+    }
+    $result = $this->clients->redact($result);
+    $done = (string) ($result['action'] ?? 'updated');
+    $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : $link->upn;
+    $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
+    $properties = is_array($result['updated_properties'] ?? NULL) ? array_values(array_filter($result['updated_properties'], 'is_string')) : [];
+    $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime()));
+    unset($this->deferredUntil[$uid]);
+    $this->logger->info('Entra ID update: @action %upn (object @entra_id) for %name (uid @uid), properties [@properties], request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + [
+      '@entra_id' => $entraId,
+      '@properties' => implode(', ', $properties),
+    ]);
 
-            case QueueItem::OP_DISABLE:
-            case QueueItem::OP_ENABLE:
-            case QueueItem::OP_DELETE:
-                $outcome = $this->removeInEntra($item, $budgetMs);
-                break;
+    return new Outcome(Outcome::DONE, sprintf('%s Entra ID account %s (object id %s) for Drupal user %s%s.', $done === 'unchanged' ? 'Nothing to change in' : 'Updated', (string) $upn, $entraId, $name, $properties !== [] ? ' (' . implode(', ', $properties) . ')' : ''), $result);
+  }
 
-            default:
-                $outcome = $this->provision($item->uid, $item, $budgetMs);
-        }
-        if ($item->seq > 0 && $outcome->removesItem()) {
-            $this->links->markDone($item->uid, $item->seq);
-        }
-        if ($outcome->status !== Outcome::BLOCKED) {
-            // The probe after the suspension's delay (or any item since) ran
-            // without a blocking error: if the cause is still there, the
-            // next item suspends the queue again.
-            $this->suspension->lift(sprintf('the %s of uid %d ran without a blocking error', $item->op, $item->uid));
-        }
+  /**
+   * Disables, enables or deletes the Entra account of a user (the Drupal account may
+   * be gone: the item carries the object id known when it was queued).
+   */
+  private function removeInEntra(QueueItem $item, int $budgetMs): Outcome {
+    $uid = $item->uid;
+    $action = $item->op;
+    $link = $this->links->load($uid);
+    $entraId = $link !== NULL && $link->isLinked() ? (string) $link->entraId : $item->entraId;
+    if ($entraId === NULL || $entraId === '') {
+      $this->logger->info('Entra ID @action of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, NULL, NULL));
 
-        return $outcome;
+      return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to %s.', $uid, $action));
+    }
+    $settings = $this->settings();
+    // A released item passed this check when it was held.
+    $allowed = $item->released ? ['allowed' => TRUE] : $this->clients->client()->decide([
+      'decide' => 'deprovision',
+      'provenance' => $link !== NULL && $link->isLinked() ? $link->provenance : $item->provenance,
+      'deprovision_matched' => $settings->deprovisionMatched(),
+    ]);
+    if (empty($allowed['allowed'])) {
+      $this->logger->notice('Entra ID @action of uid @uid (%upn) not sent: this site did not create that Entra ID account and no admin approved the link (it was matched automatically). Switch on "Deprovision automatically matched links" on step 3 to change that.', $this->context($uid, '', $action, $link?->upn, NULL));
+
+      return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d left as it is: the link was matched automatically, not created or approved.', $entraId, $uid));
+    }
+    $removal = $action === QueueItem::OP_DISABLE || $action === QueueItem::OP_DELETE;
+    if ($removal && !$item->released && !$this->removals->mayRemoveInEntra()) {
+      $this->removals->holdInEntra($uid, $entraId, $action);
+
+      return new Outcome(Outcome::DONE, sprintf('The %s of Entra ID account %s (user %d) is held: the hourly threshold of removals was reached. An admin releases it.', $action, $entraId, $uid));
+    }
+    $lockName = self::LOCK_PREFIX . $uid;
+    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
+      return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    }
+    $requestId = NULL;
+    try {
+      $client = $this->clients->client($budgetMs);
+      if ($action === QueueItem::OP_DELETE) {
+        $result = $client->deleteUser($entraId);
+      }
+      elseif ($action === QueueItem::OP_ENABLE) {
+        $result = $client->enableUser($entraId);
+      }
+      else {
+        $result = $client->disableUser($entraId);
+      }
+      // "already_deleted" when the user is gone from Entra: the library's answer.
+      $done = (string) ($result['action'] ?? $action);
+      $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
+    }
+    catch (\Throwable $e) {
+      return $this->failure($e, $uid, '', $action, $item, $link);
+    }
+    finally {
+      $this->lock->release($lockName);
+    }
+    if ($removal && $done !== 'already_deleted') {
+      $this->removals->removedInEntra($uid, $entraId, $action);
+    }
+    $now = $this->clock->getCurrentTime();
+    $accountExists = $this->users->load($uid, []) !== NULL;
+    if (!$accountExists) {
+      // Nothing in Drupal to link any more.
+      $this->links->delete($uid);
+    }
+    elseif ($done === 'disabled' || $done === 'enabled') {
+      $this->links->save(LinkRecord::succeeded($link, $uid, $done, $entraId, NULL, $requestId, $now));
+    }
+    else {
+      $this->links->save(LinkRecord::unlinked($link, $uid, $done, $requestId, $now));
+    }
+    unset($this->deferredUntil[$uid]);
+    $this->logger->info('Entra ID @action: object @entra_id of uid @uid (%upn), request-id @request_id.', $this->context($uid, '', $done, $link?->upn, $requestId) + ['@entra_id' => $entraId]);
+
+    return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d: %s.', $entraId, $uid, str_replace('_', ' ', $done)), ['action' => $done, 'id' => $entraId, 'request_id' => $requestId]);
+  }
+
+  /**
+   * An admin releases the disables and deletes held by the hourly
+   * threshold: they are queued again, marked released.
+   *
+   * @return int
+   *   How many were queued.
+   */
+  public function releaseHeldRemovals(): int {
+    $queued = 0;
+    foreach ($this->removals->takeHeld(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) as $removal) {
+      try {
+        $this->enqueue($removal->action, $removal->uid, $removal->entraId, TRUE);
+        $queued++;
+      }
+      catch (\Throwable $e) {
+        $this->removals->holdInEntra($removal->uid, $removal->entraId, $removal->action);
+        $this->logger->error('Could not queue the released Entra ID @action of uid @uid: @error', ['@action' => $removal->action, '@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
+      }
+    }
+    if ($queued > 0) {
+      $this->logger->notice('Released @count held Entra ID removal(s): queued again.', ['@count' => $queued]);
     }
 
-    /**
-     * Brings the linked Entra account of a user in step now (bulk sync of
-     * users that are already linked). Throttling hands the work to the queue.
-     */
-    public function updateNow(int $uid, ?int $budgetMs = null): Outcome
-    {
-        return $this->update($uid, null, $budgetMs ?? $this->settings()->interactiveBudgetMs());
+    return $queued;
+  }
+
+  /**
+   * Drops the recorded pending create of a user once its outcome is known.
+   */
+  private function forgetAttempt(int $uid): void {
+    $link = $this->links->load($uid);
+    if ($link !== NULL && $link->attemptUpn !== NULL) {
+      $this->links->save($link->withoutAttempt());
     }
+  }
 
-    /**
-     * What provisioning would send for the user (the library redacts the password).
-     *
-     * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array}
-     */
-    public function preview(int $uid): array
-    {
-        $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
-        if ($user === null) {
-            return ['ok' => false, 'uid' => $uid, 'name' => null, 'body' => null, 'error' => $this->missingUserError($uid)];
-        }
-        try {
-            $body = $this->clients->client($this->settings()->interactiveBudgetMs())->mapUser($user);
+  /**
+   * A per-user lock that outlives the longest call made under it.
+   */
+  private static function lockSeconds(int $budgetMs): float {
+    return $budgetMs / 1000 + self::LOCK_MARGIN;
+  }
 
-            return ['ok' => true, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => null];
-        } catch (\Throwable $e) {
-            return ['ok' => false, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => null, 'error' => $this->clients->redact($this->formatter->describeError($e))];
-        }
-    }
+  /**
+   * @param mixed $value
+   *
+   * @return list<string>|null
+   */
+  private static function stringList($value): ?array {
+    return is_array($value) ? array_values(array_filter($value, 'is_string')) : NULL;
+  }
 
-    /**
-     * Gets a token and reads the test user; the result is kept in State for
-     * the overview, the status report and the "Test result" page.
-     *
-     * @return array<string, mixed>
-     *   ['ok' => bool, 'time' => int, 'upn' => string, 'attributes' => array,
-     *    'request_id' => ?string, 'error' => ?array, 'directions' => string[],
-     *    'granted_permissions' => ?string[], 'missing_permissions' => ?string[]]
-     *   (permissions null when the token's roles could not be read).
-     */
-    public function testConnection(?string $upn = null): array
-    {
-        $upn = trim($upn ?? $this->settings()->testUpn());
-        $record = [
-            'ok' => false, 'time' => $this->clock->getCurrentTime(), 'upn' => $upn, 'attributes' => [], 'request_id' => null, 'error' => null,
-            'directions' => $this->settings()->directions(), 'granted_permissions' => null, 'missing_permissions' => null,
-        ];
-        if ($upn === '') {
-            $record['error'] = [
-                'kind' => 'config', 'title' => 'Configuration incomplete', 'message' => 'No Test UPN/ID is set.',
-                'code' => null, 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
-                'field' => 'test_upn', 'fix' => 'Enter the UPN or object id of an existing Entra ID user on step 1.',
-                'retryable' => false, 'retry_after' => null, 'scope' => 'connection',
-            ];
-        } else {
-            try {
-                $result = $this->clients->client($this->settings()->interactiveBudgetMs())->testConnection($upn, $record['directions']);
-                $record['ok'] = true;
-                $record['attributes'] = is_array($result['attributes'] ?? null) ? $result['attributes'] : [];
-                $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-                $record['granted_permissions'] = self::stringList($result['granted_permissions'] ?? null);
-                $record['missing_permissions'] = self::stringList($result['missing_permissions'] ?? null);
-            } catch (\Throwable $e) {
-                $record['error'] = $this->formatter->describeError($e);
-                $record['request_id'] = $record['error']['request_id'];
-            }
-        }
-        $record = $this->clients->redact($record);
-        $this->state->set(self::STATE_LAST_TEST, $record);
-        $context = ['%upn' => $upn, '@request_id' => $record['request_id'] ?? '-', 'entra_upn' => $upn, 'entra_request_id' => $record['request_id']];
-        if ($record['ok'] && empty($record['missing_permissions'])) {
-            // The cause of a suspension is fixed: the waiting items run on
-            // the next queue run, not after the probe delay.
-            $this->suspension->lift('a successful connection test');
-        }
-        if ($record['ok'] && !empty($record['missing_permissions'])) {
-            $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
-        } elseif ($record['ok']) {
-            $this->logger->info('Entra ID connection test succeeded: read %upn (request-id @request_id).', $context);
-        } else {
-            $this->logger->warning('Entra ID connection test failed for %upn: @error', $context + ['@error' => $this->formatter->summary($record['error'])]);
-        }
+  /**
+   * @return array<string, mixed>
+   */
+  private function missingUserError(int $uid): array {
+    return [
+      'kind' => 'not_found', 'title' => 'Drupal account not found', 'message' => sprintf('There is no Drupal account with uid %d.', $uid),
+      'code' => 'drupal_user_missing', 'aadsts' => NULL, 'graph_code' => NULL, 'http_status' => NULL, 'request_id' => NULL,
+      'field' => NULL, 'fix' => NULL, 'retryable' => FALSE, 'retry_after' => NULL, 'scope' => 'user',
+    ];
+  }
 
-        return $record;
-    }
+  /**
+   * Log placeholders and context. "uid" is left alone on purpose: Drupal's
+   * logger uses it for the acting user.
+   *
+   * @return array<string, mixed>
+   */
+  private function context(int $uid, string $name, string $action, ?string $upn, ?string $requestId): array {
+    return [
+      '@uid' => $uid,
+      '%name' => $name,
+      '@action' => $action,
+      '%upn' => $upn ?? '-',
+      '@request_id' => $requestId ?? '-',
+      'entra_uid' => $uid,
+      'entra_username' => $name,
+      'entra_action' => $action,
+      'entra_upn' => $upn,
+      'entra_request_id' => $requestId,
+    ];
+  }
 
-    /**
-     * The last connection test result, or null.
-     *
-     * @return array<string, mixed>|null
-     */
-    public function lastTest(): ?array
-    {
-        $value = $this->state->get(self::STATE_LAST_TEST);
-
-        return is_array($value) ? $value : null;
-    }
-
-    private function provision(int $uid, ?QueueItem $item, int $budgetMs): Outcome
-    {
-        $now = $this->clock->getCurrentTime();
-        $action = QueueItem::OP_PROVISION;
-        $existing = $this->links->load($uid);
-        $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
-        if ($user === null) {
-            $error = $this->missingUserError($uid);
-            // Record it only against an existing row: a deleted account gets
-            // no new row that nobody could ever fix.
-            if ($existing !== null) {
-                $this->links->save(LinkRecord::failedAttempt($existing, $uid, $action, LinkRecord::RESULT_FAILED, 'drupal_user_missing', $error['message'], null, $now));
-            }
-            $this->logger->warning('Entra ID provisioning of uid @uid skipped: @error', $this->context($uid, '', $action, null, null) + ['@error' => $error['message']]);
-
-            return new Outcome(Outcome::FAILED, $error['message'], null, $error);
-        }
-        $name = (string) ($user['name'] ?? '');
-
-        // A queued provision of an account that is already linked does not
-        // call Graph again (the manual Sync always asks the library, which
-        // links rather than creating a duplicate).
-        if ($item !== null && $existing !== null && $existing->isLinked()) {
-            $this->links->save(LinkRecord::succeeded($existing, $uid, 'linked', $existing->entraId, $existing->upn, $existing->requestId, $now));
-            $this->logger->info('Entra ID provisioning of %name (uid @uid): already linked to %upn (object @entra_id), nothing to do.', $this->context($uid, $name, 'linked', $existing->upn, $existing->requestId) + ['@entra_id' => (string) $existing->entraId]);
-
-            return new Outcome(Outcome::DONE, 'Already linked.', ['action' => 'linked', 'id' => $existing->entraId, 'userPrincipalName' => $existing->upn, 'request_id' => $existing->requestId]);
-        }
-
-        $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
-            return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), null, null, self::LOCKED_DELAY);
-        }
-        try {
-            $client = $this->clients->client($budgetMs);
-            // Record the UPN before the create goes out: if its answer is
-            // lost, or this process dies before the link is stored, the retry
-            // finds the account this attempt made instead of meeting it as a
-            // stranger's (the library tells the UPN without any network).
-            $previous = $existing?->previousAttempt();
-            $planned = $client->mapUser($user)['userPrincipalName'] ?? null;
-            if (is_string($planned) && $planned !== '') {
-                $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $now));
-            }
-            $result = $client->provisionUser($previous !== null ? $user + ['previous_attempt' => $previous] : $user);
-        } catch (ConflictException $e) {
-            $taken = $e->existing();
-            if ($taken === null) {
-                return $this->failure($e, $uid, $name, $action, $item, $existing);
-            }
-            // Graph answered the create for good: no account of it is lost.
-            $this->forgetAttempt($uid);
-            try {
-                $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
-            } catch (\Throwable $linkError) {
-                return $this->failure($linkError, $uid, $name, $action, $item, $existing);
-            }
-            unset($this->deferredUntil[$uid]);
-
-            return $outcome;
-        } catch (\Throwable $e) {
-            return $this->failure($e, $uid, $name, $action, $item, $existing);
-        } finally {
-            $this->lock->release($lockName);
-        }
-
-        $result = $this->clients->redact($result);
-        $done = (string) ($result['action'] ?? 'created');
-        $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : null;
-        $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : null;
-        $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-        $owner = $entraId !== null ? $this->links->loadByEntraId($entraId) : null;
-        if ($owner !== null && $owner->uid !== $uid) {
-            $message = sprintf('The Entra ID account %s that an earlier attempt of uid %d made is linked to uid %d; nothing was linked.', (string) $upn, $uid, $owner->uid);
-            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, IdentityMatcher::CODE_REFUSED, $message, $requestId, $now));
-            $this->logger->error('Entra ID provisioning of %name (uid @uid): @message', $this->context($uid, $name, $action, $upn, $requestId) + ['@message' => $message]);
-
-            return new Outcome(Outcome::FAILED, $message);
-        }
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_CREATED));
-        unset($this->deferredUntil[$uid]);
-        $this->logger->info('Entra ID provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + ['@entra_id' => (string) $entraId]);
-
-        return new Outcome(Outcome::DONE, $this->formatter->successSummary($name, $result), $result);
-    }
-
-    /**
-     * What a failure means for the queue: retry later (retryable), suspend
-     * the queue (the connection's failure: every user would hit it), or fail
-     * this user for good. Retryable and scope are the library's answers
-     * (ResultFormatter::describeError()).
-     */
-    private function failure(\Throwable $e, int $uid, string $name, string $action, ?QueueItem $item, ?LinkRecord $existing): Outcome
-    {
-        $now = $this->clock->getCurrentTime();
-        $error = $this->clients->redact($this->formatter->describeError($e));
-        $summary = $this->formatter->summary($error);
-        $kind = (string) $error['kind'];
-        $code = $error['code'] !== null ? (string) $error['code'] : $kind;
-        $requestId = $error['request_id'];
-        $context = $this->context($uid, $name, $action, $existing?->upn, $requestId) + [
-            '@error' => $summary,
-            'entra_error_kind' => $kind,
-            'entra_error_code' => $error['code'],
-            'entra_http_status' => $error['http_status'],
-        ];
-        $tooOld = $item !== null && $item->enqueuedAt > 0 && ($now - $item->enqueuedAt) > self::MAX_ITEM_AGE;
-        // Outside the library (a queue backend, the database) a failure is
-        // retried, unless it is a bug.
-        $retryable = $e instanceof EntraException ? $e->isRetryable() : !($e instanceof \LogicException);
-
-        if ($retryable && !$tooOld) {
-            $after = $error['retry_after'];
-            $delay = $after !== null ? (int) ceil((float) $after) : self::DEFAULT_RETRY_DELAY;
-            $delay = max(1, min(self::MAX_RETRY_DELAY, $delay));
-            if ($item === null) {
-                // Manual run: hand the work to the queue instead of failing.
-                try {
-                    $this->enqueue($action, $uid);
-                } catch (\Throwable $queueError) {
-                    $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', $context + ['@error' => $this->clients->redact($queueError->getMessage())]);
-                }
-            }
-            $this->deferredUntil[$uid] = $now + $delay;
-            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
-            $this->logger->warning('Entra ID @action of %name (uid @uid) will be retried in @delay s: @error', $context + ['@delay' => $delay]);
-
-            return new Outcome(Outcome::RETRY, $summary . sprintf(' Queued for a retry in %d s.', $delay), null, $error, $delay);
-        }
-
-        if ($item !== null && !$tooOld && $error['scope'] === 'connection') {
-            // Not this user's failure: the item stays queued (so the record
-            // says pending, not failed) and the queue is suspended.
-            $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_PENDING, $code, (string) $error['message'], $requestId, $now));
-            $delay = $this->suspension->suspend($error, $summary, $uid);
-            $this->logger->error('Entra ID provisioning is suspended (@action of %name, uid @uid): @error The queue keeps the work and resumes once this is fixed: a successful "Save and Test Configuration" resumes it at once.', $context);
-
-            return new Outcome(Outcome::BLOCKED, $summary, null, $error, $delay);
-        }
-        $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, $code, (string) $error['message'], $requestId, $now));
-        $this->forgetAttempt($uid);
-        if ($tooOld) {
-            $this->logger->error('Entra ID @action of %name (uid @uid) given up after @days days in the queue: @error', $context + ['@days' => (int) (self::MAX_ITEM_AGE / 86400)]);
-        } else {
-            $this->logger->error('Entra ID @action of %name (uid @uid) failed: @error', $context);
-        }
-
-        return new Outcome(Outcome::FAILED, $summary, null, $error);
-    }
-
-    /**
-     * PATCHes the mapped properties of a linked user that differ in Entra ID.
-     *
-     * Status: the library writes the Drupal status to accountEnabled only with
-     * "sync status" on (sync_status).
-     */
-    private function update(int $uid, ?QueueItem $item, int $budgetMs): Outcome
-    {
-        $action = QueueItem::OP_UPDATE;
-        $link = $this->links->load($uid);
-        if ($link === null || !$link->isLinked()) {
-            // Nothing in Entra to update: a provision (queued before this
-            // item, or a later one) sends the account as it is then.
-            $this->logger->info('Entra ID update of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, null, null));
-
-            return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to update.', $uid));
-        }
-        $entraId = (string) $link->entraId;
-        $settings = $this->settings();
-        $user = $this->users->load($uid, $settings->mappedFieldNames());
-        if ($user === null) {
-            // The account was deleted meanwhile; the delete policy handles it.
-            return new Outcome(Outcome::DONE, sprintf('There is no Drupal account with uid %d any more: nothing to update.', $uid));
-        }
-        $name = (string) ($user['name'] ?? '');
-        $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
-            return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
-        }
-        try {
-            $result = $this->clients->client($budgetMs)->updateUser($entraId, $user, $link->linkFacts($settings->deprovisionMatched()), $settings->syncMail(), $settings->syncStatus());
-        } catch (\Throwable $e) {
-            return $this->failure($e, $uid, $name, $action, $item, $link);
-        } finally {
-            $this->lock->release($lockName);
-        }
-        $result = $this->clients->redact($result);
-        $done = (string) ($result['action'] ?? 'updated');
-        $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : $link->upn;
-        $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-        $properties = is_array($result['updated_properties'] ?? null) ? array_values(array_filter($result['updated_properties'], 'is_string')) : [];
-        $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $done, $entraId, $upn, $requestId, $this->clock->getCurrentTime()));
-        unset($this->deferredUntil[$uid]);
-        $this->logger->info('Entra ID update: @action %upn (object @entra_id) for %name (uid @uid), properties [@properties], request-id @request_id.', $this->context($uid, $name, $done, $upn, $requestId) + [
-            '@entra_id' => $entraId,
-            '@properties' => implode(', ', $properties),
-        ]);
-
-        return new Outcome(Outcome::DONE, sprintf('%s Entra ID account %s (object id %s) for Drupal user %s%s.', $done === 'unchanged' ? 'Nothing to change in' : 'Updated', (string) $upn, $entraId, $name, $properties !== [] ? ' (' . implode(', ', $properties) . ')' : ''), $result);
-    }
-
-    /**
-     * Disables, enables or deletes the Entra account of a user (the Drupal account may
-     * be gone: the item carries the object id known when it was queued).
-     */
-    private function removeInEntra(QueueItem $item, int $budgetMs): Outcome
-    {
-        $uid = $item->uid;
-        $action = $item->op;
-        $link = $this->links->load($uid);
-        $entraId = $link !== null && $link->isLinked() ? (string) $link->entraId : $item->entraId;
-        if ($entraId === null || $entraId === '') {
-            $this->logger->info('Entra ID @action of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, null, null));
-
-            return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: nothing to %s.', $uid, $action));
-        }
-        $settings = $this->settings();
-        // A released item passed this check when it was held.
-        $allowed = $item->released ? ['allowed' => true] : $this->clients->client()->decide([
-            'decide' => 'deprovision',
-            'provenance' => $link !== null && $link->isLinked() ? $link->provenance : $item->provenance,
-            'deprovision_matched' => $settings->deprovisionMatched(),
-        ]);
-        if (empty($allowed['allowed'])) {
-            $this->logger->notice('Entra ID @action of uid @uid (%upn) not sent: this site did not create that Entra ID account and no admin approved the link (it was matched automatically). Switch on "Deprovision automatically matched links" on step 3 to change that.', $this->context($uid, '', $action, $link?->upn, null));
-
-            return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d left as it is: the link was matched automatically, not created or approved.', $entraId, $uid));
-        }
-        $removal = $action === QueueItem::OP_DISABLE || $action === QueueItem::OP_DELETE;
-        if ($removal && !$item->released && !$this->removals->mayRemoveInEntra()) {
-            $this->removals->holdInEntra($uid, $entraId, $action);
-
-            return new Outcome(Outcome::DONE, sprintf('The %s of Entra ID account %s (user %d) is held: the hourly threshold of removals was reached. An admin releases it.', $action, $entraId, $uid));
-        }
-        $lockName = self::LOCK_PREFIX . $uid;
-        if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
-            return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), null, null, self::LOCKED_DELAY);
-        }
-        $requestId = null;
-        try {
-            $client = $this->clients->client($budgetMs);
-            if ($action === QueueItem::OP_DELETE) {
-                $result = $client->deleteUser($entraId);
-            } elseif ($action === QueueItem::OP_ENABLE) {
-                $result = $client->enableUser($entraId);
-            } else {
-                $result = $client->disableUser($entraId);
-            }
-            // "already_deleted" when the user is gone from Entra: the library's answer.
-            $done = (string) ($result['action'] ?? $action);
-            $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : null;
-        } catch (\Throwable $e) {
-            return $this->failure($e, $uid, '', $action, $item, $link);
-        } finally {
-            $this->lock->release($lockName);
-        }
-        if ($removal && $done !== 'already_deleted') {
-            $this->removals->removedInEntra($uid, $entraId, $action);
-        }
-        $now = $this->clock->getCurrentTime();
-        $accountExists = $this->users->load($uid, []) !== null;
-        if (!$accountExists) {
-            // Nothing in Drupal to link any more.
-            $this->links->delete($uid);
-        } elseif ($done === 'disabled' || $done === 'enabled') {
-            $this->links->save(LinkRecord::succeeded($link, $uid, $done, $entraId, null, $requestId, $now));
-        } else {
-            $this->links->save(LinkRecord::unlinked($link, $uid, $done, $requestId, $now));
-        }
-        unset($this->deferredUntil[$uid]);
-        $this->logger->info('Entra ID @action: object @entra_id of uid @uid (%upn), request-id @request_id.', $this->context($uid, '', $done, $link?->upn, $requestId) + ['@entra_id' => $entraId]);
-
-        return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d: %s.', $entraId, $uid, str_replace('_', ' ', $done)), ['action' => $done, 'id' => $entraId, 'request_id' => $requestId]);
-    }
-
-    /**
-     * An admin releases the disables and deletes held by the hourly
-     * threshold: they are queued again, marked released.
-     *
-     * @return int
-     *   How many were queued.
-     */
-    public function releaseHeldRemovals(): int
-    {
-        $queued = 0;
-        foreach ($this->removals->takeHeld(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA) as $removal) {
-            try {
-                $this->enqueue($removal->action, $removal->uid, $removal->entraId, true);
-                $queued++;
-            } catch (\Throwable $e) {
-                $this->removals->holdInEntra($removal->uid, $removal->entraId, $removal->action);
-                $this->logger->error('Could not queue the released Entra ID @action of uid @uid: @error', ['@action' => $removal->action, '@uid' => $removal->uid, '@error' => $this->clients->redact($e->getMessage())]);
-            }
-        }
-        if ($queued > 0) {
-            $this->logger->notice('Released @count held Entra ID removal(s): queued again.', ['@count' => $queued]);
-        }
-
-        return $queued;
-    }
-
-    /**
-     * Drops the recorded pending create of a user once its outcome is known.
-     */
-    private function forgetAttempt(int $uid): void
-    {
-        $link = $this->links->load($uid);
-        if ($link !== null && $link->attemptUpn !== null) {
-            $this->links->save($link->withoutAttempt());
-        }
-    }
-
-    /**
-     * A per-user lock that outlives the longest call made under it.
-     */
-    private static function lockSeconds(int $budgetMs): float
-    {
-        return $budgetMs / 1000 + self::LOCK_MARGIN;
-    }
-
-    /**
-     * @param mixed $value
-     *
-     * @return list<string>|null
-     */
-    private static function stringList($value): ?array
-    {
-        return is_array($value) ? array_values(array_filter($value, 'is_string')) : null;
-    }
-
-    /**
-     * @return array<string, mixed>
-     */
-    private function missingUserError(int $uid): array
-    {
-        return [
-            'kind' => 'not_found', 'title' => 'Drupal account not found', 'message' => sprintf('There is no Drupal account with uid %d.', $uid),
-            'code' => 'drupal_user_missing', 'aadsts' => null, 'graph_code' => null, 'http_status' => null, 'request_id' => null,
-            'field' => null, 'fix' => null, 'retryable' => false, 'retry_after' => null, 'scope' => 'user',
-        ];
-    }
-
-    /**
-     * Log placeholders and context. "uid" is left alone on purpose: Drupal's
-     * logger uses it for the acting user.
-     *
-     * @return array<string, mixed>
-     */
-    private function context(int $uid, string $name, string $action, ?string $upn, ?string $requestId): array
-    {
-        return [
-            '@uid' => $uid,
-            '%name' => $name,
-            '@action' => $action,
-            '%upn' => $upn ?? '-',
-            '@request_id' => $requestId ?? '-',
-            'entra_uid' => $uid,
-            'entra_username' => $name,
-            'entra_action' => $action,
-            'entra_upn' => $upn,
-            'entra_request_id' => $requestId,
-        ];
-    }
 }

@@ -11,39 +11,39 @@ namespace Drupal\entra_provisioning\Provisioning;
  * $settings['queue_reliable_service_entra_provisioning_user'] can move it to
  * another backend.
  */
-interface ProvisioningQueueInterface
-{
-    public const NAME = 'entra_provisioning_user';
+interface ProvisioningQueueInterface {
 
-    /**
-     * @throws \RuntimeException
-     *   When the backend could not store the item.
-     */
-    public function enqueue(QueueItem $item): void;
+  public const NAME = 'entra_provisioning_user';
 
-    /**
-     * Claims the next item for $leaseSeconds, or returns null when none is available.
-     */
-    public function claim(int $leaseSeconds): ?ClaimedItem;
+  /**
+   * @throws \RuntimeException
+   *   When the backend could not store the item.
+   */
+  public function enqueue(QueueItem $item): void;
 
-    /**
-     * Removes a processed item.
-     */
-    public function complete(ClaimedItem $item): void;
+  /**
+   * Claims the next item for $leaseSeconds, or returns null when none is available.
+   */
+  public function claim(int $leaseSeconds): ?ClaimedItem;
 
-    /**
-     * Makes the item available again now.
-     */
-    public function release(ClaimedItem $item): void;
+  /**
+   * Removes a processed item.
+   */
+  public function complete(ClaimedItem $item): void;
 
-    /**
-     * Makes the item available again after $seconds (when the backend cannot
-     * delay, the item becomes available when its lease expires).
-     */
-    public function delay(ClaimedItem $item, int $seconds): void;
+  /**
+   * Makes the item available again now.
+   */
+  public function release(ClaimedItem $item): void;
 
-    /**
-     * The number of items in the queue (claimed or not).
-     */
-    public function count(): int;
+  /**
+   * Makes the item available again after $seconds (when the backend cannot
+   * delay, the item becomes available when its lease expires).
+   */
+  public function delay(ClaimedItem $item, int $seconds): void;
+
+  /**
+   * The number of items in the queue (claimed or not).
+   */
+  public function count(): int;
 }

@@ -10,22 +10,21 @@ namespace Drupal\entra_provisioning\Provisioning;
  * deletes are queued again. Shared by the Pending matches page and
  * "drush entra:release-removals".
  */
-final class RemovalRelease
-{
-    public function __construct(private Importer $importer, private Provisioner $provisioner)
-    {
-    }
+final class RemovalRelease {
 
-    /**
-     * @return array{imported: array<string, int>, queued: int}
-     *   The import's results per kind, and how many Entra ID removals were
-     *   queued again.
-     */
-    public function releaseAll(): array
-    {
-        return [
-            'imported' => $this->importer->releaseHeldRemovals(),
-            'queued' => $this->provisioner->releaseHeldRemovals(),
-        ];
-    }
+  public function __construct(private Importer $importer, private Provisioner $provisioner) {
+  }
+
+  /**
+   * @return array{imported: array<string, int>, queued: int}
+   *   The import's results per kind, and how many Entra ID removals were
+   *   queued again.
+   */
+  public function releaseAll(): array {
+    return [
+      'imported' => $this->importer->releaseHeldRemovals(),
+      'queued' => $this->provisioner->releaseHeldRemovals(),
+    ];
+  }
+
 }

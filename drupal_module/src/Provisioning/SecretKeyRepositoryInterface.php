@@ -7,21 +7,21 @@ namespace Drupal\entra_provisioning\Provisioning;
 /**
  * The optional Key module (keys referenced by id, resolved at runtime).
  */
-interface SecretKeyRepositoryInterface
-{
-    /**
-     * Whether the Key module is installed.
-     */
-    public function isAvailable(): bool;
+interface SecretKeyRepositoryInterface {
 
-    /**
-     * The value of the key, or null when the key does not exist.
-     */
-    public function getKeyValue(string $keyId): ?string;
+  /**
+   * Whether the Key module is installed.
+   */
+  public function isAvailable(): bool;
 
-    /**
-     * The key's type plugin id (e.g. "authentication"), or null when the key
-     * does not exist.
-     */
-    public function keyType(string $keyId): ?string;
+  /**
+   * The value of the key, or null when the key does not exist.
+   */
+  public function getKeyValue(string $keyId): ?string;
+
+  /**
+   * The key's type plugin id (e.g. "authentication"), or null when the key
+   * does not exist.
+   */
+  public function keyType(string $keyId): ?string;
 }

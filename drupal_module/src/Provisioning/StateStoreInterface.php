@@ -7,19 +7,19 @@ namespace Drupal\entra_provisioning\Provisioning;
 /**
  * Small key/value storage local to the site (Drupal State).
  */
-interface StateStoreInterface
-{
-    /**
-     * @param mixed $default
-     *
-     * @return mixed
-     */
-    public function get(string $key, $default = null);
+interface StateStoreInterface {
 
-    /**
-     * @param mixed $value
-     */
-    public function set(string $key, $value): void;
+  /**
+   * @param mixed $default
+   *
+   * @return mixed
+   */
+  public function get(string $key, $default = NULL);
 
-    public function delete(string $key): void;
+  /**
+   * @param mixed $value
+   */
+  public function set(string $key, $value): void;
+
+  public function delete(string $key): void;
 }

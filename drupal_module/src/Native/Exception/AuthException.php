@@ -7,6 +7,5 @@ namespace Drupal\entra_provisioning\Native\Exception;
 /**
  * ENTRA_STATUS_AUTH: the token endpoint refused the credentials; aadsts() gives the AADSTS code.
  */
-final class AuthException extends EntraException
-{
+final class AuthException extends EntraException {
 }

@@ -7,6 +7,5 @@ namespace Drupal\entra_provisioning\Native\Exception;
 /**
  * ENTRA_STATUS_PANIC: the library caught a Rust panic at the FFI boundary; the PHP process is unharmed.
  */
-final class NativePanicException extends EntraException
-{
+final class NativePanicException extends EntraException {
 }

@@ -11,10 +11,10 @@ namespace Drupal\entra_provisioning\Native\Exception;
  * library or header file is missing or unloadable, or the library's ABI
  * version differs from the binding's. The message says what to fix.
  */
-final class NativeUnavailableException extends EntraException
-{
-    public function __construct(string $message, ?\Throwable $previous = null, string $operation = 'load')
-    {
-        parent::__construct($message, 'unavailable', -1, [], $operation, $previous);
-    }
+final class NativeUnavailableException extends EntraException {
+
+  public function __construct(string $message, ?\Throwable $previous = NULL, string $operation = 'load') {
+    parent::__construct($message, 'unavailable', -1, [], $operation, $previous);
+  }
+
 }

@@ -7,6 +7,5 @@ namespace Drupal\entra_provisioning\Native\Exception;
 /**
  * ENTRA_STATUS_NOT_FOUND: the Entra object does not exist (HTTP 404).
  */
-final class NotFoundException extends EntraException
-{
+final class NotFoundException extends EntraException {
 }

@@ -7,6 +7,5 @@ namespace Drupal\entra_provisioning\Native\Exception;
 /**
  * ENTRA_STATUS_THROTTLED: Graph kept answering 429 after the library's retries; see retryAfterSeconds().
  */
-final class ThrottledException extends EntraException
-{
+final class ThrottledException extends EntraException {
 }

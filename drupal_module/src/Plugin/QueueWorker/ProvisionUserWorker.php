@@ -32,73 +32,73 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  * Permanent errors for one user: recorded as failed, the item is removed.
  */
 #[QueueWorker(
-    id: 'entra_provisioning_user',
-    title: new TranslatableMarkup('Entra ID user provisioning'),
-    cron: ['time' => 60],
+  id: 'entra_provisioning_user',
+  title: new TranslatableMarkup('Entra ID user provisioning'),
+  cron: ['time' => 60],
 )]
-final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFactoryPluginInterface
-{
-    /**
-     * @param array<string, mixed> $configuration
-     * @param string $plugin_id
-     * @param mixed $plugin_definition
-     */
-    public function __construct(
-        array $configuration,
-        $plugin_id,
-        $plugin_definition,
-        private Provisioner $provisioner,
-        private ClientFactory $clients,
-        private LoggerInterface $logger
-    ) {
-        parent::__construct($configuration, $plugin_id, $plugin_definition);
+final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFactoryPluginInterface {
+
+  /**
+   * @param array<string, mixed> $configuration
+   * @param string $plugin_id
+   * @param mixed $plugin_definition
+   */
+  public function __construct(
+    array $configuration,
+    $plugin_id,
+    $plugin_definition,
+    private Provisioner $provisioner,
+    private ClientFactory $clients,
+    private LoggerInterface $logger
+  ) {
+    parent::__construct($configuration, $plugin_id, $plugin_definition);
+  }
+
+  /**
+   * @param array<string, mixed> $configuration
+   * @param string $plugin_id
+   * @param mixed $plugin_definition
+   */
+  public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition) {
+    return new static(
+      $configuration,
+      $plugin_id,
+      $plugin_definition,
+      $container->get('entra_provisioning.provisioner'),
+      $container->get('entra_provisioning.client_factory'),
+      $container->get('logger.channel.user_provisioning')
+    );
+  }
+
+  /**
+   * @param mixed $data
+   */
+  public function processItem($data): void {
+    try {
+      $item = QueueItem::fromArray($data);
     }
+    catch (\InvalidArgumentException $e) {
+      $this->logger->error('Dropped a malformed item of the entra_provisioning_user queue: @error', ['@error' => $e->getMessage()]);
 
-    /**
-     * @param array<string, mixed> $configuration
-     * @param string $plugin_id
-     * @param mixed $plugin_definition
-     */
-    public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition)
-    {
-        return new static(
-            $configuration,
-            $plugin_id,
-            $plugin_definition,
-            $container->get('entra_provisioning.provisioner'),
-            $container->get('entra_provisioning.client_factory'),
-            $container->get('logger.channel.user_provisioning')
-        );
+      return;
     }
-
-    /**
-     * @param mixed $data
-     */
-    public function processItem($data): void
-    {
-        try {
-            $item = QueueItem::fromArray($data);
-        } catch (\InvalidArgumentException $e) {
-            $this->logger->error('Dropped a malformed item of the entra_provisioning_user queue: @error', ['@error' => $e->getMessage()]);
-
-            return;
-        }
-        $environment = $this->clients->environment();
-        if (!FfiLoader::isUsable($environment)) {
-            // Not this user's fault: keep every item for a PHP that can use FFI.
-            throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'));
-        }
-        $outcome = $this->provisioner->process($item);
-        switch ($outcome->status) {
-            case Outcome::RETRY:
-                throw new DelayedRequeueException(max(1, $outcome->delaySeconds));
-
-            case Outcome::BLOCKED:
-                throw new SuspendQueueException($outcome->message);
-
-            default:
-                // Done, or failed for good (already logged and recorded).
-                return;
-        }
+    $environment = $this->clients->environment();
+    if (!FfiLoader::isUsable($environment)) {
+      // Not this user's fault: keep every item for a PHP that can use FFI.
+      throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'));
     }
+    $outcome = $this->provisioner->process($item);
+    switch ($outcome->status) {
+      case Outcome::RETRY:
+        throw new DelayedRequeueException(max(1, $outcome->delaySeconds));
+
+      case Outcome::BLOCKED:
+        throw new SuspendQueueException($outcome->message);
+
+      default:
+        // Done, or failed for good (already logged and recorded).
+        return;
+    }
+  }
+
 }

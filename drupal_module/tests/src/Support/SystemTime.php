@@ -11,25 +11,22 @@ use Drupal\Component\Datetime\TimeInterface;
  * system clock, as core's Drupal\Component\Datetime\Time gives it outside a
  * request (that class needs Symfony's RequestStack, absent here).
  */
-final class SystemTime implements TimeInterface
-{
-    public function getRequestTime(): int
-    {
-        return (int) ($_SERVER['REQUEST_TIME'] ?? time());
-    }
+final class SystemTime implements TimeInterface {
 
-    public function getRequestMicroTime(): float
-    {
-        return (float) ($_SERVER['REQUEST_TIME_FLOAT'] ?? microtime(true));
-    }
+  public function getRequestTime(): int {
+    return (int) ($_SERVER['REQUEST_TIME'] ?? time());
+  }
 
-    public function getCurrentTime(): int
-    {
-        return time();
-    }
+  public function getRequestMicroTime(): float {
+    return (float) ($_SERVER['REQUEST_TIME_FLOAT'] ?? microtime(TRUE));
+  }
 
-    public function getCurrentMicroTime(): float
-    {
-        return microtime(true);
-    }
+  public function getCurrentTime(): int {
+    return time();
+  }
+
+  public function getCurrentMicroTime(): float {
+    return microtime(TRUE);
+  }
+
 }

@@ -43,744 +43,701 @@ declare(strict_types=1);
 
 namespace Drupal\Core {
 
-    if (!class_exists(Url::class)) {
-        class Url
-        {
-            /**
-             * @param array<string, mixed> $routeParameters
-             * @param array<string, mixed> $options
-             */
-            public function __construct(public string $routeName, public array $routeParameters = [], public array $options = [])
-            {
-            }
+  if (!class_exists(Url::class)) {
+    class Url {
 
-            /**
-             * @param array<string, mixed> $route_parameters
-             * @param array<string, mixed> $options
-             */
-            public static function fromRoute(string $route_name, array $route_parameters = [], array $options = []): static
-            {
-                return new static($route_name, $route_parameters, $options);
-            }
+      /**
+       * @param array<string, mixed> $routeParameters
+       * @param array<string, mixed> $options
+       */
+      public function __construct(public string $routeName, public array $routeParameters = [], public array $options = []) {
+      }
 
-            public function toString(): string
-            {
-                $fragment = (string) ($this->options['fragment'] ?? '');
+      /**
+       * @param array<string, mixed> $route_parameters
+       * @param array<string, mixed> $options
+       */
+      public static function fromRoute(string $route_name, array $route_parameters = [], array $options = []): static {
+        return new static($route_name, $route_parameters, $options);
+      }
 
-                return 'route:' . $this->routeName . ($fragment !== '' ? '#' . $fragment : '');
-            }
-        }
+      public function toString(): string {
+        $fragment = (string) ($this->options['fragment'] ?? '');
+
+        return 'route:' . $this->routeName . ($fragment !== '' ? '#' . $fragment : '');
+      }
     }
+  }
 
-    if (!class_exists(Link::class)) {
-        class Link
-        {
-            public function __construct(public mixed $text, public Url $url)
-            {
-            }
+  if (!class_exists(Link::class)) {
+    class Link {
 
-            /**
-             * @param array<string, mixed> $route_parameters
-             * @param array<string, mixed> $options
-             */
-            public static function createFromRoute(mixed $text, string $route_name, array $route_parameters = [], array $options = []): static
-            {
-                return new static($text, new Url($route_name, $route_parameters, $options));
-            }
+      public function __construct(public mixed $text, public Url $url) {
+      }
 
-            /**
-             * @return array<string, mixed>
-             */
-            public function toRenderable(): array
-            {
-                return ['#type' => 'link', '#url' => $this->url, '#title' => $this->text];
-            }
-        }
+      /**
+       * @param array<string, mixed> $route_parameters
+       * @param array<string, mixed> $options
+       */
+      public static function createFromRoute(mixed $text, string $route_name, array $route_parameters = [], array $options = []): static {
+        return new static($text, new Url($route_name, $route_parameters, $options));
+      }
+
+      /**
+       * @return array<string, mixed>
+       */
+      public function toRenderable(): array {
+        return ['#type' => 'link', '#url' => $this->url, '#title' => $this->text];
+      }
     }
+  }
 }
 
 namespace Drupal\Component\Datetime {
 
-    if (!interface_exists(TimeInterface::class)) {
-        interface TimeInterface
-        {
-            /**
-             * @return int
-             */
-            public function getRequestTime();
+  if (!interface_exists(TimeInterface::class)) {
+    interface TimeInterface {
 
-            /**
-             * @return float
-             */
-            public function getRequestMicroTime();
+      /**
+       * @return int
+       */
+      public function getRequestTime();
 
-            /**
-             * @return int
-             */
-            public function getCurrentTime();
+      /**
+       * @return float
+       */
+      public function getRequestMicroTime();
 
-            /**
-             * @return float
-             */
-            public function getCurrentMicroTime();
-        }
+      /**
+       * @return int
+       */
+      public function getCurrentTime();
+
+      /**
+       * @return float
+       */
+      public function getCurrentMicroTime();
     }
+  }
 }
 
 namespace Drupal\Core\Routing {
 
-    if (!interface_exists(RouteMatchInterface::class)) {
-        interface RouteMatchInterface
-        {
-            /**
-             * @return string|null
-             */
-            public function getRouteName();
-        }
+  if (!interface_exists(RouteMatchInterface::class)) {
+    interface RouteMatchInterface {
+
+      /**
+       * @return string|null
+       */
+      public function getRouteName();
     }
+  }
 }
 
 namespace Drupal\Core\StringTranslation {
 
-    if (!trait_exists(StringTranslationTrait::class)) {
-        trait StringTranslationTrait
-        {
-            /**
-             * @param array<string, mixed> $args
-             */
-            protected function t(string $string, array $args = []): string
-            {
-                return strtr($string, $args);
-            }
-        }
+  if (!trait_exists(StringTranslationTrait::class)) {
+    trait StringTranslationTrait {
+
+      /**
+       * @param array<string, mixed> $args
+       */
+      protected function t(string $string, array $args = []): string {
+        return strtr($string, $args);
+      }
     }
+  }
 }
 
 namespace Drupal\Core\Extension\Requirement {
 
-    if (!enum_exists(RequirementSeverity::class)) {
-        enum RequirementSeverity: int
-        {
-            case Info = -1;
-            case OK = 0;
-            case Warning = 1;
-            case Error = 2;
-        }
+  if (!enum_exists(RequirementSeverity::class)) {
+    enum RequirementSeverity: int {
+
+      case Info = -1;
+      case OK = 0;
+      case Warning = 1;
+      case Error = 2;
     }
+  }
 }
 
 namespace Symfony\Component\DependencyInjection {
 
-    if (!interface_exists(ContainerInterface::class)) {
-        interface ContainerInterface
-        {
-            public const RUNTIME_EXCEPTION_ON_INVALID_REFERENCE = 0;
-            public const EXCEPTION_ON_INVALID_REFERENCE = 1;
+  if (!interface_exists(ContainerInterface::class)) {
+    interface ContainerInterface {
 
-            public function get(string $id, int $invalidBehavior = self::EXCEPTION_ON_INVALID_REFERENCE): ?object;
+      public const RUNTIME_EXCEPTION_ON_INVALID_REFERENCE = 0;
+      public const EXCEPTION_ON_INVALID_REFERENCE = 1;
 
-            public function has(string $id): bool;
-        }
+      public function get(string $id, int $invalidBehavior = self::EXCEPTION_ON_INVALID_REFERENCE): ?object;
+
+      public function has(string $id): bool;
     }
+  }
 }
 
 namespace {
 
-    use Symfony\Component\DependencyInjection\ContainerInterface;
+  use Symfony\Component\DependencyInjection\ContainerInterface;
 
-    if (!class_exists(\Drupal::class)) {
-        class Drupal
-        {
-            /**
-             * @var \Symfony\Component\DependencyInjection\ContainerInterface|null
-             */
-            protected static $container;
+  if (!class_exists(\Drupal::class)) {
+    class Drupal {
 
-            public static function setContainer(ContainerInterface $container)
-            {
-                static::$container = $container;
-            }
+      /**
+       * @var \Symfony\Component\DependencyInjection\ContainerInterface|null
+       */
+      protected static $container;
 
-            public static function unsetContainer()
-            {
-                static::$container = null;
-            }
+      public static function setContainer(ContainerInterface $container) {
+        static::$container = $container;
+      }
 
-            public static function getContainer()
-            {
-                if (static::$container === null) {
-                    throw new \LogicException('\\Drupal::$container is not initialized yet.');
-                }
+      public static function unsetContainer() {
+        static::$container = NULL;
+      }
 
-                return static::$container;
-            }
-
-            public static function hasContainer()
-            {
-                return static::$container !== null;
-            }
-
-            public static function service(string $id): object
-            {
-                return static::getContainer()->get($id);
-            }
-
-            public static function hasService($id)
-            {
-                return static::hasContainer() && static::getContainer()->has($id);
-            }
-
-            public static function messenger()
-            {
-                return static::getContainer()->get('messenger');
-            }
+      public static function getContainer() {
+        if (static::$container === NULL) {
+          throw new \LogicException('\\Drupal::$container is not initialized yet.');
         }
+
+        return static::$container;
+      }
+
+      public static function hasContainer() {
+        return static::$container !== NULL;
+      }
+
+      public static function service(string $id): object {
+        return static::getContainer()->get($id);
+      }
+
+      public static function hasService($id) {
+        return static::hasContainer() && static::getContainer()->has($id);
+      }
+
+      public static function messenger() {
+        return static::getContainer()->get('messenger');
+      }
     }
+  }
 }
 
 namespace Drupal\Component\Plugin {
 
-    if (!interface_exists(PluginInspectionInterface::class)) {
-        interface PluginInspectionInterface
-        {
-            public function getPluginId();
+  if (!interface_exists(PluginInspectionInterface::class)) {
+    interface PluginInspectionInterface {
 
-            public function getPluginDefinition();
-        }
+      public function getPluginId();
+
+      public function getPluginDefinition();
     }
+  }
 
-    if (!class_exists(PluginBase::class)) {
-        abstract class PluginBase implements PluginInspectionInterface
-        {
-            /**
-             * @var string
-             */
-            protected $pluginId;
+  if (!class_exists(PluginBase::class)) {
+    abstract class PluginBase implements PluginInspectionInterface {
 
-            /**
-             * @var mixed
-             */
-            protected $pluginDefinition;
+      /**
+       * @var string
+       */
+      protected $pluginId;
 
-            /**
-             * @var array<string, mixed>
-             */
-            protected $configuration;
+      /**
+       * @var mixed
+       */
+      protected $pluginDefinition;
 
-            /**
-             * @param array<string, mixed> $configuration
-             * @param string $plugin_id
-             * @param mixed $plugin_definition
-             */
-            public function __construct(array $configuration, $plugin_id, $plugin_definition)
-            {
-                $this->configuration = $configuration;
-                $this->pluginId = $plugin_id;
-                $this->pluginDefinition = $plugin_definition;
-            }
+      /**
+       * @var array<string, mixed>
+       */
+      protected $configuration;
 
-            public function getPluginId()
-            {
-                return $this->pluginId;
-            }
+      /**
+       * @param array<string, mixed> $configuration
+       * @param string $plugin_id
+       * @param mixed $plugin_definition
+       */
+      public function __construct(array $configuration, $plugin_id, $plugin_definition) {
+        $this->configuration = $configuration;
+        $this->pluginId = $plugin_id;
+        $this->pluginDefinition = $plugin_definition;
+      }
 
-            public function getPluginDefinition()
-            {
-                return $this->pluginDefinition;
-            }
-        }
+      public function getPluginId() {
+        return $this->pluginId;
+      }
+
+      public function getPluginDefinition() {
+        return $this->pluginDefinition;
+      }
     }
+  }
 }
 
 namespace Drupal\Core\Plugin {
 
-    use Symfony\Component\DependencyInjection\ContainerInterface;
+  use Symfony\Component\DependencyInjection\ContainerInterface;
 
-    if (!class_exists(PluginBase::class)) {
-        abstract class PluginBase extends \Drupal\Component\Plugin\PluginBase
-        {
-        }
-    }
+  if (!class_exists(PluginBase::class)) {
+    abstract class PluginBase extends \Drupal\Component\Plugin\PluginBase {
 
-    if (!interface_exists(ContainerFactoryPluginInterface::class)) {
-        interface ContainerFactoryPluginInterface
-        {
-            /**
-             * @param array<string, mixed> $configuration
-             * @param string $plugin_id
-             * @param mixed $plugin_definition
-             */
-            public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition);
-        }
     }
+  }
+
+  if (!interface_exists(ContainerFactoryPluginInterface::class)) {
+    interface ContainerFactoryPluginInterface {
+
+      /**
+       * @param array<string, mixed> $configuration
+       * @param string $plugin_id
+       * @param mixed $plugin_definition
+       */
+      public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition);
+    }
+  }
 }
 
 namespace Drupal\Core\Queue {
 
-    use Drupal\Component\Plugin\PluginInspectionInterface;
-    use Drupal\Core\Plugin\PluginBase;
+  use Drupal\Component\Plugin\PluginInspectionInterface;
+  use Drupal\Core\Plugin\PluginBase;
 
-    if (!interface_exists(QueueWorkerInterface::class)) {
-        interface QueueWorkerInterface extends PluginInspectionInterface
-        {
-            /**
-             * @param mixed $data
-             */
-            public function processItem($data);
-        }
+  if (!interface_exists(QueueWorkerInterface::class)) {
+    interface QueueWorkerInterface extends PluginInspectionInterface {
+
+      /**
+       * @param mixed $data
+       */
+      public function processItem($data);
     }
+  }
 
-    if (!class_exists(QueueWorkerBase::class)) {
-        abstract class QueueWorkerBase extends PluginBase implements QueueWorkerInterface
-        {
-        }
+  if (!class_exists(QueueWorkerBase::class)) {
+    abstract class QueueWorkerBase extends PluginBase implements QueueWorkerInterface {
+
     }
+  }
 
-    if (!class_exists(SuspendQueueException::class)) {
-        class SuspendQueueException extends \RuntimeException
-        {
-            protected ?float $delay;
+  if (!class_exists(SuspendQueueException::class)) {
+    class SuspendQueueException extends \RuntimeException {
 
-            public function __construct(string $message = '', int $code = 0, ?\Throwable $previous = null, ?float $delay = null)
-            {
-                parent::__construct($message, $code, $previous);
-                $this->delay = $delay;
-            }
+      protected ?float $delay;
 
-            public function getDelay(): ?float
-            {
-                return $this->delay;
-            }
+      public function __construct(string $message = '', int $code = 0, ?\Throwable $previous = NULL, ?float $delay = NULL) {
+        parent::__construct($message, $code, $previous);
+        $this->delay = $delay;
+      }
 
-            public function isDelayable(): bool
-            {
-                return $this->delay !== null;
-            }
-        }
+      public function getDelay(): ?float {
+        return $this->delay;
+      }
+
+      public function isDelayable(): bool {
+        return $this->delay !== NULL;
+      }
     }
+  }
 
-    if (!class_exists(DelayedRequeueException::class)) {
-        class DelayedRequeueException extends \RuntimeException
-        {
-            protected int $delay = 0;
+  if (!class_exists(DelayedRequeueException::class)) {
+    class DelayedRequeueException extends \RuntimeException {
 
-            public function __construct(int $delay = 0, string $message = '', int $code = 0, ?\Throwable $previous = null)
-            {
-                parent::__construct($message, $code, $previous);
-                if ($delay > 0) {
-                    $this->delay = $delay;
-                }
-            }
+      protected int $delay = 0;
 
-            public function getDelay(): int
-            {
-                return $this->delay;
-            }
+      public function __construct(int $delay = 0, string $message = '', int $code = 0, ?\Throwable $previous = NULL) {
+        parent::__construct($message, $code, $previous);
+        if ($delay > 0) {
+          $this->delay = $delay;
         }
+      }
+
+      public function getDelay(): int {
+        return $this->delay;
+      }
     }
+  }
 }
 
 namespace Drupal\Core\StringTranslation {
 
-    if (!class_exists(TranslatableMarkup::class)) {
-        class TranslatableMarkup
-        {
-            /**
-             * @var string
-             */
-            protected $string;
+  if (!class_exists(TranslatableMarkup::class)) {
+    class TranslatableMarkup {
 
-            /**
-             * @var array<string, mixed>
-             */
-            protected $arguments;
+      /**
+       * @var string
+       */
+      protected $string;
 
-            /**
-             * @param string $string
-             * @param array<string, mixed> $arguments
-             * @param array<string, mixed> $options
-             */
-            public function __construct($string, array $arguments = [], array $options = [], ?TranslationInterface $string_translation = null)
-            {
-                $this->string = $string;
-                $this->arguments = $arguments;
-            }
+      /**
+       * @var array<string, mixed>
+       */
+      protected $arguments;
 
-            public function getUntranslatedString()
-            {
-                return $this->string;
-            }
+      /**
+       * @param string $string
+       * @param array<string, mixed> $arguments
+       * @param array<string, mixed> $options
+       */
+      public function __construct($string, array $arguments = [], array $options = [], ?TranslationInterface $string_translation = NULL) {
+        $this->string = $string;
+        $this->arguments = $arguments;
+      }
 
-            public function getArguments()
-            {
-                return $this->arguments;
-            }
+      public function getUntranslatedString() {
+        return $this->string;
+      }
 
-            public function render()
-            {
-                return strtr($this->string, array_map('strval', $this->arguments));
-            }
+      public function getArguments() {
+        return $this->arguments;
+      }
 
-            public function __toString(): string
-            {
-                return (string) $this->render();
-            }
-        }
+      public function render() {
+        return strtr($this->string, array_map('strval', $this->arguments));
+      }
+
+      public function __toString(): string {
+        return (string) $this->render();
+      }
     }
+  }
 }
 
 namespace Drupal\Core\Batch {
 
-    if (!class_exists(BatchBuilder::class)) {
-        class BatchBuilder
-        {
-            /**
-             * @var mixed
-             */
-            protected $title = 'Processing';
+  if (!class_exists(BatchBuilder::class)) {
+    class BatchBuilder {
 
-            /**
-             * @var mixed
-             */
-            protected $initMessage = 'Initializing.';
+      /**
+       * @var mixed
+       */
+      protected $title = 'Processing';
 
-            /**
-             * @var mixed
-             */
-            protected $progressMessage = 'Completed @current of @total.';
+      /**
+       * @var mixed
+       */
+      protected $initMessage = 'Initializing.';
 
-            /**
-             * @var mixed
-             */
-            protected $errorMessage = 'An error has occurred.';
+      /**
+       * @var mixed
+       */
+      protected $progressMessage = 'Completed @current of @total.';
 
-            /**
-             * @var callable|string|null
-             */
-            protected $finished = null;
+      /**
+       * @var mixed
+       */
+      protected $errorMessage = 'An error has occurred.';
 
-            /**
-             * @var list<array{0: callable|string, 1: array<mixed>}>
-             */
-            protected $operations = [];
+      /**
+       * @var callable|string|null
+       */
+      protected $finished = NULL;
 
-            public function setTitle($title)
-            {
-                $this->title = $title;
+      /**
+       * @var list<array{0: callable|string, 1: array<mixed>}>
+       */
+      protected $operations = [];
 
-                return $this;
-            }
+      public function setTitle($title) {
+        $this->title = $title;
 
-            public function setFinishCallback(callable|string $callback)
-            {
-                $this->finished = $callback;
+        return $this;
+      }
 
-                return $this;
-            }
+      public function setFinishCallback(callable|string $callback) {
+        $this->finished = $callback;
 
-            public function setInitMessage($message)
-            {
-                $this->initMessage = $message;
+        return $this;
+      }
 
-                return $this;
-            }
+      public function setInitMessage($message) {
+        $this->initMessage = $message;
 
-            public function setProgressMessage($message)
-            {
-                $this->progressMessage = $message;
+        return $this;
+      }
 
-                return $this;
-            }
+      public function setProgressMessage($message) {
+        $this->progressMessage = $message;
 
-            public function setErrorMessage($message)
-            {
-                $this->errorMessage = $message;
+        return $this;
+      }
 
-                return $this;
-            }
+      public function setErrorMessage($message) {
+        $this->errorMessage = $message;
 
-            /**
-             * @param array<mixed> $arguments
-             */
-            public function addOperation(callable|string $callback, array $arguments = [])
-            {
-                $this->operations[] = [$callback, $arguments];
+        return $this;
+      }
 
-                return $this;
-            }
+      /**
+       * @param array<mixed> $arguments
+       */
+      public function addOperation(callable|string $callback, array $arguments = []) {
+        $this->operations[] = [$callback, $arguments];
 
-            public function toArray()
-            {
-                return [
-                    'operations' => $this->operations ?: [],
-                    'title' => $this->title ?: '',
-                    'init_message' => $this->initMessage ?: '',
-                    'progress_message' => $this->progressMessage ?: '',
-                    'error_message' => $this->errorMessage ?: '',
-                    'finished' => $this->finished,
-                    'file' => null,
-                    'library' => [],
-                    'url_options' => [],
-                    'progressive' => true,
-                ];
-            }
-        }
+        return $this;
+      }
+
+      public function toArray() {
+        return [
+          'operations' => $this->operations ?: [],
+          'title' => $this->title ?: '',
+          'init_message' => $this->initMessage ?: '',
+          'progress_message' => $this->progressMessage ?: '',
+          'error_message' => $this->errorMessage ?: '',
+          'finished' => $this->finished,
+          'file' => NULL,
+          'library' => [],
+          'url_options' => [],
+          'progressive' => TRUE,
+        ];
+      }
     }
+  }
 }
 
 namespace Drupal\user {
 
-    if (!interface_exists(UserInterface::class)) {
-        interface UserInterface
-        {
-        }
+  if (!interface_exists(UserInterface::class)) {
+    interface UserInterface {
+
     }
+  }
 }
 
 namespace Drupal\Core\Config {
 
-    if (!interface_exists(ConfigFactoryInterface::class)) {
-        interface ConfigFactoryInterface
-        {
-            public function getEditable($name);
-        }
-    }
+  if (!interface_exists(ConfigFactoryInterface::class)) {
+    interface ConfigFactoryInterface {
 
-    if (!interface_exists(TypedConfigManagerInterface::class)) {
-        interface TypedConfigManagerInterface
-        {
-        }
+      public function getEditable($name);
     }
+  }
+
+  if (!interface_exists(TypedConfigManagerInterface::class)) {
+    interface TypedConfigManagerInterface {
+
+    }
+  }
 }
 
 namespace Drupal\Core\Entity {
 
-    if (!interface_exists(EntityFieldManagerInterface::class)) {
-        interface EntityFieldManagerInterface
-        {
-            public function getFieldDefinitions($entity_type_id, $bundle);
-        }
+  if (!interface_exists(EntityFieldManagerInterface::class)) {
+    interface EntityFieldManagerInterface {
+
+      public function getFieldDefinitions($entity_type_id, $bundle);
     }
+  }
 }
 
 namespace Drupal\Core\DependencyInjection {
 
-    use Symfony\Component\DependencyInjection\ContainerInterface;
+  use Symfony\Component\DependencyInjection\ContainerInterface;
 
-    if (!interface_exists(ContainerInjectionInterface::class)) {
-        interface ContainerInjectionInterface
-        {
-            public static function create(ContainerInterface $container);
-        }
+  if (!interface_exists(ContainerInjectionInterface::class)) {
+    interface ContainerInjectionInterface {
+
+      public static function create(ContainerInterface $container);
     }
+  }
 }
 
 namespace Drupal\Component\Utility {
 
-    if (!class_exists(Html::class)) {
-        class Html
-        {
-            public static function escape(string $text): string
-            {
-                return htmlspecialchars($text, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8');
-            }
-        }
+  if (!class_exists(Html::class)) {
+    class Html {
+
+      public static function escape(string $text): string {
+        return htmlspecialchars($text, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8');
+      }
     }
+  }
 }
 
 namespace Drupal\Core\Form {
 
-    use Drupal\Core\Config\ConfigFactoryInterface;
-    use Drupal\Core\Config\TypedConfigManagerInterface;
-    use Drupal\Core\DependencyInjection\ContainerInjectionInterface;
-    use Drupal\Core\StringTranslation\StringTranslationTrait;
+  use Drupal\Core\Config\ConfigFactoryInterface;
+  use Drupal\Core\Config\TypedConfigManagerInterface;
+  use Drupal\Core\DependencyInjection\ContainerInjectionInterface;
+  use Drupal\Core\StringTranslation\StringTranslationTrait;
 
-    if (!interface_exists(FormStateInterface::class)) {
-        interface FormStateInterface
-        {
-            public function &get($property);
+  if (!interface_exists(FormStateInterface::class)) {
+    interface FormStateInterface {
 
-            public function set($property, $value);
+      public function &get($property);
 
-            public function &getUserInput();
+      public function set($property, $value);
 
-            public function &getValue($key, $default = null);
+      public function &getUserInput();
 
-            public function setRedirect($route_name, array $route_parameters = [], array $options = []);
+      public function &getValue($key, $default = NULL);
 
-            public function setErrorByName($name, $message = '');
+      public function setRedirect($route_name, array $route_parameters = [], array $options = []);
 
-            public function clearErrors();
+      public function setErrorByName($name, $message = '');
 
-            public function getErrors();
+      public function clearErrors();
 
-            public function setRebuild($rebuild = true);
+      public function getErrors();
 
-            public function &getTriggeringElement();
-        }
+      public function setRebuild($rebuild = TRUE);
+
+      public function &getTriggeringElement();
     }
+  }
 
-    if (!class_exists(ConfigTarget::class)) {
-        final class ConfigTarget
-        {
-            /**
-             * @var list<string>
-             */
-            public readonly array $propertyPaths;
+  if (!class_exists(ConfigTarget::class)) {
+    final class ConfigTarget {
 
-            public readonly mixed $fromConfig;
+      /**
+       * @var list<string>
+       */
+      public readonly array $propertyPaths;
 
-            public readonly mixed $toConfig;
+      public readonly mixed $fromConfig;
 
-            /**
-             * @param string|list<string> $propertyPath
-             */
-            public function __construct(
-                public readonly string $configName,
-                string|array $propertyPath,
-                ?callable $fromConfig = null,
-                ?callable $toConfig = null,
-            ) {
-                $this->fromConfig = $fromConfig;
-                $this->toConfig = $toConfig;
-                if (is_string($propertyPath)) {
-                    $propertyPath = [$propertyPath];
-                } elseif (count($propertyPath) > 1 && (empty($fromConfig) || empty($toConfig))) {
-                    throw new \LogicException('The $fromConfig and $toConfig arguments must be passed to ' . __METHOD__ . '() if multiple property paths are targeted.');
-                }
-                $this->propertyPaths = array_values($propertyPath);
-            }
+      public readonly mixed $toConfig;
+
+      /**
+       * @param string|list<string> $propertyPath
+       */
+      public function __construct(
+        public readonly string $configName,
+        string|array $propertyPath,
+        ?callable $fromConfig = NULL,
+        ?callable $toConfig = NULL,
+      ) {
+        $this->fromConfig = $fromConfig;
+        $this->toConfig = $toConfig;
+        if (is_string($propertyPath)) {
+          $propertyPath = [$propertyPath];
         }
-    }
-
-    if (!interface_exists(FormInterface::class)) {
-        interface FormInterface
-        {
-            public function getFormId();
-
-            public function buildForm(array $form, FormStateInterface $form_state);
-
-            public function validateForm(array &$form, FormStateInterface $form_state);
-
-            public function submitForm(array &$form, FormStateInterface $form_state);
+        elseif (count($propertyPath) > 1 && (empty($fromConfig) || empty($toConfig))) {
+          throw new \LogicException('The $fromConfig and $toConfig arguments must be passed to ' . __METHOD__ . '() if multiple property paths are targeted.');
         }
+        $this->propertyPaths = array_values($propertyPath);
+      }
     }
+  }
 
-    if (!class_exists(FormBase::class)) {
-        abstract class FormBase implements FormInterface, ContainerInjectionInterface
-        {
-            use StringTranslationTrait;
+  if (!interface_exists(FormInterface::class)) {
+    interface FormInterface {
 
-            /**
-             * @var \Drupal\Core\Config\ConfigFactoryInterface|null
-             */
-            protected $configFactory;
+      public function getFormId();
 
-            /**
-             * @var object|null
-             */
-            protected $messenger;
+      public function buildForm(array $form, FormStateInterface $form_state);
 
-            public function validateForm(array &$form, FormStateInterface $form_state)
-            {
-            }
+      public function validateForm(array &$form, FormStateInterface $form_state);
 
-            protected function configFactory()
-            {
-                return $this->configFactory;
-            }
+      public function submitForm(array &$form, FormStateInterface $form_state);
+    }
+  }
 
-            public function setConfigFactory(ConfigFactoryInterface $config_factory)
-            {
-                $this->configFactory = $config_factory;
+  if (!class_exists(FormBase::class)) {
+    abstract class FormBase implements FormInterface, ContainerInjectionInterface {
 
-                return $this;
-            }
+      use StringTranslationTrait;
 
-            public function setMessenger($messenger)
-            {
-                $this->messenger = $messenger;
+      /**
+       * @var \Drupal\Core\Config\ConfigFactoryInterface|null
+       */
+      protected $configFactory;
 
-                return $this;
-            }
+      /**
+       * @var object|null
+       */
+      protected $messenger;
 
-            public function messenger()
-            {
-                if ($this->messenger === null) {
-                    $this->messenger = \Drupal::messenger();
-                }
+      public function validateForm(array &$form, FormStateInterface $form_state) {
+      }
 
-                return $this->messenger;
-            }
+      protected function configFactory() {
+        return $this->configFactory;
+      }
+
+      public function setConfigFactory(ConfigFactoryInterface $config_factory) {
+        $this->configFactory = $config_factory;
+
+        return $this;
+      }
+
+      public function setMessenger($messenger) {
+        $this->messenger = $messenger;
+
+        return $this;
+      }
+
+      public function messenger() {
+        if ($this->messenger === NULL) {
+          $this->messenger = \Drupal::messenger();
         }
+
+        return $this->messenger;
+      }
     }
+  }
 
-    if (!class_exists(ConfigFormBase::class)) {
-        abstract class ConfigFormBase extends FormBase
-        {
-            public function __construct(ConfigFactoryInterface $config_factory, protected TypedConfigManagerInterface $typedConfigManager)
-            {
-                $this->setConfigFactory($config_factory);
-            }
+  if (!class_exists(ConfigFormBase::class)) {
+    abstract class ConfigFormBase extends FormBase {
 
-            public function buildForm(array $form, FormStateInterface $form_state)
-            {
-                $form['actions']['#type'] = 'actions';
-                $form['actions']['submit'] = [
-                    '#type' => 'submit',
-                    '#value' => $this->t('Save configuration'),
-                    '#button_type' => 'primary',
-                ];
-                $form['#theme'] = 'system_config_form';
+      public function __construct(ConfigFactoryInterface $config_factory, protected TypedConfigManagerInterface $typedConfigManager) {
+        $this->setConfigFactory($config_factory);
+      }
 
-                return $form;
-            }
+      public function buildForm(array $form, FormStateInterface $form_state) {
+        $form['actions']['#type'] = 'actions';
+        $form['actions']['submit'] = [
+          '#type' => 'submit',
+          '#value' => $this->t('Save configuration'),
+          '#button_type' => 'primary',
+        ];
+        $form['#theme'] = 'system_config_form';
 
-            public function submitForm(array &$form, FormStateInterface $form_state)
-            {
-            }
-        }
+        return $form;
+      }
+
+      public function submitForm(array &$form, FormStateInterface $form_state) {
+      }
     }
+  }
 }
 
 namespace {
 
-    if (!function_exists('batch_set')) {
-        /**
-         * @param array<string, mixed> $batch_definition
-         */
-        function batch_set($batch_definition): void
-        {
-            $GLOBALS['entra_test_batches'][] = $batch_definition;
-        }
+  if (!function_exists('batch_set')) {
+    /**
+     * @param array<string, mixed> $batch_definition
+     */
+    function batch_set($batch_definition): void {
+      $GLOBALS['entra_test_batches'][] = $batch_definition;
     }
+  }
 }
 
 namespace Drupal\Core {
 
-    if (!interface_exists(DestructableInterface::class)) {
-        interface DestructableInterface
-        {
-            public function destruct();
-        }
+  if (!interface_exists(DestructableInterface::class)) {
+    interface DestructableInterface {
+
+      public function destruct();
     }
+  }
 }
 
 namespace Drupal\Core\Controller {
 
-    use Drupal\Core\DependencyInjection\ContainerInjectionInterface;
-    use Drupal\Core\StringTranslation\StringTranslationTrait;
-    use Symfony\Component\DependencyInjection\ContainerInterface;
+  use Drupal\Core\DependencyInjection\ContainerInjectionInterface;
+  use Drupal\Core\StringTranslation\StringTranslationTrait;
+  use Symfony\Component\DependencyInjection\ContainerInterface;
 
-    if (!class_exists(ControllerBase::class)) {
-        abstract class ControllerBase implements ContainerInjectionInterface
-        {
-            use StringTranslationTrait;
+  if (!class_exists(ControllerBase::class)) {
+    abstract class ControllerBase implements ContainerInjectionInterface {
 
-            public static function create(ContainerInterface $container)
-            {
-                return new static();
-            }
-        }
+      use StringTranslationTrait;
+
+      public static function create(ContainerInterface $container) {
+        return new static();
+      }
     }
+  }
+
 }

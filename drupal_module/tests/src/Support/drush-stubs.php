@@ -21,108 +21,101 @@ declare(strict_types=1);
 
 namespace Drush\Attributes {
 
-    if (!class_exists(Command::class, false)) {
-        #[\Attribute(\Attribute::TARGET_METHOD)]
-        class Command
-        {
-            /**
-             * @param list<string> $aliases
-             */
-            public function __construct(public string $name, public array $aliases = [])
-            {
-            }
-        }
+  if (!class_exists(Command::class, FALSE)) {
+    #[\Attribute(\Attribute::TARGET_METHOD)]
+    class Command {
 
-        #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
-        class Argument
-        {
-            /**
-             * @param array<mixed>|\Closure $suggestedValues
-             */
-            public function __construct(public string $name, public string $description, public array|\Closure $suggestedValues = [])
-            {
-            }
-        }
-
-        #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
-        class Option
-        {
-            /**
-             * @param array<mixed>|\Closure $suggestedValues
-             */
-            public function __construct(public string $name, public string $description, public array|\Closure $suggestedValues = [])
-            {
-            }
-        }
-
-        #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
-        class Usage
-        {
-            public function __construct(public string $name, public ?string $description = null)
-            {
-            }
-        }
+      /**
+       * @param list<string> $aliases
+       */
+      public function __construct(public string $name, public array $aliases = []) {
+      }
     }
+
+    #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
+    class Argument {
+
+      /**
+       * @param array<mixed>|\Closure $suggestedValues
+       */
+      public function __construct(public string $name, public string $description, public array|\Closure $suggestedValues = []) {
+      }
+    }
+
+    #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
+    class Option {
+
+      /**
+       * @param array<mixed>|\Closure $suggestedValues
+       */
+      public function __construct(public string $name, public string $description, public array|\Closure $suggestedValues = []) {
+      }
+    }
+
+    #[\Attribute(\Attribute::TARGET_METHOD | \Attribute::IS_REPEATABLE)]
+    class Usage {
+
+      public function __construct(public string $name, public ?string $description = NULL) {
+      }
+    }
+  }
 }
 
 namespace Drush\Commands {
 
-    use Drupal\Tests\entra_provisioning\Support\IoRecorder;
+  use Drupal\Tests\entra_provisioning\Support\IoRecorder;
 
-    if (!class_exists(DrushCommands::class, false)) {
-        abstract class DrushCommands
-        {
-            public const REQ = 2;
-            public const OPT = 4;
-            public const EXIT_SUCCESS = 0;
-            public const EXIT_FAILURE = 1;
-            public const EXIT_FAILURE_WITH_CLARITY = 3;
+  if (!class_exists(DrushCommands::class, FALSE)) {
+    abstract class DrushCommands {
 
-            protected ?IoRecorder $io = null;
+      public const REQ = 2;
+      public const OPT = 4;
+      public const EXIT_SUCCESS = 0;
+      public const EXIT_FAILURE = 1;
+      public const EXIT_FAILURE_WITH_CLARITY = 3;
 
-            public function __construct()
-            {
-            }
+      protected ?IoRecorder $io = NULL;
 
-            protected function io(): IoRecorder
-            {
-                return $this->io ??= new IoRecorder();
-            }
+      public function __construct() {
+      }
 
-            /**
-             * Test access to what the command printed.
-             */
-            public function recorder(): IoRecorder
-            {
-                return $this->io();
-            }
-        }
+      protected function io(): IoRecorder {
+        return $this->io ??= new IoRecorder();
+      }
+
+      /**
+       * Test access to what the command printed.
+       */
+      public function recorder(): IoRecorder {
+        return $this->io();
+      }
     }
+  }
 
-    if (!trait_exists(AutowireTrait::class, false)) {
-        trait AutowireTrait
-        {
-            /**
-             * As Drush's: each constructor parameter is the service named by
-             * its type (or by an #[Autowire] attribute, unused here).
-             *
-             * @param object $container
-             *   Anything with has(string) and get(string).
-             */
-            public static function create($container): static
-            {
-                $args = [];
-                $constructor = new \ReflectionMethod(static::class, '__construct');
-                foreach ($constructor->getParameters() as $parameter) {
-                    $service = ltrim((string) $parameter->getType(), '?');
-                    if (!$container->has($service)) {
-                        throw new \RuntimeException(sprintf('Cannot autowire service "%s" of %s::__construct().', $service, static::class));
-                    }
-                    $args[] = $container->get($service);
-                }
+  if (!trait_exists(AutowireTrait::class, FALSE)) {
+    trait AutowireTrait {
 
-                return new static(...$args);
-            }
+      /**
+       * As Drush's: each constructor parameter is the service named by
+       * its type (or by an #[Autowire] attribute, unused here).
+       *
+       * @param object $container
+       *   Anything with has(string) and get(string).
+       */
+      public static function create($container): static {
+        $args = [];
+        $constructor = new \ReflectionMethod(static::class, '__construct');
+        foreach ($constructor->getParameters() as $parameter) {
+          $service = ltrim((string) $parameter->getType(), '?');
+          if (!$container->has($service)) {
+            throw new \RuntimeException(sprintf('Cannot autowire service "%s" of %s::__construct().', $service, static::class));
+          }
+          $args[] = $container->get($service);
         }
+
+        return new static(...$args);
+      }
     }
+  }
+
 }

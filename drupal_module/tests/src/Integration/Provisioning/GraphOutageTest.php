@@ -21,120 +21,119 @@ use Drupal\Tests\entra_provisioning\Integration\Provisioning\ProvisioningTestTra
  * are executed but their answers are lost (reset after commit), which is the
  * case that would make duplicates if a create were simply sent again.
  */
-final class GraphOutageTest extends NativeTestCase
-{
-    use ProvisioningTestTrait;
+final class GraphOutageTest extends NativeTestCase {
 
-    private const USERS = 100;
+  use ProvisioningTestTrait;
 
-    private const FIRST_UID = 1000;
+  private const USERS = 100;
 
-    public function testQueuedWorkSurvivesAnOutageAndDrainsExactlyOnce(): void
-    {
-        $emulator = $this->startEmulator();
-        $this->wire($emulator, ['provisioning' => ['auto_create' => true]]);
-        $expected = [];
-        for ($i = 0; $i < self::USERS; $i++) {
-            $uid = self::FIRST_UID + $i;
-            $name = sprintf('outage.user%03d', $i);
-            $this->users->add($uid, $name);
-            $expected[$uid] = $name . '@' . EmulatorProcess::DOMAIN;
-        }
+  private const FIRST_UID = 1000;
 
-        // Graph down: 503 on every request, the token endpoint included.
-        $emulator->addFault(['status' => 503]);
-        foreach ($expected as $uid => $upn) {
-            $this->assertTrue($this->provisioner->onUserInsert($uid, (string) $this->users->users[$uid]['name']));
-        }
-        $this->assertSame(self::USERS, $this->queue->count());
-        $this->assertNothingLost('every request answers 503', $this->runner->run(300.0, 10 * self::USERS), $emulator, 0);
-
-        // Still down: every connection is reset without an answer.
-        $emulator->clearFaults();
-        $emulator->addFault(['reset' => true]);
-        $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
-        $this->assertNothingLost('every connection is reset', $this->runner->run(300.0, 10 * self::USERS), $emulator, 0);
-
-        // Half back: creates are executed, but every answer is lost. All users
-        // now exist in Entra while their items stay queued.
-        $emulator->clearFaults();
-        $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'reset' => true, 'after_commit' => true]);
-        $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
-        $this->assertNothingLost('creates succeed but their answers are lost', $this->runner->run(300.0, 10 * self::USERS), $emulator, self::USERS);
-
-        // Back: run the queue until it is empty.
-        $emulator->clearFaults();
-        $done = 0;
-        for ($round = 0; $round < 10 && $this->queue->count() > 0; $round++) {
-            $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
-            $stats = $this->runner->run(300.0, 10 * self::USERS);
-            $this->assertSame(0, $stats['failed'], 'after the outage: ' . json_encode($stats));
-            $this->assertSame(0, $stats['blocked'], 'after the outage: ' . json_encode($stats));
-            $done += $stats['done'];
-        }
-        $this->assertSame(0, $this->queue->count(), 'the queue drained');
-        $this->assertSame(self::USERS, $done, 'every item completed once');
-
-        // Every user exactly once in Entra ...
-        $inEntra = [];
-        foreach (self::emulatorUsers($emulator) as $user) {
-            if (!empty($user['deleted'])) {
-                continue;
-            }
-            $upn = strtolower((string) $user['userPrincipalName']);
-            if ($upn === 'adele@contoso.onmicrosoft.com') {
-                continue;
-            }
-            $inEntra[$upn][] = (string) $user['id'];
-        }
-        $duplicates = array_filter($inEntra, static fn (array $ids): bool => count($ids) !== 1);
-        $this->assertSame([], $duplicates, 'no user exists twice in Entra');
-        $expectedUpns = array_map('strtolower', array_values($expected));
-        sort($expectedUpns);
-        $actualUpns = array_keys($inEntra);
-        sort($actualUpns);
-        $this->assertSame($expectedUpns, $actualUpns, 'the users in Entra are exactly the queued ones');
-
-        // ... and linked exactly once, to that account.
-        $this->assertCount(self::USERS, $this->links->records);
-        $linkedIds = [];
-        foreach ($expected as $uid => $upn) {
-            $link = $this->links->load($uid);
-            $this->assertNotNull($link, "uid $uid has a link record");
-            $this->assertSame(LinkRecord::RESULT_OK, $link->lastResult, "uid $uid: " . json_encode($link->toArray()));
-            $this->assertSame($inEntra[strtolower($upn)][0], $link->entraId, "uid $uid is linked to its Entra account");
-            // Created during the lost-answers phase: the retry names the UPN
-            // recorded before that create, and the library finds it.
-            $this->assertSame('created', $link->lastAction, "uid $uid");
-            $this->assertSame(LinkRecord::PROVENANCE_CREATED, $link->provenance, "uid $uid");
-            $this->assertNull($link->attemptUpn, "uid $uid: the attempt is settled");
-            $linkedIds[] = $link->entraId;
-        }
-        $this->assertCount(self::USERS, array_unique($linkedIds), 'no Entra account is linked twice');
-        $this->assertFalse($this->logger->hasErrorRecords(), 'no error was logged: ' . json_encode(array_slice($this->logger->records, 0, 3)));
+  public function testQueuedWorkSurvivesAnOutageAndDrainsExactlyOnce(): void {
+    $emulator = $this->startEmulator();
+    $this->wire($emulator, ['provisioning' => ['auto_create' => TRUE]]);
+    $expected = [];
+    for ($i = 0; $i < self::USERS; $i++) {
+      $uid = self::FIRST_UID + $i;
+      $name = sprintf('outage.user%03d', $i);
+      $this->users->add($uid, $name);
+      $expected[$uid] = $name . '@' . EmulatorProcess::DOMAIN;
     }
 
-    /**
-     * Nothing was lost or given up: every item is still queued, every link
-     * record pending, and Entra holds $inEntra of the users (null: any number).
-     *
-     * @param array<string, int> $stats
-     */
-    private function assertNothingLost(string $phase, array $stats, EmulatorProcess $emulator, ?int $inEntra): void
-    {
-        $context = $phase . ': ' . json_encode($stats);
-        $this->assertSame(self::USERS, $stats['claimed'], $context);
-        $this->assertSame(self::USERS, $stats['retry'], $context);
-        $this->assertSame(0, $stats['failed'], $context);
-        $this->assertSame(0, $stats['done'], $context);
-        $this->assertSame(0, $stats['blocked'], $context);
-        $this->assertSame(self::USERS, $this->queue->count(), $context . ': every item is still queued');
-        foreach ($this->links->records as $uid => $link) {
-            $this->assertSame(LinkRecord::RESULT_PENDING, $link->lastResult, $context . ": uid $uid");
-        }
-        $this->assertCount(self::USERS, $this->links->records, $context);
-        if ($inEntra !== null) {
-            $this->assertCount($inEntra + 1, self::emulatorUsers($emulator), sprintf('%s: %d of the users are in Entra (plus the seeded Adele)', $context, $inEntra));
-        }
+    // Graph down: 503 on every request, the token endpoint included.
+    $emulator->addFault(['status' => 503]);
+    foreach ($expected as $uid => $upn) {
+      $this->assertTrue($this->provisioner->onUserInsert($uid, (string) $this->users->users[$uid]['name']));
     }
+    $this->assertSame(self::USERS, $this->queue->count());
+    $this->assertNothingLost('every request answers 503', $this->runner->run(300.0, 10 * self::USERS), $emulator, 0);
+
+    // Still down: every connection is reset without an answer.
+    $emulator->clearFaults();
+    $emulator->addFault(['reset' => TRUE]);
+    $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
+    $this->assertNothingLost('every connection is reset', $this->runner->run(300.0, 10 * self::USERS), $emulator, 0);
+
+    // Half back: creates are executed, but every answer is lost. All users
+    // now exist in Entra while their items stay queued.
+    $emulator->clearFaults();
+    $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'reset' => TRUE, 'after_commit' => TRUE]);
+    $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
+    $this->assertNothingLost('creates succeed but their answers are lost', $this->runner->run(300.0, 10 * self::USERS), $emulator, self::USERS);
+
+    // Back: run the queue until it is empty.
+    $emulator->clearFaults();
+    $done = 0;
+    for ($round = 0; $round < 10 && $this->queue->count() > 0; $round++) {
+      $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
+      $stats = $this->runner->run(300.0, 10 * self::USERS);
+      $this->assertSame(0, $stats['failed'], 'after the outage: ' . json_encode($stats));
+      $this->assertSame(0, $stats['blocked'], 'after the outage: ' . json_encode($stats));
+      $done += $stats['done'];
+    }
+    $this->assertSame(0, $this->queue->count(), 'the queue drained');
+    $this->assertSame(self::USERS, $done, 'every item completed once');
+
+    // Every user exactly once in Entra ...
+    $inEntra = [];
+    foreach (self::emulatorUsers($emulator) as $user) {
+      if (!empty($user['deleted'])) {
+        continue;
+      }
+      $upn = strtolower((string) $user['userPrincipalName']);
+      if ($upn === 'adele@contoso.onmicrosoft.com') {
+        continue;
+      }
+      $inEntra[$upn][] = (string) $user['id'];
+    }
+    $duplicates = array_filter($inEntra, static fn (array $ids): bool => count($ids) !== 1);
+    $this->assertSame([], $duplicates, 'no user exists twice in Entra');
+    $expectedUpns = array_map('strtolower', array_values($expected));
+    sort($expectedUpns);
+    $actualUpns = array_keys($inEntra);
+    sort($actualUpns);
+    $this->assertSame($expectedUpns, $actualUpns, 'the users in Entra are exactly the queued ones');
+
+    // ... and linked exactly once, to that account.
+    $this->assertCount(self::USERS, $this->links->records);
+    $linkedIds = [];
+    foreach ($expected as $uid => $upn) {
+      $link = $this->links->load($uid);
+      $this->assertNotNull($link, "uid $uid has a link record");
+      $this->assertSame(LinkRecord::RESULT_OK, $link->lastResult, "uid $uid: " . json_encode($link->toArray()));
+      $this->assertSame($inEntra[strtolower($upn)][0], $link->entraId, "uid $uid is linked to its Entra account");
+      // Created during the lost-answers phase: the retry names the UPN
+      // recorded before that create, and the library finds it.
+      $this->assertSame('created', $link->lastAction, "uid $uid");
+      $this->assertSame(LinkRecord::PROVENANCE_CREATED, $link->provenance, "uid $uid");
+      $this->assertNull($link->attemptUpn, "uid $uid: the attempt is settled");
+      $linkedIds[] = $link->entraId;
+    }
+    $this->assertCount(self::USERS, array_unique($linkedIds), 'no Entra account is linked twice');
+    $this->assertFalse($this->logger->hasErrorRecords(), 'no error was logged: ' . json_encode(array_slice($this->logger->records, 0, 3)));
+  }
+
+  /**
+   * Nothing was lost or given up: every item is still queued, every link
+   * record pending, and Entra holds $inEntra of the users (null: any number).
+   *
+   * @param array<string, int> $stats
+   */
+  private function assertNothingLost(string $phase, array $stats, EmulatorProcess $emulator, ?int $inEntra): void {
+    $context = $phase . ': ' . json_encode($stats);
+    $this->assertSame(self::USERS, $stats['claimed'], $context);
+    $this->assertSame(self::USERS, $stats['retry'], $context);
+    $this->assertSame(0, $stats['failed'], $context);
+    $this->assertSame(0, $stats['done'], $context);
+    $this->assertSame(0, $stats['blocked'], $context);
+    $this->assertSame(self::USERS, $this->queue->count(), $context . ': every item is still queued');
+    foreach ($this->links->records as $uid => $link) {
+      $this->assertSame(LinkRecord::RESULT_PENDING, $link->lastResult, $context . ": uid $uid");
+    }
+    $this->assertCount(self::USERS, $this->links->records, $context);
+    if ($inEntra !== NULL) {
+      $this->assertCount($inEntra + 1, self::emulatorUsers($emulator), sprintf('%s: %d of the users are in Entra (plus the seeded Adele)', $context, $inEntra));
+    }
+  }
+
 }

@@ -9,89 +9,79 @@ use Drupal\Core\Form\FormStateInterface;
 /**
  * A form state that holds submitted values, storage and errors in arrays.
  */
-final class ArrayFormState implements FormStateInterface
-{
-    /**
-     * @var array<string, mixed>
-     */
-    public array $storage = [];
+final class ArrayFormState implements FormStateInterface {
 
-    /**
-     * @var array<string, string>
-     */
-    public array $errors = [];
+  /**
+   * @var array<string, mixed>
+   */
+  public array $storage = [];
 
-    public bool $rebuild = false;
+  /**
+   * @var array<string, string>
+   */
+  public array $errors = [];
 
-    /**
-     * @var array<string, mixed>|null
-     */
-    public ?array $triggeringElement = null;
+  public bool $rebuild = FALSE;
 
-    /**
-     * @param array<string, mixed> $values
-     */
-    public function __construct(public array $values = [])
-    {
-    }
+  /**
+   * @var array<string, mixed>|null
+   */
+  public ?array $triggeringElement = NULL;
 
-    public function &get($property)
-    {
-        $value = $this->storage[$property] ?? null;
+  /**
+   * @param array<string, mixed> $values
+   */
+  public function __construct(public array $values = []) {
+  }
 
-        return $value;
-    }
+  public function &get($property) {
+    $value = $this->storage[$property] ?? NULL;
 
-    public function set($property, $value)
-    {
-        $this->storage[$property] = $value;
+    return $value;
+  }
 
-        return $this;
-    }
+  public function set($property, $value) {
+    $this->storage[$property] = $value;
 
-    public function &getUserInput()
-    {
-        return $this->values;
-    }
+    return $this;
+  }
 
-    public function &getValue($key, $default = null)
-    {
-        $value = $this->values[$key] ?? $default;
+  public function &getUserInput() {
+    return $this->values;
+  }
 
-        return $value;
-    }
+  public function &getValue($key, $default = NULL) {
+    $value = $this->values[$key] ?? $default;
 
-    public function setRedirect($route_name, array $route_parameters = [], array $options = [])
-    {
-        return $this;
-    }
+    return $value;
+  }
 
-    public function setErrorByName($name, $message = '')
-    {
-        $this->errors[$name] = (string) $message;
+  public function setRedirect($route_name, array $route_parameters = [], array $options = []) {
+    return $this;
+  }
 
-        return $this;
-    }
+  public function setErrorByName($name, $message = '') {
+    $this->errors[$name] = (string) $message;
 
-    public function clearErrors()
-    {
-        $this->errors = [];
-    }
+    return $this;
+  }
 
-    public function getErrors()
-    {
-        return $this->errors;
-    }
+  public function clearErrors() {
+    $this->errors = [];
+  }
 
-    public function setRebuild($rebuild = true)
-    {
-        $this->rebuild = $rebuild;
+  public function getErrors() {
+    return $this->errors;
+  }
 
-        return $this;
-    }
+  public function setRebuild($rebuild = TRUE) {
+    $this->rebuild = $rebuild;
 
-    public function &getTriggeringElement()
-    {
-        return $this->triggeringElement;
-    }
+    return $this;
+  }
+
+  public function &getTriggeringElement() {
+    return $this->triggeringElement;
+  }
+
 }

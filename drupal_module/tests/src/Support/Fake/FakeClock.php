@@ -12,44 +12,39 @@ use Drupal\Component\Datetime\TimeInterface;
  * The request time follows the current time: the module asks only for the
  * current one, and a test that advances time means "later in the run".
  */
-final class FakeClock implements TimeInterface
-{
-    public float $time;
+final class FakeClock implements TimeInterface {
 
-    /**
-     * Seconds added by every getCurrentMicroTime() call (lets budgets run out).
-     */
-    public float $tick = 0.0;
+  public float $time;
 
-    public function __construct(float $time = 1700000000.0)
-    {
-        $this->time = $time;
-    }
+  /**
+   * Seconds added by every getCurrentMicroTime() call (lets budgets run out).
+   */
+  public float $tick = 0.0;
 
-    public function getRequestTime(): int
-    {
-        return (int) $this->time;
-    }
+  public function __construct(float $time = 1700000000.0) {
+    $this->time = $time;
+  }
 
-    public function getRequestMicroTime(): float
-    {
-        return $this->time;
-    }
+  public function getRequestTime(): int {
+    return (int) $this->time;
+  }
 
-    public function getCurrentTime(): int
-    {
-        return (int) $this->time;
-    }
+  public function getRequestMicroTime(): float {
+    return $this->time;
+  }
 
-    public function getCurrentMicroTime(): float
-    {
-        $this->time += $this->tick;
+  public function getCurrentTime(): int {
+    return (int) $this->time;
+  }
 
-        return $this->time;
-    }
+  public function getCurrentMicroTime(): float {
+    $this->time += $this->tick;
 
-    public function advance(float $seconds): void
-    {
-        $this->time += $seconds;
-    }
+    return $this->time;
+  }
+
+  public function advance(float $seconds): void {
+    $this->time += $seconds;
+  }
+
 }

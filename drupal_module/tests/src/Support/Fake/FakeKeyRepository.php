@@ -6,43 +6,40 @@ namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
 use Drupal\entra_provisioning\Provisioning\SecretKeyRepositoryInterface;
 
-final class FakeKeyRepository implements SecretKeyRepositoryInterface
-{
-    public bool $available;
+final class FakeKeyRepository implements SecretKeyRepositoryInterface {
 
-    /**
-     * @var array<string, string>
-     */
-    public array $keys;
+  public bool $available;
 
-    /**
-     * @param array<string, string> $keys
-     */
-    /**
-     * Key id => type (default "authentication").
-     *
-     * @var array<string, string>
-     */
-    public array $types = [];
+  /**
+   * @var array<string, string>
+   */
+  public array $keys;
 
-    public function __construct(bool $available = false, array $keys = [])
-    {
-        $this->available = $available;
-        $this->keys = $keys;
-    }
+  /**
+   * @param array<string, string> $keys
+   */
+  /**
+   * Key id => type (default "authentication").
+   *
+   * @var array<string, string>
+   */
+  public array $types = [];
 
-    public function keyType(string $keyId): ?string
-    {
-        return isset($this->keys[$keyId]) ? ($this->types[$keyId] ?? 'authentication') : null;
-    }
+  public function __construct(bool $available = FALSE, array $keys = []) {
+    $this->available = $available;
+    $this->keys = $keys;
+  }
 
-    public function isAvailable(): bool
-    {
-        return $this->available;
-    }
+  public function keyType(string $keyId): ?string {
+    return isset($this->keys[$keyId]) ? ($this->types[$keyId] ?? 'authentication') : NULL;
+  }
 
-    public function getKeyValue(string $keyId): ?string
-    {
-        return $this->keys[$keyId] ?? null;
-    }
+  public function isAvailable(): bool {
+    return $this->available;
+  }
+
+  public function getKeyValue(string $keyId): ?string {
+    return $this->keys[$keyId] ?? NULL;
+  }
+
 }

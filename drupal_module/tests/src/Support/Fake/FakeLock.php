@@ -6,44 +6,43 @@ namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
 use Drupal\entra_provisioning\Provisioning\UserLockInterface;
 
-final class FakeLock implements UserLockInterface
-{
-    /**
-     * @var array<string, true>
-     */
-    public array $held = [];
+final class FakeLock implements UserLockInterface {
 
-    /**
-     * Names another process holds.
-     *
-     * @var array<string, true>
-     */
-    public array $foreign = [];
+  /**
+   * @var array<string, true>
+   */
+  public array $held = [];
 
-    /**
-     * Every timeout asked for, per lock name (in order).
-     *
-     * @var array<string, list<float>>
-     */
-    public array $timeouts = [];
+  /**
+   * Names another process holds.
+   *
+   * @var array<string, true>
+   */
+  public array $foreign = [];
 
-    /**
-     * As Drupal's lock backends: acquiring a lock this process already
-     * holds extends it (and succeeds).
-     */
-    public function acquire(string $name, float $timeoutSeconds): bool
-    {
-        if (isset($this->foreign[$name])) {
-            return false;
-        }
-        $this->held[$name] = true;
-        $this->timeouts[$name][] = $timeoutSeconds;
+  /**
+   * Every timeout asked for, per lock name (in order).
+   *
+   * @var array<string, list<float>>
+   */
+  public array $timeouts = [];
 
-        return true;
+  /**
+   * As Drupal's lock backends: acquiring a lock this process already
+   * holds extends it (and succeeds).
+   */
+  public function acquire(string $name, float $timeoutSeconds): bool {
+    if (isset($this->foreign[$name])) {
+      return FALSE;
     }
+    $this->held[$name] = TRUE;
+    $this->timeouts[$name][] = $timeoutSeconds;
 
-    public function release(string $name): void
-    {
-        unset($this->held[$name]);
-    }
+    return TRUE;
+  }
+
+  public function release(string $name): void {
+    unset($this->held[$name]);
+  }
+
 }

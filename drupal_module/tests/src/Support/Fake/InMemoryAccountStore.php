@@ -11,152 +11,143 @@ use Drupal\entra_provisioning\Provisioning\AccountStoreInterface;
  * the $onInsert/$onUpdate/$onDelete callbacks get what UserHooks would pass
  * to Lifecycle, so a test can check that the import never echoes back.
  */
-final class InMemoryAccountStore implements AccountStoreInterface
-{
-    /**
-     * uid => ['uid', 'name', 'mail', 'status', 'fields', 'roles'].
-     *
-     * @var array<int, array{uid: int, name: string, mail: string, status: int, fields: array<string, mixed>, roles?: list<string>}>
-     */
-    public array $accounts = [];
+final class InMemoryAccountStore implements AccountStoreInterface {
 
-    /**
-     * @var (callable(int, string): void)|null
-     */
-    public $onInsert = null;
+  /**
+   * uid => ['uid', 'name', 'mail', 'status', 'fields', 'roles'].
+   *
+   * @var array<int, array{uid: int, name: string, mail: string, status: int, fields: array<string, mixed>, roles?: list<string>}>
+   */
+  public array $accounts = [];
 
-    /**
-     * @var (callable(int, string, array<string, mixed>, array<string, mixed>): void)|null
-     */
-    public $onUpdate = null;
+  /**
+   * @var (callable(int, string): void)|null
+   */
+  public $onInsert = NULL;
 
-    /**
-     * @var (callable(int, string): void)|null
-     */
-    public $onDelete = null;
+  /**
+   * @var (callable(int, string, array<string, mixed>, array<string, mixed>): void)|null
+   */
+  public $onUpdate = NULL;
 
-    private int $nextUid = 100;
+  /**
+   * @var (callable(int, string): void)|null
+   */
+  public $onDelete = NULL;
 
-    /**
-     * @param array<string, mixed> $fields
-     * @param list<string> $roles
-     *   Besides "authenticated", which every account has.
-     */
-    public function add(int $uid, string $name, string $mail, int $status = 1, array $fields = [], array $roles = []): void
-    {
-        $this->accounts[$uid] = ['uid' => $uid, 'name' => $name, 'mail' => $mail, 'status' => $status, 'fields' => $fields, 'roles' => array_merge(['authenticated'], $roles)];
-        $this->nextUid = max($this->nextUid, $uid + 1);
+  private int $nextUid = 100;
+
+  /**
+   * @param array<string, mixed> $fields
+   * @param list<string> $roles
+   *   Besides "authenticated", which every account has.
+   */
+  public function add(int $uid, string $name, string $mail, int $status = 1, array $fields = [], array $roles = []): void {
+    $this->accounts[$uid] = ['uid' => $uid, 'name' => $name, 'mail' => $mail, 'status' => $status, 'fields' => $fields, 'roles' => array_merge(['authenticated'], $roles)];
+    $this->nextUid = max($this->nextUid, $uid + 1);
+  }
+
+  public function load(int $uid): ?array {
+    $a = $this->accounts[$uid] ?? NULL;
+
+    return $a === NULL ? NULL : ['uid' => $a['uid'], 'name' => $a['name'], 'mail' => $a['mail'], 'status' => $a['status'], 'roles' => $a['roles'] ?? ['authenticated']];
+  }
+
+  public function findByMail(string $mail): array {
+    return $this->find('mail', $mail);
+  }
+
+  public function findByName(string $name): array {
+    return $this->find('name', $name);
+  }
+
+  /**
+   * @return list<int>
+   */
+  private function find(string $key, string $value): array {
+    $uids = [];
+    foreach ($this->accounts as $uid => $account) {
+      if ($value !== '' && mb_strtolower($account[$key]) === mb_strtolower($value)) {
+        $uids[] = $uid;
+      }
     }
 
-    public function load(int $uid): ?array
-    {
-        $a = $this->accounts[$uid] ?? null;
+    return $uids;
+  }
 
-        return $a === null ? null : ['uid' => $a['uid'], 'name' => $a['name'], 'mail' => $a['mail'], 'status' => $a['status'], 'roles' => $a['roles'] ?? ['authenticated']];
+  public function create(array $values): int {
+    $uid = $this->nextUid++;
+    $this->accounts[$uid] = [
+      'uid' => $uid,
+      'name' => (string) $values['name'],
+      'mail' => (string) ($values['mail'] ?? ''),
+      'status' => empty($values['status']) ? 0 : 1,
+      'fields' => is_array($values['fields'] ?? NULL) ? $values['fields'] : [],
+    ];
+    if ($this->onInsert !== NULL) {
+      ($this->onInsert)($uid, $this->accounts[$uid]['name']);
     }
 
-    public function findByMail(string $mail): array
-    {
-        return $this->find('mail', $mail);
+    return $uid;
+  }
+
+  public function update(int $uid, array $values): array {
+    $before = $this->accounts[$uid] ?? NULL;
+    if ($before === NULL) {
+      throw new \RuntimeException(sprintf('There is no Drupal account with uid %d.', $uid));
+    }
+    $after = $before;
+    $changed = [];
+    foreach (['name', 'mail'] as $key) {
+      if (isset($values[$key]) && (string) $values[$key] !== $before[$key]) {
+        $after[$key] = (string) $values[$key];
+        $changed[] = $key;
+      }
+    }
+    if (array_key_exists('status', $values) && $values['status'] !== NULL && (empty($values['status']) ? 0 : 1) !== $before['status']) {
+      $after['status'] = empty($values['status']) ? 0 : 1;
+      $changed[] = 'status';
+    }
+    foreach (is_array($values['fields'] ?? NULL) ? $values['fields'] : [] as $field => $value) {
+      if (($before['fields'][$field] ?? NULL) !== $value) {
+        $after['fields'][$field] = $value;
+        $changed[] = 'fields.' . $field;
+      }
+    }
+    if ($changed !== []) {
+      $this->save($before, $after);
     }
 
-    public function findByName(string $name): array
-    {
-        return $this->find('name', $name);
+    return $changed;
+  }
+
+  public function block(int $uid): bool {
+    $before = $this->accounts[$uid] ?? NULL;
+    if ($before === NULL || $before['status'] === 0) {
+      return FALSE;
     }
+    $this->save($before, ['status' => 0] + $before);
 
-    /**
-     * @return list<int>
-     */
-    private function find(string $key, string $value): array
-    {
-        $uids = [];
-        foreach ($this->accounts as $uid => $account) {
-            if ($value !== '' && mb_strtolower($account[$key]) === mb_strtolower($value)) {
-                $uids[] = $uid;
-            }
-        }
+    return TRUE;
+  }
 
-        return $uids;
+  public function delete(int $uid): void {
+    $account = $this->accounts[$uid] ?? NULL;
+    unset($this->accounts[$uid]);
+    if ($account !== NULL && $this->onDelete !== NULL) {
+      ($this->onDelete)($uid, $account['name']);
     }
+  }
 
-    public function create(array $values): int
-    {
-        $uid = $this->nextUid++;
-        $this->accounts[$uid] = [
-            'uid' => $uid,
-            'name' => (string) $values['name'],
-            'mail' => (string) ($values['mail'] ?? ''),
-            'status' => empty($values['status']) ? 0 : 1,
-            'fields' => is_array($values['fields'] ?? null) ? $values['fields'] : [],
-        ];
-        if ($this->onInsert !== null) {
-            ($this->onInsert)($uid, $this->accounts[$uid]['name']);
-        }
-
-        return $uid;
+  /**
+   * @param array<string, mixed> $before
+   * @param array<string, mixed> $after
+   */
+  private function save(array $before, array $after): void {
+    $this->accounts[$before['uid']] = $after;
+    if ($this->onUpdate !== NULL) {
+      ($this->onUpdate)($before['uid'], $after['name'], $before, $after);
     }
+  }
 
-    public function update(int $uid, array $values): array
-    {
-        $before = $this->accounts[$uid] ?? null;
-        if ($before === null) {
-            throw new \RuntimeException(sprintf('There is no Drupal account with uid %d.', $uid));
-        }
-        $after = $before;
-        $changed = [];
-        foreach (['name', 'mail'] as $key) {
-            if (isset($values[$key]) && (string) $values[$key] !== $before[$key]) {
-                $after[$key] = (string) $values[$key];
-                $changed[] = $key;
-            }
-        }
-        if (array_key_exists('status', $values) && $values['status'] !== null && (empty($values['status']) ? 0 : 1) !== $before['status']) {
-            $after['status'] = empty($values['status']) ? 0 : 1;
-            $changed[] = 'status';
-        }
-        foreach (is_array($values['fields'] ?? null) ? $values['fields'] : [] as $field => $value) {
-            if (($before['fields'][$field] ?? null) !== $value) {
-                $after['fields'][$field] = $value;
-                $changed[] = 'fields.' . $field;
-            }
-        }
-        if ($changed !== []) {
-            $this->save($before, $after);
-        }
-
-        return $changed;
-    }
-
-    public function block(int $uid): bool
-    {
-        $before = $this->accounts[$uid] ?? null;
-        if ($before === null || $before['status'] === 0) {
-            return false;
-        }
-        $this->save($before, ['status' => 0] + $before);
-
-        return true;
-    }
-
-    public function delete(int $uid): void
-    {
-        $account = $this->accounts[$uid] ?? null;
-        unset($this->accounts[$uid]);
-        if ($account !== null && $this->onDelete !== null) {
-            ($this->onDelete)($uid, $account['name']);
-        }
-    }
-
-    /**
-     * @param array<string, mixed> $before
-     * @param array<string, mixed> $after
-     */
-    private function save(array $before, array $after): void
-    {
-        $this->accounts[$before['uid']] = $after;
-        if ($this->onUpdate !== null) {
-            ($this->onUpdate)($before['uid'], $after['name'], $before, $after);
-        }
-    }
 }

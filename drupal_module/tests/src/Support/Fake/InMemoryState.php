@@ -6,25 +6,23 @@ namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
 use Drupal\entra_provisioning\Provisioning\StateStoreInterface;
 
-final class InMemoryState implements StateStoreInterface
-{
-    /**
-     * @var array<string, mixed>
-     */
-    public array $values = [];
+final class InMemoryState implements StateStoreInterface {
 
-    public function get(string $key, $default = null)
-    {
-        return array_key_exists($key, $this->values) ? $this->values[$key] : $default;
-    }
+  /**
+   * @var array<string, mixed>
+   */
+  public array $values = [];
 
-    public function set(string $key, $value): void
-    {
-        $this->values[$key] = $value;
-    }
+  public function get(string $key, $default = NULL) {
+    return array_key_exists($key, $this->values) ? $this->values[$key] : $default;
+  }
 
-    public function delete(string $key): void
-    {
-        unset($this->values[$key]);
-    }
+  public function set(string $key, $value): void {
+    $this->values[$key] = $value;
+  }
+
+  public function delete(string $key): void {
+    unset($this->values[$key]);
+  }
+
 }

@@ -8,55 +8,52 @@ use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
 use PHPUnit\Framework\TestCase;
 
-final class QueueItemTest extends TestCase
-{
-    public function testRoundTrip(): void
-    {
-        foreach (QueueItem::OPS as $op) {
-            $item = new QueueItem($op, 7, 1700000000);
-            $this->assertSame(['op' => $op, 'uid' => 7, 'enqueued_at' => 1700000000], $item->toArray());
-            $this->assertEquals($item, QueueItem::fromArray($item->toArray()));
-        }
-        $this->assertSame(8, QueueItem::fromArray(['op' => 'provision', 'uid' => '8'])->uid);
-    }
+final class QueueItemTest extends TestCase {
 
-    /**
-     * @return array<string, array{0: mixed}>
-     */
-    public function malformed(): array
-    {
-        return [
-            'not an array' => ['provision:1'],
-            'unknown op' => [['op' => 'rename', 'uid' => 1]],
-            'no uid' => [['op' => 'provision']],
-            'zero uid' => [['op' => 'provision', 'uid' => 0]],
-            'float uid' => [['op' => 'provision', 'uid' => 1.5]],
-        ];
+  public function testRoundTrip(): void {
+    foreach (QueueItem::OPS as $op) {
+      $item = new QueueItem($op, 7, 1700000000);
+      $this->assertSame(['op' => $op, 'uid' => 7, 'enqueued_at' => 1700000000], $item->toArray());
+      $this->assertEquals($item, QueueItem::fromArray($item->toArray()));
     }
+    $this->assertSame(8, QueueItem::fromArray(['op' => 'provision', 'uid' => '8'])->uid);
+  }
 
-    /**
-     * @dataProvider malformed
-     *
-     * @param mixed $data
-     */
-    public function testMalformedDataIsRejected($data): void
-    {
-        $this->expectException(\InvalidArgumentException::class);
-        QueueItem::fromArray($data);
-    }
+  /**
+   * @return array<string, array{0: mixed}>
+   */
+  public function malformed(): array {
+    return [
+      'not an array' => ['provision:1'],
+      'unknown op' => [['op' => 'rename', 'uid' => 1]],
+      'no uid' => [['op' => 'provision']],
+      'zero uid' => [['op' => 'provision', 'uid' => 0]],
+      'float uid' => [['op' => 'provision', 'uid' => 1.5]],
+    ];
+  }
 
-    public function testLinkRecordTransitionsKeepTheLink(): void
-    {
-        $ok = LinkRecord::succeeded(null, 3, 'created', 'oid', 'u@c.com', 'r1', 100);
-        $pending = LinkRecord::pending($ok, 3, 'update', 200);
-        $this->assertSame('oid', $pending->entraId);
-        $this->assertSame(100, $pending->created);
-        $this->assertSame(LinkRecord::RESULT_PENDING, $pending->lastResult);
-        $failed = LinkRecord::failedAttempt($pending, 3, 'update', LinkRecord::RESULT_FAILED, 'Request_BadRequest', str_repeat('x', 2000), 'r2', 300);
-        $this->assertSame('oid', $failed->entraId);
-        $this->assertSame(1024, strlen((string) $failed->lastErrorMessage));
-        $this->assertEquals($failed, LinkRecord::fromArray($failed->toArray()));
-        $this->expectException(\InvalidArgumentException::class);
-        new LinkRecord(1, null, null, 'x', 'done', null, null, null, 0, 0);
-    }
+  /**
+   * @dataProvider malformed
+   *
+   * @param mixed $data
+   */
+  public function testMalformedDataIsRejected($data): void {
+    $this->expectException(\InvalidArgumentException::class);
+    QueueItem::fromArray($data);
+  }
+
+  public function testLinkRecordTransitionsKeepTheLink(): void {
+    $ok = LinkRecord::succeeded(NULL, 3, 'created', 'oid', 'u@c.com', 'r1', 100);
+    $pending = LinkRecord::pending($ok, 3, 'update', 200);
+    $this->assertSame('oid', $pending->entraId);
+    $this->assertSame(100, $pending->created);
+    $this->assertSame(LinkRecord::RESULT_PENDING, $pending->lastResult);
+    $failed = LinkRecord::failedAttempt($pending, 3, 'update', LinkRecord::RESULT_FAILED, 'Request_BadRequest', str_repeat('x', 2000), 'r2', 300);
+    $this->assertSame('oid', $failed->entraId);
+    $this->assertSame(1024, strlen((string) $failed->lastErrorMessage));
+    $this->assertEquals($failed, LinkRecord::fromArray($failed->toArray()));
+    $this->expectException(\InvalidArgumentException::class);
+    new LinkRecord(1, NULL, NULL, 'x', 'done', NULL, NULL, NULL, 0, 0);
+  }
+
 }

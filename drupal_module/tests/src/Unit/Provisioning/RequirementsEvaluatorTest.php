@@ -30,274 +30,260 @@ use PHPUnit\Framework\TestCase;
 /**
  * The status report lines, and that each failing one says how to fix it.
  */
-final class RequirementsEvaluatorTest extends TestCase
-{
-    private FakeNativeFactory $natives;
+final class RequirementsEvaluatorTest extends TestCase {
 
-    private InMemoryState $state;
+  private FakeNativeFactory $natives;
 
-    private InMemoryQueue $queue;
+  private InMemoryState $state;
 
-    private InMemoryLinkStore $links;
+  private InMemoryQueue $queue;
 
-    private ArrayConfigSource $source;
+  private InMemoryLinkStore $links;
 
-    private InMemoryMatchStore $matchStore;
+  private ArrayConfigSource $source;
 
-    private InMemoryRemovalStore $removalStore;
+  private InMemoryMatchStore $matchStore;
 
-    protected function setUp(): void
-    {
-        $this->matchStore = new InMemoryMatchStore();
-        $this->removalStore = new InMemoryRemovalStore();
-        $this->natives = new FakeNativeFactory();
-        $this->state = new InMemoryState();
-        $this->state->set(ClientFactory::STATE_SECRET, 'secret');
-        $this->queue = new InMemoryQueue(new FakeClock());
-        $this->links = new InMemoryLinkStore();
-        $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(['connection' => [
-            'tenant_id' => '11111111-2222-3333-4444-555555555555',
-            'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-            'primary_domain' => 'contoso.onmicrosoft.com',
-        ]]), [], '/srv/mod');
+  private InMemoryRemovalStore $removalStore;
+
+  protected function setUp(): void {
+    $this->matchStore = new InMemoryMatchStore();
+    $this->removalStore = new InMemoryRemovalStore();
+    $this->natives = new FakeNativeFactory();
+    $this->state = new InMemoryState();
+    $this->state->set(ClientFactory::STATE_SECRET, 'secret');
+    $this->queue = new InMemoryQueue(new FakeClock());
+    $this->links = new InMemoryLinkStore();
+    $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(['connection' => [
+      'tenant_id' => '11111111-2222-3333-4444-555555555555',
+      'client_id' => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+      'primary_domain' => 'contoso.onmicrosoft.com',
+    ]]), [], '/srv/mod');
+  }
+
+  /**
+   * @return array<string, array<string, string>>
+   */
+  private function lines(?FakeKeyRepository $keys = NULL): array {
+    $clients = new ClientFactory($this->source, $this->state, $keys ?? new FakeKeyRepository(), $this->natives);
+    $lines = (new RequirementsEvaluator($clients, $this->queue, $this->links, $this->state, $this->matchStore, new RemovalGuard($clients, $this->removalStore, new FakeClock(), new \Psr\Log\NullLogger())))->evaluate();
+    $byId = [];
+    foreach ($lines as $line) {
+      $this->assertArrayNotHasKey($line['id'], $byId);
+      if (in_array($line['severity'], ['warning', 'error'], TRUE)) {
+        $this->assertNotSame('', $line['description'], $line['id'] . ' fails without saying how to fix it');
+      }
+      $byId[$line['id']] = $line;
     }
 
-    /**
-     * @return array<string, array<string, string>>
-     */
-    private function lines(?FakeKeyRepository $keys = null): array
-    {
-        $clients = new ClientFactory($this->source, $this->state, $keys ?? new FakeKeyRepository(), $this->natives);
-        $lines = (new RequirementsEvaluator($clients, $this->queue, $this->links, $this->state, $this->matchStore, new RemovalGuard($clients, $this->removalStore, new FakeClock(), new \Psr\Log\NullLogger())))->evaluate();
-        $byId = [];
-        foreach ($lines as $line) {
-            $this->assertArrayNotHasKey($line['id'], $byId);
-            if (in_array($line['severity'], ['warning', 'error'], true)) {
-                $this->assertNotSame('', $line['description'], $line['id'] . ' fails without saying how to fix it');
-            }
-            $byId[$line['id']] = $line;
-        }
+    return $byId;
+  }
 
-        return $byId;
+  public function testAHealthySite(): void {
+    $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => TRUE, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1']);
+    $lines = $this->lines();
+    foreach (['ffi_extension', 'ffi_mode', 'library', 'abi', 'configuration', 'last_test', 'queue', 'accounts'] as $id) {
+      $this->assertSame('ok', $lines[$id]['severity'], $id . ': ' . $lines[$id]['description']);
     }
+    // A secret in State works, and is also copied into cache_bootstrap.
+    $this->assertSame('warning', $lines['secret']['severity']);
+    $this->assertStringContainsString('State', $lines['secret']['value']);
+    $this->assertStringContainsString('cache_bootstrap', $lines['secret']['description']);
+    $this->assertArrayNotHasKey('endpoints', $lines, 'no override: the cloud defaults');
+    $this->assertSame('version 0.1.0', $lines['library']['value']);
+    $this->assertStringContainsString('cdef (SAPI cli, ffi.enable=preload)', $lines['ffi_mode']['value']);
+    $this->assertStringContainsString('r-1', $lines['last_test']['description']);
+  }
 
-    public function testAHealthySite(): void
-    {
-        $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => true, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1']);
-        $lines = $this->lines();
-        foreach (['ffi_extension', 'ffi_mode', 'library', 'abi', 'configuration', 'last_test', 'queue', 'accounts'] as $id) {
-            $this->assertSame('ok', $lines[$id]['severity'], $id . ': ' . $lines[$id]['description']);
-        }
-        // A secret in State works, and is also copied into cache_bootstrap.
-        $this->assertSame('warning', $lines['secret']['severity']);
-        $this->assertStringContainsString('State', $lines['secret']['value']);
-        $this->assertStringContainsString('cache_bootstrap', $lines['secret']['description']);
-        $this->assertArrayNotHasKey('endpoints', $lines, 'no override: the cloud defaults');
-        $this->assertSame('version 0.1.0', $lines['library']['value']);
-        $this->assertStringContainsString('cdef (SAPI cli, ffi.enable=preload)', $lines['ffi_mode']['value']);
-        $this->assertStringContainsString('r-1', $lines['last_test']['description']);
+  public function testFfiEnabledForTheWebIsAFallbackAndOverridesAreShown(): void {
+    $this->natives->environment = ['mode' => 'cdef', 'ffi_loaded' => TRUE, 'ffi_enable' => '1', 'sapi' => 'fpm-fcgi', 'reason' => 'ffi.enable=1 allows FFI::cdef.', 'library_exists' => TRUE, 'header_exists' => TRUE];
+    $this->source->site = ['login_endpoint' => 'http://127.0.0.1:8080', 'client_secret' => 'from-settings-php-value'];
+    $lines = $this->lines();
+    $this->assertSame('warning', $lines['ffi_mode']['severity']);
+    $this->assertStringContainsString('bypasses disable_functions', $lines['ffi_mode']['description']);
+    $this->assertStringContainsString('preload', $lines['ffi_mode']['description']);
+    $this->assertSame('login_endpoint = http://127.0.0.1:8080', $lines['endpoints']['value']);
+    $this->assertSame('info', $lines['secret']['severity'], 'settings.php is the recommended place');
+  }
+
+  public function testFfiMissing(): void {
+    $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => FALSE, 'ffi_enable' => NULL, 'sapi' => 'fpm-fcgi', 'reason' => 'The PHP FFI extension is not loaded.', 'library_exists' => TRUE, 'header_exists' => TRUE];
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['ffi_extension']['severity']);
+    $this->assertStringContainsString('extension=ffi', $lines['ffi_extension']['description']);
+    $this->assertSame('error', $lines['ffi_mode']['severity']);
+    $this->assertSame('warning', $lines['library']['severity']);
+  }
+
+  public function testFfiRestrictedForTheWebSapi(): void {
+    $reason = 'ffi.enable=preload restricts FFI under the "fpm-fcgi" SAPI to preloaded code: set ffi.enable=1 for this SAPI, or use the preload setup (ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README.';
+    $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => TRUE, 'ffi_enable' => 'preload', 'sapi' => 'fpm-fcgi', 'reason' => $reason, 'library_exists' => TRUE, 'header_exists' => TRUE];
+    $lines = $this->lines();
+    $this->assertSame('ok', $lines['ffi_extension']['severity']);
+    $this->assertSame('error', $lines['ffi_mode']['severity']);
+    $this->assertStringContainsString('none (SAPI fpm-fcgi, ffi.enable=preload)', $lines['ffi_mode']['value']);
+    $this->assertStringContainsString('set ffi.enable=1', $lines['ffi_mode']['description']);
+    $this->assertStringContainsString('opcache.preload', $lines['ffi_mode']['description']);
+  }
+
+  public function testLibraryMissingOrUnloadable(): void {
+    $this->natives->environment['library_exists'] = FALSE;
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['library']['severity']);
+    $this->assertStringContainsString('/srv/mod/lib/libentra_provisioning.so', $lines['library']['description']);
+    $this->assertStringContainsString('make module', $lines['library']['description']);
+
+    $this->natives->environment['library_exists'] = TRUE;
+    $this->natives->probe = ['ok' => FALSE, 'version' => NULL, 'abi_version' => NULL, 'expected_abi' => 1, 'mode' => NULL, 'error' => 'ABI mismatch: lib implements ABI version 2, this PHP binding expects 1.'];
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['library']['severity']);
+    $this->assertStringContainsString('ABI mismatch', $lines['library']['description']);
+    $this->assertSame('warning', $lines['abi']['severity']);
+  }
+
+  public function testAbiMismatchReportedByTheProbe(): void {
+    $this->natives->probe['abi_version'] = 2;
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['abi']['severity']);
+    $this->assertSame('2 (module expects 1)', $lines['abi']['value']);
+  }
+
+  public function testIncompleteAndInvalidConfiguration(): void {
+    $this->state->delete(ClientFactory::STATE_SECRET);
+    $lines = $this->lines();
+    $this->assertSame('warning', $lines['configuration']['severity']);
+    $this->assertStringContainsString('Missing: Client secret.', $lines['configuration']['description'], 'the field label, not its machine name');
+    $this->assertSame([['label' => 'Client secret', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-client-secret']], $lines['configuration']['links']);
+    $this->assertSame('warning', $lines['secret']['severity']);
+
+    $this->state->set(ClientFactory::STATE_SECRET, 'secret');
+    $this->natives->validationError = EntraException::fromStatus(Status::CONFIG, ['message' => 'graph_endpoint must use https', 'field' => 'graph_endpoint'], 'entra_client_new');
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['configuration']['severity']);
+    $this->assertStringContainsString('(graph_endpoint)', $lines['configuration']['description']);
+    $this->assertArrayNotHasKey('client_secret', end($this->natives->configs) === FALSE ? [] : array_diff_key(['client_secret' => 1], end($this->natives->configs)));
+  }
+
+  public function testSecretSources(): void {
+    $this->source->config['connection']['secret_key_id'] = 'entra';
+    $lines = $this->lines(new FakeKeyRepository(FALSE));
+    $this->assertSame('error', $lines['secret']['severity']);
+    $this->assertStringContainsString('Key module is not installed', $lines['secret']['description']);
+
+    $lines = $this->lines(new FakeKeyRepository(TRUE, ['entra' => 'k']));
+    $this->assertSame('info', $lines['secret']['severity']);
+    $this->assertSame('Key module, key "entra"', $lines['secret']['value']);
+
+    $this->source->site['client_secret'] = 'from-settings';
+    $lines = $this->lines(new FakeKeyRepository(TRUE, ['entra' => 'k']));
+    $this->assertStringContainsString('settings.php', $lines['secret']['value']);
+    $this->assertStringNotContainsString('from-settings', json_encode($lines) ?: '');
+  }
+
+  public function testLastTestQueueAndFailures(): void {
+    $lines = $this->lines();
+    $this->assertSame('warning', $lines['last_test']['severity']);
+    $this->assertStringContainsString('Save and Test Configuration', $lines['last_test']['description']);
+
+    $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => FALSE, 'time' => 1700000000, 'upn' => 'x', 'error' => [
+      'kind' => 'auth', 'title' => 'Authentication failed', 'message' => 'Invalid client secret provided.', 'code' => 'AADSTS7000215',
+      'http_status' => 401, 'request_id' => 'r-9', 'fix' => 'Create a new secret.',
+    ]]);
+    $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
+    $this->links->save(new LinkRecord(5, NULL, NULL, 'provision', LinkRecord::RESULT_FAILED, 'validation', 'bad', NULL, 1, 1));
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['last_test']['severity']);
+    $this->assertStringContainsString('AADSTS7000215', $lines['last_test']['description']);
+    $this->assertStringContainsString('request-id r-9', $lines['last_test']['description']);
+    $this->assertSame('info', $lines['queue']['severity']);
+    $this->assertSame('1 item(s) waiting', $lines['queue']['value']);
+    $this->assertStringContainsString('drush queue:run entra_provisioning_user', $lines['queue']['description']);
+    $this->assertSame('warning', $lines['accounts']['severity']);
+    $this->assertSame('0 linked, 0 pending, 1 failed, 0 waiting for a match review', $lines['accounts']['value']);
+
+    for ($i = 0; $i < RequirementsEvaluator::BACKLOG_WARNING; $i++) {
+      $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 6 + $i, 1));
     }
+    $this->assertSame('warning', $this->lines()['queue']['severity']);
+  }
 
-    public function testFfiEnabledForTheWebIsAFallbackAndOverridesAreShown(): void
-    {
-        $this->natives->environment = ['mode' => 'cdef', 'ffi_loaded' => true, 'ffi_enable' => '1', 'sapi' => 'fpm-fcgi', 'reason' => 'ffi.enable=1 allows FFI::cdef.', 'library_exists' => true, 'header_exists' => true];
-        $this->source->site = ['login_endpoint' => 'http://127.0.0.1:8080', 'client_secret' => 'from-settings-php-value'];
-        $lines = $this->lines();
-        $this->assertSame('warning', $lines['ffi_mode']['severity']);
-        $this->assertStringContainsString('bypasses disable_functions', $lines['ffi_mode']['description']);
-        $this->assertStringContainsString('preload', $lines['ffi_mode']['description']);
-        $this->assertSame('login_endpoint = http://127.0.0.1:8080', $lines['endpoints']['value']);
-        $this->assertSame('info', $lines['secret']['severity'], 'settings.php is the recommended place');
-    }
+  public function testASuspendedQueueSaysSinceWhenWhyAndWhatToFixWithALinkToStep1(): void {
+    $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
+    $this->state->set(QueueSuspension::STATE_KEY, ['since' => 1700000000, 'retry_at' => 1700000300, 'summary' => 'Authentication failed: AADSTS7000215 Invalid client secret provided.', 'fix' => 'Enter the secret\'s Value.', 'kind' => 'auth', 'uid' => 5]);
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['queue']['severity']);
+    $this->assertSame('suspended since 2023-11-14 22:13 UTC, 1 item(s) waiting', $lines['queue']['value']);
+    $this->assertStringContainsString('AADSTS7000215', $lines['queue']['description']);
+    $this->assertStringContainsString("Fix: Enter the secret's Value.", $lines['queue']['description']);
+    $this->assertStringContainsString('Save and Test Configuration', $lines['queue']['description']);
+    $this->assertSame([RequirementsEvaluator::STEP1], $lines['queue']['links']);
+  }
 
-    public function testFfiMissing(): void
-    {
-        $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => false, 'ffi_enable' => null, 'sapi' => 'fpm-fcgi', 'reason' => 'The PHP FFI extension is not loaded.', 'library_exists' => true, 'header_exists' => true];
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['ffi_extension']['severity']);
-        $this->assertStringContainsString('extension=ffi', $lines['ffi_extension']['description']);
-        $this->assertSame('error', $lines['ffi_mode']['severity']);
-        $this->assertSame('warning', $lines['library']['severity']);
-    }
+  public function testPendingMatchesAndHeldRemovalsLinkToTheReviewPage(): void {
+    $this->assertArrayNotHasKey('matches', $this->lines());
+    $this->matchStore->propose(PendingMatch::propose(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, 7, 'e1', ['userPrincipalName' => 'adele@contoso.com'], [], [], PendingMatch::STATUS_PENDING, 1));
+    $this->removalStore->add(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, 8, 'e2', 'deleted', HeldRemoval::HELD, 1);
+    $lines = $this->lines();
+    $this->assertSame('1 waiting', $lines['matches']['value']);
+    $this->assertSame('warning', $lines['matches']['severity']);
+    $this->assertSame([RequirementsEvaluator::MATCHES], $lines['matches']['links']);
+    $this->assertSame('1 held', $lines['held_removals']['value']);
+    $this->assertSame('error', $lines['held_removals']['severity']);
+  }
 
-    public function testFfiRestrictedForTheWebSapi(): void
-    {
-        $reason = 'ffi.enable=preload restricts FFI under the "fpm-fcgi" SAPI to preloaded code: set ffi.enable=1 for this SAPI, or use the preload setup (ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README.';
-        $this->natives->environment = ['mode' => 'none', 'ffi_loaded' => true, 'ffi_enable' => 'preload', 'sapi' => 'fpm-fcgi', 'reason' => $reason, 'library_exists' => true, 'header_exists' => true];
-        $lines = $this->lines();
-        $this->assertSame('ok', $lines['ffi_extension']['severity']);
-        $this->assertSame('error', $lines['ffi_mode']['severity']);
-        $this->assertStringContainsString('none (SAPI fpm-fcgi, ffi.enable=preload)', $lines['ffi_mode']['value']);
-        $this->assertStringContainsString('set ffi.enable=1', $lines['ffi_mode']['description']);
-        $this->assertStringContainsString('opcache.preload', $lines['ffi_mode']['description']);
-    }
+  public function testMissingPermissionsForTheChosenDirections(): void {
+    $test = ['ok' => TRUE, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1', 'directions' => ['drupal_to_entra', 'entra_to_drupal']];
+    $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.Read.All'], 'missing_permissions' => ['User.ReadWrite.All']]);
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['permissions']['severity']);
+    $this->assertSame('missing User.ReadWrite.All', $lines['permissions']['value']);
+    $this->assertStringContainsString('drupal_to_entra, entra_to_drupal', $lines['permissions']['description']);
+    $this->assertStringContainsString('admin consent', $lines['permissions']['description']);
+    $this->assertStringContainsString('Granted now: User.Read.All', $lines['permissions']['description']);
+    $this->assertSame(1, \Drupal\entra_provisioning\Provisioning\CommandSupport::statusExitCode(array_values($lines)));
 
-    public function testLibraryMissingOrUnloadable(): void
-    {
-        $this->natives->environment['library_exists'] = false;
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['library']['severity']);
-        $this->assertStringContainsString('/srv/mod/lib/libentra_provisioning.so', $lines['library']['description']);
-        $this->assertStringContainsString('make module', $lines['library']['description']);
+    $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.ReadWrite.All'], 'missing_permissions' => []]);
+    $lines = $this->lines();
+    $this->assertSame('ok', $lines['permissions']['severity']);
+    $this->assertSame('User.ReadWrite.All', $lines['permissions']['value']);
 
-        $this->natives->environment['library_exists'] = true;
-        $this->natives->probe = ['ok' => false, 'version' => null, 'abi_version' => null, 'expected_abi' => 1, 'mode' => null, 'error' => 'ABI mismatch: lib implements ABI version 2, this PHP binding expects 1.'];
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['library']['severity']);
-        $this->assertStringContainsString('ABI mismatch', $lines['library']['description']);
-        $this->assertSame('warning', $lines['abi']['severity']);
-    }
+    $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => NULL, 'missing_permissions' => NULL]);
+    $this->assertSame('info', $this->lines()['permissions']['severity']);
 
-    public function testAbiMismatchReportedByTheProbe(): void
-    {
-        $this->natives->probe['abi_version'] = 2;
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['abi']['severity']);
-        $this->assertSame('2 (module expects 1)', $lines['abi']['value']);
-    }
+    // No successful test: no permissions line (the test line says why).
+    $this->state->delete(Provisioner::STATE_LAST_TEST);
+    $this->assertArrayNotHasKey('permissions', $this->lines());
+  }
 
-    public function testIncompleteAndInvalidConfiguration(): void
-    {
-        $this->state->delete(ClientFactory::STATE_SECRET);
-        $lines = $this->lines();
-        $this->assertSame('warning', $lines['configuration']['severity']);
-        $this->assertStringContainsString('Missing: Client secret.', $lines['configuration']['description'], 'the field label, not its machine name');
-        $this->assertSame([['label' => 'Client secret', 'route' => 'entra_provisioning.connection', 'fragment' => 'edit-client-secret']], $lines['configuration']['links']);
-        $this->assertSame('warning', $lines['secret']['severity']);
+  public function testTheImportLine(): void {
+    $this->assertArrayNotHasKey('import', $this->lines(), 'no line while the import is off');
+    $this->source->config['direction']['entra_to_drupal'] = TRUE;
+    $lines = $this->lines();
+    $this->assertSame('warning', $lines['import']['severity']);
+    $this->assertSame('never run', $lines['import']['value']);
+    $this->assertStringContainsString('every 3600 s', $lines['import']['description']);
 
-        $this->state->set(ClientFactory::STATE_SECRET, 'secret');
-        $this->natives->validationError = EntraException::fromStatus(Status::CONFIG, ['message' => 'graph_endpoint must use https', 'field' => 'graph_endpoint'], 'entra_client_new');
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['configuration']['severity']);
-        $this->assertStringContainsString('(graph_endpoint)', $lines['configuration']['description']);
-        $this->assertArrayNotHasKey('client_secret', end($this->natives->configs) === false ? [] : array_diff_key(['client_secret' => 1], end($this->natives->configs)));
-    }
+    $report = new \Drupal\entra_provisioning\Provisioning\ImportReport(FALSE, FALSE);
+    $report->completed = TRUE;
+    $report->add('created', 'id-1', 'a@contoso.onmicrosoft.com', 5, 'Created.');
+    $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000000));
+    $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_DELTA_SYNC, 1700000000);
+    $lines = $this->lines();
+    $this->assertSame('ok', $lines['import']['severity']);
+    $this->assertSame('last complete round 2023-11-14 22:13 UTC', $lines['import']['value']);
 
-    public function testSecretSources(): void
-    {
-        $this->source->config['connection']['secret_key_id'] = 'entra';
-        $lines = $this->lines(new FakeKeyRepository(false));
-        $this->assertSame('error', $lines['secret']['severity']);
-        $this->assertStringContainsString('Key module is not installed', $lines['secret']['description']);
+    $report->add('conflict', 'id-2', 'b@contoso.onmicrosoft.com', 6, 'Same name.');
+    $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000100));
+    $lines = $this->lines();
+    $this->assertSame('warning', $lines['import']['severity']);
+    $this->assertStringContainsString('1 conflict(s)', $lines['import']['description']);
 
-        $lines = $this->lines(new FakeKeyRepository(true, ['entra' => 'k']));
-        $this->assertSame('info', $lines['secret']['severity']);
-        $this->assertSame('Key module, key "entra"', $lines['secret']['value']);
+    $report->error = ['kind' => 'permission', 'title' => 'Permission missing', 'message' => 'Insufficient privileges.', 'code' => 'Authorization_RequestDenied', 'http_status' => 403, 'request_id' => 'r-3', 'fix' => 'Add User.Read.All.'];
+    $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000200));
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['import']['severity']);
+    $this->assertStringContainsString('Authorization_RequestDenied', $lines['import']['description']);
+    $this->assertStringContainsString('Add User.Read.All', $lines['import']['description']);
+  }
 
-        $this->source->site['client_secret'] = 'from-settings';
-        $lines = $this->lines(new FakeKeyRepository(true, ['entra' => 'k']));
-        $this->assertStringContainsString('settings.php', $lines['secret']['value']);
-        $this->assertStringNotContainsString('from-settings', json_encode($lines) ?: '');
-    }
-
-    public function testLastTestQueueAndFailures(): void
-    {
-        $lines = $this->lines();
-        $this->assertSame('warning', $lines['last_test']['severity']);
-        $this->assertStringContainsString('Save and Test Configuration', $lines['last_test']['description']);
-
-        $this->state->set(Provisioner::STATE_LAST_TEST, ['ok' => false, 'time' => 1700000000, 'upn' => 'x', 'error' => [
-            'kind' => 'auth', 'title' => 'Authentication failed', 'message' => 'Invalid client secret provided.', 'code' => 'AADSTS7000215',
-            'http_status' => 401, 'request_id' => 'r-9', 'fix' => 'Create a new secret.',
-        ]]);
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
-        $this->links->save(new LinkRecord(5, null, null, 'provision', LinkRecord::RESULT_FAILED, 'validation', 'bad', null, 1, 1));
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['last_test']['severity']);
-        $this->assertStringContainsString('AADSTS7000215', $lines['last_test']['description']);
-        $this->assertStringContainsString('request-id r-9', $lines['last_test']['description']);
-        $this->assertSame('info', $lines['queue']['severity']);
-        $this->assertSame('1 item(s) waiting', $lines['queue']['value']);
-        $this->assertStringContainsString('drush queue:run entra_provisioning_user', $lines['queue']['description']);
-        $this->assertSame('warning', $lines['accounts']['severity']);
-        $this->assertSame('0 linked, 0 pending, 1 failed, 0 waiting for a match review', $lines['accounts']['value']);
-
-        for ($i = 0; $i < RequirementsEvaluator::BACKLOG_WARNING; $i++) {
-            $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 6 + $i, 1));
-        }
-        $this->assertSame('warning', $this->lines()['queue']['severity']);
-    }
-
-    public function testASuspendedQueueSaysSinceWhenWhyAndWhatToFixWithALinkToStep1(): void
-    {
-        $this->queue->enqueue(new QueueItem(QueueItem::OP_PROVISION, 5, 1));
-        $this->state->set(QueueSuspension::STATE_KEY, ['since' => 1700000000, 'retry_at' => 1700000300, 'summary' => 'Authentication failed: AADSTS7000215 Invalid client secret provided.', 'fix' => 'Enter the secret\'s Value.', 'kind' => 'auth', 'uid' => 5]);
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['queue']['severity']);
-        $this->assertSame('suspended since 2023-11-14 22:13 UTC, 1 item(s) waiting', $lines['queue']['value']);
-        $this->assertStringContainsString('AADSTS7000215', $lines['queue']['description']);
-        $this->assertStringContainsString("Fix: Enter the secret's Value.", $lines['queue']['description']);
-        $this->assertStringContainsString('Save and Test Configuration', $lines['queue']['description']);
-        $this->assertSame([RequirementsEvaluator::STEP1], $lines['queue']['links']);
-    }
-
-    public function testPendingMatchesAndHeldRemovalsLinkToTheReviewPage(): void
-    {
-        $this->assertArrayNotHasKey('matches', $this->lines());
-        $this->matchStore->propose(PendingMatch::propose(ModuleSettings::DIRECTION_DRUPAL_TO_ENTRA, 7, 'e1', ['userPrincipalName' => 'adele@contoso.com'], [], [], PendingMatch::STATUS_PENDING, 1));
-        $this->removalStore->add(ModuleSettings::DIRECTION_ENTRA_TO_DRUPAL, 8, 'e2', 'deleted', HeldRemoval::HELD, 1);
-        $lines = $this->lines();
-        $this->assertSame('1 waiting', $lines['matches']['value']);
-        $this->assertSame('warning', $lines['matches']['severity']);
-        $this->assertSame([RequirementsEvaluator::MATCHES], $lines['matches']['links']);
-        $this->assertSame('1 held', $lines['held_removals']['value']);
-        $this->assertSame('error', $lines['held_removals']['severity']);
-    }
-
-    public function testMissingPermissionsForTheChosenDirections(): void
-    {
-        $test = ['ok' => true, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1', 'directions' => ['drupal_to_entra', 'entra_to_drupal']];
-        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.Read.All'], 'missing_permissions' => ['User.ReadWrite.All']]);
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['permissions']['severity']);
-        $this->assertSame('missing User.ReadWrite.All', $lines['permissions']['value']);
-        $this->assertStringContainsString('drupal_to_entra, entra_to_drupal', $lines['permissions']['description']);
-        $this->assertStringContainsString('admin consent', $lines['permissions']['description']);
-        $this->assertStringContainsString('Granted now: User.Read.All', $lines['permissions']['description']);
-        $this->assertSame(1, \Drupal\entra_provisioning\Provisioning\CommandSupport::statusExitCode(array_values($lines)));
-
-        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.ReadWrite.All'], 'missing_permissions' => []]);
-        $lines = $this->lines();
-        $this->assertSame('ok', $lines['permissions']['severity']);
-        $this->assertSame('User.ReadWrite.All', $lines['permissions']['value']);
-
-        $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => null, 'missing_permissions' => null]);
-        $this->assertSame('info', $this->lines()['permissions']['severity']);
-
-        // No successful test: no permissions line (the test line says why).
-        $this->state->delete(Provisioner::STATE_LAST_TEST);
-        $this->assertArrayNotHasKey('permissions', $this->lines());
-    }
-
-    public function testTheImportLine(): void
-    {
-        $this->assertArrayNotHasKey('import', $this->lines(), 'no line while the import is off');
-        $this->source->config['direction']['entra_to_drupal'] = true;
-        $lines = $this->lines();
-        $this->assertSame('warning', $lines['import']['severity']);
-        $this->assertSame('never run', $lines['import']['value']);
-        $this->assertStringContainsString('every 3600 s', $lines['import']['description']);
-
-        $report = new \Drupal\entra_provisioning\Provisioning\ImportReport(false, false);
-        $report->completed = true;
-        $report->add('created', 'id-1', 'a@contoso.onmicrosoft.com', 5, 'Created.');
-        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000000));
-        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_DELTA_SYNC, 1700000000);
-        $lines = $this->lines();
-        $this->assertSame('ok', $lines['import']['severity']);
-        $this->assertSame('last complete round 2023-11-14 22:13 UTC', $lines['import']['value']);
-
-        $report->add('conflict', 'id-2', 'b@contoso.onmicrosoft.com', 6, 'Same name.');
-        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000100));
-        $lines = $this->lines();
-        $this->assertSame('warning', $lines['import']['severity']);
-        $this->assertStringContainsString('1 conflict(s)', $lines['import']['description']);
-
-        $report->error = ['kind' => 'permission', 'title' => 'Permission missing', 'message' => 'Insufficient privileges.', 'code' => 'Authorization_RequestDenied', 'http_status' => 403, 'request_id' => 'r-3', 'fix' => 'Add User.Read.All.'];
-        $this->state->set(\Drupal\entra_provisioning\Provisioning\Importer::STATE_LAST_RUN, $report->toState(1700000200));
-        $lines = $this->lines();
-        $this->assertSame('error', $lines['import']['severity']);
-        $this->assertStringContainsString('Authorization_RequestDenied', $lines['import']['description']);
-        $this->assertStringContainsString('Add User.Read.All', $lines['import']['description']);
-    }
 }
