@@ -14,7 +14,7 @@ DEBUG_EMULATOR := target/debug/entra-graph-emulator
 HEADER := include/entra_provisioning.h
 PHP_FILES = $(shell find drupal_module scripts -type f \( -name '*.php' -o -name '*.module' -o -name '*.install' -o -name '*.inc' \) | sort)
 
-.PHONY: all build release demo bench test deps fmt-check clippy rust-test header-check php-lint phpunit module clean
+.PHONY: all build release demo bench test deps fmt-check clippy rust-test header-check php-lint php-style phpunit module clean
 
 all: build
 
@@ -41,7 +41,7 @@ bench: deps release
 	  --header=$(CURDIR)/$(HEADER) --emulator=$(CURDIR)/$(RELEASE_EMULATOR) $(BENCH_ARGS)
 
 ## Everything CI checks.
-test: deps header-check fmt-check clippy rust-test php-lint phpunit
+test: deps header-check fmt-check clippy rust-test php-lint php-style phpunit
 	@echo "make test: all checks passed"
 
 deps:
@@ -67,6 +67,10 @@ header-check:
 php-lint:
 	@for f in $(PHP_FILES); do $(PHP) -l "$$f" >/dev/null || { $(PHP) -l "$$f"; exit 1; }; done; \
 	echo "php-lint: $(words $(PHP_FILES)) files OK"
+
+## The module's PHP in Drupal's layout (drupal_module/phpcs.xml.dist says which sniffs).
+php-style:
+	cd drupal_module && phpcs -q --standard=phpcs.xml.dist && echo "php-style: the module's PHP follows Drupal's layout"
 
 phpunit: build
 	cd drupal_module && ENTRA_LIBRARY=$(CURDIR)/$(DEBUG_LIB) ENTRA_HEADER=$(CURDIR)/$(HEADER) \

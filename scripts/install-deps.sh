@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need beyond the Rust toolchain: PHP CLI with FFI,
-# PHPUnit, PSR-3 (for the module's Drupal-free services under plain PHPUnit), php-yaml and curl.
+# PHPUnit, PSR-3 (for the module's Drupal-free services under plain PHPUnit), php-yaml, curl and
+# PHP_CodeSniffer (the module's layout check).
 # On a fresh Debian machine as root it uses apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ php_has FFI || missing+=(php-cli)
 php_has yaml || missing+=(php-yaml)
 php_has curl || missing+=(php-curl)
 command -v phpunit >/dev/null 2>&1 || missing+=(phpunit)
+command -v phpcs >/dev/null 2>&1 || missing+=(php-codesniffer)
 [ -f /usr/share/php/Psr/Log/autoload.php ] || missing+=(php-psr-log)
 command -v rustfmt >/dev/null 2>&1 || missing+=(rustfmt)
 
