@@ -81,6 +81,12 @@ pub enum Question {
         #[serde(deserialize_with = "crate::json::map_or_empty_array")]
         after: Box<DrupalUser>,
     },
+    /// Which Drupal fields (keys of a user's `fields`) the configuration's `mapping` reads: the
+    /// host loads these with an account. Answer: `{"fields": [...]}`.
+    MappedFields {
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        mapping: MappingConfig,
+    },
 }
 
 impl Question {
@@ -135,6 +141,7 @@ impl Question {
             Question::RemovalBudget { recent, threshold } => {
                 json!({"allowed": matching::removal_allowed(*recent, *threshold)})
             }
+            Question::MappedFields { mapping } => json!({"fields": mapping.drupal_fields()}),
             Question::UserUpdate {
                 mapping,
                 rules,
@@ -193,6 +200,17 @@ mod tests {
             "before": {"name": "a", "status": 1}, "after": {"name": "a", "status": 0},
             "rules": {"update_on_change": false, "sync_status": true}}));
         assert_eq!(a, json!({"op": "disable", "changed": ["status"]}));
+        let a = ask(
+            json!({"decide": "mapped_fields", "mapping": {"display_name_field": "field_full",
+            "properties": {"field_dept": "department", "field_full": "givenName"}}}),
+        );
+        assert_eq!(
+            a,
+            json!({"fields": ["field_dept", "field_full"]}),
+            "each field once"
+        );
+        let a = ask(json!({"decide": "mapped_fields", "mapping": {"display_name_field": "mail"}}));
+        assert_eq!(a, json!({"fields": []}), "name and mail are not fields");
         assert!(
             serde_json::from_value::<Question>(json!({"decide": "nonsense"})).is_err(),
             "an unknown question is an invalid argument, not a default answer"

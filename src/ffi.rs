@@ -499,8 +499,8 @@ impl<'de> Deserialize<'de> for BulkRequest {
 /// request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`
 /// (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link;
 /// 4 added `entra_describe`, `status` and `title` in every error object (and a `hint` in each),
-/// `sync_status` in `entra_update_user`, the `user_update` question of `entra_decide`, and
-/// `already_deleted` from `entra_disable_user` and `entra_enable_user`.
+/// `sync_status` in `entra_update_user`, the `user_update` and `mapped_fields` questions of
+/// `entra_decide`, and `already_deleted` from `entra_disable_user` and `entra_enable_user`.
 /// Check it before anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {

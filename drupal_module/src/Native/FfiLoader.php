@@ -35,7 +35,8 @@ final class FfiLoader {
    * 2: added entra_import_delta. 3: entra_link_user, entra_decide, budget_ms,
    * and a taken UPN is a conflict naming the existing account. 4:
    * entra_describe, "status" and "title" in every error, sync_status, the
-   * user_update question, already_deleted from disable and enable.
+   * user_update and mapped_fields questions, already_deleted from disable
+   * and enable.
    */
   public const ABI_VERSION = 4;
 

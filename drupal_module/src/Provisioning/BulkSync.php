@@ -193,7 +193,7 @@ final class BulkSync {
    */
   private function syncLoadedChunk(array $uids): BulkSummary {
     $summary = new BulkSummary();
-    $fields = $this->clients->settings()->mappedFieldNames();
+    $fields = $this->clients->mappedFieldNames();
     $unlinked = [];
     $linked = [];
     $loaded = $this->users->loadMultiple($uids, $fields);

@@ -220,6 +220,26 @@ final class ClientFactory {
   }
 
   /**
+   * The Drupal fields the configured mapping reads (the library's answer):
+   * what to load with an account.
+   *
+   * @return list<string>
+   *   [] when the library cannot be asked; the call that needs the fields
+   *   then fails with the reason.
+   */
+  public function mappedFieldNames(): array {
+    try {
+      $answer = $this->decide(['decide' => 'mapped_fields', 'mapping' => $this->settings()->mapping()]);
+    }
+    catch (EntraException $e) {
+      return [];
+    }
+    $fields = $answer['fields'] ?? [];
+
+    return is_array($fields) ? array_values(array_filter($fields, 'is_string')) : [];
+  }
+
+  /**
    * The native client of this request (created on first use).
    *
    * @param int|null $budgetMs

@@ -216,7 +216,7 @@ final class IdentityMatcher {
   }
 
   private function approveInEntra(PendingMatch $match): Outcome {
-    $user = $this->users->load($match->uid, $this->clients->settings()->mappedFieldNames());
+    $user = $this->users->load($match->uid, $this->clients->mappedFieldNames());
     if ($user === NULL) {
       $this->matches->delete($match->id);
 

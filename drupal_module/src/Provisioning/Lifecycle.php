@@ -49,12 +49,7 @@ final class Lifecycle {
    * @return list<string>
    */
   public function mappedFieldNames(): array {
-    try {
-      return $this->provisioner->settings()->mappedFieldNames();
-    }
-    catch (\Throwable $e) {
-      return [];
-    }
+    return $this->provisioner->mappedFieldNames();
   }
 
   /**

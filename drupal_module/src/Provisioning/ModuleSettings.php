@@ -370,21 +370,6 @@ final class ModuleSettings {
   }
 
   /**
-   * The Drupal fields the library needs in the user's "fields".
-   *
-   * @return list<string>
-   */
-  public function mappedFieldNames(): array {
-    $fields = array_keys($this->mappedProperties());
-    $display = $this->mapping()['display_name_field'];
-    if (!in_array($display, ['name', 'mail'], TRUE)) {
-      $fields[] = $display;
-    }
-
-    return array_values(array_unique($fields));
-  }
-
-  /**
    * @param list<string> $allowed
    */
   private function choice(string $path, array $allowed, string $default): string {

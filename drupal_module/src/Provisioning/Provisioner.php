@@ -102,6 +102,15 @@ final class Provisioner {
   }
 
   /**
+   * The Drupal fields the mapping reads (the library's answer).
+   *
+   * @return list<string>
+   */
+  public function mappedFieldNames(): array {
+    return $this->clients->mappedFieldNames();
+  }
+
+  /**
    * Queues an operation for a user, with the user's next sequence number,
    * and marks the link record pending.
    *
@@ -252,7 +261,7 @@ final class Provisioner {
    * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array}
    */
   public function preview(int $uid): array {
-    $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+    $user = $this->users->load($uid, $this->clients->mappedFieldNames());
     if ($user === NULL) {
       return ['ok' => FALSE, 'uid' => $uid, 'name' => NULL, 'body' => NULL, 'error' => $this->missingUserError($uid)];
     }
@@ -340,7 +349,7 @@ final class Provisioner {
     $now = $this->clock->getCurrentTime();
     $action = QueueItem::OP_PROVISION;
     $existing = $this->links->load($uid);
-    $user = $this->users->load($uid, $this->settings()->mappedFieldNames());
+    $user = $this->users->load($uid, $this->clients->mappedFieldNames());
     if ($user === NULL) {
       $error = $this->missingUserError($uid);
       // Record it only against an existing row: a deleted account gets
@@ -508,7 +517,7 @@ final class Provisioner {
     }
     $entraId = (string) $link->entraId;
     $settings = $this->settings();
-    $user = $this->users->load($uid, $settings->mappedFieldNames());
+    $user = $this->users->load($uid, $this->clients->mappedFieldNames());
     if ($user === NULL) {
       // The account was deleted meanwhile; the delete policy handles it.
       return new Outcome(Outcome::DONE, sprintf('There is no Drupal account with uid %d any more: nothing to update.', $uid));

@@ -4,7 +4,12 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Integration\Native;
 
+use Drupal\entra_provisioning\Provisioning\ClientFactory;
+use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
+use Drupal\Tests\entra_provisioning\Support\Fake\ArrayConfigSource;
+use Drupal\Tests\entra_provisioning\Support\Fake\FakeKeyRepository;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Support\NativeTestCase;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeNativeFactory;
 
@@ -36,6 +41,20 @@ final class LibraryFactsTest extends NativeTestCase {
     $this->assertSame('', $facts->permission('sideways'));
     $retryable = array_keys(array_filter($facts->statuses(), static fn (array $s): bool => $s['retryable']));
     $this->assertSame([8, 9], $retryable);
+  }
+
+  public function testTheFieldsToLoadAreTheOnesTheLibrarysMappingReads(): void {
+    $source = new ArrayConfigSource(ArrayConfigSource::defaults([
+      'mapping' => ['display_name_field' => 'field_full_name',
+        'properties' => [['field' => 'field_first_name', 'property' => 'givenName'], ['field' => 'field_full_name', 'property' => 'surname']]],
+    ]), ['library' => $this->libraryPath(), 'header' => $this->headerPath()]);
+    $clients = new ClientFactory($source, new InMemoryState(), new FakeKeyRepository(), new EntraNativeFactory());
+    $this->assertSame(['field_first_name', 'field_full_name'], $clients->mappedFieldNames());
+
+    // A library that cannot be loaded: nothing to load, and no exception
+    // (the call that needs the fields reports the reason).
+    $broken = new ArrayConfigSource($source->config, ['library' => '/nonexistent/libentra_provisioning.so', 'header' => $this->headerPath()]);
+    $this->assertSame([], (new ClientFactory($broken, new InMemoryState(), new FakeKeyRepository(), new EntraNativeFactory()))->mappedFieldNames());
   }
 
 }

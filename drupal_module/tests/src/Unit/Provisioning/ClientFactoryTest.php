@@ -60,7 +60,6 @@ final class ClientFactoryTest extends TestCase {
       ],
     ], $factory->buildConfig());
     $this->assertSame('[REDACTED]', $factory->describeConfig()['client_secret']);
-    $this->assertSame(['field_first_name', 'field_full_name'], $factory->settings()->mappedFieldNames());
   }
 
   public function testEndpointsComeFromSettingsPhpOnly(): void {
