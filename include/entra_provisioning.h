@@ -38,6 +38,12 @@ typedef enum EntraStatus {
 typedef struct EntraClient EntraClient;
 
 /*
+ What kind of failure an error is: the one fact every decision is made on (retry, scope,
+ status code), alongside `graph_code`; never the message text.
+ */
+typedef struct ErrorKind ErrorKind;
+
+/*
  The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
  `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
  request, `retryable` and `scope` in every error object, `sync_mail` in `entra_update_user`

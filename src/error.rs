@@ -116,6 +116,18 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Config,
+        ErrorKind::Auth,
+        ErrorKind::Permission,
+        ErrorKind::Validation,
+        ErrorKind::Conflict,
+        ErrorKind::NotFound,
+        ErrorKind::Throttled,
+        ErrorKind::Transient,
+        ErrorKind::Graph,
+    ];
+
     /// The stable, lower-case name used in the error JSON (`kind`).
     pub fn name(self) -> &'static str {
         match self {

@@ -82,21 +82,21 @@ impl EntraStatus {
         EntraStatus::Panic,
     ];
 
+    /// The error kind this status reports, for the statuses that come from an `Error`.
+    pub fn error_kind(self) -> Option<ErrorKind> {
+        ErrorKind::ALL
+            .into_iter()
+            .find(|k| EntraStatus::from(*k) == self)
+    }
+
     /// The `kind` of the error object that comes with this status.
     pub fn kind(self) -> &'static str {
-        match self {
-            EntraStatus::Ok => "ok",
-            EntraStatus::InvalidArgument => "invalid_argument",
-            EntraStatus::Config => "config",
-            EntraStatus::Auth => "auth",
-            EntraStatus::Permission => "permission",
-            EntraStatus::Validation => "validation",
-            EntraStatus::Conflict => "conflict",
-            EntraStatus::NotFound => "not_found",
-            EntraStatus::Throttled => "throttled",
-            EntraStatus::Transient => "transient",
-            EntraStatus::Graph => "graph",
-            EntraStatus::Panic => "panic",
+        match (self, self.error_kind()) {
+            (_, Some(kind)) => kind.name(),
+            (EntraStatus::Ok, None) => "ok",
+            (EntraStatus::Panic, None) => "panic",
+            // The one status left, InvalidArgument, is not an `Error` either.
+            (_, None) => "invalid_argument",
         }
     }
 
@@ -107,7 +107,7 @@ impl EntraStatus {
 
     /// Whether the same call may succeed later.
     pub fn is_retryable(self) -> bool {
-        matches!(self, EntraStatus::Throttled | EntraStatus::Transient)
+        self.error_kind().is_some_and(ErrorKind::is_retryable)
     }
 }
 
