@@ -1,4 +1,5 @@
-//! The C ABI: the only module with `unsafe`. Each export checks its pointers, converts C strings
+//! The C ABI: every pointer the host passes is handled here (the crate's only other `unsafe`
+//! is `runtime.rs`'s `getpid`). Each export checks its pointers, converts C strings
 //! to JSON to Rust calls and the results back to an owned JSON string, inside one guard that
 //! contains panics; `export!` writes that for every export but the constructor and the free
 //! functions, so an export is its signature, its doc comment and the call it makes.
