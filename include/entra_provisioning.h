@@ -50,7 +50,8 @@ typedef struct ErrorKind ErrorKind;
  (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link;
  4 added `entra_describe`, `status` and `title` in every error object (and a `hint` in each),
  `sync_status` in `entra_update_user`, the `user_update` and `mapped_fields` questions of
- `entra_decide`, and `already_deleted` from `entra_disable_user` and `entra_enable_user`.
+ `entra_decide`, and `already_deleted` from `entra_disable_user` and `entra_enable_user`; 5
+ added `entra_check_certificate`.
  Check it before anything else.
  */
 uint32_t entra_abi_version(void);
@@ -210,6 +211,20 @@ enum EntraStatus entra_link_user(const struct EntraClient *c,
  `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
  */
 enum EntraStatus entra_decide(const char *request_json, char **out_json);
+
+/*
+ Checks a certificate credential without a client: `{"certificate_pem": "...",
+ "private_key_pem": "..." (optional)}` returns `{"certificate": {"thumbprint" (SHA-1, upper-case
+ hex, as Entra shows it), "subject" (RFC 4514), "not_after" (Unix seconds)} | null, "problems":
+ [{"field", "message"}]}`, at most one problem per field, in the sentences a configuration
+ error about the same fields uses. The status is OK whatever the problems (they are the
+ answer); `ENTRA_STATUS_INVALID_ARGUMENT` only for a request of the wrong shape. Neither the
+ report nor an error ever quotes the key.
+
+ # Safety
+ `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
+ */
+enum EntraStatus entra_check_certificate(const char *request_json, char **out_json);
 
 /*
  A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created

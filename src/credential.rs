@@ -65,58 +65,115 @@ struct AssertionClaims<'a> {
     exp: u64,
 }
 
+/// The configuration field of the certificate, and of its private key.
+pub const CERTIFICATE_FIELD: &str = "client_certificate.certificate_pem";
+pub const PRIVATE_KEY_FIELD: &str = "client_certificate.private_key_pem";
+
+/// What can be wrong with a certificate credential, in the words an administrator sees: the
+/// same sentences whether the client is being created (a configuration error) or the step-1 form
+/// checks the fields early (`entra_check_certificate`). None quotes the input.
+pub mod problem {
+    pub const CERTIFICATE_NOT_PEM: &str = "The certificate must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----), e.g. the cert.pem uploaded to the app registration.";
+    pub const CERTIFICATE_NOT_X509: &str = "The certificate cannot be read: it is framed as a PEM certificate, but its content is not a valid X.509 certificate.";
+    pub const CERTIFICATE_NOT_RSA: &str = "The certificate does not hold an RSA public key (PS256 needs RSA): create one with \"openssl req -x509 -newkey rsa:2048 ...\".";
+    pub const KEY_ENCRYPTED: &str = "The private key is protected by a passphrase, which the library cannot use: remove it with \"openssl pkey -in key.pem -out key-plain.pem\" and enter key-plain.pem.";
+    pub const KEY_NOT_PEM: &str = "The private key must be an RSA private key in PEM form (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----), e.g. the key.pem created with the certificate.";
+    pub const KEY_UNREADABLE: &str = "The private key cannot be read: it is framed as a PEM key, but its content is not a valid private key.";
+    pub const KEY_NOT_RSA: &str = "The private key must be an RSA key (PS256 needs RSA): create one with \"openssl req -x509 -newkey rsa:2048 ...\".";
+    pub const KEY_MISMATCH: &str = "The private key does not belong to the certificate: enter the key.pem created together with this cert.pem.";
+}
+
+/// `rsaEncryption` (RFC 8017), the algorithm of a PKCS#8 RSA key.
+const RSA_ENCRYPTION: pkcs8::ObjectIdentifier =
+    pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// A certificate read from PEM text (LF or CRLF line endings) and decoded as X.509.
+pub struct ParsedCertificate<'a> {
+    pem: &'a str,
+    der: Vec<u8>,
+    x509: x509_cert::Certificate,
+}
+
+impl ParsedCertificate<'_> {
+    /// The DER bytes: what a thumbprint is a hash of.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    pub fn x509(&self) -> &x509_cert::Certificate {
+        &self.x509
+    }
+}
+
+/// The certificate, or the configuration error of `CERTIFICATE_FIELD` saying why not.
+pub fn parse_certificate(certificate_pem: &str) -> Result<ParsedCertificate<'_>> {
+    let pem = certificate_pem.trim();
+    let block = pem::parse(pem)
+        .ok()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .ok_or_else(|| Error::config(CERTIFICATE_FIELD, problem::CERTIFICATE_NOT_PEM))?;
+    let der = block.into_contents();
+    let x509 = <x509_cert::Certificate as x509_cert::der::Decode>::from_der(&der)
+        .map_err(|_| Error::config(CERTIFICATE_FIELD, problem::CERTIFICATE_NOT_X509))?;
+    Ok(ParsedCertificate { pem, der, x509 })
+}
+
+/// The RSA signing key, or the configuration error of `PRIVATE_KEY_FIELD` saying why not: a
+/// passphrase, not PEM, not a key, not RSA.
+pub fn parse_private_key(private_key_pem: &Secret) -> Result<EncodingKey> {
+    let text = private_key_pem.expose().trim();
+    let refuse = |message: &str| Error::config(PRIVATE_KEY_FIELD, message);
+    // PKCS#8 `ENCRYPTED PRIVATE KEY`, or the legacy OpenSSL header of an encrypted PKCS#1 key.
+    let encrypted = text.lines().map(str::trim).any(|line| {
+        line.starts_with("-----BEGIN ENCRYPTED")
+            || (line.starts_with("Proc-Type:") && line.contains("ENCRYPTED"))
+    });
+    if encrypted {
+        return Err(refuse(problem::KEY_ENCRYPTED));
+    }
+    let block = pem::parse(text).map_err(|_| refuse(problem::KEY_NOT_PEM))?;
+    match block.tag() {
+        "RSA PRIVATE KEY" => {}
+        "PRIVATE KEY" => {
+            let info = pkcs8::PrivateKeyInfoRef::try_from(block.contents())
+                .map_err(|_| refuse(problem::KEY_UNREADABLE))?;
+            if info.algorithm.oid != RSA_ENCRYPTION {
+                return Err(refuse(problem::KEY_NOT_RSA));
+            }
+        }
+        "EC PRIVATE KEY" | "DSA PRIVATE KEY" => return Err(refuse(problem::KEY_NOT_RSA)),
+        _ => return Err(refuse(problem::KEY_NOT_PEM)),
+    }
+    EncodingKey::from_rsa_pem(text.as_bytes()).map_err(|_| refuse(problem::KEY_UNREADABLE))
+}
+
+/// Signs a probe with the key and verifies it with the certificate: a key that does not belong
+/// to the certificate is a configuration error here, not an AADSTS700027 later.
+pub fn check_pair(key: &EncodingKey, certificate: &ParsedCertificate<'_>) -> Result<()> {
+    let mismatch = || Error::config(PRIVATE_KEY_FIELD, problem::KEY_MISMATCH);
+    let public = DecodingKey::from_rsa_pem(certificate.pem.as_bytes())
+        .map_err(|_| Error::config(CERTIFICATE_FIELD, problem::CERTIFICATE_NOT_RSA))?;
+    let probe = jsonwebtoken::encode(&Header::new(Algorithm::PS256), &Probe { probe: true }, key)
+        .map_err(|_| mismatch())?;
+    let mut validation = Validation::new(Algorithm::PS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<Probe>(&probe, &public, &validation)
+        .map(|_| ())
+        .map_err(|_| mismatch())
+}
+
 impl Certificate {
     /// From PEM text: the private key (PKCS#8 or PKCS#1 RSA) and its X.509 certificate.
     pub fn from_pem(private_key_pem: Secret, certificate_pem: &str) -> Result<Certificate> {
-        let cert = pem::parse(certificate_pem.trim()).ok().filter(|p| p.tag() == "CERTIFICATE").ok_or_else(|| {
-            Error::config(
-                "client_certificate.certificate_pem",
-                "client_certificate.certificate_pem is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
-            )
-        })?;
-        let key = EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes()).map_err(|_| {
-            Error::config(
-                "client_certificate.private_key_pem",
-                "client_certificate.private_key_pem is not an RSA private key in PEM form",
-            )
-        })?;
-        let certificate = Certificate {
+        let certificate = parse_certificate(certificate_pem)?;
+        let key = parse_private_key(&private_key_pem)?;
+        check_pair(&key, &certificate)?;
+        Ok(Certificate {
             key,
             key_pem: private_key_pem,
-            thumbprint_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(cert.contents())),
-        };
-        certificate.check_pair(certificate_pem)?;
-        Ok(certificate)
-    }
-
-    /// Signs a probe with the key and verifies it with the certificate: a key that does not
-    /// belong to the certificate is a configuration error here, not an AADSTS700027 later.
-    fn check_pair(&self, certificate_pem: &str) -> Result<()> {
-        let mismatch = || {
-            Error::config(
-                "client_certificate.private_key_pem",
-                "client_certificate.private_key_pem does not belong to client_certificate.certificate_pem",
-            )
-        };
-        let public =
-            DecodingKey::from_rsa_pem(certificate_pem.trim().as_bytes()).map_err(|_| {
-                Error::config(
-                    "client_certificate.certificate_pem",
-                    "client_certificate.certificate_pem does not hold an RSA public key",
-                )
-            })?;
-        let probe = jsonwebtoken::encode(
-            &Header::new(Algorithm::PS256),
-            &Probe { probe: true },
-            &self.key,
-        )
-        .map_err(|_| mismatch())?;
-        let mut validation = Validation::new(Algorithm::PS256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        jsonwebtoken::decode::<Probe>(&probe, &public, &validation)
-            .map(|_| ())
-            .map_err(|_| mismatch())
+            thumbprint_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(certificate.der())),
+        })
     }
 
     pub fn thumbprint_s256(&self) -> &str {
@@ -231,6 +288,13 @@ mod tests {
             err.detail().field.as_deref(),
             Some("client_certificate.certificate_pem")
         );
+        // Framed as PEM but no X.509 inside: named as such, before the key is looked at.
+        let err = Certificate::from_pem(
+            Secret::new(KEY),
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        )
+        .unwrap_err();
+        assert_eq!(err.detail().message, problem::CERTIFICATE_NOT_X509);
         let other = include_str!("../tests/fixtures/other.key.pem");
         let err = Certificate::from_pem(Secret::new(other), CERT).unwrap_err();
         assert_eq!(

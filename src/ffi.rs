@@ -44,7 +44,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 /// The ABI revision of this library; bumped whenever an export changes or is added.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Result of every fallible export. Values are stable and only ever appended.
 #[repr(C)]
@@ -232,6 +232,8 @@ fn guard(
 /// - `export!(out, op, request r: Type, |pattern| body)`: no client; `body` is the result.
 /// - `export!(out, op, client c, |client| body)`: no request; `body` is the result.
 /// - `export!(out, op, || body)`: neither; `body` is the result.
+/// - `export!(out, op, redacted by r, request r: Type, |pattern| body)`: no client; errors are
+///   scrubbed with the redactor `r` (a secret the request itself carries).
 macro_rules! export {
     ($out:ident, $op:expr, client $c:ident, request $req:ident: $ty:ty,
         |$p:pat_param, $r:pat_param, $call:pat_param| $body:expr) => {
@@ -267,6 +269,29 @@ macro_rules! export {
     ($out:ident, $op:expr, || $body:expr) => {
         guard($out, &NO_SECRETS, $op, || to_json(&$body))
     };
+    ($out:ident, $op:expr, redacted by $redactor:expr, request $req:ident: $ty:ty,
+        |$r:pat_param| $body:expr) => {{
+        let redactor: Redactor = $redactor;
+        guard($out, &redactor, $op, || {
+            // SAFETY: the export's contract: `$req` is NULL or NUL-terminated.
+            let $r: $ty = unsafe { parse($req, stringify!($req)) }?;
+            to_json(&$body)
+        })
+    }};
+}
+
+/// A redactor for the secret a request itself carries in `field`, read from the raw text, so
+/// that an error about a request of the wrong shape is scrubbed of it too.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string valid for the call.
+unsafe fn redactor_for(ptr: *const c_char, field: &str) -> Redactor {
+    // SAFETY: forwarded contract.
+    let secret = unsafe { text(ptr, field) }
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|v| v.get(field)?.as_str().map(crate::secret::Secret::new));
+    Redactor::new(secret.as_ref().map(crate::secret::Secret::expose))
 }
 
 /// A body's result as the export's outcome.
@@ -501,7 +526,8 @@ impl<'de> Deserialize<'de> for BulkRequest {
 /// (mail is no longer written unless asked), and made a taken UPN a conflict instead of a link;
 /// 4 added `entra_describe`, `status` and `title` in every error object (and a `hint` in each),
 /// `sync_status` in `entra_update_user`, the `user_update` and `mapped_fields` questions of
-/// `entra_decide`, and `already_deleted` from `entra_disable_user` and `entra_enable_user`.
+/// `entra_decide`, and `already_deleted` from `entra_disable_user` and `entra_enable_user`; 5
+/// added `entra_check_certificate`.
 /// Check it before anything else.
 #[unsafe(no_mangle)]
 pub extern "C" fn entra_abi_version() -> u32 {
@@ -752,6 +778,27 @@ pub unsafe extern "C" fn entra_decide(
 ) -> EntraStatus {
     export!(out_json, Operation::Local, request request_json: crate::decide::Question,
         |question| question.answer())
+}
+
+/// Checks a certificate credential without a client: `{"certificate_pem": "...",
+/// "private_key_pem": "..." (optional)}` returns `{"certificate": {"thumbprint" (SHA-1, upper-case
+/// hex, as Entra shows it), "subject" (RFC 4514), "not_after" (Unix seconds)} | null, "problems":
+/// [{"field", "message"}]}`, at most one problem per field, in the sentences a configuration
+/// error about the same fields uses. The status is OK whatever the problems (they are the
+/// answer); `ENTRA_STATUS_INVALID_ARGUMENT` only for a request of the wrong shape. Neither the
+/// report nor an error ever quotes the key.
+///
+/// # Safety
+/// `request_json` NULL or NUL-terminated; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entra_check_certificate(
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> EntraStatus {
+    export!(out_json, Operation::Local,
+        redacted by unsafe { redactor_for(request_json, "private_key_pem") },
+        request request_json: crate::certificate::CheckRequest,
+        |request| crate::certificate::check(&request))
 }
 
 /// A JSON array of Drupal users (at most 1000), or `{"users": [...], "budget_ms"}`: created

@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod bulk;
+pub mod certificate;
 pub mod config;
 pub mod credential;
 pub mod deadline;

@@ -190,4 +190,17 @@ fn our_dependencies_share_versions_with_the_rest_of_the_graph() {
     // sha2 and pem: ours are jsonwebtoken's.
     assert_eq!(lock.version_of(ours, "sha2"), lock.version_of(jwt, "sha2"));
     assert_eq!(lock.version_of(ours, "pem"), lock.version_of(jwt, "pem"));
+    // The certificate check decodes X.509 and PKCS#8 with the der, spki and pkcs8 that rsa
+    // (under jsonwebtoken) decodes keys with (its PKCS#1 too), and hashes with sha2's digest:
+    // no second ASN.1 stack.
+    let x509 = lock.resolve(
+        ours.deps
+            .iter()
+            .find(|d| d.split(' ').next() == Some("x509-cert"))
+            .unwrap(),
+    );
+    assert_eq!(lock.version_of(x509, "der"), of("pkcs1", "der"));
+    assert_eq!(lock.version_of(x509, "spki"), of("rsa", "spki"));
+    assert_eq!(lock.version_of(ours, "pkcs8"), of("rsa", "pkcs8"));
+    assert_eq!(of("sha1", "digest"), of("sha2", "digest"));
 }

@@ -17,7 +17,7 @@ fn client(config: &str) -> Client {
 
 #[test]
 fn the_exports_work_end_to_end() {
-    assert_eq!(entra_abi_version(), 4);
+    assert_eq!(entra_abi_version(), 5);
     // SAFETY: a static NUL-terminated string.
     let version = unsafe { CStr::from_ptr(entra_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
@@ -226,4 +226,109 @@ fn describe_names_every_status_default_limit_cloud_and_direction() {
     assert_eq!(clouds, ["global", "usgov", "usgov-dod", "china"]);
     assert_eq!(d["directions"][0]["name"], "drupal_to_entra");
     assert_eq!(d["directions"][0]["permission"], "User.ReadWrite.All");
+}
+
+/// `entra_check_certificate`, as C calls it.
+fn check_certificate(request: &str) -> (EntraStatus, Value) {
+    let request = CString::new(request).unwrap();
+    let mut out = ptr::null_mut();
+    // SAFETY: valid strings.
+    let status = unsafe { entra_check_certificate(request.as_ptr(), &mut out) };
+    (status, take(out))
+}
+
+#[test]
+fn check_certificate_reports_problems_as_data_and_never_quotes_the_key() {
+    let cert = include_str!("fixtures/test-app.cert.pem");
+    let key = include_str!("fixtures/test-app.key.pem");
+    let other = include_str!("fixtures/other.key.pem");
+    let key_lines: Vec<&str> = other
+        .lines()
+        .filter(|l| l.len() > 16 && !l.starts_with("-----"))
+        .collect();
+    let quotes_the_key = |out: &Value| {
+        let text = out.to_string();
+        key_lines.iter().any(|line| text.contains(line))
+    };
+
+    let (status, out) =
+        check_certificate(&json!({"certificate_pem": cert, "private_key_pem": key}).to_string());
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(out["problems"], json!([]));
+    assert_eq!(
+        out["certificate"]["thumbprint"],
+        "7238AC56292B62D7E8452FC9B55AF83EC199E7B1"
+    );
+    assert_eq!(
+        out["certificate"]["subject"],
+        "CN=entra-provisioning test app (tests only)"
+    );
+    assert_eq!(out["certificate"]["not_after"], 4_949_278_590u64);
+
+    // Without the key, or with a null one: the certificate alone.
+    for request in [
+        json!({"certificate_pem": cert}),
+        json!({"certificate_pem": cert, "private_key_pem": null}),
+    ] {
+        let (status, out) = check_certificate(&request.to_string());
+        assert_eq!(status, EntraStatus::Ok);
+        assert_eq!(out["problems"], json!([]));
+        assert!(out["certificate"].is_object());
+    }
+
+    // A problem is the answer, not an error.
+    let (status, out) =
+        check_certificate(&json!({"certificate_pem": cert, "private_key_pem": other}).to_string());
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(
+        out["problems"][0]["field"],
+        "client_certificate.private_key_pem"
+    );
+    assert!(
+        out["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not belong to the certificate")
+    );
+    assert!(out["certificate"].is_object());
+    assert!(!quotes_the_key(&out), "{out}");
+
+    let (status, out) = check_certificate(
+        &json!({"certificate_pem": "junk", "private_key_pem": other}).to_string(),
+    );
+    assert_eq!(status, EntraStatus::Ok);
+    assert_eq!(out["certificate"], Value::Null);
+    assert_eq!(
+        out["problems"],
+        json!([{"field": "client_certificate.certificate_pem",
+            "message": entra_provisioning::credential::problem::CERTIFICATE_NOT_PEM}])
+    );
+
+    // Only a request of the wrong shape is an argument error, and it never quotes the key.
+    for request in [
+        json!({"private_key_pem": other}).to_string(),
+        json!({"certificate_pem": 5, "private_key_pem": other}).to_string(),
+        json!({"certificate_pem": [other], "private_key_pem": other}).to_string(),
+        format!(
+            "{{\"private_key_pem\": {}, \"certificate_pem\": ",
+            json!(other)
+        ),
+        "[]".to_owned(),
+    ] {
+        let (status, out) = check_certificate(&request);
+        assert_eq!(status, EntraStatus::InvalidArgument, "{request}");
+        assert_eq!(out["kind"], "invalid_argument");
+        assert!(!quotes_the_key(&out), "{out}");
+    }
+
+    // NULL pointers are argument errors, not crashes.
+    let mut out = ptr::null_mut();
+    // SAFETY: NULL request on purpose.
+    let status = unsafe { entra_check_certificate(ptr::null(), &mut out) };
+    assert_eq!(status, EntraStatus::InvalidArgument);
+    assert_eq!(take(out)["kind"], "invalid_argument");
+    let request = CString::new(json!({"certificate_pem": cert}).to_string()).unwrap();
+    // SAFETY: NULL out pointer on purpose.
+    let status = unsafe { entra_check_certificate(request.as_ptr(), ptr::null_mut()) };
+    assert_eq!(status, EntraStatus::InvalidArgument);
 }

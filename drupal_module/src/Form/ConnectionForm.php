@@ -9,7 +9,6 @@ use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\Url;
 use Drupal\entra_provisioning\Drupal\PostResponseProcessor;
 use Drupal\entra_provisioning\Native\LibraryFacts;
-use Drupal\entra_provisioning\Provisioning\CertificateCheck;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\ConnectionFields;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
@@ -116,7 +115,8 @@ final class ConnectionForm extends WizardFormBase {
       '#type' => 'container',
       '#states' => ['visible' => [':input[name="credential_type"]' => ['value' => ModuleSettings::CREDENTIAL_CERTIFICATE]]],
     ];
-    $certificate = CertificateCheck::describe($this->clients->settings()->certificatePem());
+    // Null while the library cannot be loaded: the form then shows no details.
+    $certificate = $this->clients->checkCertificate($this->clients->settings()->certificatePem())['certificate'] ?? NULL;
     $description = $this->t('The public certificate uploaded to the app registration (Certificates & secrets > Certificates), from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----. It is not secret and is stored in configuration.');
     if ($certificate !== NULL) {
       $description = $this->t('The public certificate uploaded to the app registration (Certificates & secrets > Certificates), from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----. It is not secret and is stored in configuration. Current certificate: thumbprint %thumbprint (compare it with the app registration), subject %subject, expires @expires.', [
@@ -239,15 +239,14 @@ final class ConnectionForm extends WizardFormBase {
     if ($form_state->getValue('credential_type') !== ModuleSettings::CREDENTIAL_CERTIFICATE) {
       return;
     }
-    $certificate = trim((string) $form_state->getValue('certificate_pem'));
-    if ($certificate !== '' && ($problem = CertificateCheck::certificateProblem($certificate)) !== NULL) {
-      $form_state->setErrorByName('certificate_pem', $problem);
-      $certificate = '';
-    }
-    $key = (string) $form_state->getValue('private_key_pem');
-    if (trim($key) !== '' && ($problem = CertificateCheck::privateKeyProblem($key, $certificate)) !== NULL) {
-      // The message never quotes the key.
-      $form_state->setErrorByName('private_key_pem', $problem);
+    // The library's check, an early and field-specific version of the one
+    // it makes again on Save and Test; an empty field is "not entered
+    // yet" to it, and the key is checked against the certificate typed
+    // here. Its messages never quote the key. Without the library (null)
+    // there is no early check.
+    $report = $this->clients->checkCertificate((string) $form_state->getValue('certificate_pem'), (string) $form_state->getValue('private_key_pem'));
+    foreach ($report['problems'] ?? [] as $problem) {
+      $form_state->setErrorByName(ConnectionFields::ELEMENTS[$problem['field']] ?? 'certificate_pem', $problem['message']);
     }
     $this->labelErrors($form, $form_state);
   }
@@ -289,9 +288,12 @@ final class ConnectionForm extends WizardFormBase {
     if (!$key->hasValue()) {
       return;
     }
-    $problem = CertificateCheck::privateKeyProblem((string) $key->value(), $settings->certificatePem());
-    if ($problem !== NULL) {
-      $this->messenger()->addWarning($this->t('The private key from @source cannot be used: @problem', ['@source' => $key->describe(), '@problem' => $problem]));
+    $report = $this->clients->checkCertificate($settings->certificatePem(), (string) $key->value());
+    foreach ($report['problems'] ?? [] as $problem) {
+      // The certificate's own problems were shown by the validation.
+      if ($problem['field'] === 'client_certificate.private_key_pem') {
+        $this->messenger()->addWarning($this->t('The private key from @source cannot be used: @problem', ['@source' => $key->describe(), '@problem' => $problem['message']]));
+      }
     }
   }
 

@@ -364,6 +364,39 @@ final class EntraNative implements NativeClientInterface {
   }
 
   /**
+   * The library's check of a certificate credential (no client needed):
+   * what is wrong with the certificate and its key, and what the admin
+   * compares with the app registration. See entra_check_certificate in the
+   * header. Problems are the answer, not exceptions.
+   *
+   * @param string $certificatePem
+   *   The PEM certificate; empty to check the key alone.
+   * @param string|null $privateKeyPem
+   *   The PEM private key; null or empty to check the certificate alone.
+   *
+   * @return array<string, mixed>
+   *   ['certificate' => ['thumbprint' => 'SHA-1, upper-case hex',
+   *   'subject' => 'CN=...', 'not_after' => unix seconds] or null,
+   *   'problems' => [['field' => 'client_certificate.private_key_pem',
+   *   'message' => '...'], ...]].
+   */
+  public function checkCertificate(
+    string $certificatePem,
+    #[\SensitiveParameter]
+    ?string $privateKeyPem
+  ): array {
+    $ffi = $this->ffi();
+    $request = ['certificate_pem' => $certificatePem, 'private_key_pem' => $privateKeyPem];
+    $json = JsonCodec::encode($request, 'the request for entra_check_certificate');
+    $out = $ffi->new('char*');
+    $status = (int) $ffi->entra_check_certificate($json, \FFI::addr($out));
+    // The library never quotes the key; scrubbing it here too is defence in depth.
+    $redact = $privateKeyPem !== NULL && $privateKeyPem !== '' ? [$privateKeyPem] : [];
+
+    return $this->checkStatus('entra_check_certificate', $status, $out, $redact);
+  }
+
+  /**
    * Diagnostic: makes the library panic inside its FFI guard.
    *
    * @throws \Drupal\entra_provisioning\Native\Exception\NativePanicException

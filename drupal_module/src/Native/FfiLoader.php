@@ -36,9 +36,9 @@ final class FfiLoader {
    * and a taken UPN is a conflict naming the existing account. 4:
    * entra_describe, "status" and "title" in every error, sync_status, the
    * user_update and mapped_fields questions, already_deleted from disable
-   * and enable.
+   * and enable. 5: entra_check_certificate.
    */
-  public const ABI_VERSION = 4;
+  public const ABI_VERSION = 5;
 
   /**
    * The FFI scope name the preload header declares.

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 
@@ -261,6 +262,53 @@ final class ClientFactory {
    */
   public function reset(): void {
     $this->client = NULL;
+  }
+
+  /**
+   * The library's check of a certificate and its private key
+   * (entra_check_certificate; no client, no network): its problems, one per
+   * field at most, and the certificate's thumbprint, subject and expiry.
+   *
+   * @param string $pem
+   *   The PEM certificate; empty to check the key alone.
+   * @param string|null $key
+   *   The PEM private key; null or empty to check the certificate alone.
+   *
+   * @return array{certificate: ?array{thumbprint: string, subject: string, not_after: int}, problems: list<array{field: string, message: string}>}|null
+   *   Null when the library cannot be loaded in this PHP: a caller then
+   *   skips its early check, since the library checks the credential again
+   *   when the client is created (Save and Test, every operation).
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the loaded library fails (a bug: never for a bad certificate).
+   */
+  public function checkCertificate(
+    string $pem,
+    #[\SensitiveParameter]
+    ?string $key = NULL
+  ): ?array {
+    try {
+      $report = $this->natives->checkCertificate($pem, $key, $this->libraryPath(), $this->headerPath(), $this->ffiMode());
+    }
+    catch (NativeUnavailableException $e) {
+      return NULL;
+    }
+    $certificate = is_array($report['certificate'] ?? NULL) ? $report['certificate'] : NULL;
+    $problems = [];
+    foreach (is_array($report['problems'] ?? NULL) ? $report['problems'] : [] as $problem) {
+      if (is_array($problem) && is_string($problem['field'] ?? NULL) && is_string($problem['message'] ?? NULL)) {
+        $problems[] = ['field' => $problem['field'], 'message' => $problem['message']];
+      }
+    }
+
+    return [
+      'certificate' => $certificate === NULL ? NULL : [
+        'thumbprint' => (string) ($certificate['thumbprint'] ?? ''),
+        'subject' => (string) ($certificate['subject'] ?? ''),
+        'not_after' => (int) ($certificate['not_after'] ?? 0),
+      ],
+      'problems' => $problems,
+    ];
   }
 
   /**

@@ -113,4 +113,21 @@ final class EntraNativeFactory implements NativeFactoryInterface {
     }
   }
 
+  public function checkCertificate(
+    string $certificatePem,
+    #[\SensitiveParameter]
+    ?string $privateKeyPem,
+    string $library,
+    string $header,
+    ?string $mode
+  ): array {
+    $native = new EntraNative([], $library, $header, $mode);
+    try {
+      return $native->checkCertificate($certificatePem, $privateKeyPem);
+    }
+    finally {
+      $native->close();
+    }
+  }
+
 }

@@ -86,4 +86,24 @@ interface NativeFactoryInterface {
    * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
    */
   public function decide(array $question, string $library, string $header, ?string $mode): array;
+
+  /**
+   * The library's check of a certificate and its private key
+   * (entra_check_certificate; no client, no network).
+   *
+   * @return array<string, mixed>
+   *   See EntraNative::checkCertificate().
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the library cannot be loaded.
+   */
+  public function checkCertificate(
+    string $certificatePem,
+    #[\SensitiveParameter]
+    ?string $privateKeyPem,
+    string $library,
+    string $header,
+    ?string $mode
+  ): array;
+
 }

@@ -115,7 +115,8 @@ final class RequirementsEvaluator {
       'validation' => $validation,
       'credential_type' => $settings->credentialType(),
       'endpoints' => $this->clients->endpointOverrides(),
-      'certificate' => $settings->usesCertificate() ? CertificateCheck::describe($settings->certificatePem()) : NULL,
+      // Null while the library cannot be loaded (its own line says why).
+      'certificate' => $settings->usesCertificate() ? ($this->clients->checkCertificate($settings->certificatePem())['certificate'] ?? NULL) : NULL,
       'permissions' => $this->permissions(),
       'now' => time(),
       'secret_source' => $secret->source,

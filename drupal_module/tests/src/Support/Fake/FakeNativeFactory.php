@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 use Drupal\entra_provisioning\Provisioning\NativeFactoryInterface;
@@ -37,7 +38,8 @@ final class FakeNativeFactory implements NativeFactoryInterface {
 
   /**
    * The real library's factory, for the calls that are pure functions of
-   * the library (decide): a fake must not carry a copy of its rules.
+   * the library (decide, checkCertificate): a fake must not carry a copy of
+   * its rules.
    */
   public ?NativeFactoryInterface $library = NULL;
 
@@ -104,10 +106,27 @@ final class FakeNativeFactory implements NativeFactoryInterface {
   public function decide(array $question, string $library, string $header, ?string $mode): array {
     $this->questions[] = $question;
     if ($this->library === NULL) {
-      throw new \LogicException('decide() needs the real library: set $library to an EntraNativeFactory.');
+      // What the module meets when the library cannot be loaded.
+      throw new NativeUnavailableException('No library in this test: set $library to an EntraNativeFactory.');
     }
 
     return $this->library->decide($question, $library, $header, $mode);
+  }
+
+  public function checkCertificate(
+    string $certificatePem,
+    #[\SensitiveParameter]
+    ?string $privateKeyPem,
+    string $library,
+    string $header,
+    ?string $mode
+  ): array {
+    if ($this->library === NULL) {
+      // What the module meets when the library cannot be loaded.
+      throw new NativeUnavailableException('No library in this test: set $library to an EntraNativeFactory.');
+    }
+
+    return $this->library->checkCertificate($certificatePem, $privateKeyPem, $library, $header, $mode);
   }
 
   /**
