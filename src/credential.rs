@@ -31,6 +31,9 @@ pub struct Certificate {
     /// `x5t#S256`: base64url of the SHA-256 of the certificate's DER, so Entra knows which of
     /// the app's certificates to verify with.
     thumbprint_s256: String,
+    /// SHA-256 of the certificate's SubjectPublicKeyInfo (DER): names the key pair in the
+    /// token cache's key without holding anything secret.
+    public_key_sha256: [u8; 32],
 }
 
 impl fmt::Debug for Credential {
@@ -169,10 +172,18 @@ impl Certificate {
         let certificate = parse_certificate(certificate_pem)?;
         let key = parse_private_key(&private_key_pem)?;
         check_pair(&key, &certificate)?;
+        let spki = x509_cert::der::Encode::to_der(
+            certificate
+                .x509()
+                .tbs_certificate()
+                .subject_public_key_info(),
+        )
+        .map_err(|_| Error::config(CERTIFICATE_FIELD, problem::CERTIFICATE_NOT_X509))?;
         Ok(Certificate {
             key,
             key_pem: private_key_pem,
             thumbprint_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(certificate.der())),
+            public_key_sha256: Sha256::digest(&spki).into(),
         })
     }
 
@@ -230,6 +241,25 @@ impl Credential {
             Credential::Secret(secret) => vec![secret.expose()],
             Credential::Certificate(cert) => vec![cert.key_pem.expose()],
         }
+    }
+
+    /// Which credential this is, as a SHA-256 that cannot be turned back into it: the token
+    /// cache's key holds this, never the secret. A secret is hashed itself; a certificate by
+    /// its public key (the private key never needs to be read for it). The prefix keeps a
+    /// secret from ever colliding with a key's hash.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        match self {
+            Credential::Secret(secret) => {
+                hash.update(b"client_secret\0");
+                hash.update(secret.expose().as_bytes());
+            }
+            Credential::Certificate(cert) => {
+                hash.update(b"certificate_public_key\0");
+                hash.update(cert.public_key_sha256);
+            }
+        }
+        hash.finalize().into()
     }
 
     pub fn kind(&self) -> &'static str {

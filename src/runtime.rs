@@ -16,7 +16,7 @@ pub struct Process {
 
 static CURRENT: Mutex<Option<(u32, &'static Process)>> = Mutex::new(None);
 
-fn pid() -> u32 {
+pub(crate) fn pid() -> u32 {
     // SAFETY: getpid has no preconditions and cannot fail.
     unsafe { libc::getpid() as u32 }
 }

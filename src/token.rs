@@ -1,12 +1,23 @@
 //! Client-credentials tokens (OAuth 2.0, v2.0 endpoint), cached until shortly before they
-//! expire. One async mutex both guards the cache and makes concurrent callers share a single
+//! expire.
+//!
+//! The cache is process-wide, not per client handle: a PHP-FPM request creates and frees its
+//! handle, and a worker serves thousands of requests, so a per-handle cache fetched one token
+//! per request. Handles whose [`CacheKey`] is equal (same token URL, so login endpoint and tenant,
+//! client id, credential fingerprint and scope) share one slot; different keys never share. One
+//! async mutex per slot both guards the cached token and makes concurrent callers share a single
 //! in-flight token request: whoever holds it fetches, the others then find the fresh token.
+//!
+//! Tokens live only in this process's memory, as [`Secret`]s: nothing here is written to disk,
+//! a database or a cache backend, and the key holds a hash of the credential, not the credential.
 
 use crate::credential::Credential;
 use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use url::Url;
@@ -17,13 +28,94 @@ pub struct TokenProvider {
     credential: Credential,
     scope: String,
     timeout: Duration,
-    cache: Mutex<Option<Cached>>,
+    key: CacheKey,
     requests: AtomicU64,
 }
 
 struct Cached {
     token: Secret,
     refresh_at: Instant,
+}
+
+/// What a token is valid for, and so which handles may share it. No `Debug`: nothing prints it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    /// The authority and the tenant in one: `{login}/{tenant}/oauth2/v2.0/token`, as the
+    /// configuration builds it (the tenant is a GUID or a domain, never holding a `/`), so two
+    /// clouds, login endpoints or tenants never share a token.
+    token_url: String,
+    client_id: String,
+    /// [`Credential::fingerprint`]: a new secret or certificate gets a new token.
+    credential: [u8; 32],
+    scope: String,
+}
+
+type Slot = Mutex<Option<Cached>>;
+
+/// The token slots of one process.
+struct Registry {
+    pid: u32,
+    slots: StdMutex<HashMap<CacheKey, Arc<Slot>>>,
+}
+
+/// This process's registry, replaced (never freed) in a forked child. An atomic pointer rather
+/// than a lock, so that finding out "this registry is my parent's" takes no lock: a parent
+/// thread may have held the registry's lock, or a slot's mutex during a token fetch, at the
+/// moment of `fork()`, and in the child nobody would ever release it.
+///
+/// The child starts fresh instead of copying the parent's tokens: copying would mean reading
+/// the parent's slots, whose locks may be held forever, and a fresh start costs one token
+/// request per worker per token lifetime. Like `runtime.rs`, the parent's registry is leaked in
+/// the child: dropping it would touch locks and futures of threads that do not exist there.
+static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(std::ptr::null_mut());
+
+fn registry() -> &'static Registry {
+    let pid = crate::runtime::pid();
+    loop {
+        let current = REGISTRY.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer in REGISTRY comes from `Box::into_raw` below and is never
+        // freed, so it is valid for the rest of the process (and in a forked child's copy).
+        if let Some(registry) = unsafe { current.as_ref() }
+            && registry.pid == pid
+        {
+            return registry;
+        }
+        let fresh = Box::into_raw(Box::new(Registry {
+            pid,
+            slots: StdMutex::new(HashMap::new()),
+        }));
+        match REGISTRY.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
+            // SAFETY: just installed; from now on it is never freed (see REGISTRY).
+            Ok(_) => return unsafe { &*fresh },
+            // Another thread of this process installed its registry first: ours was never
+            // shared, so it is dropped, and the loop returns theirs.
+            // SAFETY: `fresh` came from `Box::into_raw` and nobody else has seen it.
+            Err(_) => drop(unsafe { Box::from_raw(fresh) }),
+        }
+    }
+}
+
+impl Registry {
+    /// The slot for `key`, made on first use. The lock is held only for the map lookup, never
+    /// across an await.
+    fn slot(&self, key: &CacheKey) -> Arc<Slot> {
+        // A poisoned lock only means a panic elsewhere while holding it; the map is still sound.
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = slots.get(key) {
+            return Arc::clone(slot);
+        }
+        // A new key (a rotated secret, another configuration): forget slots that nobody is
+        // using and whose token is stale, so an old credential's token does not linger in
+        // memory and the map stays as small as the set of live configurations.
+        let now = Instant::now();
+        slots.retain(|_, slot| {
+            Arc::strong_count(slot) > 1
+                || slot
+                    .try_lock()
+                    .map_or(true, |c| c.as_ref().is_some_and(|c| now < c.refresh_at))
+        });
+        Arc::clone(slots.entry(key.clone()).or_default())
+    }
 }
 
 /// The application permissions (`roles` claim) granted in a Microsoft identity platform access
@@ -86,24 +178,38 @@ impl TokenProvider {
         scope: String,
         timeout: Duration,
     ) -> Self {
+        let key = CacheKey {
+            token_url: token_url.as_str().to_owned(),
+            client_id: client_id.clone(),
+            credential: credential.fingerprint(),
+            scope: scope.clone(),
+        };
         TokenProvider {
             token_url,
             client_id,
             credential,
             scope,
             timeout,
-            cache: Mutex::new(None),
+            key,
             requests: AtomicU64::new(0),
         }
     }
 
-    /// How many token requests this provider has sent (for diagnostics and benchmarks).
+    /// How many token requests this provider has sent (for diagnostics and benchmarks); a
+    /// token another handle of the process fetched is not counted here.
     pub fn requests_sent(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// This process's slot for this provider's key, looked up on every use rather than held:
+    /// a handle made before a `fork()` must find the child's slot, not the parent's.
+    fn slot(&self) -> Arc<Slot> {
+        registry().slot(&self.key)
+    }
+
     pub async fn token(&self, http: &reqwest::Client) -> Result<Secret> {
-        let mut cache = self.cache.lock().await;
+        let slot = self.slot();
+        let mut cache = slot.lock().await;
         if let Some(cached) = cache.as_ref()
             && Instant::now() < cached.refresh_at
         {
@@ -117,9 +223,11 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// Forgets `rejected` (Graph answered 401 to it) unless a newer token already replaced it.
+    /// Forgets `rejected` (Graph answered 401 to it) unless a newer token already replaced it,
+    /// for every handle of the process that shares it: the next call of any of them fetches.
     pub async fn invalidate(&self, rejected: &Secret) {
-        let mut cache = self.cache.lock().await;
+        let slot = self.slot();
+        let mut cache = slot.lock().await;
         if cache.as_ref().is_some_and(|c| &c.token == rejected) {
             *cache = None;
         }
@@ -317,6 +425,79 @@ mod tests {
             .encode(r#"{"roles":["User.Read.All","user.readwrite.all"]}"#);
         let writer = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"));
         assert_eq!(grants_user_writes(&writer), Some(true));
+    }
+
+    fn provider(
+        token_url: &str,
+        client_id: &str,
+        credential: Credential,
+        scope: &str,
+    ) -> TokenProvider {
+        TokenProvider::new(
+            Url::parse(token_url).unwrap(),
+            client_id.into(),
+            credential,
+            scope.into(),
+            Duration::from_secs(1),
+        )
+    }
+
+    #[test]
+    fn every_part_of_the_key_separates_tokens_and_the_secret_is_not_in_it() {
+        const URL: &str = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
+        const SCOPE: &str = "https://graph.microsoft.com/.default";
+        let secret = |s: &str| Credential::Secret(Secret::new(s));
+        let base = provider(URL, "app", secret("s3cret-canary"), SCOPE);
+        let same = provider(URL, "app", secret("s3cret-canary"), SCOPE);
+        assert!(base.key == same.key);
+        for other in [
+            provider(
+                "https://login.microsoftonline.com/t2/oauth2/v2.0/token",
+                "app",
+                secret("s3cret-canary"),
+                SCOPE,
+            ),
+            provider(
+                "https://login.microsoftonline.us/t1/oauth2/v2.0/token",
+                "app",
+                secret("s3cret-canary"),
+                SCOPE,
+            ),
+            provider(URL, "app2", secret("s3cret-canary"), SCOPE),
+            provider(URL, "app", secret("rotated"), SCOPE),
+            provider(
+                URL,
+                "app",
+                secret("s3cret-canary"),
+                "https://graph.microsoft.us/.default",
+            ),
+        ] {
+            assert!(base.key != other.key);
+            assert!(!Arc::ptr_eq(&base.slot(), &other.slot()));
+        }
+        assert!(Arc::ptr_eq(&base.slot(), &same.slot()));
+        let fingerprint = base.key.credential;
+        assert!(!fingerprint.windows(b"s3cret".len()).any(|w| w == b"s3cret"));
+    }
+
+    #[test]
+    fn a_certificate_is_keyed_by_its_public_key() {
+        let key = include_str!("../tests/fixtures/test-app.key.pem");
+        let cert = include_str!("../tests/fixtures/test-app.cert.pem");
+        let credential = |pem: &str| {
+            Credential::Certificate(
+                crate::credential::Certificate::from_pem(Secret::new(pem), cert).unwrap(),
+            )
+        };
+        // The same certificate read twice (e.g. CRLF line endings) is the same credential.
+        assert_eq!(
+            credential(key).fingerprint(),
+            credential(&key.replace('\n', "\r\n")).fingerprint()
+        );
+        assert_ne!(
+            credential(key).fingerprint(),
+            Credential::Secret(Secret::new(key)).fingerprint()
+        );
     }
 
     #[test]

@@ -137,6 +137,12 @@ fn errors_of(name: &str, status: EntraStatus, out: &Value) -> Vec<Value> {
     }
 }
 
+/// Makes the emulator refuse every token it issued (401 `InvalidAuthenticationToken`), so that
+/// the next Graph call of any client of the process goes back to the token endpoint.
+fn revoke_tokens(base: &str) {
+    control(base, "POST", "config", Some(json!({"expire_tokens": true})));
+}
+
 /// Runs every export against the emulator's current faults and checks each error.
 fn check_every_export(c: &Client, entra_id: &str, forms: &[String], stage: &str) {
     for (name, export, request) in every_export(entra_id) {
@@ -177,13 +183,15 @@ fn a_secret_with_quotes_backslashes_newlines_and_unicode_is_in_no_error() {
     check_every_export(&c, &entra_id, &forms, "graph echo");
 
     // The token endpoint echoes it in its description (cut at the line break by the library)
-    // and in its `error` code; a fresh client has no cached token.
+    // and in its `error` code. The process-wide cache would hand a fresh client the token
+    // already fetched: the emulator revokes it, so Graph's 401 makes the client ask again.
     control(&base, "DELETE", "faults", None);
     add_fault(
         &base,
         json!({"path_contains": "/oauth2/", "status": 400, "code": CANARY,
             "message": format!("The secret {CANARY} is not valid.")}),
     );
+    revoke_tokens(&base);
     let fresh = client(&config);
     check_every_export(&fresh, &entra_id, &forms, "token echo");
 
@@ -264,6 +272,7 @@ fn a_private_key_is_in_no_error_whole_or_line_by_line() {
         &base,
         json!({"path_contains": "/oauth2/", "status": 400, "message": format!("key {line} refused")}),
     );
+    revoke_tokens(&base);
     let fresh = client(&config.to_string());
     check_every_export(&fresh, &entra_id, &forms, "pem token echo");
 }

@@ -165,9 +165,12 @@ final class SecretCanaryTest extends NativeTestCase {
       $emulator->clearFaults();
     }
 
-    // Token endpoint failures (a fresh client has no token yet).
+    // Token endpoint failures. The library's process-wide cache would hand a fresh client the
+    // token already fetched: the emulator revokes it, so Graph's 401 sends the client back to
+    // the token endpoint.
     foreach (['token 503' => ['path_contains' => '/oauth2/', 'status' => 503], 'token reset' => ['path_contains' => '/oauth2/', 'reset' => TRUE]] as $label => $fault) {
       $emulator->addFault($fault);
+      $emulator->configure(['expire_tokens' => TRUE]);
       $fresh = $this->native($config);
       $this->call($label, fn () => $fresh->testConnection('adele@contoso.onmicrosoft.com'));
       $this->call($label . ' bulk', fn () => $fresh->bulkProvision([self::drupalUser(400, 'canary.token')]));
