@@ -166,6 +166,13 @@ if (in_array('module_memory', $only, true)) {
     $rows[] = ['', 'most accounts in the memory cache at once', sprintf('%d / %d', $small['max_accounts_in_memory_cache'], $large['max_accounts_in_memory_cache']), '', ''];
 }
 
+// Not in the default --only list (other scenarios are added there): runs without --only too.
+if (in_array('tokens', $only, true) || $opts->string('only', '') === '') {
+    fwrite(STDERR, "[tokens] tokens across requests\n");
+    $t = $results['scenarios']['tokens'] = scenario('tokens.php', [], $paths);
+    $rows[] = ['tokens across requests', sprintf('token requests for %d client_new/call/client_free cycles (%d found)', $t['cycles'], $t['found']), sprintf('%d (%.1f s)', $t['token_requests_emulator'], $t['wall_s']), '1', $pass('tokens_across_requests', $t['token_requests_emulator'] === 1, (string) $t['token_requests_emulator'], '1')];
+}
+
 $results['duration_s'] = microtime(true) - $started;
 if (!is_dir(dirname($out))) {
     mkdir(dirname($out), 0777, true);
