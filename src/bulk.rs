@@ -231,7 +231,8 @@ impl Provisioner {
             waiting = later;
             ready.extend(due);
             while in_flight.len() < self.config.max_concurrency && !ready.is_empty() {
-                let take = ready.len().min(MAX_BATCH);
+                // The pacer lowers the fill when Graph's real limit is below the budget.
+                let take = ready.len().min(self.graph.batch_fill().min(MAX_BATCH));
                 let chunk: Vec<Pending> = ready.drain(..take).collect();
                 in_flight.push(self.send_chunk(chunk));
             }

@@ -6,7 +6,7 @@
  * the release emulator on loopback, each in its own `php` process, prints a
  * table and writes target/bench/results.json.
  *
- *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,latency,ffi,memory,module_memory]
+ *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,unknown_quota,latency,ffi,memory,module_memory]
  *       [--users=6000] [--chunk=1000] [--write-budget=500] [--write-window-s=5]
  *       [--quota-latency-ms=20] [--latency-users=2000] [--baseline-users=100]
  *       [--latency-ms=50] [--memory-users=100000] [--module-small=2000] [--module-large=10000]
@@ -28,7 +28,7 @@ $opts = new Options($argv);
 $paths = $opts->artifacts();
 $root = dirname(__DIR__, 2);
 $out = $opts->string('out', $root . '/target/bench/results.json');
-$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,latency,ffi,memory,module_memory'))));
+$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,unknown_quota,latency,ffi,memory,module_memory'))));
 $started = microtime(true);
 
 /**
@@ -120,6 +120,17 @@ if (in_array('quota', $only, true)) {
     $rows[] = ['', 'token requests (emulator / client)', sprintf('%d / %d', $q['token_requests_emulator'], $q['token_requests_client']), '1', $pass('quota_tokens', $q['token_requests_emulator'] === 1, (string) $q['token_requests_emulator'], '1')];
     $rows[] = ['', 'Graph requests ($batch)', (string) $q['batch_requests'], '', ''];
     $rows[] = ['', $bottleneck($q['emulator_cpu_share'], $q['client_cpu_share'], 'the write quota'), '', '', ''];
+}
+
+if (in_array('unknown_quota', $only, true)) {
+    fwrite(STDERR, "[1b] unknown quota: Graph's window 30x shorter than the client's budget\n");
+    $u = scenario('unknown_quota.php', ['--latency-ms=' . $opts->int('quota-latency-ms', 20)], $paths);
+    $results['scenarios']['unknown_quota'] = $u;
+    $rows[] = ['1b unknown quota', sprintf('users created (%d ms latency)', $u['latency_ms']), sprintf('%d / %d (%d failed)', $u['created'], $u['users'], $u['failed']), '', ''];
+    $rows[] = ['', sprintf('emulator %d / %g s, client budget %d / %g s', $u['emulator_budget']['writes'], $u['emulator_budget']['window_s'], $u['client_budget']['writes'], $u['client_budget']['window_s']), sprintf('%.1f creates/s', $u['ceiling_per_s']), '', ''];
+    $rows[] = ['', 'ratio to the true ceiling (after the first window)', sprintf('%.3f', $u['steady_ratio']), '>= 0.90', $pass('unknown_quota_ratio', $u['steady_ratio'] >= 0.90, sprintf('%.3f', $u['steady_ratio']), '>= 0.90')];
+    $rows[] = ['', '(sub)requests answered 429', sprintf('%d of %d = %.2f %%', $u['answered_429'], $u['requests_judged'], $u['pct_429']), '<= 5 %', $pass('unknown_quota_429s', $u['pct_429'] <= 5.0, sprintf('%.2f %%', $u['pct_429']), '<= 5 %')];
+    $rows[] = ['', 'sent before a known Retry-After elapsed', (string) $u['sent_during_known_retry_after'], '0', $pass('unknown_quota_early', $u['sent_during_known_retry_after'] === 0, (string) $u['sent_during_known_retry_after'], '0')];
 }
 
 if (in_array('latency', $only, true)) {

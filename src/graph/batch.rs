@@ -87,6 +87,7 @@ impl GraphClient {
                     })
             };
             let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
+            self.note_usage(header("x-ms-throttle-limit-percentage").as_deref());
             let sub = Response {
                 status,
                 request_id: header("request-id").or_else(|| response.request_id.clone()),

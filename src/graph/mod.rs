@@ -135,11 +135,13 @@ impl GraphClient {
                 ));
             }
             self.gate.wait().await;
-            if let Some(pacer) = &self.pacer {
-                pacer.acquire(writes).await.map_err(|wait| {
+            // Held until the answer arrives: the pacer dates each write by its answer.
+            let ticket = match &self.pacer {
+                Some(pacer) => Some(pacer.acquire(writes).await.map_err(|wait| {
                     out_of_budget(wait, "the client's write budget for Graph is used up")
-                })?;
-            }
+                })?),
+                None => None,
+            };
             if deadline::remaining().is_some_and(|left| left.is_zero()) {
                 return Err(out_of_budget(
                     Duration::ZERO,
@@ -148,6 +150,15 @@ impl GraphClient {
             }
             let http = &runtime::process().http;
             let token = self.tokens.token(http).await;
+            // A Retry-After may have arrived while we waited for the pacer or the token (another
+            // batch's answer): then nothing is sent before it elapses, this request included.
+            // No await lies between this check and the send.
+            if self.gate.remaining().is_some() {
+                if let Some(ticket) = ticket {
+                    ticket.cancel();
+                }
+                continue;
+            }
             let result = match &token {
                 Ok(token) => {
                     self.attempt(http, &method, path, body, token.expose())
@@ -155,6 +166,7 @@ impl GraphClient {
                 }
                 Err(e) => Err(e.clone()),
             };
+            drop(ticket);
             let mut err = match result {
                 Ok(response) => return Ok(response),
                 Err(err) => err,
@@ -190,10 +202,28 @@ impl GraphClient {
     fn note_throttling(&self, err: &Error) {
         if err.is(ErrorKind::Throttled) {
             self.throttled.fetch_add(1, Ordering::Relaxed);
+            if let Some(pacer) = &self.pacer {
+                pacer.throttled();
+            }
             if let Some(after) = err.detail().retry_after {
                 self.gate.close_for(after);
             }
         }
+    }
+
+    /// Graph's `x-ms-throttle-limit-percentage` (sent from 0.8 of its limit on): the pacer
+    /// learns from it whether Graph's limit is below the budget.
+    fn note_usage(&self, header: Option<&str>) {
+        if let (Some(pacer), Some(fraction)) = (&self.pacer, odata::parse_usage(header)) {
+            pacer.usage(fraction);
+        }
+    }
+
+    /// How many writes one `$batch` should carry now (the adaptive pacer's batch fill).
+    pub fn batch_fill(&self) -> usize {
+        self.pacer
+            .as_ref()
+            .map_or(MAX_BATCH, WritePacer::batch_fill)
     }
 
     /// The application permissions granted to the app, from the current token's claims.
@@ -247,6 +277,7 @@ impl GraphClient {
                 .map(str::to_owned)
         };
         let request_id = header("request-id");
+        self.note_usage(header("x-ms-throttle-limit-percentage").as_deref());
         let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
         let bytes = response
             .bytes()

@@ -98,6 +98,12 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
+/// `x-ms-throttle-limit-percentage`: the fraction of the limit in use (0.8–1.8 as documented).
+pub fn parse_usage(value: Option<&str>) -> Option<f64> {
+    let fraction: f64 = value?.trim().parse().ok()?;
+    (fraction.is_finite() && fraction >= 0.0).then_some(fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,65 +1,265 @@
-//! Client-side pacing of writes to Graph's documented write quota (3,000 writes per 150 s per
-//! app and tenant). Throttled requests still count against the quota, so discovering the limit
-//! by collecting 429s only prolongs the throttling; a sliding-window log of our own write times
-//! keeps a bulk run just under the ceiling instead. A small margin absorbs the difference
-//! between when we send and when Graph counts (network latency varies).
+//! Client-side pacing of writes to Graph's write quota: `write_budget` (3,000 writes per 150 s
+//! per app and tenant by default) is the upper bound, and below it an adaptive limit learned
+//! from Graph's own signals. Throttled requests still count against the quota, so discovering
+//! the limit by collecting 429s only prolongs the throttling.
+//!
+//! Two constraints, both must allow a write:
+//!
+//! 1. **The budget's sliding window.** At most `writes` writes in any `window` (+ a small
+//!    margin). A write enters the log when it is sent (as "in flight", which never ages out)
+//!    and is dated by the time its *answer* arrived. Graph counted it somewhere between send
+//!    and answer, so dating it by the answer is never earlier than Graph's own date: a window
+//!    that has expired for us has expired for Graph too, however late a loaded machine
+//!    delivered the request. (Dating by send time, as before, let the next window's first write
+//!    reach Graph while a slow previous write still sat in Graph's sliding log.)
+//!
+//! 2. **An adaptive token bucket** (rate `rate`, capacity `burst`), AIMD like TCP's congestion
+//!    control. Graph's real limit may be lower than the budget (other apps share the tenant's
+//!    quota, Microsoft may throttle before the published limits), and its window may be far
+//!    shorter than ours: 3,000 per 150 s allows a burst of 3,000 that a 100-per-5-s limit
+//!    answers with 429s. The bucket starts full (rate and burst of the budget, i.e. no change
+//!    while nothing says the budget is wrong) and learns:
+//!    - an *unexplained* `x-ms-throttle-limit-percentage` ≥ 0.8 (Graph's usage is well above
+//!      what our own log holds of the budget, so its limit or window is smaller than ours)
+//!      collapses the burst to one batch: sending at the rate stays allowed, bursting does not;
+//!    - a 429 collapses the burst, empties the bucket (after the Retry-After we resume at the
+//!      rate, never with a burst of everything that waited) and multiplies the rate by 0.7,
+//!      once per congestion event (the 429s of one round trip are one event);
+//!    - every second without a decrease the rate grows additively by 5 % of the budget's rate,
+//!      and every 10 s the burst by one batch, never above the budget (the probe upward).
+//!
+//!    An estimator of the refill rate from successive Retry-After values was the alternative; it
+//!    needs several 429s before it knows anything, each one charged, while AIMD needs one signal
+//!    and the percentage header usually arrives before any 429 at all.
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use super::batch::MAX_BATCH;
+
+/// What one congestion event leaves of the rate.
+const DECREASE: f64 = 0.7;
+/// Additive increase per second without a decrease, as a fraction of the budget's rate.
+const INCREASE_PER_S: f64 = 0.05;
+/// How often the burst grows by one batch without a decrease.
+const BURST_PROBE: Duration = Duration::from_secs(10);
+/// The rate never falls below this fraction of the budget's (a floor keeps the probe moving).
+const MIN_RATE_SHARE: f64 = 0.05;
 
 pub(super) struct WritePacer {
     writes: usize,
     window: Duration,
-    sent: Mutex<VecDeque<Instant>>,
+    max_rate: f64,
+    min_burst: f64,
+    /// Held while a caller waits for its turn, so callers go in arrival order.
+    queue: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+    /// Signalled whenever in-flight writes are answered.
+    answered: Notify,
+}
+
+struct State {
+    in_flight: usize,
+    /// Answer times of writes, oldest first.
+    answered: VecDeque<Instant>,
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    refilled_at: Instant,
+    last_decrease: Option<Instant>,
+    last_probe: Instant,
+}
+
+/// Writes sent and not yet answered; dropping it dates them by now.
+pub(super) struct Ticket<'a> {
+    pacer: &'a WritePacer,
+    count: usize,
+}
+
+impl Ticket<'_> {
+    /// The writes were not sent after all (the throttle gate shut meanwhile): nothing counts.
+    pub fn cancel(mut self) {
+        let mut st = self.pacer.lock();
+        st.in_flight -= self.count;
+        st.tokens = (st.tokens + self.count as f64).min(st.burst);
+        self.count = 0;
+        drop(st);
+        self.pacer.answered.notify_waiters();
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if self.count == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut st = self.pacer.lock();
+        st.in_flight -= self.count;
+        st.answered.extend(std::iter::repeat_n(now, self.count));
+        drop(st);
+        self.pacer.answered.notify_waiters();
+    }
 }
 
 impl WritePacer {
     pub fn new(writes: u32, window: Duration) -> Self {
-        // A slightly longer window than the quota's (1 %, at most 100 ms): latency jitter
-        // between two writes a window apart must not put both into one of Graph's windows.
+        // A slightly longer window than the quota's (1 %, at most 100 ms): clock and rounding
+        // differences between two writes a window apart must not put both into one window.
         let margin = (window / 100).min(Duration::from_millis(100));
+        let writes = (writes as usize).max(1);
+        let window = window + margin;
+        let max_rate = writes as f64 / window.as_secs_f64().max(0.001);
+        let now = Instant::now();
         WritePacer {
-            writes: (writes as usize).max(1),
-            window: window + margin,
-            sent: Mutex::new(VecDeque::new()),
+            writes,
+            window,
+            max_rate,
+            min_burst: writes.min(MAX_BATCH) as f64,
+            queue: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State {
+                in_flight: 0,
+                answered: VecDeque::new(),
+                rate: max_rate,
+                burst: writes as f64,
+                tokens: writes as f64,
+                refilled_at: now,
+                last_decrease: None,
+                last_probe: now,
+            }),
+            answered: Notify::new(),
         }
     }
 
-    /// Waits until `count` more writes fit in the window, then records them as sent now.
-    /// Holding the lock while waiting keeps callers in arrival order (no starvation).
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many writes one `$batch` should hold now: at most Graph's 20, at most the learned
+    /// burst, and at most two seconds of the learned rate (a slow rate is not spent in bursts).
+    pub fn batch_fill(&self) -> usize {
+        let mut st = self.lock();
+        self.refill(&mut st, Instant::now());
+        let fill = st.burst.min((st.rate * 2.0).ceil());
+        (fill as usize).clamp(1, MAX_BATCH)
+    }
+
+    /// Waits until `count` more writes are allowed, then records them as in flight.
     ///
     /// A wait that would cross the call's deadline is not started: `Err(wait)` says how long
     /// the budget stays used up, and nothing is recorded.
-    pub async fn acquire(&self, count: usize) -> Result<(), Duration> {
+    pub async fn acquire(&self, count: usize) -> Result<Ticket<'_>, Duration> {
         if count == 0 {
-            return Ok(());
+            return Ok(Ticket { pacer: self, count });
         }
         let count = count.min(self.writes);
-        let mut sent = self.sent.lock().await;
+        let _turn = self.queue.lock().await;
         loop {
-            let now = Instant::now();
-            while sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
-                sent.pop_front();
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            let until = {
+                let mut st = self.lock();
+                let now = Instant::now();
+                while st
+                    .answered
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    st.answered.pop_front();
+                }
+                self.refill(&mut st, now);
+                let used = st.in_flight + st.answered.len();
+                // A batch larger than the learned burst is let through once the bucket is full.
+                let need = (count as f64).min(st.burst);
+                if used + count <= self.writes && st.tokens >= need {
+                    st.in_flight += count;
+                    st.tokens -= need;
+                    return Ok(Ticket { pacer: self, count });
+                }
+                let by_bucket = now + secs((need - st.tokens).max(0.0) / st.rate);
+                // Only answered writes age out; in-flight ones are waited for by `answered`.
+                let must_expire = (used + count).saturating_sub(self.writes);
+                let by_log = match must_expire {
+                    0 => Some(now),
+                    n if n <= st.answered.len() => Some(st.answered[n - 1] + self.window),
+                    _ => None,
+                };
+                by_log.map(|t| t.max(by_bucket))
+            };
+            if let Some(until) = until {
+                let wait = until.saturating_duration_since(Instant::now());
+                if crate::deadline::crosses(wait) {
+                    return Err(wait);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => {}
+                    _ = answered => {}
+                }
+            } else {
+                answered.await;
             }
-            if sent.len() + count <= self.writes {
-                sent.extend(std::iter::repeat_n(now, count));
-                return Ok(());
-            }
-            // The oldest writes that must leave the window before `count` more fit.
-            let must_expire = sent.len() + count - self.writes;
-            let until = sent[must_expire - 1] + self.window;
-            let wait = until.saturating_duration_since(now);
-            if crate::deadline::crosses(wait) {
-                return Err(wait);
-            }
-            tokio::time::sleep_until(until).await;
         }
     }
+
+    /// Graph answered 429: the real limit is below what we sent at.
+    pub fn throttled(&self) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.refill(&mut st, now);
+        st.tokens = 0.0;
+        st.burst = self.min_burst;
+        // The 429s of one round trip (a batch's sub-requests, the batches in flight with it)
+        // are one congestion event: decrease once per second at most.
+        if st
+            .last_decrease
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            st.rate = (st.rate * DECREASE).max(self.max_rate * MIN_RATE_SHARE);
+        }
+        st.last_decrease = Some(now);
+        st.last_probe = now;
+    }
+
+    /// Graph reported `x-ms-throttle-limit-percentage` (a fraction of its limit in use).
+    pub fn usage(&self, fraction: f64) {
+        if fraction.is_nan() || fraction < 0.8 {
+            return;
+        }
+        let now = Instant::now();
+        let mut st = self.lock();
+        let ours = (st.in_flight + st.answered.len()) as f64 / self.writes as f64;
+        // Our own log explains it: we are simply near the budget, which is what pacing to the
+        // budget means. Otherwise Graph's limit or window is smaller than the budget's.
+        if ours + 0.1 >= fraction {
+            return;
+        }
+        self.refill(&mut st, now);
+        st.burst = self.min_burst;
+        st.tokens = st.tokens.min(st.burst);
+        st.last_probe = now;
+    }
+
+    fn refill(&self, st: &mut State, now: Instant) {
+        let since_decrease = st.last_decrease.map(|t| now.duration_since(t));
+        let elapsed = now.duration_since(st.refilled_at).as_secs_f64();
+        if since_decrease.is_none_or(|d| d >= Duration::from_secs(1)) && st.rate < self.max_rate {
+            st.rate = (st.rate + self.max_rate * INCREASE_PER_S * elapsed).min(self.max_rate);
+        }
+        while now.duration_since(st.last_probe) >= BURST_PROBE {
+            st.last_probe += BURST_PROBE;
+            st.burst = (st.burst + self.min_burst).min(self.writes as f64);
+        }
+        st.tokens = (st.tokens + st.rate * elapsed).min(st.burst);
+        st.refilled_at = now;
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, 3600.0))
 }
 
 #[cfg(test)]
@@ -72,10 +272,10 @@ mod tests {
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..50 {
-            pacer.acquire(20).await.unwrap();
+            drop(pacer.acquire(20).await.unwrap());
             times.push(Instant::now());
         }
-        // 1000 writes at 99 per 5.25 s: about 10 windows.
+        // 1000 writes at 99 per 5.05 s: about 10 windows.
         let elapsed = start.elapsed();
         assert!(
             elapsed >= Duration::from_secs(45) && elapsed <= Duration::from_secs(55),
@@ -98,8 +298,63 @@ mod tests {
         let pacer = WritePacer::new(3000, Duration::from_secs(150));
         let start = Instant::now();
         for _ in 0..150 {
-            pacer.acquire(20).await.unwrap();
+            drop(pacer.acquire(20).await.unwrap());
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_counts_from_the_answer_not_the_send() {
+        let pacer = WritePacer::new(20, Duration::from_secs(2));
+        let ticket = pacer.acquire(20).await.unwrap();
+        // Answered 1 s after it was sent: Graph may have counted it at any time until then.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        drop(ticket);
+        let start = Instant::now();
+        drop(pacer.acquire(1).await.unwrap());
+        assert!(
+            start.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_stops_the_burst_and_lowers_the_rate_then_it_probes_upward() {
+        let pacer = WritePacer::new(3000, Duration::from_secs(150));
+        drop(pacer.acquire(100).await.unwrap());
+        pacer.throttled();
+        pacer.throttled(); // the same event
+        let rate = pacer.lock().rate;
+        assert!((rate - pacer.max_rate * DECREASE).abs() < 0.01, "{rate}");
+        // No burst on resume: 200 writes take about 200 / (rate ≈ 14/s) seconds, not 0.
+        let start = Instant::now();
+        for _ in 0..10 {
+            drop(pacer.acquire(20).await.unwrap());
+        }
+        assert!(
+            start.elapsed() >= Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+        // Without further signals the rate climbs back to the budget, never above it.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(pacer.batch_fill(), MAX_BATCH);
+        let st = pacer.lock();
+        assert!((st.rate - pacer.max_rate).abs() < 1e-9, "{}", st.rate);
+        assert!(st.burst > pacer.min_burst && st.burst <= 3000.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn usage_explained_by_our_own_writes_changes_nothing() {
+        let pacer = WritePacer::new(100, Duration::from_secs(5));
+        let _t = pacer.acquire(90).await.unwrap();
+        pacer.usage(0.9);
+        assert_eq!(pacer.lock().burst, 100.0);
+        // 90 % used at Graph but 3 % of our budget: Graph's limit is smaller.
+        let other = WritePacer::new(3000, Duration::from_secs(150));
+        let _t = other.acquire(90).await.unwrap();
+        other.usage(0.9);
+        assert_eq!(other.lock().burst, MAX_BATCH as f64);
     }
 }
