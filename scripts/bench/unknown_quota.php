@@ -68,17 +68,29 @@ foreach ($log as $entry) {
     }
 }
 sort($created);
+// A sub-request's 429 reaches the client with its whole $batch answer, i.e. after the batch's
+// last sub-request was handled: that is when the client can know its Retry-After.
+$batchEnd = [];
+foreach ($log as $entry) {
+    if (isset($entry['batch_seq'])) {
+        $b = $entry['batch_seq'];
+        $batchEnd[$b] = max($batchEnd[$b] ?? 0.0, (float) $entry['t_ms']);
+    }
+}
+foreach ($throttles as $k => [$t429, $after, $batch]) {
+    $throttles[$k][2] = $batch === null ? $t429 : ($batchEnd[$batch] ?? $t429);
+}
 // Sent after the client could know a Retry-After, before it elapsed: arrivals later than the
-// 429's own arrival + one latency (what was already on its way is excluded, as are the other
-// sub-requests of the throttled request's own $batch) and earlier than its Retry-After ran out.
+// answer carrying the 429 + one latency (what was already on its way is excluded) and earlier
+// than its Retry-After ran out (counted from the throttled request's own arrival).
 $early = 0;
 foreach ($log as $entry) {
     if (($entry['path'] ?? '') === '/v1.0/$batch' && empty($entry['in_batch'])) {
         continue;
     }
     $t = (float) $entry['t_ms'];
-    foreach ($throttles as [$t429, $after, $batch]) {
-        if ($t > $t429 + $latency + 2 && $t < $t429 + $after && ($batch === null || ($entry['batch_seq'] ?? null) !== $batch)) {
+    foreach ($throttles as [$t429, $after, $known]) {
+        if ($t > $known + $latency + 2 && $t < $t429 + $after) {
             $early++;
             break;
         }
