@@ -37,6 +37,13 @@ final class ClientFactory {
 
   private ?LibraryFacts $facts = NULL;
 
+  /**
+   * The library's mapped_fields answers of this request, by mapping.
+   *
+   * @var array<string, list<string>>
+   */
+  private array $mappedFields = [];
+
   public function __construct(
     private ConfigSourceInterface $configSource,
     StateStoreInterface $state,
@@ -229,15 +236,22 @@ final class ClientFactory {
    *   then fails with the reason.
    */
   public function mappedFieldNames(): array {
+    // Asked on every account load: remembered per mapping for this request
+    // (a form that changes the mapping gets a fresh answer).
+    $mapping = $this->settings()->mapping();
+    $key = json_encode($mapping);
+    if (isset($this->mappedFields[$key])) {
+      return $this->mappedFields[$key];
+    }
     try {
-      $answer = $this->decide(['decide' => 'mapped_fields', 'mapping' => $this->settings()->mapping()]);
+      $answer = $this->decide(['decide' => 'mapped_fields', 'mapping' => $mapping]);
     }
     catch (EntraException $e) {
       return [];
     }
     $fields = $answer['fields'] ?? [];
 
-    return is_array($fields) ? array_values(array_filter($fields, 'is_string')) : [];
+    return $this->mappedFields[$key] = is_array($fields) ? array_values(array_filter($fields, 'is_string')) : [];
   }
 
   /**

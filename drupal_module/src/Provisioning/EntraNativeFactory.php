@@ -75,13 +75,7 @@ final class EntraNativeFactory implements NativeFactoryInterface {
   }
 
   public function mappableProperties(string $library, string $header, ?string $mode): array {
-    $native = new EntraNative([], $library, $header, $mode);
-    try {
-      $result = $native->mappableProperties();
-    }
-    finally {
-      $native->close();
-    }
+    $result = self::clientless($library, $header, $mode, static fn (EntraNative $native): array => $native->mappableProperties());
     $properties = [];
     foreach (is_array($result['properties'] ?? NULL) ? $result['properties'] : [] as $property) {
       if (is_array($property) && is_string($property['name'] ?? NULL)) {
@@ -94,23 +88,11 @@ final class EntraNativeFactory implements NativeFactoryInterface {
   }
 
   public function describe(string $library, string $header, ?string $mode): LibraryFacts {
-    $native = new EntraNative([], $library, $header, $mode);
-    try {
-      return new LibraryFacts($native->describe());
-    }
-    finally {
-      $native->close();
-    }
+    return new LibraryFacts(self::clientless($library, $header, $mode, static fn (EntraNative $native): array => $native->describe()));
   }
 
   public function decide(array $question, string $library, string $header, ?string $mode): array {
-    $native = new EntraNative([], $library, $header, $mode);
-    try {
-      return $native->decide($question);
-    }
-    finally {
-      $native->close();
-    }
+    return self::clientless($library, $header, $mode, static fn (EntraNative $native): array => $native->decide($question));
   }
 
   public function checkCertificate(
@@ -121,9 +103,21 @@ final class EntraNativeFactory implements NativeFactoryInterface {
     string $header,
     ?string $mode
   ): array {
+    return self::clientless($library, $header, $mode, static fn (EntraNative $native): array => $native->checkCertificate($certificatePem, $privateKeyPem));
+  }
+
+  /**
+   * Runs one of the library's client-less calls on a binding without a
+   * configuration, closed afterwards whatever happens.
+   *
+   * @param callable(EntraNative): array<string, mixed> $call
+   *
+   * @return array<string, mixed>
+   */
+  private static function clientless(string $library, string $header, ?string $mode, callable $call): array {
     $native = new EntraNative([], $library, $header, $mode);
     try {
-      return $native->checkCertificate($certificatePem, $privateKeyPem);
+      return $call($native);
     }
     finally {
       $native->close();

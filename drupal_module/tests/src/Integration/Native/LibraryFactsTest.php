@@ -50,6 +50,11 @@ final class LibraryFactsTest extends NativeTestCase {
     ]), ['library' => $this->libraryPath(), 'header' => $this->headerPath()]);
     $clients = new ClientFactory($source, new InMemoryState(), new FakeKeyRepository(), new EntraNativeFactory());
     $this->assertSame(['field_first_name', 'field_full_name'], $clients->mappedFieldNames());
+    // Remembered for the request, but a changed mapping is asked again.
+    $source->config['mapping']['display_name_field'] = 'name';
+    $this->assertSame(['field_first_name', 'field_full_name'], $clients->mappedFieldNames(), 'the mapped property still reads field_full_name');
+    $source->config['mapping']['properties'] = [['field' => 'field_first_name', 'property' => 'givenName']];
+    $this->assertSame(['field_first_name'], $clients->mappedFieldNames());
 
     // A library that cannot be loaded: nothing to load, and no exception
     // (the call that needs the fields reports the reason).
