@@ -41,6 +41,9 @@ pub struct EmulatorConfig {
     /// `userPrincipalName` (case-insensitive). Kept apart from [`SeedUser`] so that code
     /// building a `SeedUser` literal keeps compiling.
     pub seed_directory_roles: BTreeMap<String, Vec<String>>,
+    /// Groups created at start (and again on reset), after the seed users, in order; a seed
+    /// group's members may name seed users and any seed group.
+    pub seed_groups: Vec<SeedGroup>,
 }
 
 impl Default for EmulatorConfig {
@@ -55,6 +58,7 @@ impl Default for EmulatorConfig {
             write_budget: Some(WriteBudget::default()),
             seed_users: Vec::new(),
             seed_directory_roles: BTreeMap::new(),
+            seed_groups: Vec::new(),
         }
     }
 }
@@ -129,6 +133,41 @@ impl SeedUser {
             display_name: display_name.to_string(),
             mail: None,
             account_enabled: true,
+        }
+    }
+}
+
+/// A group created directly, as an admin would in the portal (bypassing auth and throttling).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedGroup {
+    /// Object id (a GUID); random when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(alias = "displayName")]
+    pub display_name: String,
+    /// `security` (default), `unified` (or `m365`), `dynamic`, `role-assignable`,
+    /// `mail-security` or `distribution`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, alias = "mailNickname")]
+    pub mail_nickname: Option<String>,
+    /// For a `dynamic` group; a placeholder rule is used when absent.
+    #[serde(default, alias = "membershipRule")]
+    pub membership_rule: Option<String>,
+    /// Direct members: user ids or UPNs, or group ids.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+impl SeedGroup {
+    /// A group of `kind` with no members and a random id.
+    pub fn new(display_name: &str, kind: &str) -> SeedGroup {
+        SeedGroup {
+            display_name: display_name.to_string(),
+            kind: kind.to_string(),
+            ..Default::default()
         }
     }
 }

@@ -1,12 +1,12 @@
 //! The control API under `/_emulator/`: unauthenticated (the server only listens on loopback),
 //! never faulted, never logged, no latency. Tests, the demo and benchmarks use it to inject
-//! faults, read the request log and counters, seed users, give them directory roles and change
-//! settings at run time.
+//! faults, read the request log and counters, seed users, give them directory roles, create
+//! groups and set their members, and change settings at run time.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::{SeedUser, WriteBudget};
+use crate::config::{SeedGroup, SeedUser, WriteBudget};
 use crate::errors::{Body, Reply};
 use crate::faults::FaultSpec;
 use crate::state::{EmulatorState, Shared};
@@ -131,6 +131,34 @@ pub(crate) fn handle(
                 _ => err(404, format!("no control route {method} {path}")),
             }
         }
+        ("GET", "groups") => ok(200, Value::Array(state.groups())),
+        ("POST", "groups") => {
+            let v = match parse_json() {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let seed: SeedGroup = match serde_json::from_value(v) {
+                Ok(s) => s,
+                Err(e) => return err(400, format!("invalid group: {e}")),
+            };
+            match state.seed_group(seed) {
+                Ok(g) => ok(201, g),
+                Err(e) if e.contains("already exists") => err(409, e),
+                Err(e) => err(400, e),
+            }
+        }
+        (_, r) if r.starts_with("groups/") => {
+            let v = if method == "PUT" || method == "POST" {
+                match parse_json() {
+                    Ok(v) => v,
+                    Err(r) => return r,
+                }
+            } else {
+                Value::Null
+            };
+            group_route(&state, method, &r["groups/".len()..], &v)
+                .unwrap_or_else(|| err(404, format!("no control route {method} {path}")))
+        }
         ("GET", "stats") => ok(200, serde_json::to_value(state.stats()).unwrap_or_default()),
         ("GET", "config") => ok(
             200,
@@ -155,6 +183,76 @@ pub(crate) fn handle(
         }
         _ => err(404, format!("no control route {method} {path}")),
     }
+}
+
+fn decode(seg: &str) -> String {
+    percent_encoding::percent_decode_str(seg)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// `groups/{id}`, `groups/{id}/members` and `groups/{id}/members/{member}`; `None` for an
+/// unknown route.
+fn group_route(state: &EmulatorState, method: &str, route: &str, body: &Value) -> Option<Reply> {
+    let segs: Vec<String> = route.split('/').map(decode).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let unknown_group = |id: &str| err(404, format!("no group '{id}'"));
+    Some(match (method, segs.as_slice()) {
+        ("GET", [id]) => match state.group(id) {
+            Some(g) => ok(200, g),
+            None => unknown_group(id),
+        },
+        ("DELETE", [id]) => {
+            if state.delete_group(id) {
+                Reply::no_content()
+            } else {
+                unknown_group(id)
+            }
+        }
+        ("GET", [id, "members"]) => match state.group(id) {
+            Some(g) => ok(200, json!({ "members": g["members"] })),
+            None => unknown_group(id),
+        },
+        ("PUT", [id, "members"]) => {
+            let Some(members) = body
+                .get("members")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+            else {
+                return Some(err(
+                    400,
+                    "the body must be {\"members\": [\"<user id or UPN, or group id>\", ...]}",
+                ));
+            };
+            if state.group(id).is_none() {
+                return Some(unknown_group(id));
+            }
+            match state.set_group_members(id, &members) {
+                Ok(()) => Reply::no_content(),
+                Err(e) => err(400, e),
+            }
+        }
+        ("POST", [id, "members"]) => {
+            let Some(member) = body.get("member").and_then(Value::as_str) else {
+                return Some(err(
+                    400,
+                    "the body must be {\"member\": \"<user id or UPN, or group id>\"}",
+                ));
+            };
+            if state.group(id).is_none() {
+                return Some(unknown_group(id));
+            }
+            match state.add_group_member(id, member) {
+                Ok(added) => ok(200, json!({ "added": added })),
+                Err(e) => err(400, e),
+            }
+        }
+        ("DELETE", [id, "members", member]) => match state.remove_group_member(id, member) {
+            Ok(removed) => ok(200, json!({ "removed": removed })),
+            Err(e) => err(404, e),
+        },
+        _ => return None,
+    })
 }
 
 /// The body of `POST users`: a seed user plus the directory roles it holds.

@@ -62,13 +62,60 @@ enum Session {
     },
 }
 
-/// Outstanding delta tokens and paging sessions, bounded FIFO.
-#[derive(Debug, Default)]
+/// Server-side state behind opaque tokens, bounded FIFO: the oldest entry is forgotten first,
+/// and a forgotten token answers `syncStateNotFound`.
+#[derive(Debug)]
+pub(crate) struct Bounded<T> {
+    map: HashMap<String, T>,
+    order: VecDeque<String>,
+    max: usize,
+}
+
+impl<T: Clone> Bounded<T> {
+    pub fn new(max: usize) -> Bounded<T> {
+        Bounded {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            max,
+        }
+    }
+
+    /// Store `value` under a fresh random token and return the token.
+    pub fn insert(&mut self, value: T) -> String {
+        let t = random_token();
+        if self.order.len() >= self.max
+            && let Some(old) = self.order.pop_front()
+        {
+            self.map.remove(&old);
+        }
+        self.map.insert(t.clone(), value);
+        self.order.push_back(t.clone());
+        t
+    }
+
+    pub fn get(&self, token: &str) -> Option<T> {
+        self.map.get(token).cloned()
+    }
+}
+
+/// Outstanding delta tokens and paging sessions of users delta and groups delta.
+#[derive(Debug)]
 pub(crate) struct DeltaState {
-    tokens: HashMap<String, (u64, Scope)>,
-    token_order: VecDeque<String>,
-    sessions: HashMap<String, Session>,
-    session_order: VecDeque<String>,
+    tokens: Bounded<(u64, Scope)>,
+    sessions: Bounded<Session>,
+    pub group_tokens: Bounded<crate::groups::DeltaToken>,
+    pub group_sessions: Bounded<crate::groups::DeltaSession>,
+}
+
+impl Default for DeltaState {
+    fn default() -> DeltaState {
+        DeltaState {
+            tokens: Bounded::new(MAX_TOKENS),
+            sessions: Bounded::new(MAX_SESSIONS),
+            group_tokens: Bounded::new(MAX_TOKENS),
+            group_sessions: Bounded::new(MAX_SESSIONS),
+        }
+    }
 }
 
 fn random_token() -> String {
@@ -77,36 +124,28 @@ fn random_token() -> String {
 }
 
 impl DeltaState {
+    /// Forget every token of both resources (the control API's `expire_delta_tokens`).
     pub fn clear(&mut self) {
         *self = DeltaState::default();
     }
 
     fn new_delta_token(&mut self, since: u64, scope: Scope) -> String {
-        let t = random_token();
-        if self.token_order.len() >= MAX_TOKENS
-            && let Some(old) = self.token_order.pop_front()
-        {
-            self.tokens.remove(&old);
-        }
-        self.tokens.insert(t.clone(), (since, scope));
-        self.token_order.push_back(t.clone());
-        t
+        self.tokens.insert((since, scope))
     }
 
     fn new_session(&mut self, s: Session) -> String {
-        let t = random_token();
-        if self.session_order.len() >= MAX_SESSIONS
-            && let Some(old) = self.session_order.pop_front()
-        {
-            self.sessions.remove(&old);
-        }
-        self.sessions.insert(t.clone(), s);
-        self.session_order.push_back(t.clone());
-        t
+        self.sessions.insert(s)
     }
 }
 
 fn gone(shared: &Shared) -> GraphError {
+    sync_state_not_found(shared, "users")
+}
+
+/// 410 Gone / `syncStateNotFound` for an unknown or expired delta or skip token ("Use delta
+/// query": the client must restart with a full synchronization). `Location` points at a fresh
+/// round of the same resource (`users` or `groups`).
+pub(crate) fn sync_state_not_found(shared: &Shared, resource: &str) -> GraphError {
     GraphError::new(
         410,
         "syncStateNotFound",
@@ -114,7 +153,7 @@ fn gone(shared: &Shared) -> GraphError {
     )
     .with_header(
         "Location",
-        format!("{}/v1.0/users/delta?$deltatoken=", shared.base_url),
+        format!("{}/v1.0/{resource}/delta?$deltatoken=", shared.base_url),
     )
 }
 
@@ -165,7 +204,7 @@ pub(crate) fn handle(shared: &Shared, q: &Query) -> Result<Reply, GraphError> {
         ));
     }
     if let Some(skip) = q.skiptoken.as_deref() {
-        let session = shared.delta.lock().sessions.get(skip).cloned();
+        let session = shared.delta.lock().sessions.get(skip);
         return match session {
             Some(s) => Ok(page(shared, s)),
             None => Err(gone(shared)),
@@ -210,7 +249,7 @@ pub(crate) fn handle(shared: &Shared, q: &Query) -> Result<Reply, GraphError> {
             ))
         }
         Some(t) => {
-            let Some((since, saved)) = shared.delta.lock().tokens.get(t).cloned() else {
+            let Some((since, saved)) = shared.delta.lock().tokens.get(t) else {
                 return Err(gone(shared));
             };
             // A $select on the deltaLink request changes what is tracked from now on.

@@ -1,6 +1,6 @@
 //! Graph routing under `/v1.0` and the users endpoints: list, get, create, update, delete,
-//! deleted items (list, get, restore, permanent delete), `$count`. A user's memberships
-//! (directory roles) are served by `roles`.
+//! deleted items (list, get, restore, permanent delete), `$count`. Groups, and a user's
+//! memberships (groups and directory roles), are served by `groups`.
 //!
 //! Order of checks follows the service: authentication, then the route, then permission, then
 //! the write budget (writes only), then the operation's own validation.
@@ -62,7 +62,7 @@ fn paren_key(seg: &str) -> Option<String> {
     Some(out)
 }
 
-fn is_delta(seg: &str) -> bool {
+pub(crate) fn is_delta(seg: &str) -> bool {
     matches!(
         seg,
         "delta" | "delta()" | "microsoft.graph.delta" | "microsoft.graph.delta()"
@@ -120,23 +120,35 @@ fn route(shared: &Shared, req: &GraphRequest) -> Result<Reply, GraphError> {
             ))),
         },
         ["users", key, nav @ ..] if !key.starts_with('$') && !is_delta(key) => {
-            match crate::roles::membership_route(nav) {
-                Some(cast) => crate::roles::list_memberships(shared, req, &caller, &q, key, cast),
-                None => Err(GraphError::segment_not_found(nav[0])),
-            }
+            crate::groups::user_memberships(shared, req, &caller, &q, key, nav)
         }
-        [seg, nav @ ..] if seg.starts_with("users(") => {
-            match (crate::roles::membership_route(nav), paren_key(seg)) {
-                (Some(cast), Some(key)) => {
-                    crate::roles::list_memberships(shared, req, &caller, &q, &key, cast)
-                }
-                (Some(_), None) => Err(GraphError::bad_request(format!(
-                    "Bad Request - Error in query syntax: '{seg}'."
-                ))),
-                (None, _) => Err(GraphError::segment_not_found(nav[0])),
-            }
-        }
+        [seg, nav @ ..] if seg.starts_with("users(") => match paren_key(seg) {
+            Some(key) => crate::groups::user_memberships(shared, req, &caller, &q, &key, nav),
+            None => Err(GraphError::bad_request(format!(
+                "Bad Request - Error in query syntax: '{seg}'."
+            ))),
+        },
         ["users", _, sub, ..] => Err(GraphError::segment_not_found(sub)),
+        ["groups"] => match m {
+            "GET" => crate::groups::list(shared, req, &caller, &q),
+            _ => Err(GraphError::method_not_allowed()),
+        },
+        ["groups", "$count"] => match m {
+            "GET" => crate::groups::count(shared, req, &caller, &q),
+            _ => Err(GraphError::method_not_allowed()),
+        },
+        ["groups", d] if is_delta(d) => match m {
+            "GET" => {
+                caller.require_group_read()?;
+                crate::groups::delta(shared, &q)
+            }
+            _ => Err(GraphError::method_not_allowed()),
+        },
+        ["groups", key] if key.starts_with('$') => Err(GraphError::segment_not_found(key)),
+        ["groups", id] => crate::groups::get(shared, req, &caller, &q, id),
+        ["groups", id, nav @ ..] if !id.starts_with('$') && !is_delta(id) => {
+            crate::groups::navigation(shared, req, &caller, &q, id, nav)
+        }
         ["directory", "deletedItems", "microsoft.graph.user"] => match m {
             "GET" => list(shared, req, &caller, &q, true),
             _ => Err(GraphError::method_not_allowed()),
@@ -159,7 +171,7 @@ fn route(shared: &Shared, req: &GraphRequest) -> Result<Reply, GraphError> {
         )),
         [] => Err(GraphError::segment_not_found("v1.0")),
         [first, ..] => {
-            let known = ["users", "directory"];
+            let known = ["users", "groups", "directory"];
             let bad = if known.contains(first) {
                 segs.get(1).copied().unwrap_or(first)
             } else {
@@ -185,9 +197,15 @@ fn user_item(
     }
 }
 
-/// Permission, then the write budget. Returns headers to add to a successful answer.
-fn write_gate(shared: &Shared, caller: &Caller) -> Result<Vec<(&'static str, String)>, GraphError> {
-    caller.require_write()?;
+/// Permission (`permission`, e.g. [`Caller::require_write`]), then the write budget: every
+/// write, to users or to group memberships, counts against the same per-app budget. Returns
+/// headers to add to a successful answer.
+pub(crate) fn write_gate(
+    shared: &Shared,
+    caller: &Caller,
+    permission: fn(&Caller) -> Result<(), GraphError>,
+) -> Result<Vec<(&'static str, String)>, GraphError> {
+    permission(caller)?;
     shared
         .counters
         .write_attempts
@@ -228,11 +246,11 @@ fn write_gate(shared: &Shared, caller: &Caller) -> Result<Vec<(&'static str, Str
     }
 }
 
-fn committed(shared: &Shared) {
+pub(crate) fn committed(shared: &Shared) {
     shared.counters.writes.fetch_add(1, Ordering::Relaxed);
 }
 
-fn json_body(req: &GraphRequest) -> Result<Cow<'_, Value>, GraphError> {
+pub(crate) fn json_body(req: &GraphRequest) -> Result<Cow<'_, Value>, GraphError> {
     const UNREADABLE: &str = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
     match &req.body {
         ReqBody::Json(Some(v)) => Ok(Cow::Borrowed(v)),
@@ -280,7 +298,7 @@ pub(crate) fn resource_units(collection: bool, q: &Query) -> u32 {
     cost.max(1) as u32
 }
 
-fn with_headers(mut reply: Reply, extra: Vec<(&'static str, String)>) -> Reply {
+pub(crate) fn with_headers(mut reply: Reply, extra: Vec<(&'static str, String)>) -> Reply {
     reply.headers.extend(extra);
     reply
 }
@@ -304,7 +322,7 @@ fn get_user(shared: &Shared, caller: &Caller, q: &Query, key: &str) -> Result<Re
 }
 
 fn create_user(shared: &Shared, req: &GraphRequest, caller: &Caller) -> Result<Reply, GraphError> {
-    let extra = write_gate(shared, caller)?;
+    let extra = write_gate(shared, caller, Caller::require_write)?;
     let body = json_body(req)?;
     let mut store = shared.store.write();
     let v = users::validate(&body, Mode::Create, &shared.domains, &store)?;
@@ -331,7 +349,7 @@ fn patch_user(
     caller: &Caller,
     key: &str,
 ) -> Result<Reply, GraphError> {
-    let extra = write_gate(shared, caller)?;
+    let extra = write_gate(shared, caller, Caller::require_write)?;
     let body = json_body(req)?;
     let mut store = shared.store.write();
     let k = store
@@ -357,13 +375,15 @@ fn refuse_role_holder(user: &User, caller: &Caller) -> Result<(), GraphError> {
 }
 
 fn delete_user(shared: &Shared, caller: &Caller, key: &str) -> Result<Reply, GraphError> {
-    let extra = write_gate(shared, caller)?;
+    let extra = write_gate(shared, caller, Caller::require_write)?;
     let mut store = shared.store.write();
     let k = store
         .resolve_active(key)
         .ok_or_else(|| GraphError::not_found(key))?;
     refuse_role_holder(&store.users[&k], caller)?;
     store.soft_delete(k);
+    // A deleted user leaves its groups (store lock first, then groups: the lock order).
+    shared.groups.write().suspend_user(&store.users[&k].id);
     drop(store);
     committed(shared);
     Ok(with_headers(Reply::no_content(), extra))
@@ -405,24 +425,27 @@ fn get_deleted(shared: &Shared, caller: &Caller, q: &Query, id: &str) -> Result<
 }
 
 fn purge(shared: &Shared, caller: &Caller, id: &str) -> Result<Reply, GraphError> {
-    let extra = write_gate(shared, caller)?;
+    let extra = write_gate(shared, caller, Caller::require_write)?;
     let mut store = shared.store.write();
     let k = store
         .resolve_deleted(id)
         .ok_or_else(|| GraphError::not_found(id))?;
+    let id = store.users[&k].id.clone();
     store.purge(k);
+    shared.groups.write().purge_user(&id);
     drop(store);
     committed(shared);
     Ok(with_headers(Reply::no_content(), extra))
 }
 
 fn restore(shared: &Shared, caller: &Caller, id: &str) -> Result<Reply, GraphError> {
-    let extra = write_gate(shared, caller)?;
+    let extra = write_gate(shared, caller, Caller::require_write)?;
     let mut store = shared.store.write();
     let k = store
         .resolve_deleted(id)
         .ok_or_else(|| GraphError::not_found(id))?;
     store.restore(k)?;
+    shared.groups.write().restore_user(&store.users[&k].id);
     let mut m = Map::new();
     m.insert(
         "@odata.context".into(),

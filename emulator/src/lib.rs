@@ -5,7 +5,9 @@
 //! unauthenticated control API under `/_emulator/`.
 //!
 //! Users can hold directory roles, listed by `users/{id}/transitiveMemberOf` and guarding the
-//! user against updates and deletes by unprivileged apps.
+//! user against updates and deletes by unprivileged apps. Groups (security, Microsoft 365,
+//! dynamic, role-assignable, mail-enabled) hold users and nested groups, with `$ref` adds and
+//! removes, transitive reads and a groups delta query with `members@delta`.
 //!
 //! One base URL serves both the token endpoint (`{base}/{tenant}/oauth2/v2.0/token`) and Graph
 //! (`{base}/v1.0/...`). The server binds 127.0.0.1 only.
@@ -24,6 +26,7 @@ mod delta;
 mod errors;
 pub mod faults;
 mod graph;
+mod groups;
 pub mod log;
 mod odata;
 mod roles;
@@ -39,7 +42,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use config::{ClientApp, EmulatorConfig, SeedUser, WriteBudget};
+pub use config::{ClientApp, EmulatorConfig, SeedGroup, SeedUser, WriteBudget};
 pub use faults::{FaultInfo, FaultSpec};
 pub use log::RequestLogEntry;
 pub use state::{EmulatorState, RuntimeConfig, Stats};

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use entra_graph_emulator::{ClientApp, EmulatorConfig, SeedUser, WriteBudget};
+use entra_graph_emulator::{ClientApp, EmulatorConfig, SeedGroup, SeedUser, WriteBudget};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,6 +55,11 @@ struct Cli {
     /// fourth part lists directory roles the user holds; repeatable).
     #[arg(long = "seed-user")]
     seed_users: Vec<String>,
+    /// Seed group 'id|Display Name|kind|member;member' (id may be empty for a random one; kind
+    /// is security (default), unified, dynamic, role-assignable, mail-security or
+    /// distribution; members are user UPNs or ids, or group ids; repeatable).
+    #[arg(long = "seed-group")]
+    seed_groups: Vec<String>,
     /// Bound of the request log (0 disables it).
     #[arg(long, default_value_t = entra_graph_emulator::log::DEFAULT_LOG_MAX)]
     request_log_max: usize,
@@ -98,6 +103,34 @@ fn parse_seed(s: &str) -> Result<(SeedUser, Vec<String>), String> {
         account_enabled: true,
     };
     Ok((seed, roles))
+}
+
+/// `id|Display Name|kind|member;member`: the display name is required, the rest optional.
+fn parse_seed_group(s: &str) -> Result<SeedGroup, String> {
+    let parts: Vec<&str> = s.split('|').map(str::trim).collect();
+    if parts.len() < 2 || parts.len() > 4 {
+        return Err(format!(
+            "--seed-group '{s}': expected 'id|Display Name|kind|member;member'"
+        ));
+    }
+    if parts[1].is_empty() {
+        return Err(format!("--seed-group '{s}': empty displayName"));
+    }
+    Ok(SeedGroup {
+        id: Some(parts[0]).filter(|i| !i.is_empty()).map(str::to_string),
+        display_name: parts[1].to_string(),
+        kind: parts.get(2).copied().unwrap_or("").to_string(),
+        members: parts
+            .get(3)
+            .copied()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect(),
+        ..Default::default()
+    })
 }
 
 fn config_from(cli: &Cli) -> Result<EmulatorConfig, String> {
@@ -154,6 +187,9 @@ fn config_from(cli: &Cli) -> Result<EmulatorConfig, String> {
                 .insert(seed.user_principal_name.clone(), roles);
         }
         config.seed_users.push(seed);
+    }
+    for s in &cli.seed_groups {
+        config.seed_groups.push(parse_seed_group(s)?);
     }
     Ok(config)
 }
@@ -253,6 +289,28 @@ mod tests {
             !c.seed_directory_roles
                 .contains_key("b@contoso.onmicrosoft.com")
         );
+    }
+
+    #[test]
+    fn seed_group_syntax() {
+        let g = parse_seed_group(
+            "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0|Sales Team|unified|ann@contoso.onmicrosoft.com; bob@contoso.onmicrosoft.com",
+        )
+        .unwrap();
+        assert_eq!(
+            g.id.as_deref(),
+            Some("0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0")
+        );
+        assert_eq!(g.display_name, "Sales Team");
+        assert_eq!(g.kind, "unified");
+        assert_eq!(g.members.len(), 2);
+        let g = parse_seed_group("|Plain").unwrap();
+        assert!(g.id.is_none() && g.kind.is_empty() && g.members.is_empty());
+        assert!(parse_seed_group("only").is_err());
+        assert!(parse_seed_group("|").is_err());
+        assert!(parse_seed_group("a|b|c|d|e").is_err());
+        let cli = Cli::parse_from(["x", "--seed-group", "|G|dynamic", "--seed-group", "|H"]);
+        assert_eq!(config_from(&cli).unwrap().seed_groups.len(), 2);
     }
 
     #[test]

@@ -1,23 +1,16 @@
-//! Directory roles (admin roles) that users hold, and the membership reads that list them:
-//! `users/{id}/memberOf` and `users/{id}/transitiveMemberOf`, with or without the
-//! `microsoft.graph.directoryRole` cast.
+//! Directory roles (admin roles) that users hold. The membership reads that list them
+//! (`users/{id}/memberOf`, `users/{id}/transitiveMemberOf`, with or without the
+//! `microsoft.graph.directoryRole` cast) are served by `groups::listing`, next to groups.
 //!
 //! A role is known by its display name. Built-in roles in [`CATALOGUE`] carry Microsoft's
 //! template id and description; any other name gets a template id derived from the name. The
 //! object id of a role is derived from the name too, so it is the same in every run and after a
-//! reset, as an activated role's id is stable in a real tenant. The emulator has no groups or
-//! administrative units, so a user's memberships are exactly its roles, direct and transitive
-//! alike.
+//! reset, as an activated role's id is stable in a real tenant. Roles are held directly (the
+//! emulator models no role assignment through role-assignable groups), so they appear alike in
+//! `memberOf` and `transitiveMemberOf`.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-
-use crate::errors::{GraphError, Reply};
-use crate::graph::{next_link, resource_units};
-use crate::odata::Query;
-use crate::server::GraphRequest;
-use crate::state::Shared;
-use crate::token::Caller;
 
 /// Built-in roles: display name, template id, description, as Microsoft's "Microsoft Entra
 /// built-in roles" reference lists them.
@@ -181,30 +174,6 @@ pub(crate) fn normalize<S: AsRef<str>>(names: &[S]) -> Result<Vec<String>, Strin
     Ok(out)
 }
 
-/// `$select` for directory roles; `None` = the default set. `id` is always returned.
-fn parse_select(select: Option<&str>) -> Result<Option<Vec<usize>>, GraphError> {
-    let Some(s) = select else { return Ok(None) };
-    let mut out = vec![0];
-    for part in s.split(',') {
-        let name = part.trim();
-        if name.is_empty() {
-            continue;
-        }
-        let idx = PROPS
-            .iter()
-            .position(|p| p.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                GraphError::bad_request(format!(
-                    "Parsing OData Select and Expand failed: Could not find a property named '{name}' on type 'microsoft.graph.directoryRole'."
-                ))
-            })?;
-        if !out.contains(&idx) {
-            out.push(idx);
-        }
-    }
-    Ok(Some(out))
-}
-
 /// One role as a member of a `directoryObject` collection.
 fn render(name: &str, select: Option<&[usize]>) -> Value {
     let mut m = Map::new();
@@ -226,104 +195,26 @@ fn render(name: &str, select: Option<&[usize]>) -> Value {
     Value::Object(m)
 }
 
-/// Which membership listing a path after `users/{key}` asks for: `Some(cast)` where `cast`
-/// says whether the `microsoft.graph.directoryRole` cast is present.
-pub(crate) fn membership_route(nav: &[&str]) -> Option<bool> {
-    let (first, rest) = nav.split_first()?;
-    let known = ["memberOf", "transitiveMemberOf"];
-    if !known.iter().any(|k| k.eq_ignore_ascii_case(first)) {
-        return None;
-    }
-    match rest {
-        [] => Some(false),
-        [cast] if cast.eq_ignore_ascii_case("microsoft.graph.directoryRole") => Some(true),
-        _ => None,
-    }
+/// Whether `name` is a property of `microsoft.graph.directoryRole`.
+pub(crate) fn is_property(name: &str) -> bool {
+    PROPS.iter().any(|p| p.eq_ignore_ascii_case(name))
 }
 
-fn skiptoken_encode(offset: usize) -> String {
-    crate::b64url(format!("emu-roles:{offset}").as_bytes())
-}
-
-fn skiptoken_decode(token: &str) -> Option<usize> {
-    let raw = crate::b64url_decode(token)?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("emu-roles:")?
-        .parse()
-        .ok()
-}
-
-/// `GET users/{key}/memberOf[/microsoft.graph.directoryRole]` and the transitive variant.
-pub(crate) fn list_memberships(
-    shared: &Shared,
-    req: &GraphRequest,
-    caller: &Caller,
-    q: &Query,
-    key: &str,
-    cast: bool,
-) -> Result<Reply, GraphError> {
-    if req.method != "GET" {
-        return Err(GraphError::method_not_allowed());
-    }
-    caller.require_membership_read()?;
-    q.reject_unsupported()?;
-    if q.filter.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The emulator does not support $filter on memberships.",
-        ));
-    }
-    let page = q.page_size(100)?;
-    let select = parse_select(q.select.as_deref())?;
-    let count = q.count_requested()?;
-    if count && !crate::graph::consistency_eventual(req) {
-        return Err(GraphError::request_bad_request(
-            "$count is not currently supported.",
-        ));
-    }
-    let offset = match q.skiptoken.as_deref() {
-        None => 0,
-        Some(t) => skiptoken_decode(t)
-            .ok_or_else(|| GraphError::request_bad_request("Invalid skip token."))?,
-    };
-    let store = shared.store.read();
-    let k = store
-        .resolve_active(key)
-        .ok_or_else(|| GraphError::not_found(key))?;
-    let roles = &store.users[&k].roles;
-    let value: Vec<Value> = roles
-        .iter()
-        .skip(offset)
-        .take(page)
-        .map(|r| render(r, select.as_deref()))
-        .collect();
-    let mut m = Map::new();
-    let context = if cast {
-        "directoryObjects(microsoft.graph.directoryRole)"
-    } else {
-        "directoryObjects"
-    };
-    m.insert(
-        "@odata.context".into(),
-        Value::String(format!("{}/v1.0/$metadata#{context}", shared.base_url)),
-    );
-    if count {
-        m.insert("@odata.count".into(), Value::from(roles.len()));
-    }
-    if offset + page < roles.len() {
-        m.insert(
-            "@odata.nextLink".into(),
-            Value::String(next_link(
-                &shared.base_url,
-                &req.path,
-                req.query.as_deref(),
-                &skiptoken_encode(offset + page),
-            )),
-        );
-    }
-    m.insert("value".into(), Value::Array(value));
-    Ok(Reply::json(200, Value::Object(m))
-        .with_header("x-ms-resource-unit", resource_units(false, q).to_string()))
+/// One role in a mixed `directoryObject` collection: `names` is the request's `$select`, of
+/// which only the role's own properties apply (`id` always).
+pub(crate) fn render_selected(name: &str, names: Option<&[String]>) -> Value {
+    let sel: Option<Vec<usize>> = names.map(|ns| {
+        let mut v = vec![0];
+        for n in ns {
+            if let Some(i) = PROPS.iter().position(|p| p.eq_ignore_ascii_case(n))
+                && !v.contains(&i)
+            {
+                v.push(i);
+            }
+        }
+        v
+    });
+    render(name, sel.as_deref())
 }
 
 #[cfg(test)]
@@ -365,21 +256,12 @@ mod tests {
     }
 
     #[test]
-    fn routes_and_select() {
-        assert_eq!(membership_route(&["transitiveMemberOf"]), Some(false));
-        assert_eq!(
-            membership_route(&["memberOf", "microsoft.graph.directoryRole"]),
-            Some(true)
-        );
-        assert_eq!(
-            membership_route(&["transitiveMemberOf", "microsoft.graph.group"]),
-            None
-        );
-        assert_eq!(membership_route(&["manager"]), None);
-        assert_eq!(
-            parse_select(Some("displayName,roleTemplateId")).unwrap(),
-            Some(vec![0, 1, 3])
-        );
-        assert!(parse_select(Some("nosuch")).is_err());
+    fn selected_rendering_keeps_id_and_type() {
+        let names = vec!["displayName".to_string(), "nosuch".to_string()];
+        let v = render_selected("Global Administrator", Some(&names));
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, vec!["@odata.type", "id", "displayName"]);
+        assert!(is_property("roleTemplateId"));
+        assert!(!is_property("members"));
     }
 }

@@ -10,9 +10,10 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::{ClientApp, EmulatorConfig, SeedUser, WriteBudget};
+use crate::config::{ClientApp, EmulatorConfig, SeedGroup, SeedUser, WriteBudget};
 use crate::delta::DeltaState;
 use crate::faults::{FaultInfo, FaultSpec, Faults};
+use crate::groups::{GroupKind, GroupStore, Member, MemberType, NewGroup};
 use crate::log::{RequestLog, RequestLogEntry};
 use crate::throttle::Throttle;
 use crate::token::Tokens;
@@ -58,6 +59,7 @@ pub(crate) struct Shared {
     pub clients: Vec<ClientApp>,
     pub seed_users: Vec<SeedUser>,
     pub seed_directory_roles: BTreeMap<String, Vec<String>>,
+    pub seed_groups: Vec<SeedGroup>,
     pub started: Instant,
     pub latency_ms: AtomicU64,
     pub token_lifetime_s: AtomicU64,
@@ -68,6 +70,8 @@ pub(crate) struct Shared {
     /// Delta pages list only the changed properties of an updated user, as Graph may.
     pub delta_changed_only: AtomicBool,
     pub store: RwLock<Store>,
+    /// Always locked after `store` when both are needed.
+    pub groups: RwLock<GroupStore>,
     pub tokens: RwLock<Tokens>,
     pub throttle: Mutex<Throttle>,
     pub faults: Mutex<Faults>,
@@ -86,6 +90,7 @@ impl Shared {
             clients: config.clients.clone(),
             seed_users: config.seed_users.clone(),
             seed_directory_roles: config.seed_directory_roles.clone(),
+            seed_groups: config.seed_groups.clone(),
             started: Instant::now(),
             latency_ms: AtomicU64::new(config.latency_ms),
             token_lifetime_s: AtomicU64::new(config.token_lifetime_s),
@@ -94,6 +99,7 @@ impl Shared {
             log_redacted: AtomicBool::new(true),
             delta_changed_only: AtomicBool::new(false),
             store: RwLock::new(Store::new()),
+            groups: RwLock::new(GroupStore::default()),
             tokens: RwLock::new(Tokens::default()),
             throttle: Mutex::new(Throttle::default()),
             faults: Mutex::new(Faults::default()),
@@ -130,6 +136,96 @@ impl Shared {
                 );
             }
         }
+        // All groups first, then their members, so that a seed group may nest a later one.
+        let mut created = Vec::new();
+        for g in &self.seed_groups {
+            match self.create_group(g) {
+                Ok(key) => created.push((key, g)),
+                Err(e) => eprintln!("entra-graph-emulator: seed group skipped: {e}"),
+            }
+        }
+        for (key, g) in created {
+            for m in &g.members {
+                if let Err(e) = self.add_member_by_key(key, m) {
+                    eprintln!("entra-graph-emulator: seed group member skipped: {e}");
+                }
+            }
+        }
+    }
+
+    fn create_group(&self, seed: &SeedGroup) -> Result<u64, String> {
+        let kind = GroupKind::parse(&seed.kind).ok_or_else(|| {
+            format!(
+                "unknown group kind '{}' (expected one of: {})",
+                seed.kind,
+                GroupKind::NAMES
+            )
+        })?;
+        self.groups.write().insert(NewGroup {
+            id: seed.id.clone(),
+            display_name: seed.display_name.clone(),
+            description: seed.description.clone(),
+            kind,
+            mail_nickname: seed.mail_nickname.clone(),
+            membership_rule: seed.membership_rule.clone(),
+        })
+    }
+
+    /// A user (active, by id or UPN) or a group (by id), as a member reference.
+    fn resolve_member(store: &Store, groups: &GroupStore, key: &str) -> Result<Member, String> {
+        if let Some(k) = store.resolve_active(key) {
+            return Ok(Member {
+                kind: MemberType::User,
+                id: store.users[&k].id.clone(),
+            });
+        }
+        if let Some(g) = groups.get(key) {
+            return Ok(Member {
+                kind: MemberType::Group,
+                id: g.id.clone(),
+            });
+        }
+        Err(format!("no active user or group '{key}'"))
+    }
+
+    /// Add a member directly (no Graph rule applies: this stands for an admin, or for the
+    /// evaluation of a dynamic group's rule). `Ok(false)` if it already was a member.
+    fn add_member_by_key(&self, group_key: u64, member: &str) -> Result<bool, String> {
+        let store = self.store.read();
+        let mut groups = self.groups.write();
+        let m = Self::resolve_member(&store, &groups, member.trim())?;
+        if m.kind == MemberType::Group && groups.would_cycle(group_key, &m.id) {
+            return Err(format!("adding group '{}' would make a cycle", m.id));
+        }
+        Ok(groups.add_member(group_key, m))
+    }
+
+    fn group_key(&self, id: &str) -> Result<u64, String> {
+        self.groups
+            .read()
+            .key_by_id(id)
+            .ok_or_else(|| format!("no group '{id}'"))
+    }
+
+    /// Create a group and give it its members; nothing is created if a member is unknown.
+    pub fn seed_group(&self, seed: &SeedGroup) -> Result<Value, String> {
+        {
+            let store = self.store.read();
+            let groups = self.groups.read();
+            for m in &seed.members {
+                Self::resolve_member(&store, &groups, m.trim())?;
+            }
+        }
+        let key = self.create_group(seed)?;
+        for m in &seed.members {
+            self.add_member_by_key(key, m)?;
+        }
+        let groups = self.groups.read();
+        groups
+            .groups
+            .get(&key)
+            .map(|g| g.render_internal())
+            .ok_or_else(|| "the seeded group vanished".to_string())
     }
 
     /// Create a user directly and give it directory roles; nothing is created if either fails.
@@ -166,6 +262,7 @@ impl Shared {
 
     pub fn reset(&self) {
         self.store.write().clear();
+        self.groups.write().clear();
         self.seed_all();
         self.faults.lock().clear();
         self.log.lock().clear();
@@ -405,6 +502,99 @@ impl EmulatorState {
         self.inner.log.lock().set_max(max);
     }
 
+    /// All groups, with their direct members, as stored.
+    pub fn groups(&self) -> Vec<Value> {
+        self.inner
+            .groups
+            .read()
+            .groups
+            .values()
+            .map(|g| g.render_internal())
+            .collect()
+    }
+
+    /// One group by id.
+    pub fn group(&self, id: &str) -> Option<Value> {
+        self.inner
+            .groups
+            .read()
+            .get(id)
+            .map(|g| g.render_internal())
+    }
+
+    /// Create a group directly, with its members (user ids or UPNs, group ids), bypassing
+    /// auth, throttling and the rules Graph applies to `$ref` adds.
+    pub fn seed_group(&self, seed: SeedGroup) -> Result<Value, String> {
+        self.inner.seed_group(&seed)
+    }
+
+    /// Add a member (user id or UPN, or group id) directly, as an admin in the portal or a
+    /// dynamic rule would. `Ok(false)` if it already was a member.
+    pub fn add_group_member(&self, group_id: &str, member: &str) -> Result<bool, String> {
+        let key = self.inner.group_key(group_id)?;
+        self.inner.add_member_by_key(key, member)
+    }
+
+    /// Remove a member directly. `Ok(false)` if it was not a member.
+    pub fn remove_group_member(&self, group_id: &str, member: &str) -> Result<bool, String> {
+        let key = self.inner.group_key(group_id)?;
+        let store = self.inner.store.read();
+        let mut groups = self.inner.groups.write();
+        let id = match Shared::resolve_member(&store, &groups, member.trim()) {
+            Ok(m) => m.id,
+            Err(_) => member.trim().to_lowercase(),
+        };
+        Ok(groups.remove_member(key, &id))
+    }
+
+    /// Replace the direct members of a group (each change is recorded for groups delta).
+    /// Every member is checked first; on an unknown one nothing changes.
+    pub fn set_group_members<S: AsRef<str>>(
+        &self,
+        group_id: &str,
+        members: &[S],
+    ) -> Result<(), String> {
+        let key = self.inner.group_key(group_id)?;
+        let wanted: Vec<Member> = {
+            let store = self.inner.store.read();
+            let groups = self.inner.groups.read();
+            members
+                .iter()
+                .map(|m| Shared::resolve_member(&store, &groups, m.as_ref().trim()))
+                .collect::<Result<_, _>>()?
+        };
+        let current: Vec<String> = self
+            .inner
+            .groups
+            .read()
+            .groups
+            .get(&key)
+            .map(|g| g.members.iter().map(|m| m.id.clone()).collect())
+            .unwrap_or_default();
+        {
+            let mut groups = self.inner.groups.write();
+            for id in current
+                .iter()
+                .filter(|id| !wanted.iter().any(|w| &w.id == *id))
+            {
+                groups.remove_member(key, id);
+            }
+        }
+        for m in &wanted {
+            self.inner.add_member_by_key(key, &m.id)?;
+        }
+        Ok(())
+    }
+
+    /// Delete a group (groups delta then reports it with `@removed`). `false` if unknown.
+    pub fn delete_group(&self, id: &str) -> bool {
+        let mut groups = self.inner.groups.write();
+        match groups.key_by_id(id) {
+            Some(k) => groups.delete(k),
+            None => false,
+        }
+    }
+
     /// Forget every delta and skip token: the next use answers 410 `syncStateNotFound`.
     pub fn expire_delta_tokens(&self) {
         self.inner.delta.lock().clear();
@@ -415,7 +605,8 @@ impl EmulatorState {
         self.inner.tokens.write().expire_all();
     }
 
-    /// Empty users (then re-seed), faults, log, stats, throttle windows and delta state.
+    /// Empty users and groups (then re-seed), faults, log, stats, throttle windows and delta
+    /// state.
     pub fn reset(&self) {
         self.inner.reset();
     }

@@ -75,6 +75,27 @@ const MEMBERSHIP_READ_ROLES: &[&str] = &[
     "GroupMember.Read.All",
     "Group.Read.All",
 ];
+/// Reading groups and their members as an application ("List groups", "List group members",
+/// "List group transitive members", "group: delta"): GroupMember.Read.All is the least
+/// privileged; Group.Read.All, Directory.Read.All and the ReadWrite variants are higher.
+const GROUP_READ_ROLES: &[&str] = &[
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// "Add members" / "Remove member" as an application: GroupMember.ReadWrite.All is the least
+/// privileged; Group.ReadWrite.All and Directory.ReadWrite.All are higher.
+const GROUP_WRITE_ROLES: &[&str] = &[
+    "GroupMember.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// "Add members": "To add members to a role-assignable group, the app must also be assigned
+/// the RoleManagement.ReadWrite.Directory permission."
+const ROLE_MANAGEMENT_ROLES: &[&str] = &["RoleManagement.ReadWrite.Directory"];
 /// Stand-in for "the app's service principal holds a privileged admin role": Entra lets
 /// User.ReadWrite.All update or delete admin-role holders only then. The emulator models no
 /// role assignments for apps, so this permission plays that part.
@@ -105,6 +126,31 @@ impl Caller {
 
     pub fn require_membership_read(&self) -> Result<(), GraphError> {
         if self.has_any(MEMBERSHIP_READ_ROLES) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    pub fn require_group_read(&self) -> Result<(), GraphError> {
+        if self.has_any(GROUP_READ_ROLES) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    pub fn require_group_write(&self) -> Result<(), GraphError> {
+        if self.has_any(GROUP_WRITE_ROLES) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    /// Changing the members of a role-assignable group.
+    pub fn require_role_management(&self) -> Result<(), GraphError> {
+        if self.has_any(ROLE_MANAGEMENT_ROLES) {
             Ok(())
         } else {
             Err(GraphError::forbidden())

@@ -223,7 +223,7 @@ async fn user_without_roles_unknown_user_and_missing_permission() {
     // Other casts and navigations stay unknown segments; writes are not allowed.
     let (s, v) = env
         .get_json(&format!(
-            "/users/{}/transitiveMemberOf/microsoft.graph.group",
+            "/users/{}/transitiveMemberOf/microsoft.graph.administrativeUnit",
             upn("admin")
         ))
         .await;

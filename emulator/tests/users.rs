@@ -596,7 +596,8 @@ async fn patch_delete_restore_and_purge() {
 #[tokio::test]
 async fn unknown_segments_and_methods() {
     let env = env().await;
-    let (s, v) = env.get_json("/groups").await;
+    // Groups are modelled; applications are not.
+    let (s, v) = env.get_json("/applications").await;
     assert_eq!((s, graph_error(&v).0), (400, "BadRequest"));
     let r = env.send(Method::PUT, "/users", Some(&json!({}))).await;
     assert_eq!(r.status(), 405);

@@ -7,12 +7,10 @@ mod schema;
 mod store;
 mod validation;
 
-pub(crate) use schema::{DELETED, Kind, PROPS, prop_index_ci};
-pub(crate) use store::{Store, User};
+pub(crate) use schema::{DELETED, ID, Kind, PROPS, prop_index_ci};
+pub(crate) use store::{Store, User, looks_like_guid};
 pub(crate) use validation::{Mode, validate};
 
 // Used only by other modules' unit tests.
 #[cfg(test)]
-pub(crate) use schema::{DEFAULT_SET, ID};
-#[cfg(test)]
-pub(crate) use store::looks_like_guid;
+pub(crate) use schema::DEFAULT_SET;

@@ -13,6 +13,49 @@ pub const SECRET: &str = "emulator-secret";
 pub const READER_ID: &str = "bbbbbbbb-0000-0000-0000-000000000001";
 pub const READER_SECRET: &str = "reader-secret";
 
+/// An app with the group permissions the provisioning library asks for.
+pub const GROUP_WRITER_ID: &str = "eeeeeeee-0000-0000-0000-000000000001";
+pub const GROUP_WRITER_SECRET: &str = "group-writer-secret";
+/// An app that may only read groups and memberships.
+pub const GROUP_READER_ID: &str = "eeeeeeee-0000-0000-0000-000000000002";
+pub const GROUP_READER_SECRET: &str = "group-reader-secret";
+/// An app that may also change role-assignable groups.
+pub const ROLE_MANAGER_ID: &str = "eeeeeeee-0000-0000-0000-000000000003";
+pub const ROLE_MANAGER_SECRET: &str = "role-manager-secret";
+
+/// [`config`] plus the three group apps above.
+pub fn groups_config() -> EmulatorConfig {
+    let mut c = config();
+    for (id, secret, perms) in [
+        (
+            GROUP_WRITER_ID,
+            GROUP_WRITER_SECRET,
+            &["User.ReadWrite.All", "GroupMember.ReadWrite.All"][..],
+        ),
+        (
+            GROUP_READER_ID,
+            GROUP_READER_SECRET,
+            &["GroupMember.Read.All"][..],
+        ),
+        (
+            ROLE_MANAGER_ID,
+            ROLE_MANAGER_SECRET,
+            &[
+                "GroupMember.ReadWrite.All",
+                "RoleManagement.ReadWrite.Directory",
+            ][..],
+        ),
+    ] {
+        c.clients.push(ClientApp {
+            client_id: id.into(),
+            secret: secret.into(),
+            permissions: perms.iter().map(|p| p.to_string()).collect(),
+            certificate_pem: None,
+        });
+    }
+    c
+}
+
 pub struct Env {
     pub emu: RunningEmulator,
     pub http: reqwest::Client,
@@ -118,6 +161,25 @@ impl Env {
         body: Option<&Value>,
     ) -> Response {
         let mut rb = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        rb.send().await.unwrap()
+    }
+
+    /// A request with extra headers (e.g. `ConsistencyLevel: eventual`).
+    pub async fn send_with(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let mut rb = self.http.request(method, self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
         if let Some(b) = body {
             rb = rb.json(b);
         }
