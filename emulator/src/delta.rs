@@ -20,18 +20,33 @@ pub(crate) const DELTA_PAGE: usize = 100;
 const MAX_TOKENS: usize = 100_000;
 const MAX_SESSIONS: usize = 10_000;
 
+/// The `$filter=id eq '…' or …` of a delta round (users or groups): only these ids
+/// (lowercase); `None` = every object.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdFilter(pub Option<Arc<Vec<String>>>);
+
+impl IdFilter {
+    pub fn includes(&self, id: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|i| i == id))
+    }
+
+    /// This round's filter, or else the one saved with the delta token.
+    pub fn or(self, saved: IdFilter) -> IdFilter {
+        IdFilter(self.0.or(saved.0))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Scope {
     select: Option<Arc<Vec<usize>>>,
-    /// `$filter=id eq '…' or …`: only these ids (lowercase).
-    ids: Option<Arc<Vec<String>>>,
+    ids: IdFilter,
 }
 
 impl Scope {
     fn includes(&self, id: &str) -> bool {
-        self.ids
-            .as_ref()
-            .is_none_or(|ids| ids.iter().any(|i| i == id))
+        self.ids.includes(id)
     }
 }
 
@@ -223,7 +238,10 @@ pub(crate) fn handle(shared: &Shared, q: &Query) -> Result<Reply, GraphError> {
             Some(Arc::new(ids))
         }
     };
-    let scope = Scope { select, ids };
+    let scope = Scope {
+        select,
+        ids: IdFilter(ids),
+    };
     match q.deltatoken.as_deref() {
         None | Some("") => {
             let snapshot = shared.store.read().seq;

@@ -266,11 +266,15 @@ pub(crate) fn json_body(req: &GraphRequest) -> Result<Cow<'_, Value>, GraphError
     }
 }
 
-/// `{base}/v1.0/$metadata#users` plus `(a,b)` for a `$select` and `/$entity` for one object.
-fn context(base: &str, select: Option<&[usize]>, entity: bool) -> Value {
-    let mut s = format!("{base}/v1.0/$metadata#users");
-    if let Some(sel) = select {
-        let names: Vec<&str> = sel.iter().map(|i| PROPS[*i].name).collect();
+/// `{base}/v1.0/$metadata#{set}` plus `(a,b)` for a `$select` and `/$entity` for one object.
+pub(crate) fn metadata_context(
+    base: &str,
+    set: &str,
+    names: Option<&[&str]>,
+    entity: bool,
+) -> Value {
+    let mut s = format!("{base}/v1.0/$metadata#{set}");
+    if let Some(names) = names {
         s.push('(');
         s.push_str(&names.join(","));
         s.push(')');
@@ -279,6 +283,11 @@ fn context(base: &str, select: Option<&[usize]>, entity: bool) -> Value {
         s.push_str("/$entity");
     }
     Value::String(s)
+}
+
+fn context(base: &str, select: Option<&[usize]>, entity: bool) -> Value {
+    let names: Option<Vec<&str>> = select.map(|sel| sel.iter().map(|i| PROPS[*i].name).collect());
+    metadata_context(base, "users", names.as_deref(), entity)
 }
 
 /// `x-ms-resource-unit` as documented for directory requests: GET users costs 2, anything
@@ -510,14 +519,24 @@ fn scan<'a>(
         .collect()
 }
 
-fn skiptoken_encode(key: u64) -> String {
-    crate::b64url(format!("emu-users:{key}").as_bytes())
+/// An opaque `$skiptoken` for position `n` of a listing of `kind` (users, groups, objects).
+pub(crate) fn skiptoken_encode(kind: &str, n: u64) -> String {
+    crate::b64url(format!("emu-{kind}:{n}").as_bytes())
 }
 
-fn skiptoken_decode(token: &str) -> Option<u64> {
+fn skiptoken_decode(kind: &str, token: &str) -> Option<u64> {
     let raw = crate::b64url_decode(token)?;
     let s = String::from_utf8(raw).ok()?;
-    s.strip_prefix("emu-users:")?.parse().ok()
+    s.strip_prefix(&format!("emu-{kind}:"))?.parse().ok()
+}
+
+/// The position a request's `$skiptoken` resumes from (0 without one).
+pub(crate) fn skiptoken_position(kind: &str, token: Option<&str>) -> Result<u64, GraphError> {
+    match token {
+        None => Ok(0),
+        Some(t) => skiptoken_decode(kind, t)
+            .ok_or_else(|| GraphError::request_bad_request("Invalid skip token.")),
+    }
 }
 
 /// The request URL again with `$skiptoken` replaced, as Graph builds `@odata.nextLink`.
@@ -567,11 +586,7 @@ fn list(
     let page = q.page_size(PAGE_SIZE)?;
     let select = parse_select(q.select.as_deref())?;
     let (filter, count) = parse_query_filter(req, q)?;
-    let after = match q.skiptoken.as_deref() {
-        None => 0,
-        Some(t) => skiptoken_decode(t)
-            .ok_or_else(|| GraphError::request_bad_request("Invalid skip token."))?,
-    };
+    let after = skiptoken_position("users", q.skiptoken.as_deref())?;
     let store = shared.store.read();
     let mut found = scan(&store, deleted, filter.as_ref(), after, page + 1);
     let more = found.len() > page;
@@ -602,7 +617,7 @@ fn list(
                 &shared.base_url,
                 &req.path,
                 req.query.as_deref(),
-                &skiptoken_encode(last.key),
+                &skiptoken_encode("users", last.key),
             )),
         );
     }
@@ -652,8 +667,17 @@ mod tests {
 
     #[test]
     fn skiptokens_round_trip_and_links() {
-        assert_eq!(skiptoken_decode(&skiptoken_encode(42)), Some(42));
-        assert_eq!(skiptoken_decode("garbage!"), None);
+        assert_eq!(
+            skiptoken_decode("users", &skiptoken_encode("users", 42)),
+            Some(42)
+        );
+        assert_eq!(
+            skiptoken_decode("groups", &skiptoken_encode("users", 42)),
+            None
+        );
+        assert_eq!(skiptoken_decode("users", "garbage!"), None);
+        assert!(skiptoken_position("users", Some("garbage!")).is_err());
+        assert_eq!(skiptoken_position("users", None).unwrap(), 0);
         let l = next_link(
             "http://h",
             "/v1.0/users",

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use super::query::parse_filter;
 use super::schema::{GroupSelect, PROPS, parse_select, render};
 use super::store::{GroupStore, Member};
-use crate::delta::{DELTA_PAGE, sync_state_not_found};
+use crate::delta::{DELTA_PAGE, IdFilter, sync_state_not_found};
 use crate::errors::{GraphError, Reply};
 use crate::odata::Query;
 use crate::state::Shared;
@@ -30,15 +30,12 @@ use crate::state::Shared;
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     select: GroupSelect,
-    /// Group ids (lowercase) of a `$filter=id eq …` round.
-    ids: Option<Arc<Vec<String>>>,
+    ids: IdFilter,
 }
 
 impl Scope {
     fn includes(&self, id: &str) -> bool {
-        self.ids
-            .as_ref()
-            .is_none_or(|ids| ids.iter().any(|i| i == id))
+        self.ids.includes(id)
     }
 }
 
@@ -118,7 +115,10 @@ pub(crate) fn handle(shared: &Shared, q: &Query) -> Result<Reply, GraphError> {
             Some(Arc::new(ids))
         }
     };
-    let scope = Scope { select, ids };
+    let scope = Scope {
+        select,
+        ids: IdFilter(ids),
+    };
     let groups = shared.groups.read();
     let snapshot = groups.seq;
     let token = match q.deltatoken.as_deref() {

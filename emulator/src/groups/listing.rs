@@ -16,7 +16,10 @@ use serde_json::{Map, Value};
 use super::schema;
 use super::store::{Group, GroupStore, MemberType};
 use crate::errors::{GraphError, Reply};
-use crate::graph::{consistency_eventual, next_link, resource_units};
+use crate::graph::{
+    consistency_eventual, metadata_context, next_link, resource_units, skiptoken_encode,
+    skiptoken_position,
+};
 use crate::odata::Query;
 use crate::server::GraphRequest;
 use crate::users::{Store, User};
@@ -163,19 +166,6 @@ pub(crate) fn count_not_supported() -> GraphError {
     GraphError::request_bad_request("$count is not currently supported.")
 }
 
-fn skiptoken_encode(offset: usize) -> String {
-    crate::b64url(format!("emu-objects:{offset}").as_bytes())
-}
-
-fn skiptoken_decode(token: &str) -> Option<usize> {
-    let raw = crate::b64url_decode(token)?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("emu-objects:")?
-        .parse()
-        .ok()
-}
-
 /// The `$select` names, each checked against the types the cast admits.
 fn select_names(q: &Query, cast: Cast) -> Result<Option<Vec<String>>, GraphError> {
     let Some(s) = q.select.as_deref() else {
@@ -300,11 +290,7 @@ pub(crate) fn list(
     }
     let page = q.page_size(100)?;
     let names = select_names(q, nav.cast)?;
-    let offset = match q.skiptoken.as_deref() {
-        None => 0,
-        Some(t) => skiptoken_decode(t)
-            .ok_or_else(|| GraphError::request_bad_request("Invalid skip token."))?,
-    };
+    let offset = skiptoken_position("objects", q.skiptoken.as_deref())? as usize;
     let users = shared.store.read();
     let groups = shared.groups.read();
     let objects: Vec<Obj<'_>> = match subject {
@@ -360,11 +346,7 @@ pub(crate) fn list(
     let mut m = Map::new();
     m.insert(
         "@odata.context".into(),
-        Value::String(format!(
-            "{}/v1.0/$metadata#{}",
-            shared.base_url,
-            nav.cast.context()
-        )),
+        metadata_context(&shared.base_url, nav.cast.context(), None, false),
     );
     if count_param {
         m.insert("@odata.count".into(), Value::from(objects.len()));
@@ -376,7 +358,7 @@ pub(crate) fn list(
                 &shared.base_url,
                 &req.path,
                 req.query.as_deref(),
-                &skiptoken_encode(offset + page),
+                &skiptoken_encode("objects", (offset + page) as u64),
             )),
         );
     }
@@ -418,6 +400,5 @@ mod tests {
         );
         assert_eq!(parse_nav(&["manager"]), None);
         assert_eq!(parse_nav(&["members", "x", "y"]), None);
-        assert_eq!(skiptoken_decode(&skiptoken_encode(7)), Some(7));
     }
 }

@@ -8,7 +8,10 @@ use super::query::{GroupFilter, GroupSearch, parse_filter, parse_search};
 use super::schema::{self, PROPS, parse_select};
 use super::store::{Group, GroupStore};
 use crate::errors::{GraphError, Reply};
-use crate::graph::{consistency_eventual, next_link, resource_units};
+use crate::graph::{
+    consistency_eventual, metadata_context, next_link, resource_units, skiptoken_encode,
+    skiptoken_position,
+};
 use crate::odata::Query;
 use crate::server::GraphRequest;
 use crate::state::Shared;
@@ -17,17 +20,8 @@ use crate::token::Caller;
 const PAGE_SIZE: usize = 100;
 
 fn context(base: &str, props: Option<&[usize]>, entity: bool) -> Value {
-    let mut s = format!("{base}/v1.0/$metadata#groups");
-    if let Some(sel) = props {
-        let names: Vec<&str> = sel.iter().map(|i| PROPS[*i]).collect();
-        s.push('(');
-        s.push_str(&names.join(","));
-        s.push(')');
-    }
-    if entity {
-        s.push_str("/$entity");
-    }
-    Value::String(s)
+    let names: Option<Vec<&str>> = props.map(|sel| sel.iter().map(|i| PROPS[*i]).collect());
+    metadata_context(base, "groups", names.as_deref(), entity)
 }
 
 /// The query options every groups read shares: `$search` and `$count` need
@@ -62,19 +56,6 @@ fn matching<'a>(
         .collect()
 }
 
-fn skiptoken_encode(key: u64) -> String {
-    crate::b64url(format!("emu-groups:{key}").as_bytes())
-}
-
-fn skiptoken_decode(token: &str) -> Option<u64> {
-    let raw = crate::b64url_decode(token)?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("emu-groups:")?
-        .parse()
-        .ok()
-}
-
 pub(crate) fn list(
     shared: &Shared,
     req: &GraphRequest,
@@ -85,11 +66,7 @@ pub(crate) fn list(
     let (filter, search, count) = filters(req, q, false)?;
     let page = q.page_size(PAGE_SIZE)?;
     let select = parse_select(q.select.as_deref(), false)?;
-    let after = match q.skiptoken.as_deref() {
-        None => 0,
-        Some(t) => skiptoken_decode(t)
-            .ok_or_else(|| GraphError::request_bad_request("Invalid skip token."))?,
-    };
+    let after = skiptoken_position("groups", q.skiptoken.as_deref())?;
     let groups = shared.groups.read();
     let all = matching(&groups, filter.as_ref(), search.as_ref());
     let rest: Vec<&Group> = all.iter().copied().filter(|g| g.key > after).collect();
@@ -111,7 +88,7 @@ pub(crate) fn list(
                 &shared.base_url,
                 &req.path,
                 req.query.as_deref(),
-                &skiptoken_encode(last.key),
+                &skiptoken_encode("groups", last.key),
             )),
         );
     }
@@ -227,16 +204,5 @@ pub(crate) fn user_memberships(
             listing::list(shared, req, q, Subject::User(key), n)
         }
         _ => Err(GraphError::segment_not_found(nav[0])),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn skiptokens_round_trip() {
-        assert_eq!(skiptoken_decode(&skiptoken_encode(9)), Some(9));
-        assert_eq!(skiptoken_decode("x"), None);
     }
 }
