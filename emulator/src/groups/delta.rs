@@ -48,7 +48,7 @@ pub(crate) struct DeltaToken {
 
 #[derive(Debug, Clone)]
 enum Item {
-    /// A group (by key and id); members changed after `since` (`None`: all of them).
+    /// A group (by key and id), rendered as it is when its page is served.
     Group(u64, String),
     Removed {
         id: String,

@@ -41,8 +41,10 @@ fn refuse_by_kind(group: &Group, caller: &Caller) -> Result<(), GraphError> {
         return Err(GraphError::forbidden());
     }
     // Mail-enabled security groups and distribution lists are managed in Exchange, not Graph
-    // ("Add members" applies to security and Microsoft 365 groups); this is the directory's
-    // message for them.
+    // ("Add members" applies to security and Microsoft 365 groups; the AAD developer support
+    // blog above: "not every group type can be managed by Microsoft Graph"). The message is
+    // the one the directory is known to return for them; no public copy was found to check
+    // it against.
     if group.mail_enabled && !group.is_unified() {
         return Err(GraphError::request_bad_request(
             "Cannot Update a mail-enabled security groups and or distribution list.",
