@@ -21,6 +21,8 @@ use tokio::time::Instant;
 
 /// The most users one call accepts; the host sends larger sets in chunks.
 pub const MAX_USERS_PER_CALL: usize = 1000;
+/// The most processes a host may say share the quota (`workers` of a bulk request).
+pub const MAX_WORKERS: u32 = 64;
 
 struct Pending {
     index: usize,

@@ -21,6 +21,7 @@ pub mod matching;
 pub mod operation;
 pub mod panic;
 pub mod password;
+pub mod per_process;
 pub mod provision;
 pub mod redact;
 pub mod runtime;

@@ -13,10 +13,11 @@
 
 use crate::credential::Credential;
 use crate::error::{Detail, Error, ErrorKind, Result};
+use crate::per_process::PerProcess;
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -53,46 +54,19 @@ struct CacheKey {
 type Slot = Mutex<Option<Cached>>;
 
 /// The token slots of one process.
+#[derive(Default)]
 struct Registry {
-    pid: u32,
     slots: StdMutex<HashMap<CacheKey, Arc<Slot>>>,
 }
 
-/// This process's registry, replaced (never freed) in a forked child. An atomic pointer rather
-/// than a lock, so that finding out "this registry is my parent's" takes no lock: a parent
-/// thread may have held the registry's lock, or a slot's mutex during a token fetch, at the
-/// moment of `fork()`, and in the child nobody would ever release it.
-///
-/// The child starts fresh instead of copying the parent's tokens: copying would mean reading
-/// the parent's slots, whose locks may be held forever, and a fresh start costs one token
-/// request per worker per token lifetime. Like `runtime.rs`, the parent's registry is leaked in
-/// the child: dropping it would touch locks and futures of threads that do not exist there.
-static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(std::ptr::null_mut());
+/// This process's registry (see `per_process.rs` for what happens across `fork()`). The child
+/// starts fresh instead of copying the parent's tokens: copying would mean reading the parent's
+/// slots, whose locks may be held forever, and a fresh start costs one token request per worker
+/// per token lifetime.
+static REGISTRY: PerProcess<Registry> = PerProcess::new();
 
 fn registry() -> &'static Registry {
-    let pid = crate::runtime::pid();
-    loop {
-        let current = REGISTRY.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer in REGISTRY comes from `Box::into_raw` below and is never
-        // freed, so it is valid for the rest of the process (and in a forked child's copy).
-        if let Some(registry) = unsafe { current.as_ref() }
-            && registry.pid == pid
-        {
-            return registry;
-        }
-        let fresh = Box::into_raw(Box::new(Registry {
-            pid,
-            slots: StdMutex::new(HashMap::new()),
-        }));
-        match REGISTRY.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
-            // SAFETY: just installed; from now on it is never freed (see REGISTRY).
-            Ok(_) => return unsafe { &*fresh },
-            // Another thread of this process installed its registry first: ours was never
-            // shared, so it is dropped, and the loop returns theirs.
-            // SAFETY: `fresh` came from `Box::into_raw` and nobody else has seen it.
-            Err(_) => drop(unsafe { Box::from_raw(fresh) }),
-        }
-    }
+    REGISTRY.get()
 }
 
 impl Registry {

@@ -440,13 +440,19 @@ pub unsafe extern "C" fn entra_bulk_provision(
     out_json: *mut *mut c_char,
 ) -> EntraStatus {
     export!(out_json, Operation::BulkCreate, client c, request drupal_users_json: BulkRequest,
-    |p, BulkRequest { users }, call| {
+    |p, BulkRequest { users, workers }, call| {
         if users.len() > crate::bulk::MAX_USERS_PER_CALL {
             Err(Failure::InvalidArgument(format!(
                 "at most {} users per call; send larger sets in chunks",
                 crate::bulk::MAX_USERS_PER_CALL
             )))
+        } else if workers.is_some_and(|w| !(1..=crate::bulk::MAX_WORKERS).contains(&w)) {
+            Err(Failure::InvalidArgument(format!(
+                "workers must be between 1 and {}",
+                crate::bulk::MAX_WORKERS
+            )))
         } else {
+            let _share = p.graph.share_quota(workers.unwrap_or(1));
             let results = call.run(p.bulk_provision(users));
             Ok(BulkReport::new(results, |err| {
                 error_json(err, Operation::BulkCreate, call.redactor)

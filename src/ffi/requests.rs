@@ -44,10 +44,13 @@ pub(super) struct LinkRequest {
 }
 
 /// `entra_bulk_provision` takes the users as an array, or as `{"users": [...]}` (the form that
-/// can carry `budget_ms`). Read without buffering the input (an untagged enum would copy every
-/// user once more).
+/// can carry `budget_ms` and `workers`). Read without buffering the input (an untagged enum would
+/// copy every user once more).
 pub(super) struct BulkRequest {
     pub(super) users: Vec<Value>,
+    /// How many processes work against the application's quota now, this one included (the
+    /// host counts them); the call keeps to its equal part of the write budget.
+    pub(super) workers: Option<u32>,
 }
 
 impl<'de> Deserialize<'de> for BulkRequest {
@@ -66,7 +69,10 @@ impl<'de> Deserialize<'de> for BulkRequest {
             ) -> Result<BulkRequest, A::Error> {
                 let users =
                     Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
-                Ok(BulkRequest { users })
+                Ok(BulkRequest {
+                    users,
+                    workers: None,
+                })
             }
 
             fn visit_map<A: serde::de::MapAccess<'de>>(
@@ -74,15 +80,18 @@ impl<'de> Deserialize<'de> for BulkRequest {
                 mut map: A,
             ) -> Result<BulkRequest, A::Error> {
                 let mut users = None;
+                let mut workers = None;
                 while let Some(key) = map.next_key::<String>()? {
-                    if key == "users" {
-                        users = Some(map.next_value()?);
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
+                    match key.as_str() {
+                        "users" => users = Some(map.next_value()?),
+                        "workers" => workers = map.next_value()?,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 users
-                    .map(|users| BulkRequest { users })
+                    .map(|users| BulkRequest { users, workers })
                     .ok_or_else(|| serde::de::Error::missing_field("users"))
             }
         }

@@ -8,6 +8,7 @@ pub mod cloud;
 mod odata;
 mod pacer;
 mod paths;
+mod quota;
 mod retry;
 pub mod users;
 
@@ -19,11 +20,25 @@ use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::runtime;
 use crate::token::TokenProvider;
 use pacer::WritePacer;
+use quota::{AppQuota, QuotaKey};
 use reqwest::Method;
-use retry::{RetryPolicy, ThrottleGate};
+use retry::RetryPolicy;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// A share of the application's write budget; the whole budget again when dropped.
+pub struct QuotaShare {
+    quota: std::sync::Arc<AppQuota>,
+}
+
+impl Drop for QuotaShare {
+    fn drop(&mut self) {
+        if let Some(pacer) = &self.quota.pacer {
+            pacer.set_share(1);
+        }
+    }
+}
 
 /// Whether a request may be sent again after an answer was lost (timeout, reset, 504).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +69,8 @@ pub struct GraphClient {
     tokens: TokenProvider,
     timeout: Duration,
     policy: RetryPolicy,
-    gate: ThrottleGate,
-    pacer: Option<WritePacer>,
+    /// The application's throttle gate and write pacer, shared by the process's handles.
+    quota: QuotaKey,
     requests: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
@@ -74,14 +89,21 @@ impl GraphClient {
             ),
             timeout: config.timeout,
             policy: RetryPolicy::new(config.max_retries),
-            gate: ThrottleGate::default(),
-            pacer: config
-                .write_budget
-                .map(|b| WritePacer::new(b.writes, Duration::from_secs_f64(b.window_s))),
+            quota: QuotaKey::new(
+                &format!("{}/v1.0", config.graph_origin),
+                config.token_url.as_str(),
+                &config.client_id,
+                config.write_budget,
+            ),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             retries: AtomicU64::new(0),
         }
+    }
+
+    /// This process's state of the application's quota (looked up per use: see `quota.rs`).
+    fn quota(&self) -> std::sync::Arc<AppQuota> {
+        quota::for_app(&self.quota)
     }
 
     pub fn stats(&self) -> Stats {
@@ -123,10 +145,11 @@ impl GraphClient {
         replay: Replay,
         writes: usize,
     ) -> Result<Response> {
+        let quota = self.quota();
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
-            if let Some(shut) = self.gate.remaining()
+            if let Some(shut) = quota.gate.remaining()
                 && deadline::crosses(shut)
             {
                 return Err(out_of_budget(
@@ -134,9 +157,9 @@ impl GraphClient {
                     "Graph asked this client to wait (Retry-After)",
                 ));
             }
-            self.gate.wait().await;
+            quota.gate.wait().await;
             // Held until the answer arrives: the pacer dates each write by its answer.
-            let ticket = match &self.pacer {
+            let ticket = match &quota.pacer {
                 Some(pacer) => Some(pacer.acquire(writes).await.map_err(|wait| {
                     out_of_budget(wait, "the client's write budget for Graph is used up")
                 })?),
@@ -153,7 +176,7 @@ impl GraphClient {
             // A Retry-After may have arrived while we waited for the pacer or the token (another
             // batch's answer): then nothing is sent before it elapses, this request included.
             // No await lies between this check and the send.
-            if self.gate.remaining().is_some() {
+            if quota.gate.remaining().is_some() {
                 if let Some(ticket) = ticket {
                     ticket.cancel();
                 }
@@ -201,12 +224,13 @@ impl GraphClient {
     /// requests of this client wait too instead of adding to the quota.
     fn note_throttling(&self, err: &Error) {
         if err.is(ErrorKind::Throttled) {
+            let quota = self.quota();
             self.throttled.fetch_add(1, Ordering::Relaxed);
-            if let Some(pacer) = &self.pacer {
+            if let Some(pacer) = &quota.pacer {
                 pacer.throttled();
             }
             if let Some(after) = err.detail().retry_after {
-                self.gate.close_for(after);
+                quota.gate.close_for(after);
             }
         }
     }
@@ -214,14 +238,25 @@ impl GraphClient {
     /// Graph's `x-ms-throttle-limit-percentage` (sent from 0.8 of its limit on): the pacer
     /// learns from it whether Graph's limit is below the budget.
     fn note_usage(&self, header: Option<&str>) {
-        if let (Some(pacer), Some(fraction)) = (&self.pacer, odata::parse_usage(header)) {
+        if let (Some(pacer), Some(fraction)) = (&self.quota().pacer, odata::parse_usage(header)) {
             pacer.usage(fraction);
         }
     }
 
+    /// `processes` processes (this one included) work against the application's quota until
+    /// the guard is dropped: this process keeps to its equal part of the write budget.
+    pub fn share_quota(&self, processes: u32) -> QuotaShare {
+        let quota = self.quota();
+        if let Some(pacer) = &quota.pacer {
+            pacer.set_share(processes as usize);
+        }
+        QuotaShare { quota }
+    }
+
     /// How many writes one `$batch` should carry now (the adaptive pacer's batch fill).
     pub fn batch_fill(&self) -> usize {
-        self.pacer
+        self.quota()
+            .pacer
             .as_ref()
             .map_or(MAX_BATCH, WritePacer::batch_fill)
     }

@@ -28,6 +28,13 @@
 //!    - every second without a decrease the rate grows additively by 5 % of the budget's rate,
 //!      and every 10 s the burst by one batch, never above the budget (the probe upward).
 //!
+//! 3. **Slow start**, as TCP's but gentler: at first at most one batch is in flight, and every
+//!    two answered writes let one more be in flight (the in-flight cap grows 1.5× every round
+//!    trip) until the first signal. A client that knows nothing yet must not spend the whole
+//!    budget in its first round trip: against a smaller real limit every write beyond it is a
+//!    charged 429, and TCP's doubling overshoots a limit by up to the whole last round. 1.5×
+//!    reaches a budget of 3,000 in thirteen round trips, so a budget that is right loses little.
+//!
 //!    An estimator of the refill rate from successive Retry-After values was the alternative; it
 //!    needs several 429s before it knows anything, each one charged, while AIMD needs one signal
 //!    and the percentage header usually arrives before any 429 at all.
@@ -53,7 +60,6 @@ pub(super) struct WritePacer {
     writes: usize,
     window: Duration,
     max_rate: f64,
-    min_burst: f64,
     /// Held while a caller waits for its turn, so callers go in arrival order.
     queue: tokio::sync::Mutex<()>,
     state: Mutex<State>,
@@ -71,6 +77,17 @@ struct State {
     refilled_at: Instant,
     last_decrease: Option<Instant>,
     last_probe: Instant,
+    /// In slow start: how many writes may be in flight (`None` once a signal ended it).
+    slow_start: Option<usize>,
+    /// How many processes share the application's budget now (see `set_share`).
+    share: usize,
+}
+
+impl State {
+    /// This process's part of the budget's writes per window.
+    fn limit(&self, writes: usize) -> usize {
+        (writes / self.share).max(1)
+    }
 }
 
 /// Writes sent and not yet answered; dropping it dates them by now.
@@ -100,6 +117,9 @@ impl Drop for Ticket<'_> {
         let mut st = self.pacer.lock();
         st.in_flight -= self.count;
         st.answered.extend(std::iter::repeat_n(now, self.count));
+        if let Some(cap) = &mut st.slow_start {
+            *cap = cap.saturating_add(self.count.div_ceil(2));
+        }
         drop(st);
         self.pacer.answered.notify_waiters();
     }
@@ -118,7 +138,6 @@ impl WritePacer {
             writes,
             window,
             max_rate,
-            min_burst: writes.min(MAX_BATCH) as f64,
             queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 in_flight: 0,
@@ -129,6 +148,8 @@ impl WritePacer {
                 refilled_at: now,
                 last_decrease: None,
                 last_probe: now,
+                slow_start: Some(MAX_BATCH),
+                share: 1,
             }),
             answered: Notify::new(),
         }
@@ -155,7 +176,6 @@ impl WritePacer {
         if count == 0 {
             return Ok(Ticket { pacer: self, count });
         }
-        let count = count.min(self.writes);
         let _turn = self.queue.lock().await;
         loop {
             let answered = self.answered.notified();
@@ -172,23 +192,30 @@ impl WritePacer {
                     st.answered.pop_front();
                 }
                 self.refill(&mut st, now);
+                let limit = st.limit(self.writes);
+                let count = count.min(limit);
                 let used = st.in_flight + st.answered.len();
                 // A batch larger than the learned burst is let through once the bucket is full.
                 let need = (count as f64).min(st.burst);
-                if used + count <= self.writes && st.tokens >= need {
+                // In slow start a batch larger than the cap goes alone.
+                let started = st
+                    .slow_start
+                    .is_none_or(|cap| st.in_flight == 0 || st.in_flight + count <= cap);
+                if used + count <= limit && st.tokens >= need && started {
                     st.in_flight += count;
                     st.tokens -= need;
                     return Ok(Ticket { pacer: self, count });
                 }
                 let by_bucket = now + secs((need - st.tokens).max(0.0) / st.rate);
                 // Only answered writes age out; in-flight ones are waited for by `answered`.
-                let must_expire = (used + count).saturating_sub(self.writes);
+                let must_expire = (used + count).saturating_sub(limit);
                 let by_log = match must_expire {
                     0 => Some(now),
                     n if n <= st.answered.len() => Some(st.answered[n - 1] + self.window),
                     _ => None,
                 };
-                by_log.map(|t| t.max(by_bucket))
+                // Slow start waits for answers, not for time.
+                by_log.filter(|_| started).map(|t| t.max(by_bucket))
             };
             if let Some(until) = until {
                 let wait = until.saturating_duration_since(Instant::now());
@@ -211,14 +238,15 @@ impl WritePacer {
         let mut st = self.lock();
         self.refill(&mut st, now);
         st.tokens = 0.0;
-        st.burst = self.min_burst;
+        st.burst = self.min_burst(&st);
+        st.slow_start = None;
         // The 429s of one round trip (a batch's sub-requests, the batches in flight with it)
         // are one congestion event: decrease once per second at most.
         if st
             .last_decrease
             .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
         {
-            st.rate = (st.rate * DECREASE).max(self.max_rate * MIN_RATE_SHARE);
+            st.rate = (st.rate * DECREASE).max(self.top_rate(&st) * MIN_RATE_SHARE);
         }
         st.last_decrease = Some(now);
         st.last_probe = now;
@@ -231,27 +259,54 @@ impl WritePacer {
         }
         let now = Instant::now();
         let mut st = self.lock();
-        let ours = (st.in_flight + st.answered.len()) as f64 / self.writes as f64;
+        let ours = (st.in_flight + st.answered.len()) as f64 / st.limit(self.writes) as f64;
         // Our own log explains it: we are simply near the budget, which is what pacing to the
         // budget means. Otherwise Graph's limit or window is smaller than the budget's.
         if ours + 0.1 >= fraction {
             return;
         }
         self.refill(&mut st, now);
-        st.burst = self.min_burst;
+        st.burst = self.min_burst(&st);
         st.tokens = st.tokens.min(st.burst);
+        st.slow_start = None;
         st.last_probe = now;
+    }
+
+    /// The learned rate's ceiling: this process's part of the budget's rate.
+    fn top_rate(&self, st: &State) -> f64 {
+        self.max_rate / st.share as f64
+    }
+
+    /// The smallest burst: one batch, or the whole part of the budget when it is smaller.
+    fn min_burst(&self, st: &State) -> f64 {
+        st.limit(self.writes).min(MAX_BATCH) as f64
+    }
+
+    /// `processes` processes (this one included) work against the application's quota now:
+    /// this one keeps to its equal part of the budget, so that together they keep to the
+    /// budget. Without this each took the whole budget, and four processes sent four times
+    /// the quota (each 429 charged, each Retry-After ending in four bursts at once).
+    pub fn set_share(&self, processes: usize) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.refill(&mut st, now);
+        st.share = processes.max(1);
+        let (limit, top) = (st.limit(self.writes) as f64, self.top_rate(&st));
+        st.rate = st.rate.min(top);
+        st.burst = st.burst.min(limit);
+        st.tokens = st.tokens.min(st.burst);
     }
 
     fn refill(&self, st: &mut State, now: Instant) {
         let since_decrease = st.last_decrease.map(|t| now.duration_since(t));
         let elapsed = now.duration_since(st.refilled_at).as_secs_f64();
-        if since_decrease.is_none_or(|d| d >= Duration::from_secs(1)) && st.rate < self.max_rate {
-            st.rate = (st.rate + self.max_rate * INCREASE_PER_S * elapsed).min(self.max_rate);
+        let top = self.top_rate(st);
+        if since_decrease.is_none_or(|d| d >= Duration::from_secs(1)) && st.rate < top {
+            st.rate = (st.rate + top * INCREASE_PER_S * elapsed).min(top);
         }
         while now.duration_since(st.last_probe) >= BURST_PROBE {
             st.last_probe += BURST_PROBE;
-            st.burst = (st.burst + self.min_burst).min(self.writes as f64);
+            st.burst = (st.burst + self.min_burst(st)).min(st.limit(self.writes) as f64);
         }
         st.tokens = (st.tokens + st.rate * elapsed).min(st.burst);
         st.refilled_at = now;
@@ -304,6 +359,62 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn slow_start_grows_what_is_in_flight_each_round_trip_until_a_signal() {
+        let pacer = WritePacer::new(3000, Duration::from_secs(150));
+        // Round trip one: one batch; the second waits for its answer.
+        let first = pacer.acquire(20).await.unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(20))
+                .await
+                .is_err()
+        );
+        drop(first);
+        // Round trip two: 30 writes, and not a batch more.
+        let round: Vec<_> = [
+            pacer.acquire(20).await.unwrap(),
+            pacer.acquire(10).await.unwrap(),
+        ]
+        .into();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(20))
+                .await
+                .is_err()
+        );
+        drop(round);
+        // A signal ends slow start: what the bucket allows may be in flight at once.
+        pacer.usage(0.9);
+        let held: Vec<_> = [
+            pacer.acquire(20).await.unwrap(),
+            pacer.acquire(20).await.unwrap(),
+        ]
+        .into();
+        assert!(pacer.lock().slow_start.is_none());
+        drop(held);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_share_keeps_to_its_part_of_the_budget_and_the_whole_comes_back() {
+        let pacer = WritePacer::new(100, Duration::from_secs(5));
+        pacer.set_share(4);
+        let start = Instant::now();
+        for _ in 0..10 {
+            drop(pacer.acquire(5).await.unwrap());
+        }
+        // 50 writes at 25 per 5.05 s: the second 25 wait for the first window.
+        assert!(
+            start.elapsed() >= Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(pacer.batch_fill() <= 20);
+        pacer.set_share(1);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let st = pacer.lock();
+        assert_eq!(st.limit(pacer.writes), 100);
+        assert!((pacer.top_rate(&st) - pacer.max_rate).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_window_counts_from_the_answer_not_the_send() {
         let pacer = WritePacer::new(20, Duration::from_secs(2));
         let ticket = pacer.acquire(20).await.unwrap();
@@ -342,7 +453,7 @@ mod tests {
         assert_eq!(pacer.batch_fill(), MAX_BATCH);
         let st = pacer.lock();
         assert!((st.rate - pacer.max_rate).abs() < 1e-9, "{}", st.rate);
-        assert!(st.burst > pacer.min_burst && st.burst <= 3000.0);
+        assert!(st.burst > pacer.min_burst(&st) && st.burst <= 3000.0);
     }
 
     #[tokio::test(start_paused = true)]
