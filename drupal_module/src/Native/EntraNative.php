@@ -300,7 +300,7 @@ final class EntraNative implements NativeClientInterface {
     return $this->invoke('entra_delete_user', ['entra_id' => $entraId]);
   }
 
-  public function bulkProvision(array $drupalUsers): array {
+  public function bulkProvision(array $drupalUsers, int $workers = 1): array {
     $users = [];
     foreach ($drupalUsers as $user) {
       if (!is_array($user)) {
@@ -309,7 +309,7 @@ final class EntraNative implements NativeClientInterface {
       $users[] = JsonCodec::listRoles($user);
     }
 
-    return $this->invoke('entra_bulk_provision', ['users' => $users]);
+    return $this->invoke('entra_bulk_provision', ['users' => $users, 'workers' => max(1, $workers)]);
   }
 
   public function importDelta(array $request = []): array {

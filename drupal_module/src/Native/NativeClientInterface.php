@@ -151,6 +151,9 @@ interface NativeClientInterface {
    * Provisions many users; one failure does not stop the others.
    *
    * @param list<array<string, mixed>> $drupalUsers
+   * @param int $workers
+   *   How many processes of the site write to Graph now, this one included
+   *   (QuotaWorkers): the call keeps to its equal part of the write budget.
    *
    * @return array<string, mixed>
    *   ['results' => [one entry per input, in input order:
@@ -159,7 +162,7 @@ interface NativeClientInterface {
    *    'summary' => ['created' => n, 'linked' => n, 'failed' => n]]
    *   At most 1000 users per call (the library refuses more): send chunks.
    */
-  public function bulkProvision(array $drupalUsers): array;
+  public function bulkProvision(array $drupalUsers, int $workers = 1): array;
 
   /**
    * Entra → Drupal: one call of the users delta query.

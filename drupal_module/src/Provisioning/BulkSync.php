@@ -30,7 +30,8 @@ final class BulkSync {
     private TimeInterface $clock,
     private ResultFormatter $formatter,
     private LoggerInterface $logger,
-    private IdentityMatcher $matcher
+    private IdentityMatcher $matcher,
+    private QuotaWorkers $workers
   ) {
   }
 
@@ -247,7 +248,9 @@ final class BulkSync {
   private function provisionChunk(array $users, BulkSummary $summary): bool {
     $now = $this->clock->getCurrentTime();
     try {
-      $response = $this->clients->client($this->clients->settings()->bulkBudgetMs())->bulkProvision($users);
+      $budgetMs = $this->clients->settings()->bulkBudgetMs();
+      $client = $this->clients->client($budgetMs);
+      $response = $this->workers->during((int) ceil($budgetMs / 1000) + 60, static fn (int $workers): array => $client->bulkProvision($users, $workers));
     }
     catch (\Throwable $e) {
       $error = $this->clients->redact($this->formatter->describeError($e));

@@ -5,8 +5,8 @@ declare(strict_types=1);
 namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\Component\Datetime\TimeInterface;
-use Drupal\entra_provisioning\Native\Exception\ConflictException;
 use Drupal\entra_provisioning\Native\Exception\EntraException;
+use Drupal\entra_provisioning\Native\NativeClientInterface;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -79,7 +79,8 @@ final class Provisioner {
     private LoggerInterface $logger,
     private IdentityMatcher $matcher,
     private RemovalGuard $removals,
-    private QueueSuspension $suspension
+    private QueueSuspension $suspension,
+    private QuotaWorkers $workers
   ) {
   }
 
@@ -191,6 +192,52 @@ final class Provisioner {
    *   waits past it: a longer Retry-After comes back as RETRY.
    */
   public function process(QueueItem $item, ?float $budgetSeconds = NULL): Outcome {
+    $budgetMs = $budgetSeconds !== NULL ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
+    $waiting = $this->waitingOutcome($item);
+    if ($waiting !== NULL) {
+      return $waiting;
+    }
+
+    switch ($item->op) {
+      case QueueItem::OP_UPDATE:
+        $outcome = $this->update($item->uid, $item, $budgetMs);
+        break;
+
+      case QueueItem::OP_DISABLE:
+      case QueueItem::OP_ENABLE:
+      case QueueItem::OP_DELETE:
+        $outcome = $this->removeInEntra($item, $budgetMs);
+        break;
+
+      default:
+        $outcome = $this->provision($item->uid, $item, $budgetMs);
+    }
+    return $this->finished($item, $outcome);
+  }
+
+  /**
+   * What every processed item records: its sequence number when it leaves
+   * the queue, and the lifting of a suspension it ran through.
+   */
+  private function finished(QueueItem $item, Outcome $outcome): Outcome {
+    if ($item->seq > 0 && $outcome->removesItem()) {
+      $this->links->markDone($item->uid, $item->seq);
+    }
+    if ($outcome->status !== Outcome::BLOCKED) {
+      // The probe after the suspension's delay (or any item since) ran
+      // without a blocking error: if the cause is still there, the
+      // next item suspends the queue again.
+      $this->suspension->lift(sprintf('the %s of uid %d ran without a blocking error', $item->op, $item->uid));
+    }
+
+    return $outcome;
+  }
+
+  /**
+   * Why $item may not run now (the queue is suspended, or an earlier item of
+   * the same user has not finished), or null when it may.
+   */
+  private function waitingOutcome(QueueItem $item): ?Outcome {
     $now = $this->clock->getCurrentTime();
     $suspended = $this->suspension->waitSeconds();
     if ($suspended > 0) {
@@ -198,7 +245,6 @@ final class Provisioner {
 
       return new Outcome(Outcome::BLOCKED, sprintf('Provisioning is suspended: %s', (string) ($current['summary'] ?? '')), NULL, NULL, $suspended);
     }
-    $budgetMs = $budgetSeconds !== NULL ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
     $until = $this->deferredUntil[$item->uid] ?? 0;
     if ($until > $now) {
       return new Outcome(Outcome::RETRY, sprintf('An earlier item of user %d waits for a retry; this one waits too.', $item->uid), NULL, NULL, $until - $now);
@@ -220,31 +266,7 @@ final class Provisioner {
       }
     }
 
-    switch ($item->op) {
-      case QueueItem::OP_UPDATE:
-        $outcome = $this->update($item->uid, $item, $budgetMs);
-        break;
-
-      case QueueItem::OP_DISABLE:
-      case QueueItem::OP_ENABLE:
-      case QueueItem::OP_DELETE:
-        $outcome = $this->removeInEntra($item, $budgetMs);
-        break;
-
-      default:
-        $outcome = $this->provision($item->uid, $item, $budgetMs);
-    }
-    if ($item->seq > 0 && $outcome->removesItem()) {
-      $this->links->markDone($item->uid, $item->seq);
-    }
-    if ($outcome->status !== Outcome::BLOCKED) {
-      // The probe after the suspension's delay (or any item since) ran
-      // without a blocking error: if the cause is still there, the
-      // next item suspends the queue again.
-      $this->suspension->lift(sprintf('the %s of uid %d ran without a blocking error', $item->op, $item->uid));
-    }
-
-    return $outcome;
+    return NULL;
   }
 
   /**
@@ -346,10 +368,155 @@ final class Provisioner {
   }
 
   private function provision(int $uid, ?QueueItem $item, int $budgetMs): Outcome {
-    $now = $this->clock->getCurrentTime();
-    $action = QueueItem::OP_PROVISION;
     $existing = $this->links->load($uid);
     $user = $this->users->load($uid, $this->clients->mappedFieldNames());
+    $settled = $this->beforeCreate($uid, $user, $item, $existing);
+    if ($settled !== NULL || $user === NULL) {
+      return $settled ?? new Outcome(Outcome::FAILED, 'No account.');
+    }
+    $name = (string) ($user['name'] ?? '');
+    $lockName = self::LOCK_PREFIX . $uid;
+    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
+      return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    }
+    try {
+      $client = $this->clients->client($budgetMs);
+      $result = $client->provisionUser($this->createRequest($client, $user, $existing));
+    }
+    catch (\Throwable $e) {
+      return $this->createFailed($e, $user, $item, $existing, $budgetMs);
+    }
+    finally {
+      $this->lock->release($lockName);
+    }
+
+    return $this->created($uid, $name, $this->clients->redact($result));
+  }
+
+  /**
+   * Runs queued creates together through the library's bulk path ($batch
+   * and its write pacing) instead of one Graph round trip per user. Each
+   * item's outcome is what process() would give it: the same order checks,
+   * locks, conflict rules and retries, and one user's failure never fails
+   * another. A user's later items wait for its create as they do in
+   * process(), so nothing overtakes it.
+   *
+   * @param list<QueueItem> $items
+   *   Items of op QueueItem::OP_PROVISION.
+   * @param float|null $budgetSeconds
+   *   As for process().
+   *
+   * @return list<Outcome>
+   *   One per item, in the order of $items.
+   */
+  public function processCreates(array $items, ?float $budgetSeconds = NULL): array {
+    $budgetMs = $budgetSeconds !== NULL ? max(1, (int) floor($budgetSeconds * 1000)) : $this->settings()->queueBudgetMs();
+    $users = $this->users->loadMultiple(array_values(array_unique(array_map(static fn (QueueItem $item): int => $item->uid, $items))), $this->clients->mappedFieldNames());
+    $outcomes = [];
+    // Position => [user, link], for the creates that go to Graph.
+    $ready = [];
+    $locked = [];
+    try {
+      foreach ($items as $i => $item) {
+        $waiting = $this->waitingOutcome($item);
+        if ($waiting === NULL && isset($locked[$item->uid])) {
+          // The same user twice in one group: the later item waits.
+          $waiting = new Outcome(Outcome::RETRY, sprintf('Item %d of user %d waits for the earlier item of the same run.', $item->seq, $item->uid), NULL, NULL, self::ORDER_DELAY);
+        }
+        if ($waiting !== NULL) {
+          $outcomes[$i] = $waiting;
+          continue;
+        }
+        $existing = $this->links->load($item->uid);
+        $user = $users[$item->uid] ?? NULL;
+        $settled = $this->beforeCreate($item->uid, $user, $item, $existing);
+        if ($settled !== NULL || $user === NULL) {
+          $outcomes[$i] = $this->finished($item, $settled ?? new Outcome(Outcome::FAILED, 'No account.'));
+          continue;
+        }
+        if (!$this->lock->acquire(self::LOCK_PREFIX . $item->uid, self::lockSeconds($budgetMs))) {
+          $outcomes[$i] = new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $item->uid), NULL, NULL, self::LOCKED_DELAY);
+          continue;
+        }
+        $locked[$item->uid] = TRUE;
+        $ready[$i] = [$user, $existing];
+      }
+      if ($ready !== []) {
+        $this->createTogether($items, $ready, $budgetMs, $outcomes);
+      }
+    }
+    finally {
+      foreach (array_keys($locked) as $uid) {
+        $this->lock->release(self::LOCK_PREFIX . $uid);
+      }
+    }
+    ksort($outcomes);
+
+    return array_values($outcomes);
+  }
+
+  /**
+   * One bulk call for the $ready creates; their outcomes go into $outcomes.
+   *
+   * @param list<QueueItem> $items
+   * @param array<int, array{0: array<string, mixed>, 1: ?LinkRecord}> $ready
+   * @param array<int, Outcome> $outcomes
+   */
+  private function createTogether(array $items, array $ready, int $budgetMs, array &$outcomes): void {
+    try {
+      $client = $this->clients->client($budgetMs);
+      $requests = [];
+      foreach ($ready as $i => [$user, $existing]) {
+        try {
+          $requests[] = $this->createRequest($client, $user, $existing);
+        }
+        catch (EntraException $e) {
+          // This user's mapping fails (its name leaves no valid UPN, say):
+          // its own failure, not the others'.
+          $outcomes[$i] = $this->finished($items[$i], $this->failure($e, $items[$i]->uid, (string) ($user['name'] ?? ''), QueueItem::OP_PROVISION, $items[$i], $existing));
+          unset($ready[$i]);
+        }
+      }
+      if ($ready === []) {
+        return;
+      }
+      $response = $this->workers->during((int) ceil($budgetMs / 1000) + 60, static fn (int $workers): array => $client->bulkProvision($requests, $workers));
+    }
+    catch (\Throwable $e) {
+      foreach ($ready as $i => [$user, $existing]) {
+        $outcomes[$i] = $this->finished($items[$i], $this->failure($e, $items[$i]->uid, (string) ($user['name'] ?? ''), QueueItem::OP_PROVISION, $items[$i], $existing));
+      }
+
+      return;
+    }
+    $results = is_array($response['results'] ?? NULL) ? array_values($response['results']) : [];
+    $k = 0;
+    foreach ($ready as $i => [$user, $existing]) {
+      $result = $results[$k++] ?? NULL;
+      if (!is_array($result)) {
+        $outcome = $this->failure(new \LogicException('The library returned no result for this user.'), $items[$i]->uid, (string) ($user['name'] ?? ''), QueueItem::OP_PROVISION, $items[$i], $existing);
+      }
+      elseif (!empty($result['ok'])) {
+        $outcome = $this->created($items[$i]->uid, (string) ($user['name'] ?? ''), $this->clients->redact($result));
+      }
+      else {
+        $error = EntraException::fromErrorArray(is_array($result['error'] ?? NULL) ? $result['error'] : [], 'entra_bulk_provision');
+        $outcome = $this->createFailed($error, $user, $items[$i], $existing, $budgetMs);
+      }
+      $outcomes[$i] = $this->finished($items[$i], $outcome);
+    }
+  }
+
+  /**
+   * The outcome of a create that needs no call: the account is gone, or a
+   * queued create meets an account that is linked already (the manual Sync
+   * always asks the library, which links rather than creating a duplicate).
+   *
+   * @param array<string, mixed>|null $user
+   */
+  private function beforeCreate(int $uid, ?array $user, ?QueueItem $item, ?LinkRecord $existing): ?Outcome {
+    $now = $this->clock->getCurrentTime();
+    $action = QueueItem::OP_PROVISION;
     if ($user === NULL) {
       $error = $this->missingUserError($uid);
       // Record it only against an existing row: a deleted account gets
@@ -361,60 +528,74 @@ final class Provisioner {
 
       return new Outcome(Outcome::FAILED, $error['message'], NULL, $error);
     }
-    $name = (string) ($user['name'] ?? '');
-
-    // A queued provision of an account that is already linked does not
-    // call Graph again (the manual Sync always asks the library, which
-    // links rather than creating a duplicate).
     if ($item !== NULL && $existing !== NULL && $existing->isLinked()) {
+      $name = (string) ($user['name'] ?? '');
       $this->links->save(LinkRecord::succeeded($existing, $uid, 'linked', $existing->entraId, $existing->upn, $existing->requestId, $now));
       $this->logger->info('Entra ID provisioning of %name (uid @uid): already linked to %upn (object @entra_id), nothing to do.', $this->context($uid, $name, 'linked', $existing->upn, $existing->requestId) + ['@entra_id' => (string) $existing->entraId]);
 
       return new Outcome(Outcome::DONE, 'Already linked.', ['action' => 'linked', 'id' => $existing->entraId, 'userPrincipalName' => $existing->upn, 'request_id' => $existing->requestId]);
     }
 
-    $lockName = self::LOCK_PREFIX . $uid;
-    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
-      return new Outcome(Outcome::RETRY, sprintf('Another process is provisioning user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    return NULL;
+  }
+
+  /**
+   * What the library gets for a create. The UPN is recorded before the
+   * create goes out: if its answer is lost, or this process dies before the
+   * link is stored, the retry finds the account this attempt made instead of
+   * meeting it as a stranger's (the library tells the UPN without any
+   * network).
+   *
+   * @param array<string, mixed> $user
+   *
+   * @return array<string, mixed>
+   */
+  private function createRequest(NativeClientInterface $client, array $user, ?LinkRecord $existing): array {
+    $uid = (int) $user['uid'];
+    $previous = $existing?->previousAttempt();
+    $planned = $client->mapUser($user)['userPrincipalName'] ?? NULL;
+    if (is_string($planned) && $planned !== '') {
+      $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $this->clock->getCurrentTime()));
     }
+
+    return $previous !== NULL ? $user + ['previous_attempt' => $previous] : $user;
+  }
+
+  /**
+   * A create that failed: an existing account that holds the UPN or mail is
+   * settled by the matching rules (link, pending match, refused); anything
+   * else is a failure().
+   *
+   * @param array<string, mixed> $user
+   */
+  private function createFailed(\Throwable $e, array $user, ?QueueItem $item, ?LinkRecord $existing, int $budgetMs): Outcome {
+    $uid = (int) $user['uid'];
+    $name = (string) ($user['name'] ?? '');
+    $taken = $e instanceof EntraException ? $e->existing() : NULL;
+    if ($taken === NULL) {
+      return $this->failure($e, $uid, $name, QueueItem::OP_PROVISION, $item, $existing);
+    }
+    // Graph answered the create for good: no account of it is lost.
+    $this->forgetAttempt($uid);
     try {
-      $client = $this->clients->client($budgetMs);
-      // Record the UPN before the create goes out: if its answer is
-      // lost, or this process dies before the link is stored, the retry
-      // finds the account this attempt made instead of meeting it as a
-      // stranger's (the library tells the UPN without any network).
-      $previous = $existing?->previousAttempt();
-      $planned = $client->mapUser($user)['userPrincipalName'] ?? NULL;
-      if (is_string($planned) && $planned !== '') {
-        $this->links->save(LinkRecord::attempting($this->links->load($uid), $uid, $planned, $now));
-      }
-      $result = $client->provisionUser($previous !== NULL ? $user + ['previous_attempt' => $previous] : $user);
+      $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
     }
-    catch (ConflictException $e) {
-      $taken = $e->existing();
-      if ($taken === NULL) {
-        return $this->failure($e, $uid, $name, $action, $item, $existing);
-      }
-      // Graph answered the create for good: no account of it is lost.
-      $this->forgetAttempt($uid);
-      try {
-        $outcome = $this->matcher->onEntraConflict($user, $this->clients->redact($taken), $budgetMs);
-      }
-      catch (\Throwable $linkError) {
-        return $this->failure($linkError, $uid, $name, $action, $item, $existing);
-      }
-      unset($this->deferredUntil[$uid]);
+    catch (\Throwable $linkError) {
+      return $this->failure($linkError, $uid, $name, QueueItem::OP_PROVISION, $item, $existing);
+    }
+    unset($this->deferredUntil[$uid]);
 
-      return $outcome;
-    }
-    catch (\Throwable $e) {
-      return $this->failure($e, $uid, $name, $action, $item, $existing);
-    }
-    finally {
-      $this->lock->release($lockName);
-    }
+    return $outcome;
+  }
 
-    $result = $this->clients->redact($result);
+  /**
+   * Records and logs a create the library reports done (created or linked).
+   *
+   * @param array<string, mixed> $result
+   *   Redacted.
+   */
+  private function created(int $uid, string $name, array $result): Outcome {
+    $action = QueueItem::OP_PROVISION;
     $done = (string) ($result['action'] ?? 'created');
     $entraId = isset($result['id']) && is_string($result['id']) ? $result['id'] : NULL;
     $upn = isset($result['userPrincipalName']) && is_string($result['userPrincipalName']) ? $result['userPrincipalName'] : NULL;
@@ -422,7 +603,7 @@ final class Provisioner {
     $owner = $entraId !== NULL ? $this->links->loadByEntraId($entraId) : NULL;
     if ($owner !== NULL && $owner->uid !== $uid) {
       $message = sprintf('The Entra ID account %s that an earlier attempt of uid %d made is linked to uid %d; nothing was linked.', (string) $upn, $uid, $owner->uid);
-      $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, IdentityMatcher::CODE_REFUSED, $message, $requestId, $now));
+      $this->links->save(LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, IdentityMatcher::CODE_REFUSED, $message, $requestId, $this->clock->getCurrentTime()));
       $this->logger->error('Entra ID provisioning of %name (uid @uid): @message', $this->context($uid, $name, $action, $upn, $requestId) + ['@message' => $message]);
 
       return new Outcome(Outcome::FAILED, $message);

@@ -8,11 +8,17 @@ use Drupal\Component\Datetime\TimeInterface;
 use Psr\Log\LoggerInterface;
 
 /**
- * Works the queue for a bounded time (used right after the response).
+ * Works the queue in groups: the post-response run, and (through the
+ * QueueWorker plugin) cron and "drush queue:run".
  *
- * Cron and "drush queue:run" use the QueueWorker plugin instead; both paths
- * run each item through Provisioner::process(), so the outcome is the same.
- * The budget holds end to end: each item gets what is left of it as the
+ * A group is claimed at once, up to the bulk chunk size. Its creates go to
+ * Graph together through the library's bulk path ($batch and its write
+ * pacing: one round trip per 20 users instead of one per user); its other
+ * items (updates, disables, deletes) follow one by one, so a user's later
+ * item never overtakes its create. Every item keeps its own outcome: one
+ * user's failure never fails another.
+ *
+ * The budget holds end to end: each call gets what is left of it as the
  * library call's deadline, so a long Retry-After is handed back (the item is
  * delayed by it) instead of being waited out in this process.
  */
@@ -35,60 +41,191 @@ final class QueueRunner {
    * @return array{claimed: int, done: int, failed: int, retry: int, blocked: int, invalid: int, review: int}
    */
   public function run(float $budgetSeconds, int $maxItems = 50, int $leaseSeconds = 120): array {
-    $stats = ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0, 'review' => 0];
+    $stats = self::emptyStats();
     $budgetSeconds = max(0.0, $budgetSeconds);
     $deadline = $this->clock->getCurrentMicroTime() + $budgetSeconds;
-    // The lease outlives the longest item, so no other worker claims it meanwhile.
-    $leaseSeconds = max($leaseSeconds, (int) ceil($budgetSeconds + Provisioner::LOCK_MARGIN));
+    $leaseSeconds = self::leaseFor($budgetSeconds, $leaseSeconds);
     while ($stats['claimed'] < $maxItems && $deadline - $this->clock->getCurrentMicroTime() >= self::MIN_ITEM_SECONDS) {
-      $claimed = $this->queue->claim($leaseSeconds);
-      if ($claimed === NULL) {
+      $group = $this->claimGroup(min($maxItems - $stats['claimed'], $this->groupSize()), $leaseSeconds);
+      if ($group === []) {
         break;
       }
-      $stats['claimed']++;
-      try {
-        $item = QueueItem::fromArray($claimed->data);
-      }
-      catch (\InvalidArgumentException $e) {
-        $this->logger->error('Dropped a malformed item of the @queue queue: @error', ['@queue' => ProvisioningQueueInterface::NAME, '@error' => $e->getMessage()]);
-        $this->queue->complete($claimed);
-        $stats['invalid']++;
-        continue;
-      }
-      try {
-        $outcome = $this->provisioner->process($item, max(self::MIN_ITEM_SECONDS, $deadline - $this->clock->getCurrentMicroTime()));
-      }
-      catch (\Throwable $e) {
-        // Leave the item for a later run (cron) rather than losing it.
-        $this->logger->error('Processing @op of uid @uid failed unexpectedly; it stays queued: @error', ['@op' => $item->op, '@uid' => $item->uid, '@error' => $e->getMessage()]);
-        $this->queue->delay($claimed, Provisioner::DEFAULT_RETRY_DELAY);
-        $stats['retry']++;
-        continue;
-      }
-      switch ($outcome->status) {
-        case Outcome::DONE:
-        case Outcome::FAILED:
-        case Outcome::REVIEW:
-          $this->queue->complete($claimed);
-          $stats[$outcome->status]++;
-          break;
-
-        case Outcome::RETRY:
-          $this->queue->delay($claimed, $outcome->delaySeconds);
-          $stats['retry']++;
-          break;
-
-        default:
-          // Suspended: the item stays available (QueueSuspension
-          // holds the queue back), so a fix releases it at once.
-          $this->queue->release($claimed);
-          $stats['blocked']++;
-
-          return $stats;
+      $stats['claimed'] += count($group);
+      if (!$this->runGroup($group, $deadline, $stats)) {
+        break;
       }
     }
 
     return $stats;
+  }
+
+  /**
+   * The QueueWorker plugin's item, which core claimed and settles itself,
+   * drained together with a group of the items after it.
+   *
+   * @return \Drupal\entra_provisioning\Provisioning\Outcome
+   *   The outcome of $first (for the plugin to complete, delay or suspend).
+   */
+  public function runWithFollowers(QueueItem $first, ?float $budgetSeconds = NULL): Outcome {
+    $budgetSeconds = $budgetSeconds ?? $this->provisioner->settings()->queueBudgetMs() / 1000;
+    $deadline = $this->clock->getCurrentMicroTime() + $budgetSeconds;
+    $followers = $first->op === QueueItem::OP_PROVISION ? $this->claimGroup($this->groupSize() - 1, self::leaseFor($budgetSeconds, 120)) : [];
+    $stats = self::emptyStats();
+    $outcome = NULL;
+    $this->runGroup(array_merge([[NULL, $first]], $followers), $deadline, $stats, $outcome);
+
+    return $outcome ?? new Outcome(Outcome::RETRY, 'The item was not run.', NULL, NULL, Provisioner::DEFAULT_RETRY_DELAY);
+  }
+
+  /**
+   * How many items a group holds: the bulk chunk size of the settings.
+   */
+  private function groupSize(): int {
+    return max(1, $this->provisioner->settings()->bulkChunkSize());
+  }
+
+  /**
+   * The lease outlives the longest item, so no other worker claims it
+   * meanwhile.
+   */
+  private static function leaseFor(float $budgetSeconds, int $leaseSeconds): int {
+    return max($leaseSeconds, (int) ceil($budgetSeconds + Provisioner::LOCK_MARGIN));
+  }
+
+  /**
+   * @return array{claimed: int, done: int, failed: int, retry: int, blocked: int, invalid: int, review: int}
+   */
+  private static function emptyStats(): array {
+    return ['claimed' => 0, 'done' => 0, 'failed' => 0, 'retry' => 0, 'blocked' => 0, 'invalid' => 0, 'review' => 0];
+  }
+
+  /**
+   * Claims up to $size items; malformed ones are dropped (logged) here.
+   *
+   * @return list<array{0: ClaimedItem, 1: QueueItem}>
+   */
+  private function claimGroup(int $size, int $leaseSeconds): array {
+    $group = [];
+    while (count($group) < $size && ($claimed = $this->queue->claim($leaseSeconds)) !== NULL) {
+      try {
+        $group[] = [$claimed, QueueItem::fromArray($claimed->data)];
+      }
+      catch (\InvalidArgumentException $e) {
+        $this->logger->error('Dropped a malformed item of the @queue queue: @error', ['@queue' => ProvisioningQueueInterface::NAME, '@error' => $e->getMessage()]);
+        $this->queue->complete($claimed);
+      }
+    }
+
+    return $group;
+  }
+
+  /**
+   * Runs a claimed group: creates together, then the other items in claim
+   * order. An item without a claim (the plugin's, which core settles) only
+   * has its outcome reported in $firstOutcome.
+   *
+   * @param list<array{0: ?ClaimedItem, 1: QueueItem}> $group
+   * @param array<string, int> $stats
+   *
+   * @return bool
+   *   False when the queue is suspended (the rest of the group was released).
+   */
+  private function runGroup(array $group, float $deadline, array &$stats, ?Outcome &$firstOutcome = NULL): bool {
+    // A user's first create joins the bulk call; a later item of the same
+    // user (a second create included) runs after it, in claim order.
+    $creates = [];
+    $seen = [];
+    foreach ($group as $i => [, $item]) {
+      if ($item->op === QueueItem::OP_PROVISION && !isset($seen[$item->uid])) {
+        $creates[$i] = $group[$i];
+      }
+      $seen[$item->uid] = TRUE;
+    }
+    $outcomes = [];
+    if ($creates !== []) {
+      try {
+        $results = $this->provisioner->processCreates(array_values(array_map(static fn (array $entry): QueueItem => $entry[1], $creates)), $this->left($deadline));
+        $outcomes = array_combine(array_keys($creates), $results);
+      }
+      catch (\Throwable $e) {
+        foreach ($creates as $i => [, $item]) {
+          $outcomes[$i] = $this->unexpected($item, $e);
+        }
+      }
+    }
+    $suspended = FALSE;
+    foreach ($group as $i => [$claimed, $item]) {
+      if (!isset($outcomes[$i])) {
+        if ($suspended) {
+          $outcomes[$i] = new Outcome(Outcome::BLOCKED, 'The queue is suspended.');
+        }
+        elseif ($deadline - $this->clock->getCurrentMicroTime() < self::MIN_ITEM_SECONDS) {
+          // The budget is spent: the item goes back to the queue untouched.
+          $outcomes[$i] = new Outcome(Outcome::RETRY, 'Left for the next run.', NULL, NULL, 0);
+        }
+        else {
+          try {
+            $outcomes[$i] = $this->provisioner->process($item, $this->left($deadline));
+          }
+          catch (\Throwable $e) {
+            $outcomes[$i] = $this->unexpected($item, $e);
+          }
+        }
+      }
+      $outcome = $outcomes[$i];
+      $suspended = $suspended || $outcome->status === Outcome::BLOCKED;
+      if ($claimed === NULL) {
+        $firstOutcome = $outcome;
+        continue;
+      }
+      $this->settle($claimed, $outcome, $stats);
+    }
+
+    return !$suspended;
+  }
+
+  /**
+   * What is left of the budget for the next call, at least MIN_ITEM_SECONDS.
+   */
+  private function left(float $deadline): float {
+    return max(self::MIN_ITEM_SECONDS, $deadline - $this->clock->getCurrentMicroTime());
+  }
+
+  /**
+   * A failure outside the rules (a bug, a storage error): the item stays
+   * queued for a later run rather than being lost.
+   */
+  private function unexpected(QueueItem $item, \Throwable $e): Outcome {
+    $this->logger->error('Processing @op of uid @uid failed unexpectedly; it stays queued: @error', ['@op' => $item->op, '@uid' => $item->uid, '@error' => $e->getMessage()]);
+
+    return new Outcome(Outcome::RETRY, 'Failed unexpectedly.', NULL, NULL, Provisioner::DEFAULT_RETRY_DELAY);
+  }
+
+  /**
+   * Completes, delays or releases a claimed item by its outcome.
+   *
+   * @param array<string, int> $stats
+   */
+  private function settle(ClaimedItem $claimed, Outcome $outcome, array &$stats): void {
+    switch ($outcome->status) {
+      case Outcome::DONE:
+      case Outcome::FAILED:
+      case Outcome::REVIEW:
+        $this->queue->complete($claimed);
+        $stats[$outcome->status]++;
+        break;
+
+      case Outcome::RETRY:
+        $this->queue->delay($claimed, $outcome->delaySeconds);
+        $stats['retry']++;
+        break;
+
+      default:
+        // Suspended: the item stays available (QueueSuspension holds the
+        // queue back), so a fix releases it at once.
+        $this->queue->release($claimed);
+        $stats['blocked']++;
+    }
   }
 
 }

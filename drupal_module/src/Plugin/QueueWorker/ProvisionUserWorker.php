@@ -13,13 +13,18 @@ use Drupal\Core\StringTranslation\TranslatableMarkup;
 use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\Outcome;
-use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Drupal\entra_provisioning\Provisioning\QueueRunner;
 use Psr\Log\LoggerInterface;
 use Symfony\Component\DependencyInjection\ContainerInterface;
 
 /**
  * Works the entra_provisioning_user queue on cron and "drush queue:run".
+ *
+ * Core claims one item and hands it here; a create claims the group of
+ * items after it too and drains them with it (QueueRunner): creates go to
+ * Graph together through the bulk path, and this plugin settles core's item
+ * by its outcome while the runner settles the others.
  *
  * Throttled or transient errors: DelayedRequeueException with the
  * Retry-After delay (honoured by queues implementing DelayableQueueInterface,
@@ -47,7 +52,7 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
     array $configuration,
     $plugin_id,
     $plugin_definition,
-    private Provisioner $provisioner,
+    private QueueRunner $runner,
     private ClientFactory $clients,
     private LoggerInterface $logger
   ) {
@@ -64,7 +69,7 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
       $configuration,
       $plugin_id,
       $plugin_definition,
-      $container->get('entra_provisioning.provisioner'),
+      $container->get('entra_provisioning.queue_runner'),
       $container->get('entra_provisioning.client_factory'),
       $container->get('logger.channel.user_provisioning')
     );
@@ -87,7 +92,8 @@ final class ProvisionUserWorker extends QueueWorkerBase implements ContainerFact
       // Not this user's fault: keep every item for a PHP that can use FFI.
       throw new SuspendQueueException((string) ($environment['reason'] ?? 'FFI is not available.'));
     }
-    $outcome = $this->provisioner->process($item);
+    // A create drains the creates after it too, through the bulk path.
+    $outcome = $this->runner->runWithFollowers($item);
     switch ($outcome->status) {
       case Outcome::RETRY:
         throw new DelayedRequeueException(max(1, $outcome->delaySeconds));

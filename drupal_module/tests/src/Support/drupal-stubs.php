@@ -121,6 +121,57 @@ namespace Drupal\Component\Datetime {
   }
 }
 
+namespace Drupal\Core\KeyValueStore {
+
+  // Signatures as in core (lib/Drupal/Core/KeyValueStore/).
+  interface KeyValueStoreInterface {
+
+    public function getCollectionName();
+
+    public function has($key);
+
+    public function get($key, $default = NULL);
+
+    public function getMultiple(array $keys);
+
+    public function getAll();
+
+    public function getAllKeys(): iterable;
+
+    public function set($key, $value);
+
+    public function setIfNotExists($key, $value);
+
+    public function setMultiple(array $data);
+
+    public function rename($key, $new_key);
+
+    public function delete($key);
+
+    public function deleteMultiple(array $keys);
+
+    public function deleteAll();
+
+  }
+
+  interface KeyValueStoreExpirableInterface extends KeyValueStoreInterface {
+
+    public function setWithExpire($key, $value, $expire);
+
+    public function setWithExpireIfNotExists($key, $value, $expire);
+
+    public function setMultipleWithExpire(array $data, $expire);
+
+  }
+
+  interface KeyValueExpirableFactoryInterface {
+
+    public function get($collection);
+
+  }
+
+}
+
 namespace Drupal\Core\Routing {
 
   if (!interface_exists(RouteMatchInterface::class)) {

@@ -26,6 +26,8 @@ use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\QueueSuspension;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Psr\Log\Test\TestLogger;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
 
@@ -69,7 +71,7 @@ final class EndpointExfiltrationTest extends NativeTestCase {
     $accounts = new InMemoryAccountStore();
     $guard = new EchoGuard();
     $matcher = new IdentityMatcher($clients, $links, new InMemoryMatchStore(), $users, $accounts, new AccountWriter($accounts), $guard, $clock, $logger);
-    $provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue($clock), new FakeLock(), $state, $clock, new ResultFormatter(), $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger));
+    $provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue($clock), new FakeLock(), $state, $clock, new ResultFormatter(), $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger), new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock)));
 
     // Save and Test and a Sync: both would need a token from the login
     // endpoint. This machine may have no route to the cloud's endpoint;

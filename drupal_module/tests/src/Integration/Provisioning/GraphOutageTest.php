@@ -54,12 +54,17 @@ final class GraphOutageTest extends NativeTestCase {
     $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
     $this->assertNothingLost('every connection is reset', $this->runner->run(300.0, 10 * self::USERS), $emulator, 0);
 
-    // Half back: creates are executed, but every answer is lost. All users
-    // now exist in Entra while their items stay queued.
+    // Half back: creates are executed, but every answer is lost. The queue
+    // sends creates in $batch requests, and a reset loses the whole batch's
+    // answer after its first create ran: the library looks for that user
+    // before it sends the batch again, so some items may finish in this
+    // phase; the others stay queued, and none is lost or doubled.
     $emulator->clearFaults();
     $emulator->addFault(['method' => 'POST', 'path_contains' => '/users', 'reset' => TRUE, 'after_commit' => TRUE]);
     $this->clock->advance(Provisioner::MAX_RETRY_DELAY + 1);
-    $this->assertNothingLost('creates succeed but their answers are lost', $this->runner->run(300.0, 10 * self::USERS), $emulator, self::USERS);
+    $lostPhase = $this->runner->run(300.0, 10 * self::USERS);
+    $this->assertNothingLost('creates succeed but their answers are lost', $lostPhase, $emulator, NULL, TRUE);
+    $doneWhileLost = $lostPhase['done'];
 
     // Back: run the queue until it is empty.
     $emulator->clearFaults();
@@ -72,7 +77,7 @@ final class GraphOutageTest extends NativeTestCase {
       $done += $stats['done'];
     }
     $this->assertSame(0, $this->queue->count(), 'the queue drained');
-    $this->assertSame(self::USERS, $done, 'every item completed once');
+    $this->assertSame(self::USERS, $done + $doneWhileLost, 'every item completed once');
 
     // Every user exactly once in Entra ...
     $inEntra = [];
@@ -119,16 +124,23 @@ final class GraphOutageTest extends NativeTestCase {
    *
    * @param array<string, int> $stats
    */
-  private function assertNothingLost(string $phase, array $stats, EmulatorProcess $emulator, ?int $inEntra): void {
+  private function assertNothingLost(string $phase, array $stats, EmulatorProcess $emulator, ?int $inEntra, bool $someMayFinish = FALSE): void {
     $context = $phase . ': ' . json_encode($stats);
     $this->assertSame(self::USERS, $stats['claimed'], $context);
-    $this->assertSame(self::USERS, $stats['retry'], $context);
     $this->assertSame(0, $stats['failed'], $context);
-    $this->assertSame(0, $stats['done'], $context);
     $this->assertSame(0, $stats['blocked'], $context);
-    $this->assertSame(self::USERS, $this->queue->count(), $context . ': every item is still queued');
+    if ($someMayFinish) {
+      $this->assertSame(self::USERS, $stats['retry'] + $stats['done'], $context);
+      $this->assertGreaterThan(0, $stats['retry'], $context . ': the lost answers are retried');
+    }
+    else {
+      $this->assertSame(self::USERS, $stats['retry'], $context);
+      $this->assertSame(0, $stats['done'], $context);
+    }
+    $this->assertSame($stats['retry'], $this->queue->count(), $context . ': every item not done is still queued');
     foreach ($this->links->records as $uid => $link) {
-      $this->assertSame(LinkRecord::RESULT_PENDING, $link->lastResult, $context . ": uid $uid");
+      $expected = $link->lastResult === LinkRecord::RESULT_OK && $someMayFinish ? LinkRecord::RESULT_OK : LinkRecord::RESULT_PENDING;
+      $this->assertSame($expected, $link->lastResult, $context . ": uid $uid");
     }
     $this->assertCount(self::USERS, $this->links->records, $context);
     if ($inEntra !== NULL) {

@@ -31,6 +31,8 @@ use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQueue;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryUserSource;
 use Psr\Log\Test\TestLogger;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
 
@@ -71,7 +73,7 @@ final class LifecycleTest extends NativeTestCase {
     $accounts = new InMemoryAccountStore();
     $state = new InMemoryState();
     $matcher = new IdentityMatcher($clients, $this->links, new InMemoryMatchStore(), $users, $accounts, new AccountWriter($accounts), $this->guard, $clock, $this->logger);
-    $provisioner = new Provisioner($clients, $this->links, $users, $this->queue, new FakeLock(), $state, $clock, new ResultFormatter(), $this->logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $this->logger), new QueueSuspension($state, $clock, $this->logger));
+    $provisioner = new Provisioner($clients, $this->links, $users, $this->queue, new FakeLock(), $state, $clock, new ResultFormatter(), $this->logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $this->logger), new QueueSuspension($state, $clock, $this->logger), new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock)));
     $this->lifecycle = new Lifecycle($provisioner, $this->links, $this->guard, $this->logger);
   }
 

@@ -31,6 +31,8 @@ use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQueue;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryUserSource;
 use Psr\Log\Test\TestLogger;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
 
@@ -81,6 +83,8 @@ trait ProvisioningTestTrait {
 
   protected QueueSuspension $suspension;
 
+  protected InMemoryQuotaWorkerRegistry $quotaWorkers;
+
   /**
    * @param array<string, mixed> $configOverrides
    *   Nested overrides of the module configuration.
@@ -121,10 +125,11 @@ trait ProvisioningTestTrait {
     $this->matcher = new IdentityMatcher($this->clients, $this->links, $this->matches, $this->users, $this->accounts, $writer, $this->guard, $this->clock, $this->logger);
     $this->removalGuard = new RemovalGuard($this->clients, $this->removalStore, $this->clock, $this->logger);
     $this->suspension = new QueueSuspension($this->state, $this->clock, $this->logger);
-    $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger, $this->matcher, $this->removalGuard, $this->suspension);
+    $this->quotaWorkers = new InMemoryQuotaWorkerRegistry($this->clock);
+    $this->provisioner = new Provisioner($this->clients, $this->links, $this->users, $this->queue, $this->lock, $this->state, $this->clock, new ResultFormatter(), $this->logger, $this->matcher, $this->removalGuard, $this->suspension, new QuotaWorkers($this->quotaWorkers));
     $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
     $this->lifecycle = new Lifecycle($this->provisioner, $this->links, $this->guard, $this->logger);
-    $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger, $this->matcher);
+    $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger, $this->matcher, new QuotaWorkers($this->quotaWorkers));
     $applier = new ImportChangeApplier($this->clients, $this->links, $this->accounts, $writer, $this->matcher, $this->removalGuard, $this->clock, $this->logger);
     $this->importer = new Importer($this->clients, $this->state, $this->guard, $this->lock, $this->clock, new ResultFormatter(), $this->logger, $applier, $this->removalGuard);
   }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
+use Drupal\Component\Datetime\TimeInterface;
 use Drupal\entra_provisioning\Provisioning\ClaimedItem;
 use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
@@ -39,9 +40,9 @@ final class InMemoryQueue implements ProvisioningQueueInterface {
 
   private int $nextId = 1;
 
-  private FakeClock $clock;
+  private TimeInterface $clock;
 
-  public function __construct(FakeClock $clock) {
+  public function __construct(TimeInterface $clock) {
     $this->clock = $clock;
   }
 

@@ -42,6 +42,8 @@ use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryUserSource;
 use Drupal\Tests\entra_provisioning\Support\ModuleContainer;
 use PHPUnit\Framework\TestCase;
 use Psr\Log\NullLogger;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
 
@@ -74,8 +76,8 @@ final class WizardFormsTest extends TestCase {
     $guard = new EchoGuard();
     $formatter = new ResultFormatter();
     $matcher = new IdentityMatcher($clients, $links, new InMemoryMatchStore(), $users, $accounts, new AccountWriter($accounts), $guard, $clock, $logger);
-    $provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue($clock), new FakeLock(), $state, $clock, $formatter, $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger));
-    $this->bulk = new BulkSync($clients, $provisioner, $links, $users, $clock, $formatter, $logger, $matcher);
+    $provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue($clock), new FakeLock(), $state, $clock, $formatter, $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger), new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock)));
+    $this->bulk = new BulkSync($clients, $provisioner, $links, $users, $clock, $formatter, $logger, $matcher, new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock)));
     $fields = new class implements EntityFieldManagerInterface {
       public function getFieldDefinitions($entity_type_id, $bundle) {
         $definition = static fn (string $label, bool $base): object => new class ($label, $base) {

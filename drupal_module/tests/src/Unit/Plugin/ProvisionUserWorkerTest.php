@@ -13,6 +13,7 @@ use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
 use Drupal\entra_provisioning\Provisioning\QueueItem;
+use Drupal\entra_provisioning\Provisioning\QueueRunner;
 use Drupal\entra_provisioning\Provisioning\QueueSuspension;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
@@ -31,6 +32,8 @@ use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryUserSource;
 use Drupal\Tests\entra_provisioning\Support\ModuleContainer;
 use PHPUnit\Framework\TestCase;
 use Psr\Log\Test\TestLogger;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 
 require_once dirname(__DIR__, 3) . '/bootstrap-psr.php';
 
@@ -49,6 +52,8 @@ final class ProvisionUserWorkerTest extends TestCase {
 
   private QueueSuspension $suspension;
 
+  private InMemoryQueue $queue;
+
   protected function setUp(): void {
     if (!function_exists('yaml_parse_file')) {
       $this->markTestSkipped('php-yaml is not installed (apt-get install php8.2-yaml).');
@@ -64,9 +69,10 @@ final class ProvisionUserWorkerTest extends TestCase {
     $guard = new EchoGuard();
     $matcher = new IdentityMatcher($clients, $links, new InMemoryMatchStore(), $users, $accounts, new AccountWriter($accounts), $guard, $clock, $this->logger);
     $this->suspension = new QueueSuspension($state, $clock, $this->logger);
-    $provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue($clock), new FakeLock(), $state, $clock, new ResultFormatter(), $this->logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $this->logger), $this->suspension);
+    $this->queue = new InMemoryQueue($clock);
+    $provisioner = new Provisioner($clients, $links, $users, $this->queue, new FakeLock(), $state, $clock, new ResultFormatter(), $this->logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $this->logger), $this->suspension, new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock)));
     $this->container = new ModuleContainer([
-      'entra_provisioning.provisioner' => $provisioner,
+      'entra_provisioning.queue_runner' => new QueueRunner($this->queue, $provisioner, $clock, $this->logger),
       'entra_provisioning.client_factory' => $clients,
       'logger.channel.user_provisioning' => $this->logger,
     ]);
