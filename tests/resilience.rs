@@ -355,3 +355,37 @@ fn a_budget_above_the_real_limit_adapts_without_bursting_after_retry_after() {
     let ratio = 400.0 / 20.0 / span;
     assert!(ratio >= 0.6, "{ratio:.2} of the ceiling in {span:.1} s");
 }
+
+#[test]
+fn a_new_handle_of_the_same_application_waits_out_the_retry_after_an_earlier_one_got() {
+    // A PHP-FPM request frees its handle; the next request's handle is a new one. Graph's
+    // Retry-After is for the application, so the new handle must not send before it ends.
+    let emu = emulator();
+    let base = emu.base_url();
+    add_fault(
+        &base,
+        json!({"method": "POST", "path_contains": "/users", "status": 429, "retry_after_s": 2, "count": 1}),
+    );
+    let first = provisioner(&base, json!({"max_retries": 0}));
+    let err = block_on(first.provision_user(&drupal_user(1, "first.request"))).unwrap_err();
+    assert!(err.is(entra_provisioning::ErrorKind::Throttled), "{err:?}");
+    drop(first);
+    let second = provisioner(&base, json!({"max_retries": 0}));
+    let out = block_on(second.provision_user(&drupal_user(2, "next.request"))).unwrap();
+    assert_eq!(out.action, Action::Created);
+    let log = requests(&base);
+    let throttled_at = log.iter().find(|e| e["status"] == 429).unwrap()["t_ms"]
+        .as_f64()
+        .unwrap();
+    let created_at = log
+        .iter()
+        .find(|e| e["method"] == "POST" && e["status"] == 201)
+        .unwrap()["t_ms"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        created_at - throttled_at >= 2000.0,
+        "sent {:.0} ms after the 429",
+        created_at - throttled_at
+    );
+}

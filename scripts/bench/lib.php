@@ -38,6 +38,7 @@ final class Options
         'only', 'out', 'library', 'header', 'emulator', 'users', 'chunk', 'write-budget', 'write-window-s',
         'quota-latency-ms', 'latency-ms', 'latency-users', 'baseline-users', 'max-concurrency',
         'memory-users', 'map-calls', 'rounds', 'load-runs', 'which', 'accounts', 'module-small', 'module-large',
+        'processes', 'client-budget', 'url', 'offset', 'workers', 'registry', 'backlog', 'group',
     ];
 
     /**
@@ -286,9 +287,12 @@ function native(array $paths, array $config): EntraNative
  *
  * @param list<array<string, mixed>> $users
  *
+ * @param callable(list<array<string, mixed>>): array<string, mixed>|null $send
+ *   Sends one chunk (default: $native->bulkProvision()).
+ *
  * @return array{created: int, linked: int, failed: int, chunks: int, call_s: list<float>, gap_s: list<float>, errors: array<string, int>}
  */
-function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable $afterChunk = null): array
+function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable $afterChunk = null, ?callable $send = null): array
 {
     $out = ['created' => 0, 'linked' => 0, 'failed' => 0, 'chunks' => 0, 'call_s' => [], 'gap_s' => [], 'errors' => []];
     $lastEnd = null;
@@ -297,7 +301,7 @@ function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable
         if ($lastEnd !== null) {
             $out['gap_s'][] = ($start - $lastEnd) / 1e9;
         }
-        $result = $native->bulkProvision($part);
+        $result = $send !== null ? $send($part) : $native->bulkProvision($part);
         $end = hrtime(true);
         $out['call_s'][] = ($end - $start) / 1e9;
         $out['chunks']++;
@@ -318,6 +322,93 @@ function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable
     }
 
     return $out;
+}
+
+/**
+ * What the emulator's request log says about throttling, judged on every sub-request and
+ * single request ($batch envelopes are not judged themselves):
+ * - requests_judged, answered_429 and pct_429;
+ * - sent_during_known_retry_after: arrivals later than the answer carrying a 429 + one latency
+ *   (what was already on its way is excluded) and earlier than its Retry-After ran out (counted
+ *   from the throttled request's own arrival). A sub-request's 429 reaches the client with its
+ *   whole $batch answer, i.e. after the batch's last sub-request was handled: that is when the
+ *   client can know its Retry-After;
+ * - creates_s: the arrival times (s) of the creates answered 201, sorted.
+ *
+ * @param list<array<string, mixed>> $log
+ *
+ * @return array{requests_judged: int, answered_429: int, pct_429: float, sent_during_known_retry_after: int, creates_s: list<float>}
+ */
+function throttle_analysis(array $log, int $latencyMs): array
+{
+    $isEnvelope = static fn (array $e): bool => ($e['path'] ?? '') === '/v1.0/$batch' && empty($e['in_batch']);
+    $judged = 0;
+    $answered429 = 0;
+    $created = [];
+    $throttles = [];
+    $batchEnd = [];
+    foreach ($log as $entry) {
+        if (isset($entry['batch_seq'])) {
+            $b = $entry['batch_seq'];
+            $batchEnd[$b] = max($batchEnd[$b] ?? 0.0, (float) $entry['t_ms']);
+        }
+        if ($isEnvelope($entry)) {
+            continue;
+        }
+        $judged++;
+        $status = (int) $entry['status'];
+        if ($status === 429) {
+            $answered429++;
+            if (isset($entry['retry_after_s'])) {
+                $throttles[] = [(float) $entry['t_ms'], (float) $entry['retry_after_s'] * 1000, $entry['batch_seq'] ?? null];
+            }
+        }
+        if ($entry['method'] === 'POST' && $entry['path'] === '/v1.0/users' && $status === 201) {
+            $created[] = (float) $entry['t_ms'] / 1000;
+        }
+    }
+    foreach ($throttles as $k => [$t429, , $batch]) {
+        $throttles[$k][2] = $batch === null ? $t429 : ($batchEnd[$batch] ?? $t429);
+    }
+    $early = 0;
+    foreach ($log as $entry) {
+        if ($isEnvelope($entry)) {
+            continue;
+        }
+        $t = (float) $entry['t_ms'];
+        foreach ($throttles as [$t429, $after, $known]) {
+            if ($t > $known + $latencyMs + 2 && $t < $t429 + $after) {
+                $early++;
+                break;
+            }
+        }
+    }
+    sort($created);
+
+    return [
+        'requests_judged' => $judged,
+        'answered_429' => $answered429,
+        'pct_429' => $judged > 0 ? 100.0 * $answered429 / $judged : 0.0,
+        'sent_during_known_retry_after' => $early,
+        'creates_s' => $created,
+    ];
+}
+
+/**
+ * The sustained create rate after the emulator's first window (which is free: a client may
+ * spend it at once), as a fraction of the ceiling.
+ *
+ * @param list<float> $creates
+ *   Arrival times (s) of the creates, sorted.
+ *
+ * @return array{span_s: float, per_s: float, ratio: float}
+ */
+function steady_ratio(array $creates, int $budget, float $ceiling): array
+{
+    $span = $creates === [] ? 0.0 : end($creates) - $creates[0];
+    $perS = $span > 0 && count($creates) > $budget ? (count($creates) - $budget) / $span : 0.0;
+
+    return ['span_s' => $span, 'per_s' => $perS, 'ratio' => $ceiling > 0 ? $perS / $ceiling : 0.0];
 }
 
 function median(array $values): float

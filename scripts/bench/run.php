@@ -6,7 +6,7 @@
  * the release emulator on loopback, each in its own `php` process, prints a
  * table and writes target/bench/results.json.
  *
- *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,unknown_quota,latency,ffi,memory,module_memory]
+ *   php -d ffi.enable=preload scripts/bench/run.php [--only=quota,unknown_quota,four_processes,queue_drain,latency,ffi,memory,module_memory,tokens]
  *       [--users=6000] [--chunk=1000] [--write-budget=500] [--write-window-s=5]
  *       [--quota-latency-ms=20] [--latency-users=2000] [--baseline-users=100]
  *       [--latency-ms=50] [--memory-users=100000] [--module-small=2000] [--module-large=10000]
@@ -28,7 +28,7 @@ $opts = new Options($argv);
 $paths = $opts->artifacts();
 $root = dirname(__DIR__, 2);
 $out = $opts->string('out', $root . '/target/bench/results.json');
-$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,unknown_quota,latency,ffi,memory,module_memory'))));
+$only = array_filter(array_map('trim', explode(',', $opts->string('only', 'quota,unknown_quota,four_processes,queue_drain,latency,ffi,memory,module_memory'))));
 $started = microtime(true);
 
 /**
@@ -133,6 +133,23 @@ if (in_array('unknown_quota', $only, true)) {
     $rows[] = ['', 'sent before a known Retry-After elapsed', (string) $u['sent_during_known_retry_after'], '0', $pass('unknown_quota_early', $u['sent_during_known_retry_after'] === 0, (string) $u['sent_during_known_retry_after'], '0')];
 }
 
+if (in_array('four_processes', $only, true)) {
+    fwrite(STDERR, "[1c] four processes, one quota\n");
+    $rows[] = ['1c four processes', 'one quota, 4 PHP processes, QuotaWorkers', '', '', ''];
+    foreach (['known' => 'each told the quota', 'default' => 'each on the default budget'] as $mode => $label) {
+        $f = $results['scenarios']['four_processes_' . $mode] = scenario('four_processes.php', ['--client-budget=' . $mode, '--latency-ms=' . $opts->int('quota-latency-ms', 20)], $paths);
+        $rows[] = ['', sprintf('%s (%d / %g s): created', $label, $f['client_budget']['writes'], $f['client_budget']['window_s']), sprintf('%d / %d (%d failed)', $f['created'], $f['users'], $f['failed']), '0 failed', $pass('four_processes_' . $mode . '_failed', $f['failed'] === 0, (string) $f['failed'], '0')];
+        $rows[] = ['', '  ratio to the ceiling combined', sprintf('%.3f', $f['steady_ratio']), '>= 0.85', $pass('four_processes_' . $mode . '_ratio', $f['steady_ratio'] >= 0.85, sprintf('%.3f', $f['steady_ratio']), '>= 0.85')];
+        $rows[] = ['', '  (sub)requests answered 429', sprintf('%d of %d = %.2f %%', $f['answered_429'], $f['requests_judged'], $f['pct_429']), '<= 5 %', $pass('four_processes_' . $mode . '_429s', $f['pct_429'] <= 5.0, sprintf('%.2f %%', $f['pct_429']), '<= 5 %')];
+    }
+}
+if (in_array('queue_drain', $only, true)) {
+    fwrite(STDERR, "[1d] queue drain: a backlog drained by the module's queue code\n");
+    $d = $results['scenarios']['queue_drain'] = scenario('queue_drain.php', [], $paths);
+    $rows[] = ['1d queue drain', sprintf('%d queued creates, %d ms latency, quota %.0f/s', $d['backlog'], $d['latency_ms'], $d['ceiling_per_s']), sprintf('%d linked in %d runs, %.1f s, %d $batch', $d['linked'], $d['runs'], $d['wall_s'], $d['batch_requests']), '', ''];
+    $rows[] = ['', 'ratio to the quota (after the first window)', sprintf('%.3f', $d['steady_ratio']), '>= 0.90', $pass('queue_drain_ratio', $d['steady_ratio'] >= 0.90, sprintf('%.3f', $d['steady_ratio']), '>= 0.90')];
+    $rows[] = ['', '(sub)requests answered 429', sprintf('%d of %d = %.2f %%', $d['answered_429'], $d['requests_judged'], $d['pct_429']), '', ''];
+}
 if (in_array('latency', $only, true)) {
     fwrite(STDERR, "[2/4] latency-bound: bulk vs sequential PHP\n");
     $l = scenario('latency.php', array_merge($forward, ['--latency-ms=' . $opts->int('latency-ms', 50)]), $paths);

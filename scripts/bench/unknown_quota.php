@@ -48,57 +48,8 @@ $client = $native->clientStats();
 $stats = $emulator->stats();
 $log = $emulator->requests();
 
-$created = [];
-$throttles = [];
-$subOrSingle = 0;
-$answered429 = 0;
-foreach ($log as $entry) {
-    $isBatchEnvelope = ($entry['path'] ?? '') === '/v1.0/$batch' && empty($entry['in_batch']);
-    if (!$isBatchEnvelope) {
-        $subOrSingle++;
-        if ((int) $entry['status'] === 429) {
-            $answered429++;
-        }
-    }
-    if ($entry['method'] === 'POST' && $entry['path'] === '/v1.0/users' && (int) $entry['status'] === 201) {
-        $created[] = (float) $entry['t_ms'] / 1000;
-    }
-    if ((int) $entry['status'] === 429 && isset($entry['retry_after_s'])) {
-        $throttles[] = [(float) $entry['t_ms'], (float) $entry['retry_after_s'] * 1000, $entry['batch_seq'] ?? null];
-    }
-}
-sort($created);
-// A sub-request's 429 reaches the client with its whole $batch answer, i.e. after the batch's
-// last sub-request was handled: that is when the client can know its Retry-After.
-$batchEnd = [];
-foreach ($log as $entry) {
-    if (isset($entry['batch_seq'])) {
-        $b = $entry['batch_seq'];
-        $batchEnd[$b] = max($batchEnd[$b] ?? 0.0, (float) $entry['t_ms']);
-    }
-}
-foreach ($throttles as $k => [$t429, $after, $batch]) {
-    $throttles[$k][2] = $batch === null ? $t429 : ($batchEnd[$batch] ?? $t429);
-}
-// Sent after the client could know a Retry-After, before it elapsed: arrivals later than the
-// answer carrying the 429 + one latency (what was already on its way is excluded) and earlier
-// than its Retry-After ran out (counted from the throttled request's own arrival).
-$early = 0;
-foreach ($log as $entry) {
-    if (($entry['path'] ?? '') === '/v1.0/$batch' && empty($entry['in_batch'])) {
-        continue;
-    }
-    $t = (float) $entry['t_ms'];
-    foreach ($throttles as [$t429, $after, $known]) {
-        if ($t > $known + $latency + 2 && $t < $t429 + $after) {
-            $early++;
-            break;
-        }
-    }
-}
-$span = $created === [] ? 0.0 : end($created) - $created[0];
-// As in quota.php: the emulator's first window is free; the ratio is the sustained rate after it.
-$steady = $span > 0 && count($created) > $budget ? (count($created) - $budget) / $span : 0.0;
+$seen = throttle_analysis($log, $latency);
+$steady = steady_ratio($seen['creates_s'], $budget, $ceiling);
 
 emit([
     'users' => $n,
@@ -110,13 +61,13 @@ emit([
     'failed' => $bulk['failed'],
     'errors' => $bulk['errors'],
     'wall_s' => $wall,
-    'server_create_span_s' => $span,
-    'steady_creates_per_s' => $steady,
-    'steady_ratio' => $steady / $ceiling,
-    'requests_judged' => $subOrSingle,
-    'answered_429' => $answered429,
-    'pct_429' => $subOrSingle > 0 ? 100.0 * $answered429 / $subOrSingle : 0.0,
-    'sent_during_known_retry_after' => $early,
+    'server_create_span_s' => $steady['span_s'],
+    'steady_creates_per_s' => $steady['per_s'],
+    'steady_ratio' => $steady['ratio'],
+    'requests_judged' => $seen['requests_judged'],
+    'answered_429' => $seen['answered_429'],
+    'pct_429' => $seen['pct_429'],
+    'sent_during_known_retry_after' => $seen['sent_during_known_retry_after'],
     'throttled_emulator' => (int) $stats['throttled'],
     'throttled_client' => (int) ($client['throttled'] ?? 0),
     'batch_requests' => (int) $stats['batch_requests'],
