@@ -38,7 +38,7 @@ final class Options
         'only', 'out', 'library', 'header', 'emulator', 'users', 'chunk', 'write-budget', 'write-window-s',
         'quota-latency-ms', 'latency-ms', 'latency-users', 'baseline-users', 'max-concurrency',
         'memory-users', 'map-calls', 'rounds', 'load-runs', 'which', 'accounts', 'module-small', 'module-large',
-        'processes', 'client-budget', 'url', 'offset', 'workers', 'registry', 'backlog', 'group',
+        'processes', 'client-budget', 'url', 'offset', 'workers', 'registry', 'backlog',
     ];
 
     /**

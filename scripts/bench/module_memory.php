@@ -37,6 +37,7 @@ use Drupal\entra_provisioning\Provisioning\LinkRecord;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
 use Drupal\entra_provisioning\Provisioning\QueueSuspension;
+use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\ResultFormatter;
 use Drupal\Tests\entra_provisioning\Support\SystemTime;
@@ -47,6 +48,7 @@ use Drupal\Tests\entra_provisioning\Support\Fake\FakeLock;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryAccountStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryMatchStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQueue;
+use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryRemovalStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryState;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeClock;
@@ -210,8 +212,9 @@ $users = new EntityLikeUserSource($accounts, 'module.mem.');
 $accountStore = new InMemoryAccountStore();
 $guard = new EchoGuard();
 $matcher = new IdentityMatcher($clients, $links, new InMemoryMatchStore(), $users, $accountStore, new AccountWriter($accountStore), $guard, $clock, $logger);
-$provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue(new FakeClock()), new FakeLock(), $state, $clock, new ResultFormatter(), $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger));
-$bulk = new BulkSync($clients, $provisioner, $links, $users, $clock, new ResultFormatter(), $logger, $matcher);
+$workers = new QuotaWorkers(new InMemoryQuotaWorkerRegistry($clock));
+$provisioner = new Provisioner($clients, $links, $users, new InMemoryQueue(new FakeClock()), new FakeLock(), $state, $clock, new ResultFormatter(), $logger, $matcher, new RemovalGuard($clients, new InMemoryRemovalStore(), $clock, $logger), new QueueSuspension($state, $clock, $logger), $workers);
+$bulk = new BulkSync($clients, $provisioner, $links, $users, $clock, new ResultFormatter(), $logger, $matcher, $workers);
 
 // Warm up everything that is loaded once per process (FFI, the client, the
 // token), so the peak measures what grows with the accounts.

@@ -51,7 +51,14 @@ final class QueueRunner {
         break;
       }
       $stats['claimed'] += count($group);
+      $settled = $stats['done'] + $stats['failed'] + $stats['review'];
       if (!$this->runGroup($group, $deadline, $stats)) {
+        break;
+      }
+      if ($stats['done'] + $stats['failed'] + $stats['review'] === $settled) {
+        // Nothing of the group could finish (Graph asks to wait longer than
+        // the budget left, or the budget is spent): claiming more now would
+        // only hand it back too.
         break;
       }
     }
