@@ -2,6 +2,8 @@
 //! gathers Drupal facts (its link table, the account's uid, roles and status, its settings) and
 //! acts on the answer; it never decides these itself.
 
+use crate::groups::scope::{BlockedPolicy, ProvisionFacts};
+use crate::groups::{self, ImportRule, ProvisionRule, RoleFacts};
 use crate::lifecycle::{self, SaveRules};
 use crate::mapping::{DrupalUser, MappingConfig};
 use crate::matching::{self, Account, Candidate, Policy, Provenance, RemovalAction};
@@ -52,7 +54,8 @@ pub enum Question {
         values: Map<String, Value>,
     },
     /// Entra → Drupal: the Entra user of a linked account was removed (`reason` `changed` or
-    /// `deleted`); `policy` is the site's setting. Answer: `{"action": "block"|"delete"|"none",
+    /// `deleted`) or left the import scope (`out_of_scope`: blocked, never deleted); `policy`
+    /// is the site's setting. Answer: `{"action": "block"|"delete"|"none",
     /// "reason"}`.
     ImportRemoval {
         provenance: Option<Provenance>,
@@ -86,6 +89,77 @@ pub enum Question {
     MappedFields {
         #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
         mapping: MappingConfig,
+    },
+    /// Entra → Drupal: the roles an imported account gains and loses by its groups. `account`
+    /// is `{uid, roles}`; `member_of` the mapped groups it is in (transitively, as the import
+    /// reported them); `role_facts` every role of the site: `{role: {is_admin, restricted}}`.
+    /// Answer: `{"grant": [{role, group_id}], "revoke": [{role, group_ids}], "refused_rules":
+    /// [{group_id, role, reason, message}], "untouched_reason": null|"superuser"}`.
+    RoleChanges {
+        #[serde(default)]
+        rules: Vec<ImportRule>,
+        #[serde(default)]
+        strict: bool,
+        #[serde(deserialize_with = "crate::json::map_or_empty_array")]
+        account: Account,
+        #[serde(default)]
+        member_of: Vec<String>,
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        role_facts: RoleFacts,
+    },
+    /// Form validation of both directions' rules; `groups` is `entra_groups` op `get`'s answer
+    /// by id (`{id: group|null}`). Answer: `{"ok": bool, "errors": [{direction, index, field,
+    /// reason, message}]}`.
+    GroupRulesCheck {
+        #[serde(default)]
+        import_rules: Vec<ImportRule>,
+        #[serde(default)]
+        provision_rules: Vec<ProvisionRule>,
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        role_facts: RoleFacts,
+        #[serde(default, deserialize_with = "crate::json::map_or_empty_array")]
+        groups: Map<String, Value>,
+    },
+    /// Drupal → Entra: may this Graph group receive members? Answer: `{"allowed", "reason",
+    /// "message"}`.
+    GroupTarget { group: Value },
+    /// Drupal → Entra: the memberships a role change implies (`roles_before` null: every mapped
+    /// group is added). Answer: `{"add": [{group_id, role}], "remove": [{group_id, role}]}`.
+    MembershipChanges {
+        #[serde(default)]
+        rules: Vec<ProvisionRule>,
+        #[serde(default)]
+        roles_before: Option<Vec<String>>,
+        #[serde(default)]
+        roles_after: Vec<String>,
+    },
+    /// Entra → Drupal: is a user in the import scope? Answer: `{"in_scope", "reason",
+    /// "removal_reason": null|"out_of_scope"}`.
+    ImportScope {
+        #[serde(default)]
+        scope_groups: Vec<String>,
+        #[serde(default)]
+        member_of: Vec<String>,
+    },
+    /// Drupal → Entra: is an account in the provisioning scope, and what does a transition
+    /// need? `policy` is the account-blocked policy (`none`, `disable`, `delete`). Answer:
+    /// `{"in_scope", "was_in_scope", "op": null|"provision"|"enable"|"disable"|"delete",
+    /// "reason"}`.
+    ProvisionScope {
+        #[serde(default)]
+        scope_roles: Vec<String>,
+        #[serde(default)]
+        roles_before: Option<Vec<String>>,
+        #[serde(default)]
+        roles_after: Vec<String>,
+        #[serde(default)]
+        linked: bool,
+        #[serde(default)]
+        policy: BlockedPolicy,
+        #[serde(default)]
+        provenance: Option<Provenance>,
+        #[serde(default)]
+        deprovision_matched: bool,
     },
 }
 
@@ -142,6 +216,61 @@ impl Question {
                 json!({"allowed": matching::removal_allowed(*recent, *threshold)})
             }
             Question::MappedFields { mapping } => json!({"fields": mapping.drupal_fields()}),
+            Question::RoleChanges {
+                rules,
+                strict,
+                account,
+                member_of,
+                role_facts,
+            } => to_value(&groups::roles::role_changes(
+                rules,
+                *strict,
+                account.uid,
+                &account.roles,
+                member_of,
+                role_facts,
+            )),
+            Question::GroupRulesCheck {
+                import_rules,
+                provision_rules,
+                role_facts,
+                groups,
+            } => {
+                let errors =
+                    groups::check::check(import_rules, provision_rules, role_facts, groups);
+                json!({"ok": errors.is_empty(), "errors": errors})
+            }
+            Question::GroupTarget { group } => to_value(&groups::target::check(group)),
+            Question::MembershipChanges {
+                rules,
+                roles_before,
+                roles_after,
+            } => to_value(&groups::membership::membership_changes(
+                rules,
+                roles_before.as_deref(),
+                roles_after,
+            )),
+            Question::ImportScope {
+                scope_groups,
+                member_of,
+            } => to_value(&groups::scope::import_scope(scope_groups, member_of)),
+            Question::ProvisionScope {
+                scope_roles,
+                roles_before,
+                roles_after,
+                linked,
+                policy,
+                provenance,
+                deprovision_matched,
+            } => to_value(&groups::scope::provision_scope(&ProvisionFacts {
+                scope_roles,
+                roles_before: roles_before.as_deref(),
+                roles_after,
+                linked: *linked,
+                policy: *policy,
+                provenance: *provenance,
+                deprovision_matched: *deprovision_matched,
+            })),
             Question::UserUpdate {
                 mapping,
                 rules,
@@ -211,6 +340,61 @@ mod tests {
         );
         let a = ask(json!({"decide": "mapped_fields", "mapping": {"display_name_field": "mail"}}));
         assert_eq!(a, json!({"fields": []}), "name and mail are not fields");
+        assert!(
+            serde_json::from_value::<Question>(json!({"decide": "nonsense"})).is_err(),
+            "an unknown question is an invalid argument, not a default answer"
+        );
+    }
+
+    #[test]
+    fn group_questions_parse_from_the_hosts_json() {
+        let g1 = "11111111-0000-0000-0000-000000000001";
+        let a = ask(json!({"decide": "role_changes", "strict": true,
+            "rules": [{"group_id": g1, "role": "editor"}, {"group_id": g1, "role": "administrator"}],
+            "account": {"uid": 5, "roles": ["authenticated", "reviewer"]}, "member_of": [g1],
+            "role_facts": {"editor": {"is_admin": false, "restricted": false},
+                "administrator": {"is_admin": true, "restricted": true}, "reviewer": []}}));
+        assert_eq!(a["grant"], json!([{"role": "editor", "group_id": g1}]));
+        assert_eq!(a["revoke"], json!([]), "reviewer is mapped by no rule");
+        assert_eq!(a["refused_rules"][0]["reason"], "confirmation_required");
+        assert_eq!(a["untouched_reason"], Value::Null);
+        let a =
+            ask(json!({"decide": "role_changes", "rules": [], "account": [], "role_facts": []}));
+        assert_eq!(a["grant"], json!([]));
+        let a = ask(
+            json!({"decide": "group_target", "group": {"securityEnabled": true, "isAssignableToRole": true}}),
+        );
+        assert_eq!(
+            (a["allowed"].clone(), a["reason"].clone()),
+            (json!(false), json!("role_assignable"))
+        );
+        let a = ask(
+            json!({"decide": "membership_changes", "rules": [{"role": "staff", "group_id": g1}],
+            "roles_before": ["staff"], "roles_after": []}),
+        );
+        assert_eq!(
+            a,
+            json!({"add": [], "remove": [{"group_id": g1, "role": "staff"}]})
+        );
+        let a = ask(json!({"decide": "import_scope", "scope_groups": [g1], "member_of": []}));
+        assert_eq!(a["removal_reason"], "out_of_scope");
+        let a = ask(
+            json!({"decide": "provision_scope", "scope_roles": ["staff"], "roles_before": ["staff"],
+            "roles_after": [], "linked": true, "policy": "disable", "provenance": "created"}),
+        );
+        assert_eq!(a["op"], "disable");
+        let a = ask(
+            json!({"decide": "group_rules_check", "import_rules": [{"group_id": g1, "role": "editor"}],
+            "role_facts": {"editor": []}, "groups": {g1: null}}),
+        );
+        assert_eq!(a["ok"], false);
+        assert_eq!(a["errors"][0]["reason"], "group_not_found");
+        let a = ask(json!({"decide": "import_removal", "provenance": "created",
+            "account": {"uid": 9, "status": 1}, "policy": "delete", "reason": "out_of_scope"}));
+        assert_eq!(
+            a["action"], "block",
+            "the Entra user still exists: never deleted for leaving the scope"
+        );
         assert!(
             serde_json::from_value::<Question>(json!({"decide": "nonsense"})).is_err(),
             "an unknown question is an invalid argument, not a default answer"

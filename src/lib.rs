@@ -13,6 +13,7 @@ pub mod direction;
 pub mod error;
 pub mod ffi;
 pub mod graph;
+pub mod groups;
 pub mod import;
 pub mod json;
 pub mod lifecycle;

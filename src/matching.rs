@@ -368,6 +368,12 @@ pub fn import_removal(
             (RemovalAction::Delete, "deleted") => {
                 (RemovalAction::Delete, "deleted for good in Entra ID")
             }
+            // Left the import scope (no longer in a scope group): the Entra user still exists,
+            // so the account is blocked, never deleted.
+            (_, "out_of_scope") => (
+                RemovalAction::Block,
+                "no longer a member of the import scope's groups",
+            ),
             _ => (RemovalAction::Block, "removed in Entra ID"),
         }
     };

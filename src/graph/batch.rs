@@ -62,6 +62,7 @@ impl GraphClient {
                 Some(&body),
                 Replay::LookFirst,
                 writes,
+                &[],
             )
             .await?;
         let mut results = HashMap::with_capacity(requests.len());

@@ -5,6 +5,7 @@
 
 mod batch;
 pub mod cloud;
+pub mod groups;
 mod odata;
 mod pacer;
 mod paths;
@@ -132,7 +133,25 @@ impl GraphClient {
         replay: Replay,
     ) -> Result<Response> {
         let writes = usize::from(method != Method::GET);
-        self.send_counted(method, path, body, replay, writes).await
+        self.send_counted(method, path, body, replay, writes, &[])
+            .await
+    }
+
+    /// `send` with request headers of its own, such as `ConsistencyLevel: eventual`, which
+    /// Graph requires for advanced queries (`$search`, `$count`) on directory objects.
+    async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Response> {
+        self.send_counted(method, path, None, Replay::Safe, 0, headers)
+            .await
+    }
+
+    /// The `@odata.id` of a directory object, as a `$ref` body names it.
+    fn object_url(&self, id: &str) -> String {
+        format!("{}/directoryObjects/{}", self.api, paths::query_value(id))
     }
 
     /// `send` for a request that counts as `writes` writes against Graph's quota (a `$batch`
@@ -144,6 +163,7 @@ impl GraphClient {
         body: Option<&Value>,
         replay: Replay,
         writes: usize,
+        headers: &[(&str, &str)],
     ) -> Result<Response> {
         let quota = self.quota();
         let mut attempt = 0;
@@ -184,7 +204,7 @@ impl GraphClient {
             }
             let result = match &token {
                 Ok(token) => {
-                    self.attempt(http, &method, path, body, token.expose())
+                    self.attempt(http, &method, path, body, headers, token.expose())
                         .await
                 }
                 Err(e) => Err(e.clone()),
@@ -284,6 +304,7 @@ impl GraphClient {
         method: &Method,
         path: &str,
         body: Option<&Value>,
+        headers: &[(&str, &str)],
         token: &str,
     ) -> Result<Response> {
         self.requests.fetch_add(1, Ordering::Relaxed);
@@ -294,6 +315,9 @@ impl GraphClient {
             .header("return-client-request-id", "true")
             .header("Accept", "application/json")
             .timeout(deadline::bounded(self.timeout));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request
                 .header("Content-Type", "application/json")

@@ -42,6 +42,45 @@ pub fn user_directory_roles(id: &str) -> String {
     )
 }
 
+/// `/groups/{id}`. Group ids are object ids (GUIDs); anything else is encoded as a segment, so
+/// no id can reach into another path.
+pub fn group(id: &str) -> String {
+    format!("/groups/{}", utf8_percent_encode(id, SEGMENT))
+}
+
+/// `POST` here with `{"@odata.id": ".../directoryObjects/{id}"}` adds a member.
+pub fn group_members_ref(group_id: &str) -> String {
+    format!("{}/members/$ref", group(group_id))
+}
+
+/// `DELETE` here removes one member.
+pub fn group_member_ref(group_id: &str, member_id: &str) -> String {
+    format!(
+        "{}/members/{}/$ref",
+        group(group_id),
+        utf8_percent_encode(member_id, SEGMENT)
+    )
+}
+
+/// A `$search` clause on one property: `"property:text"`, with `"` and `\` escaped by a
+/// backslash as the `$search` grammar asks, percent-encoded for the query string.
+pub fn search(property: &str, text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "$search={}",
+        query_value(&format!("\"{property}:{escaped}\""))
+    )
+}
+
+/// `$filter=id eq 'a' or id eq 'b' ...`: the only filter the groups delta query accepts.
+pub fn filter_ids(ids: &[&str]) -> String {
+    let clause: Vec<String> = ids
+        .iter()
+        .map(|id| format!("id eq {}", literal(id)))
+        .collect();
+    format!("$filter={}", query_value(&clause.join(" or ")))
+}
+
 /// An OData string literal: single quotes doubled, wrapped in quotes.
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
@@ -85,6 +124,23 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(user(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn group_paths_and_queries() {
+        assert_eq!(
+            group_member_ref("g/1", "u?2"),
+            "/groups/g%2F1/members/u%3F2/$ref"
+        );
+        assert_eq!(group_members_ref("g1"), "/groups/g1/members/$ref");
+        assert_eq!(
+            search("displayName", "R&D \"x\""),
+            "$search=%22displayName%3AR%26D%20%5C%22x%5C%22%22"
+        );
+        assert_eq!(
+            filter_ids(&["a", "b'c"]),
+            "$filter=id%20eq%20%27a%27%20or%20id%20eq%20%27b%27%27c%27"
+        );
     }
 
     #[test]

@@ -194,7 +194,7 @@ pub async fn batch_get(
 }
 
 /// The `value` list of a collection answer.
-fn values(body: Value) -> Vec<Value> {
+pub(super) fn values(body: Value) -> Vec<Value> {
     match body {
         Value::Object(mut map) => match map.remove("value") {
             Some(Value::Array(items)) => items,
