@@ -43,6 +43,8 @@ typedef struct EntraClient EntraClient;
  */
 typedef struct ErrorKind ErrorKind;
 
+typedef struct Feature Feature;
+
 /*
  The ABI revision. 2 added `entra_import_delta`, `entra_mapping_properties` and
  `entra_enable_user`; 3 added `entra_link_user`, `entra_decide`, the `budget_ms` of every
@@ -93,7 +95,8 @@ void entra_string_free(char *s);
 
 /*
  Acquires a token and reads the user `{"upn": "<UPN or object id>", "directions":
- ["drupal_to_entra", "entra_to_drupal"]}`; returns `{"attributes": {...}, "request_id",
+ ["drupal_to_entra", "entra_to_drupal"], "features": ["read_group_memberships",
+ "write_group_memberships"]}` (an unknown feature is a validation error); returns `{"attributes": {...}, "request_id",
  "granted_permissions": [...] | null, "missing_permissions": [...] | null}`.
 
  # Safety
@@ -250,7 +253,11 @@ enum EntraStatus entra_bulk_provision(const struct EntraClient *c,
  again until a `delta_link` arrives; on `resync_required` start over with no link. `[]` is the
  request with every default. Guests (`userType` Guest, or an `#EXT#` UPN whatever `userType`
  says) are skipped unless asked for; an item that does not say `userType` is read in full
- before it is taken for a member.
+ before it is taken for a member. With `"groups": {"ids": [group ids], "link": null |
+ "<groups next or delta link>", "max_pages"}` each upsert also carries `member_of` (the ids it
+ is in, nested groups included) and the answer `groups`: `{"changes": [{"id", "member_of"}],
+ "next_link", "delta_link", "resync_required", "nesting_changed", "tracked_group_ids"}` from the
+ groups delta (docs/groups.md).
 
  # Safety
  As for `entra_test_connection`.
@@ -258,6 +265,36 @@ enum EntraStatus entra_bulk_provision(const struct EntraClient *c,
 enum EntraStatus entra_import_delta(const struct EntraClient *c,
                                     const char *request_json,
                                     char **out_json);
+
+/*
+ Group reads, `{"op": ...}`: `get` `{ids}` → `{"groups": [group + "target"], "missing"}`;
+ `search` `{query, top}` → `{"groups"}` (each with `target`: `{allowed, reason, message}`);
+ `member_counts` `{ids}` → `{"counts": {id: n}, "missing"}`; `member_of` `{user_ids,
+ group_ids}` → `{"member_of": {user id: [group ids]}, "missing_users"}`; `members`
+ `{group_id}` → `{"group_id", "user_ids"}`. At most 1000 ids per call. No writes; failures
+ have `scope` `connection`. See docs/groups.md.
+
+ # Safety
+ As for `entra_test_connection`.
+ */
+enum EntraStatus entra_groups(const struct EntraClient *c,
+                              const char *request_json,
+                              char **out_json);
+
+/*
+ One membership write `{"op": "add"|"remove", "group_id", "user_id"}`. The group is read and
+ checked first (`group_target`): a refused or missing group gets `{"action": "refused",
+ "reason", "message"}` and nothing is written. Otherwise `{"action": "added"|"already_member"|
+ "removed"|"not_member", "group_id", "user_id", "request_id"}`: an add of a member already in
+ the group and a remove of one not in it both succeed. Failures about this write have `scope`
+ `user`; a 403 (no GroupMember.ReadWrite.All) `connection`.
+
+ # Safety
+ As for `entra_test_connection`.
+ */
+enum EntraStatus entra_group_membership(const struct EntraClient *c,
+                                        const char *request_json,
+                                        char **out_json);
 
 /*
  The Graph user properties a Drupal field may be mapped to: `{"properties": [{"name",
@@ -273,7 +310,8 @@ enum EntraStatus entra_mapping_properties(char **out_json);
  "statuses": [{"status", "name", "kind", "retryable", "title"}], "config": {"required",
  "credentials", "defaults", "ranges"}, "bulk": {"max_users_per_call"}, "clouds": [{"name",
  "label", "login_endpoint", "graph_endpoint"}], "directions": [{"name", "permission",
- "satisfied_by"}]}`. No client, no network.
+ "satisfied_by"}], "features": [{"name", "permission", "satisfied_by"}], "groups":
+ {"max_ids_per_call", "max_delta_groups", "locked_roles"}}`. No client, no network.
 
  # Safety
  `out_json` NULL or writable.

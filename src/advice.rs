@@ -28,6 +28,12 @@ pub fn default_hint(kind: &str, operation: Operation) -> &'static str {
         "auth" => {
             "Check the tenant ID, the application (client) ID and the client secret or certificate (a secret may have expired) on step 1."
         }
+        "permission" if matches!(operation, Operation::GroupRead) => {
+            "Grant the application permission GroupMember.Read.All (type Application) and give admin consent in Entra ID > App registrations > API permissions."
+        }
+        "permission" if matches!(operation, Operation::GroupMembership) => {
+            "Grant the application permission GroupMember.ReadWrite.All (type Application) and give admin consent in Entra ID > App registrations > API permissions."
+        }
         "permission" if matches!(operation, Operation::Import) => {
             "Grant the application permission User.Read.All (type Application) and give admin consent in Entra ID > App registrations > API permissions."
         }
@@ -60,6 +66,11 @@ mod tests {
     fn the_import_is_told_the_read_permission_and_the_rest_the_write_one() {
         assert!(default_hint("permission", Operation::Import).contains("User.Read.All"));
         assert!(default_hint("permission", Operation::Update).contains("User.ReadWrite.All"));
+        assert!(default_hint("permission", Operation::GroupRead).contains("GroupMember.Read.All"));
+        assert!(
+            default_hint("permission", Operation::GroupMembership)
+                .contains("GroupMember.ReadWrite.All")
+        );
         for kind in [
             "auth",
             "config",

@@ -1,11 +1,12 @@
 //! What the library tells a host about itself before any client exists (`entra_describe`): the
 //! status codes and kinds of its errors, the configuration's defaults, ranges and required
-//! fields, the limits of its calls, the clouds it knows and the directions with their
-//! permissions. The host builds its forms, checks and messages from this instead of keeping a
+//! fields, the limits of its calls, the clouds it knows, and the directions and features with
+//! their permissions. The host builds its forms, checks and messages from this instead of keeping a
 //! copy that could drift.
 
 use crate::config::{self, Cloud};
 use crate::direction::Direction;
+use crate::feature::Feature;
 use crate::ffi::{ABI_VERSION, EntraStatus};
 use serde_json::{Value, json};
 
@@ -43,6 +44,16 @@ pub fn describe() -> Value {
             })
         })
         .collect();
+    let features: Vec<Value> = Feature::ALL
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name(),
+                "permission": f.permission(),
+                "satisfied_by": f.satisfied_by(),
+            })
+        })
+        .collect();
     let budget = config::DOCUMENTED_WRITE_BUDGET;
     json!({
         "abi_version": ABI_VERSION,
@@ -75,6 +86,12 @@ pub fn describe() -> Value {
         "bulk": {"max_users_per_call": crate::bulk::MAX_USERS_PER_CALL},
         "clouds": clouds,
         "directions": directions,
+        "features": features,
+        "groups": {
+            "max_ids_per_call": crate::groups::sync::MAX_IDS_PER_CALL,
+            "max_delta_groups": crate::graph::groups::MAX_DELTA_GROUPS,
+            "locked_roles": crate::groups::rules::LOCKED_ROLES,
+        },
     })
 }
 
@@ -100,5 +117,7 @@ mod tests {
             "https://graph.microsoft.com"
         );
         assert_eq!(d["directions"][1]["permission"], "User.Read.All");
+        assert_eq!(d["features"][2]["name"], "read_group_memberships");
+        assert_eq!(d["features"][3]["permission"], "GroupMember.ReadWrite.All");
     }
 }

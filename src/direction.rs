@@ -1,6 +1,7 @@
 //! The two directions a site can switch on, and the Graph application permission each needs.
 //! The host stores the names in its configuration and shows the permissions; both come from here.
 
+use crate::feature::Feature;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,27 +27,27 @@ impl Direction {
         Direction::ALL.into_iter().find(|d| d.name() == name)
     }
 
+    /// The users feature of the direction, which holds its permissions.
+    pub fn feature(self) -> Feature {
+        match self {
+            Direction::DrupalToEntra => Feature::ProvisionUsers,
+            Direction::EntraToDrupal => Feature::ImportUsers,
+        }
+    }
+
     /// The least-privileged application permission the direction needs.
     pub fn permission(self) -> &'static str {
-        match self {
-            Direction::DrupalToEntra => "User.ReadWrite.All",
-            Direction::EntraToDrupal => "User.Read.All",
-        }
+        self.feature().permission()
     }
 
     /// Granted permissions that include `permission()` (ReadWrite implies Read).
     pub fn satisfied_by(self) -> &'static [&'static str] {
-        match self {
-            Direction::DrupalToEntra => &["User.ReadWrite.All"],
-            Direction::EntraToDrupal => &["User.Read.All", "User.ReadWrite.All"],
-        }
+        self.feature().satisfied_by()
     }
 
     /// Whether `granted` (the token's roles) covers this direction.
     pub fn granted_by(self, granted: &[String]) -> bool {
-        self.satisfied_by()
-            .iter()
-            .any(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
+        self.feature().granted_by(granted)
     }
 }
 

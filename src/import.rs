@@ -6,6 +6,7 @@
 use crate::error::{ErrorKind, Result};
 use crate::graph::MAX_BATCH;
 use crate::graph::users::{self, Delta, DeltaFrom};
+use crate::groups::sync::{GroupsDelta, GroupsDeltaRequest};
 use crate::mapping::{MappingConfig, reverse_map};
 use crate::provision::Provisioner;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,11 @@ pub struct DeltaRequest {
     pub max_pages: Option<usize>,
     /// Guests (`userType` Guest, `#EXT#` UPNs) are skipped unless asked for.
     pub include_guests: bool,
+    /// With group rules or an import scope: the groups whose membership matters, and the
+    /// groups delta's own link. Each upsert then carries `member_of`, and the answer the
+    /// membership changes the groups delta found (`groups`).
+    #[serde(deserialize_with = "crate::json::option_map_or_empty_array")]
+    pub groups: Option<GroupsDeltaRequest>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -37,6 +43,10 @@ pub enum Change {
         /// The Drupal account values derivable from what Graph sent (only those keys).
         drupal: Map<String, Value>,
         attributes: Value,
+        /// The request's `groups.ids` this user is in, directly or through nested groups
+        /// (only when the request has `groups`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        member_of: Option<Vec<String>>,
     },
     Removed {
         id: String,
@@ -55,6 +65,9 @@ pub struct DeltaPage {
     /// The stored link expired (HTTP 410 / syncStateNotFound): start a full sync.
     pub resync_required: bool,
     pub skipped_guests: usize,
+    /// The groups delta's answer (only when the request has `groups`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupsDelta>,
 }
 
 impl Provisioner {
@@ -109,7 +122,52 @@ impl Provisioner {
         }
         self.complete_partial(&mut page, &incomplete, &select, request.include_guests)
             .await?;
+        if let Some(groups) = request.groups.as_ref().filter(|g| !g.ids.is_empty()) {
+            self.add_memberships(&mut page, groups)
+                .await
+                .map_err(|mut e| {
+                    // The users part worked: a 403 here is about the group permission.
+                    if e.is(ErrorKind::Permission) {
+                        e.detail_mut().hint = Some(
+                            crate::advice::default_hint(
+                                "permission",
+                                crate::operation::Operation::GroupRead,
+                            )
+                            .into(),
+                        );
+                    }
+                    e
+                })?;
+        }
         Ok(page)
+    }
+
+    /// Each upsert's mapped-group memberships, and one call of the groups delta. Both use the
+    /// same `ids`, so the host answers `role_changes` and `import_scope` from either alike.
+    async fn add_memberships(
+        &self,
+        page: &mut DeltaPage,
+        groups: &GroupsDeltaRequest,
+    ) -> Result<()> {
+        let ids: Vec<String> = page
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Upsert { id, .. } => Some(id.clone()),
+                Change::Removed { .. } => None,
+            })
+            .collect();
+        let mut member_of = self.upsert_member_of(&ids, &groups.ids).await?;
+        for change in &mut page.changes {
+            if let Change::Upsert {
+                id, member_of: m, ..
+            } = change
+            {
+                *m = Some(member_of.remove(id.as_str()).unwrap_or_default());
+            }
+        }
+        page.groups = Some(self.groups_delta(groups).await?);
+        Ok(())
     }
 
     /// Graph may list an updated user with only the properties that changed. Such users are
@@ -246,6 +304,7 @@ fn change_of(item: &Value, mapping: &MappingConfig, include_guests: bool) -> Opt
         drupal: reverse_map(item, mapping),
         user_principal_name: upn,
         attributes,
+        member_of: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod describe;
 pub mod direction;
 pub mod error;
+pub mod feature;
 pub mod ffi;
 pub mod graph;
 pub mod groups;

@@ -22,6 +22,10 @@ pub enum Operation {
     Enable,
     Delete,
     Import,
+    /// `entra_groups`: group reads (no user is its subject).
+    GroupRead,
+    /// `entra_group_membership`: adds or removes one user in one group.
+    GroupMembership,
     /// `entra_decide`, `entra_mapping_properties`, `entra_client_stats`, `entra_selftest_panic`:
     /// no user, no Graph.
     Local,
@@ -64,6 +68,7 @@ impl Operation {
                     | Operation::FindUser
                     | Operation::Create
                     | Operation::BulkCreate
+                    | Operation::GroupMembership
             )
     }
 
@@ -105,6 +110,12 @@ impl Operation {
     /// failure without a hint of its own gets its kind's (`advice`), so every error says what
     /// to do.
     pub fn explain(self, err: &mut Error) {
+        // A 403 on a group call is about the group permissions, whatever Graph's answer hinted.
+        if err.is(ErrorKind::Permission)
+            && matches!(self, Operation::GroupRead | Operation::GroupMembership)
+        {
+            err.detail_mut().hint = Some(crate::advice::default_hint("permission", self).into());
+        }
         if err.is(ErrorKind::Permission) && self.scope(err) == Scope::User {
             err.detail_mut().hint = Some(PROTECTED_USER_HINT.into());
         }
@@ -149,8 +160,8 @@ mod tests {
         use Operation::*;
         use Scope::{Connection as C, User as U};
         let on_user = [Update, Link, Disable, Enable, Delete];
-        let not_on_existing = [Create, BulkCreate, FindUser, MapUser];
-        let without_user = [Connect, TestConnection, Import, Local];
+        let not_on_existing = [Create, BulkCreate, FindUser, MapUser, GroupMembership];
+        let without_user = [Connect, TestConnection, Import, GroupRead, Local];
         // kind, token may write, scope on an existing user, scope of a create or find.
         let table = [
             ("config", None, C, C),

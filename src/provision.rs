@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::direction::Direction;
 use crate::error::{Detail, Error, ErrorKind, Result};
+use crate::feature::Feature;
 use crate::graph::GraphClient;
 use crate::graph::users::{self, Filter};
 use crate::mapping::{self, DrupalUser, MappedUser, PreviousAttempt};
@@ -45,20 +46,38 @@ pub struct TestRequest {
     /// `drupal_to_entra` and/or `entra_to_drupal`: which permissions to check for.
     #[serde(default)]
     pub directions: Vec<String>,
+    /// Further features switched on (`feature::Feature` names, e.g. `read_group_memberships`,
+    /// `write_group_memberships`): their permissions are checked too.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
-/// The permissions a direction needs that the token does not grant (`ReadWrite` implies
-/// `Read`). Unknown when the token's claims cannot be read.
-fn missing_permissions(granted: Option<&[String]>, directions: &[String]) -> Option<Vec<String>> {
-    let granted = granted?;
-    let mut missing: Vec<String> = Vec::new();
-    for direction in directions.iter().filter_map(|d| Direction::parse(d)) {
-        let needed = direction.permission();
-        if !direction.granted_by(granted) && !missing.iter().any(|m| m == needed) {
-            missing.push(needed.to_owned());
+impl TestRequest {
+    /// The features the request switches on: its directions' and its named ones.
+    /// An unknown feature name is refused: a misspelt one would otherwise report nothing
+    /// missing.
+    fn features(&self) -> Result<Vec<Feature>> {
+        let mut features: Vec<Feature> = self
+            .directions
+            .iter()
+            .filter_map(|d| Direction::parse(d).map(Direction::feature))
+            .collect();
+        for name in &self.features {
+            features.push(Feature::parse(name).ok_or_else(|| {
+                Error::validation(
+                    "features",
+                    format!("unknown feature \"{name}\" (see entra_describe's features)"),
+                )
+            })?);
         }
+        Ok(features)
     }
-    Some(missing)
+}
+
+/// The permissions the switched-on features need that the token does not grant (`ReadWrite`
+/// implies `Read`). Unknown when the token's claims cannot be read.
+fn missing_permissions(granted: Option<&[String]>, features: &[Feature]) -> Option<Vec<String>> {
+    Some(crate::feature::missing(granted?, features))
 }
 
 /// What an update may write beyond the profile (and the sign-in name, `mapping.update_upn`).
@@ -154,8 +173,9 @@ impl Provisioner {
                 "enter the UPN or object ID of an existing Entra user to test with",
             ));
         }
+        let features = request.features()?;
         let granted = self.graph.granted_roles().await?;
-        let missing = missing_permissions(granted.as_deref(), &request.directions);
+        let missing = missing_permissions(granted.as_deref(), &features);
         let response = users::get(&self.graph, id_or_upn, &self.select())
             .await
             .map_err(|mut e| {

@@ -63,6 +63,7 @@ fn an_app_without_a_registered_certificate_refuses_assertions() {
         p.test_connection(&entra_provisioning::provision::TestRequest {
             upn: "adele@contoso.onmicrosoft.com".into(),
             directions: vec![],
+            features: vec![],
         }),
     )
     .unwrap_err();

@@ -17,7 +17,7 @@ fn client(config: &str) -> Client {
 
 #[test]
 fn the_exports_work_end_to_end() {
-    assert_eq!(entra_abi_version(), 5);
+    assert_eq!(entra_abi_version(), 6);
     // SAFETY: a static NUL-terminated string.
     let version = unsafe { CStr::from_ptr(entra_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));

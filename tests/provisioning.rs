@@ -36,6 +36,7 @@ fn test_request(upn: &str, directions: &[&str]) -> TestRequest {
     TestRequest {
         upn: upn.into(),
         directions: directions.iter().map(|d| d.to_string()).collect(),
+        features: vec![],
     }
 }
 

@@ -246,8 +246,8 @@ final class EntraNative implements NativeClientInterface {
   // Operations.
   // ---------------------------------------------------------------------
 
-  public function testConnection(string $upn, array $directions = []): array {
-    return $this->invoke('entra_test_connection', ['upn' => $upn, 'directions' => array_values($directions)]);
+  public function testConnection(string $upn, array $directions = [], array $features = []): array {
+    return $this->invoke('entra_test_connection', ['upn' => $upn, 'directions' => array_values($directions), 'features' => array_values($features)]);
   }
 
   public function mapUser(array $drupalUser): array {
@@ -314,6 +314,14 @@ final class EntraNative implements NativeClientInterface {
 
   public function importDelta(array $request = []): array {
     return $this->invoke('entra_import_delta', $request);
+  }
+
+  public function groups(array $request): array {
+    return $this->invoke('entra_groups', $request);
+  }
+
+  public function groupMembership(string $op, string $groupId, string $userId): array {
+    return $this->invoke('entra_group_membership', ['op' => $op, 'group_id' => $groupId, 'user_id' => $userId]);
   }
 
   /**

@@ -36,9 +36,12 @@ final class FfiLoader {
    * and a taken UPN is a conflict naming the existing account. 4:
    * entra_describe, "status" and "title" in every error, sync_status, the
    * user_update and mapped_fields questions, already_deleted from disable
-   * and enable. 5: entra_check_certificate.
+   * and enable. 5: entra_check_certificate. 6: entra_groups,
+   * entra_group_membership, the group questions of entra_decide, "groups" in
+   * entra_import_delta, "features" in the connection test and entra_describe
+   * (docs/groups.md).
    */
-  public const ABI_VERSION = 5;
+  public const ABI_VERSION = 6;
 
   /**
    * The FFI scope name the preload header declares.

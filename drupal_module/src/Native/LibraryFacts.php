@@ -107,6 +107,36 @@ final class LibraryFacts {
   }
 
   /**
+   * Feature name => ['permission' => least privileged, 'satisfied_by' =>
+   * the granted permissions that include it].
+   *
+   * The features: provision_users, import_users (the directions'),
+   * read_group_memberships, write_group_memberships.
+   *
+   * @return array<string, array{permission: string, satisfied_by: list<string>}>
+   */
+  public function features(): array {
+    $features = [];
+    foreach ($this->facts['features'] ?? [] as $entry) {
+      if (is_array($entry) && is_string($entry['name'] ?? NULL)) {
+        $features[$entry['name']] = [
+          'permission' => (string) ($entry['permission'] ?? ''),
+          'satisfied_by' => array_values(array_map('strval', (array) ($entry['satisfied_by'] ?? []))),
+        ];
+      }
+    }
+
+    return $features;
+  }
+
+  /**
+   * The Graph application permission a feature needs ("" if unknown).
+   */
+  public function featurePermission(string $feature): string {
+    return $this->features()[$feature]['permission'] ?? '';
+  }
+
+  /**
    * Status code => ['name' => C constant, 'kind', 'retryable', 'title'].
    *
    * @return array<int, array{name: string, kind: string, retryable: bool, title: string}>

@@ -27,13 +27,17 @@ interface NativeClientInterface {
    *
    * @param string[] $directions
    *   'drupal_to_entra' and/or 'entra_to_drupal': the permissions to check.
+   * @param string[] $features
+   *   Further features switched on, by the names entra_describe lists under
+   *   "features" ('read_group_memberships', 'write_group_memberships'); an
+   *   unknown name is a ValidationException.
    *
    * @return array<string, mixed>
    *   ['attributes' => [...], 'request_id' => '...',
    *    'granted_permissions' => string[]|null,
    *    'missing_permissions' => string[]|null]
    */
-  public function testConnection(string $upn, array $directions = []): array;
+  public function testConnection(string $upn, array $directions = [], array $features = []): array;
 
   /**
    * The Graph user body that provisioning would POST (no network; the
@@ -181,4 +185,37 @@ interface NativeClientInterface {
    *   the next round; on resync_required start over without a link.
    */
   public function importDelta(array $request = []): array;
+
+  /**
+   * Group reads (entra_groups), see docs/groups.md.
+   *
+   * @param array<string, mixed> $request
+   *   ['op' => 'get', 'ids' => [...]] | ['op' => 'search', 'query' => '...',
+   *   'top' => 25] | ['op' => 'member_counts', 'ids' => [...]] |
+   *   ['op' => 'member_of', 'user_ids' => [...], 'group_ids' => [...]] |
+   *   ['op' => 'members', 'group_id' => '...'].
+   *
+   * @return array<string, mixed>
+   *   get/search: ['groups' => [[Graph group properties..., 'target' =>
+   *   ['allowed' => bool, 'reason' => ?string, 'message' => ?string]]],
+   *   'missing' => [ids] (get only)]; member_counts: ['counts' => [id => n],
+   *   'missing' => [...]]; member_of: ['member_of' => [user id => [group
+   *   ids]], 'missing_users' => [...]]; members: ['group_id', 'user_ids'].
+   */
+  public function groups(array $request): array;
+
+  /**
+   * Adds a user to, or removes one from, an Entra group
+   * (entra_group_membership). The group is checked first; a refused group
+   * gets no request.
+   *
+   * @param string $op
+   *   'add' or 'remove'.
+   *
+   * @return array<string, mixed>
+   *   ['action' => 'added'|'already_member'|'removed'|'not_member'|
+   *   'refused', 'group_id', 'user_id', 'reason' => ?string,
+   *   'message' => ?string, 'request_id' => ?string]
+   */
+  public function groupMembership(string $op, string $groupId, string $userId): array;
 }
