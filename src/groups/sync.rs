@@ -9,10 +9,11 @@
 //! with `transitiveMembers` when the round starts). A change in any tracked group names its
 //! users (a user member) or its nested group (a group member: all of that group's users are
 //! affected); every affected user's memberships are then read again from `transitiveMemberOf`
-//! (20 users to a `$batch`) and reported as their mapped groups now. When a group member is
-//! added to or removed from a tracked group, the set of tracked groups is out of date: the
-//! changes are still reported, and the round ends with `resync_required` instead of a delta
-//! link, so the next call starts a round over the new structure.
+//! (20 users to a `$batch`) and reported as their mapped groups now. When a group is newly
+//! nested into a tracked group (or a tracked group is deleted), the set of tracked groups is out
+//! of date: the changes are still reported, and the round ends with `resync_required` instead of
+//! a delta link, so the next call starts a round over the new structure. A nested group taken
+//! out stays tracked until then (its users are re-read at once), which is harmless.
 
 use super::target::{self, Refusal, TARGET_PROPERTIES, Target};
 use crate::error::{Error, ErrorKind, Result};
@@ -336,6 +337,7 @@ impl Provisioner {
             return Ok(answer);
         }
         let mut affected: BTreeSet<String> = BTreeSet::new();
+        let initial = request.link.is_none();
         let first = match &request.link {
             Some(link) => groups::delta(&self.graph, DeltaFrom::Link(link)).await?,
             None => {
@@ -353,7 +355,7 @@ impl Provisioner {
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
         for pages in 1.. {
             for group in &page.groups {
-                self.note_group_change(group, &mut affected, &mut answer.nesting_changed)
+                self.note_group_change(group, initial, &mut affected, &mut answer.nesting_changed)
                     .await?;
             }
             if let Some(delta) = page.delta_link.take() {
@@ -421,10 +423,12 @@ impl Provisioner {
     }
 
     /// The users one delta item affects: its user members, and every user of a nested group
-    /// that was added or removed.
+    /// that was added or removed. In a round's first pages (`initial`) the members are the
+    /// current state: a nested group listed there is tracked already and lists its own users.
     async fn note_group_change(
         &self,
         group: &Value,
+        initial: bool,
         affected: &mut BTreeSet<String>,
         nesting_changed: &mut bool,
     ) -> Result<()> {
@@ -441,7 +445,14 @@ impl Provisioner {
                 continue;
             };
             if groups::is_group(member) {
-                *nesting_changed = true;
+                if initial {
+                    continue;
+                }
+                // A group newly nested is not tracked yet: the round must start over to track
+                // it. One taken out stays tracked until then, which costs nothing but calls.
+                if member.get("@removed").is_none() {
+                    *nesting_changed = true;
+                }
                 match groups::transitive_members(&self.graph, id).await {
                     Ok(m) => affected.extend(m.users),
                     Err(e) if e.is(ErrorKind::NotFound) => {}
