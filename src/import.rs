@@ -89,7 +89,7 @@ impl Provisioner {
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
         let mut incomplete = Incomplete::new();
         for pages in 1u32.. {
-            for item in &round.users {
+            for item in &round.items {
                 match first_look(item, &self.config.mapping, request.include_guests) {
                     Look::Change(change) => page.changes.push(change),
                     Look::Guest => page.skipped_guests += 1,

@@ -12,7 +12,7 @@
 
 use super::batch::SubRequest;
 use super::users::values;
-use super::{GraphClient, Replay, Response, odata, paths};
+use super::{GraphClient, Replay, Response, paths};
 use crate::error::{ErrorKind, Result};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -259,21 +259,7 @@ pub enum DeltaFrom<'a> {
     Link(&'a str),
 }
 
-#[derive(Debug, Default)]
-pub struct DeltaPage {
-    /// The changed groups; each may carry `members@delta` (added members, and removed ones with
-    /// `@removed`), or `@removed` itself when the group was deleted.
-    pub groups: Vec<Value>,
-    pub next_link: Option<String>,
-    pub delta_link: Option<String>,
-}
-
-#[derive(Debug)]
-pub enum Delta {
-    Page(DeltaPage),
-    /// The link's sync state is gone: start a new round.
-    SyncStateLost,
-}
+pub use super::delta::{Delta, DeltaPage};
 
 /// One call of the groups delta query (`$select=displayName,members`: membership changes come
 /// as `members@delta`).
@@ -288,23 +274,7 @@ pub async fn delta(graph: &GraphClient, from: DeltaFrom<'_>) -> Result<Delta> {
         }
         DeltaFrom::Link(link) => graph.follow(link).await,
     };
-    let response = match answer {
-        Err(e) if odata::is_sync_state_lost(&e) => return Ok(Delta::SyncStateLost),
-        other => other?,
-    };
-    let link = |key: &str| {
-        response
-            .body
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let (next_link, delta_link) = (link("@odata.nextLink"), link("@odata.deltaLink"));
-    Ok(Delta::Page(DeltaPage {
-        groups: values(response.body),
-        next_link,
-        delta_link,
-    }))
+    super::delta::read(answer)
 }
 
 fn next_link(body: &Value) -> Option<String> {

@@ -5,6 +5,7 @@
 
 mod batch;
 pub mod cloud;
+mod delta;
 pub mod groups;
 mod odata;
 mod pacer;

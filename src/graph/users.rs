@@ -3,7 +3,7 @@
 //! users API are known here and nowhere else: callers name a user and the properties they want.
 
 use super::batch::SubRequest;
-use super::{GraphClient, Replay, Response, odata, paths};
+use super::{GraphClient, Replay, Response, paths};
 use crate::error::Result;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -108,24 +108,7 @@ pub enum DeltaFrom<'a> {
     Link(&'a str),
 }
 
-/// One page of a delta round.
-#[derive(Debug, Default)]
-pub struct DeltaPage {
-    /// The changed users as Graph lists them (a removed one carries `@removed`).
-    pub users: Vec<Value>,
-    /// More pages remain in this round.
-    pub next_link: Option<String>,
-    /// The round is complete: the link to ask later for what changed since.
-    pub delta_link: Option<String>,
-}
-
-/// A delta call's answer.
-#[derive(Debug)]
-pub enum Delta {
-    Page(DeltaPage),
-    /// The link's sync state is gone (expired, or unknown to Graph): start a new round.
-    SyncStateLost,
-}
+pub use super::delta::{Delta, DeltaPage};
 
 /// One call of the users delta query.
 pub async fn delta(graph: &GraphClient, from: DeltaFrom<'_>) -> Result<Delta> {
@@ -139,23 +122,7 @@ pub async fn delta(graph: &GraphClient, from: DeltaFrom<'_>) -> Result<Delta> {
         }
         DeltaFrom::Link(link) => graph.follow(link).await,
     };
-    let response = match answer {
-        Err(e) if odata::is_sync_state_lost(&e) => return Ok(Delta::SyncStateLost),
-        other => other?,
-    };
-    let link = |key: &str| {
-        response
-            .body
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let (next_link, delta_link) = (link("@odata.nextLink"), link("@odata.deltaLink"));
-    Ok(Delta::Page(DeltaPage {
-        users: values(response.body),
-        next_link,
-        delta_link,
-    }))
+    super::delta::read(answer)
 }
 
 /// Creates up to `MAX_BATCH` users in one `$batch`: each `(id, body)` answered by its id.

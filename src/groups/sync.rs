@@ -354,7 +354,7 @@ impl Provisioner {
         };
         let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
         for pages in 1.. {
-            for group in &page.groups {
+            for group in &page.items {
                 self.note_group_change(group, initial, &mut affected, &mut answer.nesting_changed)
                     .await?;
             }
