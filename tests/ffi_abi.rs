@@ -332,3 +332,51 @@ fn check_certificate_reports_problems_as_data_and_never_quotes_the_key() {
     let status = unsafe { entra_check_certificate(request.as_ptr(), ptr::null_mut()) };
     assert_eq!(status, EntraStatus::InvalidArgument);
 }
+
+#[test]
+fn the_group_exports_check_their_requests_before_any_request() {
+    let emu = emulator();
+    let base = emu.base_url();
+    let c = client(&config_json(&base, json!({})));
+    for (export, request, what) in [
+        (
+            entra_groups as common::abi::Export,
+            json!({"op": "delete"}),
+            "unknown op",
+        ),
+        (entra_groups, json!({"ids": []}), "no op"),
+        (
+            entra_group_membership,
+            json!({"op": "add", "group_id": "g"}),
+            "no user_id",
+        ),
+        (
+            entra_group_membership,
+            json!({"op": "replace", "group_id": "g", "user_id": "u"}),
+            "unknown op",
+        ),
+    ] {
+        let (status, err) = call(export, &c, request);
+        assert_eq!(status, EntraStatus::InvalidArgument, "{what}: {err}");
+        assert_eq!(err["kind"], "invalid_argument");
+    }
+    let (status, err) = call(
+        entra_groups,
+        &c,
+        json!({"op": "member_of", "group_ids": [],
+            "user_ids": (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>()}),
+    );
+    assert_eq!(status, EntraStatus::Validation, "{err}");
+    assert_eq!(err["field"], "user_ids");
+    assert!(
+        requests(&base).is_empty(),
+        "nothing reached Graph: {:?}",
+        requests(&base)
+    );
+    let mut out = ptr::null_mut();
+    let request = CString::new("{\"op\":\"add\",\"group_id\":\"g\",\"user_id\":\"u\"}").unwrap();
+    // SAFETY: a NULL client is reported, valid strings.
+    let status = unsafe { entra_group_membership(ptr::null(), request.as_ptr(), &mut out) };
+    assert_eq!(status, EntraStatus::InvalidArgument);
+    assert_eq!(take(out)["message"], "client is NULL");
+}
