@@ -173,7 +173,12 @@ interface NativeClientInterface {
    *
    * @param array<string, mixed> $request
    *   ['link' => null|'<nextLink or deltaLink>', 'start_from_now' => bool,
-   *    'max_pages' => int, 'include_guests' => bool]; [] = full sync.
+   *    'max_pages' => int, 'include_guests' => bool]; [] = full sync. With
+   *   group rules or an import scope also 'groups' => ['ids' => [group ids],
+   *   'link' => null|'<groups nextLink or deltaLink>']: each upsert then
+   *   carries 'member_of' and the answer 'groups' => ['changes' => [['id',
+   *   'member_of']], 'next_link', 'delta_link', 'resync_required',
+   *   'nesting_changed', 'tracked_group_ids'] (docs/groups.md).
    *
    * @return array<string, mixed>
    *   ['changes' => [['op' => 'upsert', 'id', 'userPrincipalName',
