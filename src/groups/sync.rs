@@ -6,14 +6,21 @@
 //! How nested groups are covered. `members@delta` lists a group's direct members only, so a
 //! user added to a group nested inside a mapped group would not show as a change of the mapped
 //! group. A round therefore tracks the mapped groups *and every group nested in them* (found
-//! with `transitiveMembers` when the round starts). A change in any tracked group names its
-//! users (a user member) or its nested group (a group member: all of that group's users are
-//! affected); every affected user's memberships are then read again from `transitiveMemberOf`
-//! (20 users to a `$batch`) and reported as their mapped groups now. When a group is newly
-//! nested into a tracked group (or a tracked group is deleted), the set of tracked groups is out
-//! of date: the changes are still reported, and the round ends with `resync_required` instead of
-//! a delta link, so the next call starts a round over the new structure. A nested group taken
-//! out stays tracked until then (its users are re-read at once), which is harmless.
+//! with `transitiveMembers` when the round starts, at most the 50 groups the delta filter
+//! takes).
+//!
+//! - A round's first call reads the whole round: its pages are the current members of every
+//!   tracked group, and since the round knows which mapped groups each tracked group is nested
+//!   in, every member's mapped groups follow without a request per user (`complete_state`).
+//! - A later call (a stored link) sees only changes: a user member added or removed names that
+//!   user; a group member added or removed names all of that group's users. Every affected
+//!   user's memberships are read again from `transitiveMemberOf` (20 users to a `$batch`) and
+//!   reported as their mapped groups now.
+//! - A group newly nested into a tracked group (or a tracked group deleted) makes the tracked
+//!   set stale: the changes are still reported, and the round ends with `resync_required`
+//!   instead of a delta link, so the next call starts a round over the new structure. A nested
+//!   group taken out stays tracked until then (its users are re-read at once), which is
+//!   harmless.
 
 use super::target::{self, Refusal, TARGET_PROPERTIES, Target};
 use crate::error::{Error, ErrorKind, Result};
@@ -22,7 +29,7 @@ use crate::graph::groups::{self, Delta, DeltaFrom, MAX_DELTA_GROUPS, MemberWrite
 use crate::provision::Provisioner;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The most ids one read call takes (like a bulk call's users): larger sets go in chunks.
 pub const MAX_IDS_PER_CALL: usize = 1000;
@@ -115,15 +122,19 @@ pub struct MemberOf {
 
 #[derive(Debug, Default, Serialize)]
 pub struct GroupsDelta {
-    /// Users whose memberships of the tracked groups changed (in a first round: every member).
+    /// Users whose memberships of the tracked groups changed (in a first round: every member,
+    /// see `complete_state`).
     pub changes: Vec<MemberOf>,
     pub next_link: Option<String>,
     pub delta_link: Option<String>,
     /// Start a new groups round (no `link`): the stored link expired, or the nesting of the
     /// mapped groups changed.
     pub resync_required: bool,
-    /// Whether a group was added to or removed from a tracked group in this call.
+    /// Whether a group was newly nested into a tracked group (or a tracked group deleted).
     pub nesting_changed: bool,
+    /// A round's first call: `changes` lists every member of the tracked groups with its
+    /// mapped groups, and any user not listed is in none of them.
+    pub complete_state: bool,
     /// The groups this round tracks (the mapped ones and those nested in them); only when a
     /// round starts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -332,53 +343,112 @@ impl Provisioner {
     /// One call of the groups delta (see the module comment for nested groups).
     pub async fn groups_delta(&self, request: &GroupsDeltaRequest) -> Result<GroupsDelta> {
         let ids = unique(&request.ids);
-        let mut answer = GroupsDelta::default();
         if ids.is_empty() {
-            return Ok(answer);
+            return Ok(GroupsDelta::default());
         }
-        let mut affected: BTreeSet<String> = BTreeSet::new();
-        let initial = request.link.is_none();
-        let first = match &request.link {
-            Some(link) => groups::delta(&self.graph, DeltaFrom::Link(link)).await?,
-            None => {
-                let tracked = self.tracked_groups(&ids).await?;
-                let refs: Vec<&str> = tracked.iter().map(String::as_str).collect();
-                let first = groups::delta(&self.graph, DeltaFrom::Start { ids: &refs }).await?;
-                answer.tracked_group_ids = Some(tracked);
-                first
+        match &request.link {
+            None => self.first_groups_round(&ids).await,
+            Some(link) => {
+                let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
+                self.next_groups_round(&ids, link, max_pages).await
             }
+        }
+    }
+
+    /// A new round, read whole in this call: its pages are the current state of every tracked
+    /// group, from which each member's mapped groups follow without a request per user (the
+    /// round knows which mapped groups each tracked group is nested in). `changes` then lists
+    /// every member (`complete_state`): a user not listed is in none of the groups.
+    async fn first_groups_round(&self, ids: &[String]) -> Result<GroupsDelta> {
+        let (tracked, within) = self.tracked_groups(ids).await?;
+        let refs: Vec<&str> = tracked.iter().map(String::as_str).collect();
+        let mut answer = GroupsDelta {
+            tracked_group_ids: Some(tracked.clone()),
+            complete_state: true,
+            ..GroupsDelta::default()
         };
-        let Delta::Page(mut page) = first else {
-            answer.resync_required = true;
-            return Ok(answer);
-        };
-        let max_pages = request.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
-        for pages in 1.. {
+        let mut member_of: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let mut call = groups::delta(&self.graph, DeltaFrom::Start { ids: &refs }).await?;
+        loop {
+            let Delta::Page(page) = call else {
+                return Ok(GroupsDelta {
+                    resync_required: true,
+                    ..GroupsDelta::default()
+                });
+            };
             for group in &page.items {
-                self.note_group_change(group, initial, &mut affected, &mut answer.nesting_changed)
-                    .await?;
+                let Some(mapped) = group
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| within.get(&id.to_ascii_lowercase()))
+                else {
+                    continue;
+                };
+                let members = group.get("members@delta").and_then(Value::as_array);
+                for member in members.into_iter().flatten() {
+                    let user = groups::is_user(member) || member.get("@odata.type").is_none();
+                    let id = member.get("id").and_then(Value::as_str);
+                    if let (true, Some(id), None) = (user, id, member.get("@removed")) {
+                        member_of.entry(id.to_owned()).or_default().extend(mapped);
+                    }
+                }
             }
-            if let Some(delta) = page.delta_link.take() {
+            if let Some(delta) = page.delta_link {
                 answer.delta_link = Some(delta);
                 break;
             }
-            let Some(next) = page.next_link.take() else {
+            let Some(next) = page.next_link else {
+                break;
+            };
+            call = groups::delta(&self.graph, DeltaFrom::Link(&next)).await?;
+        }
+        answer.changes = member_of
+            .into_iter()
+            .map(|(id, mapped)| MemberOf {
+                id,
+                member_of: mapped.into_iter().map(|i| ids[i].clone()).collect(),
+            })
+            .collect();
+        Ok(answer)
+    }
+
+    /// The round a stored link continues: the users each change affects, their memberships
+    /// read again.
+    async fn next_groups_round(
+        &self,
+        ids: &[String],
+        link: &str,
+        max_pages: usize,
+    ) -> Result<GroupsDelta> {
+        let mut answer = GroupsDelta::default();
+        let mut affected: BTreeSet<String> = BTreeSet::new();
+        let mut call = groups::delta(&self.graph, DeltaFrom::Link(link)).await?;
+        for pages in 1.. {
+            let Delta::Page(page) = call else {
+                answer.resync_required = true;
+                answer.next_link = None;
+                answer.delta_link = None;
+                return Ok(answer);
+            };
+            for group in &page.items {
+                self.note_group_change(group, &mut affected, &mut answer.nesting_changed)
+                    .await?;
+            }
+            if let Some(delta) = page.delta_link {
+                answer.delta_link = Some(delta);
+                break;
+            }
+            let Some(next) = page.next_link else {
                 break;
             };
             if pages >= max_pages {
                 answer.next_link = Some(next);
                 break;
             }
-            page = match groups::delta(&self.graph, DeltaFrom::Link(&next)).await? {
-                Delta::Page(p) => p,
-                Delta::SyncStateLost => {
-                    answer.resync_required = true;
-                    return Ok(answer);
-                }
-            };
+            call = groups::delta(&self.graph, DeltaFrom::Link(&next)).await?;
         }
         let users: Vec<String> = affected.into_iter().collect();
-        let (mut found, missing) = self.member_of(&users, &ids).await?;
+        let (mut found, missing) = self.member_of(&users, ids).await?;
         // A user Graph no longer knows is in no group (the users delta reports the removal).
         found.extend(missing.into_iter().map(|id| MemberOf {
             id,
@@ -394,10 +464,19 @@ impl Provisioner {
     }
 
     /// The mapped groups and every group nested in them, each once, at most the delta query's
-    /// filter limit.
-    async fn tracked_groups(&self, ids: &[String]) -> Result<Vec<String>> {
+    /// filter limit; and for each (lower-cased id) the mapped groups it is, or is nested in, as
+    /// indexes into `ids`.
+    async fn tracked_groups(
+        &self,
+        ids: &[String],
+    ) -> Result<(Vec<String>, HashMap<String, Vec<usize>>)> {
         let mut tracked = ids.to_vec();
-        for id in ids {
+        let mut within: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, id) in ids.iter().enumerate() {
+            within
+                .entry(id.to_ascii_lowercase())
+                .or_default()
+                .push(index);
             let nested = match groups::transitive_members(&self.graph, id).await {
                 Ok(m) => m.groups,
                 // A mapped group that is gone has nothing nested (the form reports it).
@@ -405,6 +484,10 @@ impl Provisioner {
                 Err(e) => return Err(e),
             };
             for g in nested {
+                within
+                    .entry(g.to_ascii_lowercase())
+                    .or_default()
+                    .push(index);
                 if !tracked.iter().any(|t| t.eq_ignore_ascii_case(&g)) {
                     tracked.push(g);
                 }
@@ -419,16 +502,14 @@ impl Provisioner {
                 ),
             ));
         }
-        Ok(tracked)
+        Ok((tracked, within))
     }
 
-    /// The users one delta item affects: its user members, and every user of a nested group
-    /// that was added or removed. In a round's first pages (`initial`) the members are the
-    /// current state: a nested group listed there is tracked already and lists its own users.
+    /// The users one delta item of a continued round affects: its user members, and every
+    /// user of a nested group that was added or removed.
     async fn note_group_change(
         &self,
         group: &Value,
-        initial: bool,
         affected: &mut BTreeSet<String>,
         nesting_changed: &mut bool,
     ) -> Result<()> {
@@ -445,9 +526,6 @@ impl Provisioner {
                 continue;
             };
             if groups::is_group(member) {
-                if initial {
-                    continue;
-                }
                 // A group newly nested is not tracked yet: the round must start over to track
                 // it. One taken out stays tracked until then, which costs nothing but calls.
                 if member.get("@removed").is_none() {
