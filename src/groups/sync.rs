@@ -242,7 +242,9 @@ impl Provisioner {
             return Err(too_many("ids", ids.len()));
         }
         let mut found = Vec::new();
-        let mut missing = Vec::new();
+        // Only object ids can name a group: anything else is no group (and never a request).
+        let (ids, mut missing): (Vec<String>, Vec<String>) =
+            ids.into_iter().partition(|id| crate::config::is_guid(id));
         for chunk in ids.chunks(MAX_BATCH) {
             let mut answers = groups::batch_get(&self.graph, chunk, &TARGET_PROPERTIES).await?;
             for id in chunk {
@@ -296,6 +298,12 @@ impl Provisioner {
                 "group_id and user_id are both required",
             ));
         }
+        if !crate::config::is_guid(user_id) {
+            return Err(Error::validation(
+                "user_id",
+                "user_id must be the Entra object id (a GUID) of the linked user",
+            ));
+        }
         let outcome = |action, t: &Target, request_id| WriteOutcome {
             action,
             group_id: group_id.to_owned(),
@@ -304,10 +312,15 @@ impl Provisioner {
             message: t.message,
             request_id,
         };
-        let t = match groups::get(&self.graph, group_id, &TARGET_PROPERTIES).await {
-            Ok(r) => target::check(&r.body),
-            Err(e) if e.is(ErrorKind::NotFound) => Target::refused(Refusal::NotFound),
-            Err(e) => return Err(e),
+        // Only an object id can name a group: anything else is none, and is never sent.
+        let t = if !crate::config::is_guid(group_id) {
+            Target::refused(Refusal::NotFound)
+        } else {
+            match groups::get(&self.graph, group_id, &TARGET_PROPERTIES).await {
+                Ok(r) => target::check(&r.body),
+                Err(e) if e.is(ErrorKind::NotFound) => Target::refused(Refusal::NotFound),
+                Err(e) => return Err(e),
+            }
         };
         if !t.allowed {
             return Ok(outcome(WriteAction::Refused, &t, None));
