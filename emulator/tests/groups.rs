@@ -177,6 +177,17 @@ async fn kinds_carry_the_documented_properties() {
         (&json!(["Unified"]), &json!(true), &json!(false))
     );
     assert!(g["membershipRule"].is_null());
+    // Cloud-only groups: null, as Graph answers for a group never synced from on-premises AD.
+    assert!(g.as_object().unwrap().contains_key("onPremisesSyncEnabled"));
+    assert!(g["onPremisesSyncEnabled"].is_null());
+    let (s, g) = t
+        .get(
+            &t.reader,
+            &format!("/groups/{UNIFIED}?$select=id,onPremisesSyncEnabled"),
+            &[],
+        )
+        .await;
+    assert_eq!((s, g["onPremisesSyncEnabled"].clone()), (200, Value::Null));
     let (_, g) = t
         .get(
             &t.reader,

@@ -22,6 +22,7 @@ pub(crate) const PROPS: &[&str] = &[
     "membershipRule",
     "membershipRuleProcessingState",
     "securityEnabled",
+    "onPremisesSyncEnabled",
 ];
 
 /// `members` is a relationship, not a property, but groups delta accepts it in `$select`
@@ -99,6 +100,9 @@ fn value(g: &Group, idx: usize) -> Value {
         "membershipRule" => opt(&g.membership_rule),
         "membershipRuleProcessingState" => opt(&g.membership_rule_processing_state),
         "securityEnabled" => Value::Bool(g.security_enabled),
+        // Every emulated group is cloud-only; Graph answers null for a group never synced from
+        // on-premises Active Directory.
+        "onPremisesSyncEnabled" => Value::Null,
         _ => Value::Null,
     }
 }
