@@ -437,10 +437,11 @@ fn group_reads_for_the_form_and_drush() {
         json!(["10000000-0000-4000-8000-0000000000ff"])
     );
     let counts = block_on(p.groups_read(&GroupsRead::MemberCounts {
-        ids: vec![PARENT.into()],
+        ids: vec![PARENT.into(), "Engineering".into()],
     }))
     .unwrap();
     assert_eq!(counts["counts"][PARENT], 3, "Bob, Child and Ann: {counts}");
+    assert_eq!(counts["missing"], json!(["Engineering"]));
     let members = block_on(p.groups_read(&GroupsRead::Members {
         group_id: PARENT.into(),
     }))

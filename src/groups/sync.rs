@@ -201,7 +201,8 @@ impl Provisioner {
                     return Err(too_many("ids", ids.len()));
                 }
                 let mut counts = Map::new();
-                let mut missing = Vec::new();
+                let (ids, mut missing): (Vec<String>, Vec<String>) =
+                    ids.into_iter().partition(|id| crate::config::is_guid(id));
                 for id in &ids {
                     match groups::transitive_member_count(&self.graph, id).await {
                         Ok(n) => {

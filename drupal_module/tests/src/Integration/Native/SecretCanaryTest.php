@@ -188,6 +188,16 @@ final class SecretCanaryTest extends NativeTestCase {
     }
     $this->call('importDelta bad link', fn () => $native->importDelta(['link' => $emulator->url() . '/v1.0/users/delta?$deltatoken=bogus']));
 
+    // Groups (the app holds no group permission here: 403s), and a request of the wrong shape.
+    $group = '10000000-0000-4000-8000-000000000001';
+    $this->call('groups get', fn () => $native->groups(['op' => 'get', 'ids' => [$group]]));
+    $this->call('groups search', fn () => $native->groups(['op' => 'search', 'query' => 'canary']));
+    $this->call('groups member_of', fn () => $native->groups(['op' => 'member_of', 'user_ids' => [$id], 'group_ids' => [$group]]));
+    $this->call('groups bad', fn () => $native->groups(['op' => $this->secret]));
+    $this->call('groupMembership add', fn () => $native->groupMembership('add', $group, $id));
+    $this->call('importDelta groups', fn () => $native->importDelta(['groups' => ['ids' => [$group]]]));
+    $this->call('decide role_changes', fn () => $native->decide(['decide' => 'role_changes', 'rules' => [['group_id' => $group, 'role' => 'editor']], 'account' => ['uid' => 5, 'roles' => []], 'member_of' => [$group], 'role_facts' => ['editor' => []]]));
+
     $this->call('deleteUser', fn () => $native->deleteUser($id));
     $this->call('deleteUser missing', fn () => $native->deleteUser('00000000-0000-0000-0000-000000000000'));
     $this->call('disableUser missing', fn () => $native->disableUser('00000000-0000-0000-0000-000000000000'));
@@ -203,6 +213,7 @@ final class SecretCanaryTest extends NativeTestCase {
     $this->call('wrong secret provision', fn () => $wrong->provisionUser(self::drupalUser(500, 'canary.wrong')));
     $this->call('wrong secret bulk', fn () => $wrong->bulkProvision([self::drupalUser(501, 'canary.wrong1')]));
     $this->call('wrong secret import', fn () => $wrong->importDelta());
+    $this->call('wrong secret groups', fn () => $wrong->groups(['op' => 'search', 'query' => 'x']));
 
     // A read-only app: 403 on writes.
     $ro = $this->native($readOnly->clientConfig(['client_secret' => $this->secret, 'max_retries' => 0]));
@@ -210,6 +221,7 @@ final class SecretCanaryTest extends NativeTestCase {
     $this->call('read-only provision', fn () => $ro->provisionUser(self::drupalUser(600, 'canary.readonly')));
     $this->call('read-only bulk', fn () => $ro->bulkProvision([self::drupalUser(601, 'canary.ro1'), self::drupalUser(602, 'canary.ro2')]));
     $this->call('read-only import', fn () => $ro->importDelta());
+    $this->call('read-only group write', fn () => $ro->groupMembership('remove', '10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-0000000000aa'));
 
     // Configuration errors with the secret in the configuration, and in a field that is echoed.
     $this->call('config error', fn () => EntraNative::create(array_replace($config, ['tenant_id' => '']), $this->libraryPath(), $this->headerPath()));
