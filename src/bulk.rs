@@ -21,6 +21,11 @@ use tokio::time::Instant;
 
 /// The most users one call accepts; the host sends larger sets in chunks.
 pub const MAX_USERS_PER_CALL: usize = 1000;
+/// How many users a host sends per call while other processes share the quota (`workers` > 1):
+/// one `$batch`. The host counts the processes when a call starts, so short calls let a process
+/// that joins or leaves change everyone's part within a round trip; against Graph's quota
+/// (20 writes/s per application) one batch per round trip loses nothing.
+pub const USERS_PER_SHARED_CALL: usize = crate::graph::MAX_BATCH;
 /// The most processes a host may say share the quota (`workers` of a bulk request).
 pub const MAX_WORKERS: u32 = 64;
 

@@ -83,7 +83,10 @@ pub fn describe() -> Value {
                 "call_budget_ms": [1, config::MAX_CALL_BUDGET_MS],
             },
         },
-        "bulk": {"max_users_per_call": crate::bulk::MAX_USERS_PER_CALL},
+        "bulk": {
+            "max_users_per_call": crate::bulk::MAX_USERS_PER_CALL,
+            "users_per_shared_call": crate::bulk::USERS_PER_SHARED_CALL,
+        },
         "clouds": clouds,
         "directions": directions,
         "features": features,

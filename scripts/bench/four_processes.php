@@ -52,7 +52,7 @@ for ($p = 0; $p < $processes; $p++) {
         '--library=' . $paths['library'], '--header=' . $paths['header'], '--emulator=' . $paths['emulator'],
         '--url=' . $emulator->url(), '--registry=' . $registry, '--workers=' . $coordination,
         '--offset=' . ($p * $share), '--users=' . $count,
-        '--write-budget=' . $clientBudget['writes'], '--write-window-s=' . $clientBudget['window_s'],
+        '--write-budget=' . $clientBudget['writes'], '--write-window-s=' . $clientBudget['window_s'], '--chunk=' . $opts->int('chunk', 100),
     ];
     $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
     if (!is_resource($proc)) {

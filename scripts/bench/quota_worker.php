@@ -3,7 +3,7 @@
 /**
  * @file
  * One of the processes of four_processes.php: bulk-provisions its users against the emulator at
- * --url in chunks, as BulkSync does: each chunk registered with the module's QuotaWorkers, so
+ * --url in chunks, as BulkSync does: each call registered with the module's QuotaWorkers, so
  * the library keeps to this process's part of the budget. The registry is a file in --registry
  * (the site's database in Drupal; see FileQuotaWorkerRegistry). Prints BENCH_RESULT=<json>.
  *
@@ -35,8 +35,9 @@ $workers = new QuotaWorkers(new FileQuotaWorkerRegistry($opts->string('registry'
 
 $native = native($paths, client_config($url, ['write_budget' => $budget, 'max_retries' => 10]));
 $native->connect();
+// As BulkSync and the queue do: one call alone, calls of one $batch while others write too.
 $send = static fn (array $part): array => $shared
-    ? $workers->during(120, static fn (int $count): array => $native->bulkProvision($part, $count))
+    ? $workers->sendInCalls($part, 120, 20, static fn (array $users, int $count): array => $native->bulkProvision($users, $count))
     : $native->bulkProvision($part);
 $bulk = bulk_in_chunks($native, drupal_users('shared.user', $offset, $n), $chunk, null, $send);
 $client = $native->clientStats();

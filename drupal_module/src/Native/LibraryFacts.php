@@ -25,6 +25,14 @@ final class LibraryFacts {
   }
 
   /**
+   * How many users one bulk call carries while other processes share the
+   * quota (QuotaWorkers::sendInCalls()).
+   */
+  public function usersPerSharedCall(): int {
+    return max(1, (int) ($this->facts['bulk']['users_per_shared_call'] ?? 1));
+  }
+
+  /**
    * The configuration's default value of $key (timeout_ms, max_retries, ...).
    *
    * @return mixed

@@ -250,7 +250,7 @@ final class BulkSync {
     try {
       $budgetMs = $this->clients->settings()->bulkBudgetMs();
       $client = $this->clients->client($budgetMs);
-      $response = $this->workers->during((int) ceil($budgetMs / 1000) + 60, static fn (int $workers): array => $client->bulkProvision($users, $workers));
+      $response = $this->workers->sendInCalls($users, (int) ceil($budgetMs / 1000) + 60, $this->clients->facts()->usersPerSharedCall(), static fn (array $part, int $workers): array => $client->bulkProvision($part, $workers));
     }
     catch (\Throwable $e) {
       $error = $this->clients->redact($this->formatter->describeError($e));

@@ -480,7 +480,7 @@ final class Provisioner {
       if ($ready === []) {
         return;
       }
-      $response = $this->workers->during((int) ceil($budgetMs / 1000) + 60, static fn (int $workers): array => $client->bulkProvision($requests, $workers));
+      $response = $this->workers->sendInCalls($requests, (int) ceil($budgetMs / 1000) + 60, $this->clients->facts()->usersPerSharedCall(), static fn (array $part, int $workers): array => $client->bulkProvision($part, $workers));
     }
     catch (\Throwable $e) {
       foreach ($ready as $i => [$user, $existing]) {

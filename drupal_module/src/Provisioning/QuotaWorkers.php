@@ -31,6 +31,40 @@ final class QuotaWorkers {
   }
 
   /**
+   * Sends $users through $send(list $part, int $workers), the bulk call, as
+   * one call while this process is the only worker, and in calls of
+   * $sharedCallUsers while others write too. The count is read anew for each
+   * call, so when a process joins or leaves, everyone's part changes within
+   * a call, not a chunk later.
+   *
+   * @param list<array<string, mixed>> $users
+   * @param callable(list<array<string, mixed>>, int): array<string, mixed> $send
+   *
+   * @return array{results: list<mixed>}
+   *   The calls' results, in the order of $users.
+   */
+  public function sendInCalls(array $users, int $ttlSeconds, int $sharedCallUsers, callable $send): array {
+    $results = [];
+    $offset = 0;
+    $total = count($users);
+    while ($offset < $total) {
+      $response = $this->during($ttlSeconds, static function (int $workers) use ($users, $offset, $total, $sharedCallUsers, $send): array {
+        $size = $workers > 1 ? max(1, $sharedCallUsers) : $total - $offset;
+
+        return $send(array_slice($users, $offset, $size), $workers) + ['sent' => min($size, $total - $offset)];
+      });
+      $part = is_array($response['results'] ?? NULL) ? array_values($response['results']) : [];
+      $sent = (int) $response['sent'];
+      for ($k = 0; $k < $sent; $k++) {
+        $results[] = $part[$k] ?? NULL;
+      }
+      $offset += $sent;
+    }
+
+    return ['results' => $results];
+  }
+
+  /**
    * Runs $work(int $workers) registered as a worker for $ttlSeconds; a nested
    * call renews the registration.
    *

@@ -49,4 +49,35 @@ final class QuotaWorkersTest extends TestCase {
     self::assertSame(0, $registry->count());
   }
 
+  public function testAloneOneCallSharedCallsOfOneBatchEachCountedAnew(): void {
+    $registry = new InMemoryQuotaWorkerRegistry(new FakeClock(1_700_000_000));
+    $workers = new QuotaWorkers($registry);
+    $users = array_map(static fn (int $uid): array => ['uid' => $uid], range(1, 50));
+    $calls = [];
+    $send = static function (array $part, int $count) use (&$calls): array {
+      $calls[] = [count($part), $count];
+
+      return ['results' => array_map(static fn (array $u): array => ['uid' => $u['uid'], 'ok' => TRUE], $part)];
+    };
+    $alone = $workers->sendInCalls($users, 60, 20, $send);
+    self::assertSame([[50, 1]], $calls);
+    self::assertSame(range(1, 50), array_column($alone['results'], 'uid'));
+
+    // Another process writes too: calls of 20, and when it leaves after the
+    // second call, the rest goes in one call at the whole budget.
+    $calls = [];
+    $registry->register('other', 60);
+    $leaving = static function (array $part, int $count) use ($send, $registry, &$calls): array {
+      $result = $send($part, $count);
+      if (count($calls) === 2) {
+        $registry->unregister('other');
+      }
+
+      return $result;
+    };
+    $shared = $workers->sendInCalls($users, 60, 20, $leaving);
+    self::assertSame([[20, 2], [20, 2], [10, 1]], $calls);
+    self::assertSame(range(1, 50), array_column($shared['results'], 'uid'));
+  }
+
 }
