@@ -20,7 +20,9 @@ declare(strict_types=1);
 use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\PreloadHeader;
 
-require_once dirname(__DIR__) . '/drupal_module/preload.php';
+// From the repository (scripts/ beside drupal_module/) or from a release's module folder
+// (which ships this script in its own scripts/).
+require_once is_file(dirname(__DIR__) . '/preload.php') ? dirname(__DIR__) . '/preload.php' : dirname(__DIR__) . '/drupal_module/preload.php';
 
 $options = getopt('', ['library:', 'header:', 'output:', 'help']);
 if (isset($options['help'])) {

@@ -54,6 +54,26 @@ final class FfiLoader {
 
   public const HEADER_FILE = 'entra_provisioning.h';
 
+  public const LIBRARY_FILE = 'libentra_provisioning.so';
+
+  /**
+   * php_uname('m') => the architecture a release ships a library for.
+   *
+   * A release holds lib/linux-<architecture>/LIBRARY_FILE for each; some
+   * systems (macOS, FreeBSD, some ARM kernels) say arm64 or amd64.
+   */
+  public const MACHINES = [
+    'x86_64' => 'x86_64',
+    'amd64' => 'x86_64',
+    'aarch64' => 'aarch64',
+    'arm64' => 'aarch64',
+  ];
+
+  /**
+   * ELF e_machine => architecture, to say what a library file is built for.
+   */
+  private const ELF_MACHINES = [0x3E => 'x86_64', 0xB7 => 'aarch64', 0x03 => 'i386', 0x28 => 'arm'];
+
   private const FIX = 'set ffi.enable=1 for this SAPI, or use the preload setup '
     . '(ffi.preload=<preload header> + opcache.preload=drupal_module/preload.php): see README';
 
@@ -100,8 +120,10 @@ final class FfiLoader {
    *
    * Does not load the library. Keys: mode, reason, sapi, php_version,
    * ffi_loaded, ffi_enable, ffi_preload, opcache_preload, scope_available,
-   * class_preloaded, library, library_exists, header, header_exists,
-   * expected_abi.
+   * class_preloaded, library, library_exists, library_problem (why it is
+   * missing and what to build or download, else null), library_machine (the
+   * architecture the file is built for, from its ELF header), machine
+   * (php_uname('m')), header, header_exists, expected_abi.
    *
    * @return array<string, mixed>
    */
@@ -128,6 +150,9 @@ final class FfiLoader {
       'class_preloaded' => $classPreloaded,
       'library' => $mode === self::MODE_PRELOAD ? NULL : $library,
       'library_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($library),
+      'library_problem' => $mode === self::MODE_PRELOAD || is_file($library) ? NULL : self::missingLibraryMessage($library),
+      'library_machine' => $mode === self::MODE_PRELOAD ? NULL : self::elfMachine($library),
+      'machine' => php_uname('m'),
       'header' => $mode === self::MODE_PRELOAD ? NULL : $header,
       'header_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($header),
       'expected_abi' => self::ABI_VERSION,
@@ -180,32 +205,152 @@ final class FfiLoader {
   }
 
   /**
-   * Default library path: $ENTRA_LIBRARY, else the first existing of
-   * drupal_module/lib/ (where "make module" puts it), <repo>/target/release/,
-   * <repo>/target/debug/ (else the first, so the error names it).
+   * Default library path: $ENTRA_LIBRARY, else the first existing of the
+   * module's own library (moduleLibraryPath()), <repo>/target/release/,
+   * <repo>/target/debug/ (else the module's, so the error names it).
    */
   public static function defaultLibraryPath(): string {
     $env = getenv('ENTRA_LIBRARY');
     if (is_string($env) && $env !== '') {
       return $env;
     }
-    if (PHP_OS_FAMILY === 'Darwin') {
-      $file = 'libentra_provisioning.dylib';
-    }
-    elseif (PHP_OS_FAMILY === 'Windows') {
-      $file = 'entra_provisioning.dll';
-    }
-    else {
-      $file = 'libentra_provisioning.so';
-    }
     $module = dirname(__DIR__, 2);
     $repo = dirname($module);
+    $file = PHP_OS_FAMILY === 'Linux' ? self::LIBRARY_FILE : self::platformLibraryFile(PHP_OS_FAMILY);
 
     return self::firstExisting([
-      $module . '/lib/' . $file,
+      self::moduleLibraryPath($module),
       $repo . '/target/release/' . $file,
       $repo . '/target/debug/' . $file,
     ]);
+  }
+
+  /**
+   * The folder under a release's lib/ with the library for a machine
+   * ("linux-x86_64"), or null when releases ship none for it.
+   *
+   * @param string $osFamily
+   *   PHP_OS_FAMILY.
+   * @param string $machine
+   *   php_uname('m').
+   */
+  public static function releaseDirectory(string $osFamily, string $machine): ?string {
+    $architecture = self::MACHINES[strtolower(trim($machine))] ?? NULL;
+
+    return $osFamily === 'Linux' && $architecture !== NULL ? 'linux-' . $architecture : NULL;
+  }
+
+  /**
+   * The library a module folder holds for this machine.
+   *
+   * lib/linux-<architecture>/ (a release tarball ships one per
+   * architecture), else lib/ (where "make module" copies the local build).
+   * When neither exists: the release path if the folder is a release (it
+   * has a lib/linux-* folder), else lib/, so that the error names the file
+   * that is missing.
+   *
+   * @param string|null $osFamily
+   *   Null: PHP_OS_FAMILY.
+   * @param string|null $machine
+   *   Null: php_uname('m').
+   */
+  public static function moduleLibraryPath(string $moduleDirectory, ?string $osFamily = NULL, ?string $machine = NULL): string {
+    $osFamily ??= PHP_OS_FAMILY;
+    $lib = rtrim($moduleDirectory, '/') . '/lib/';
+    $local = $lib . self::platformLibraryFile($osFamily);
+    $release = self::releaseDirectory($osFamily, $machine ?? php_uname('m'));
+    if ($release === NULL) {
+      return $local;
+    }
+    $bundled = $lib . $release . '/' . self::LIBRARY_FILE;
+    if (is_file($bundled) || (!is_file($local) && self::releaseDirectories($lib) !== [])) {
+      return $bundled;
+    }
+
+    return $local;
+  }
+
+  /**
+   * Why there is no library at $library, and what to build or download.
+   *
+   * @param string|null $osFamily
+   *   Null: PHP_OS_FAMILY.
+   * @param string|null $machine
+   *   Null: php_uname('m').
+   */
+  public static function missingLibraryMessage(string $library, ?string $osFamily = NULL, ?string $machine = NULL): string {
+    $osFamily ??= PHP_OS_FAMILY;
+    $machine ??= php_uname('m');
+    $build = 'build it from source on this machine ("make module" in the repository, which needs Rust; see README, "Build from source")';
+    $override = "\$settings['entra_provisioning']['library'] in settings.php";
+    $release = self::releaseDirectory($osFamily, $machine);
+    if ($release === NULL) {
+      return sprintf(
+        'No library at %s, and there is no prebuilt one for this machine (%s %s): releases ship lib/linux-x86_64/ and lib/linux-aarch64/ only. To use the module here, %s and set %s to it.',
+        $library, $osFamily, $machine, $build, $override
+      );
+    }
+    $lib = dirname($library);
+    if (str_starts_with(basename($lib), 'linux-')) {
+      $lib = dirname($lib);
+    }
+    $shipped = self::releaseDirectories($lib);
+    if ($shipped !== [] && !in_array($release, $shipped, TRUE)) {
+      return sprintf(
+        'No library at %s: this copy of the module holds lib/%s/ only, and this machine is %s (php_uname(\'m\') = %s). Download the release tarball entra_provisioning-<version>.tar.gz (it holds lib/linux-x86_64/ and lib/linux-aarch64/) and extract it in place of this folder, or %s.',
+        $library, implode('/, lib/', $shipped), $release, $machine, $build
+      );
+    }
+
+    return sprintf(
+      'No library at %s (for %s, php_uname(\'m\') = %s). Download the release tarball entra_provisioning-<version>.tar.gz and extract it into modules/contrib/ (it holds lib/%s/%s), or %s, or set %s.',
+      $library, $release, $machine, $release, self::LIBRARY_FILE, $build, $override
+    );
+  }
+
+  /**
+   * The architecture a library file is built for, from its ELF header
+   * (x86_64, aarch64, ...), or null when it is not a readable ELF file.
+   */
+  public static function elfMachine(string $path): ?string {
+    if (!is_file($path) || !is_readable($path)) {
+      return NULL;
+    }
+    $head = @file_get_contents($path, FALSE, NULL, 0, 20);
+    if (!is_string($head) || strlen($head) < 20 || substr($head, 0, 4) !== "\x7FELF") {
+      return NULL;
+    }
+    // e_machine (2 bytes at offset 18), in the byte order of EI_DATA.
+    $machine = unpack($head[5] === "\x02" ? 'n' : 'v', substr($head, 18, 2))[1];
+
+    return self::ELF_MACHINES[$machine] ?? sprintf('ELF machine 0x%X', $machine);
+  }
+
+  /**
+   * The lib/linux-* folders of a release that hold a library.
+   *
+   * @return list<string>
+   */
+  private static function releaseDirectories(string $lib): array {
+    $found = [];
+    foreach (array_unique(self::MACHINES) as $architecture) {
+      if (is_file(rtrim($lib, '/') . '/linux-' . $architecture . '/' . self::LIBRARY_FILE)) {
+        $found[] = 'linux-' . $architecture;
+      }
+    }
+
+    return $found;
+  }
+
+  private static function platformLibraryFile(string $osFamily): string {
+    if ($osFamily === 'Darwin') {
+      return 'libentra_provisioning.dylib';
+    }
+    if ($osFamily === 'Windows') {
+      return 'entra_provisioning.dll';
+    }
+
+    return self::LIBRARY_FILE;
   }
 
   /**
@@ -297,9 +442,19 @@ final class FfiLoader {
       ));
     }
     if (str_contains($library, '/') && !is_file($library)) {
+      throw new NativeUnavailableException(self::missingLibraryMessage($library));
+    }
+    $built = self::elfMachine($library);
+    $here = self::MACHINES[strtolower(php_uname('m'))] ?? NULL;
+    if ($built !== NULL && $here !== NULL && $built !== $here) {
+      // dlopen would only say "wrong ELF class" or "cannot open".
       throw new NativeUnavailableException(sprintf(
-        'The native library %s does not exist (set the library path or ENTRA_LIBRARY; build it with "cargo build --release").',
-        $library
+        'The library %s is built for %s, and this machine is %s: use lib/linux-%s/%s of the release, or build the library on this machine ("make module").',
+        $library,
+        $built,
+        $here,
+        $here,
+        self::LIBRARY_FILE
       ));
     }
     $source = file_get_contents($header);

@@ -6,6 +6,7 @@ namespace Drupal\entra_provisioning\Provisioning;
 
 use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Native\Exception\NativeUnavailableException;
+use Drupal\entra_provisioning\Native\FfiLoader;
 use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Native\NativeClientInterface;
 
@@ -59,12 +60,22 @@ final class ClientFactory {
   }
 
   /**
-   * Path of the shared library: $settings[...]['library'] or <module>/lib/.
+   * Path of the shared library: $settings[...]['library'], else the
+   * module's own for this machine: lib/linux-<architecture>/ of a release,
+   * or lib/ (see FfiLoader::moduleLibraryPath()).
    */
   public function libraryPath(): string {
     $path = $this->config->siteSetting('library');
 
-    return $path !== '' ? $path : rtrim($this->configSource->moduleDirectory(), '/') . '/lib/' . self::LIBRARY_FILE;
+    return $path !== '' ? $path : FfiLoader::moduleLibraryPath($this->configSource->moduleDirectory());
+  }
+
+  /**
+   * The module's release version (the "version" line a release adds to
+   * the info file), or null in a source checkout.
+   */
+  public function moduleVersion(): ?string {
+    return ModuleVersion::fromInfoFile(rtrim($this->configSource->moduleDirectory(), '/') . '/entra_provisioning.info.yml');
   }
 
   /**
