@@ -110,6 +110,7 @@ final class RequirementsEvaluator {
       'env' => $env,
       'probe' => $probe,
       'library_path' => $this->clients->libraryPath(),
+      'module_version' => $this->clients->moduleVersion(),
       'header_path' => $this->clients->headerPath(),
       'missing' => $missing,
       'validation' => $validation,
@@ -176,9 +177,11 @@ final class RequirementsEvaluator {
     $library = (string) ($facts['library_path'] ?? '');
     $header = (string) ($facts['header_path'] ?? '');
     $probe = is_array($facts['probe'] ?? NULL) ? $facts['probe'] : NULL;
-    $libraryFix = "Build it with \"make module\" (it copies libentra_provisioning.so and entra_provisioning.h into the module's lib/ folder), or set \$settings['entra_provisioning']['library'] and ['header'] in settings.php: see README.";
+    $loaded = FALSE;
+    $libraryFix = "Install the module from a release tarball (it holds lib/linux-x86_64/ and lib/linux-aarch64/ and the header), or build the library with \"make module\" (it copies libentra_provisioning.so and entra_provisioning.h into the module's lib/ folder), or set \$settings['entra_provisioning']['library'] and ['header'] in settings.php: see README.";
     if ($mode !== 'preload' && ($env['library_exists'] ?? NULL) === FALSE) {
-      $lines[] = self::line('library', 'Entra provisioning library', 'not found', sprintf('No library at %s. %s', $library, $libraryFix), self::ERROR);
+      $problem = $env['library_problem'] ?? NULL;
+      $lines[] = self::line('library', 'Entra provisioning library', 'not found', is_string($problem) && $problem !== '' ? $problem : sprintf('No library at %s. %s', $library, $libraryFix), self::ERROR);
     }
     elseif ($mode !== 'preload' && ($env['header_exists'] ?? NULL) === FALSE) {
       $lines[] = self::line('library', 'Entra provisioning library', 'header not found', sprintf('No C header at %s. %s', $header, $libraryFix), self::ERROR);
@@ -190,7 +193,17 @@ final class RequirementsEvaluator {
       $lines[] = self::line('library', 'Entra provisioning library', 'cannot be loaded', (string) $probe['error'] . ' ' . $libraryFix, self::ERROR);
     }
     else {
-      $lines[] = self::line('library', 'Entra provisioning library', 'version ' . (string) $probe['version'], $mode === 'preload' ? 'Loaded through the ffi.preload scope.' : 'Loaded from ' . $library . '.', self::OK);
+      $loaded = TRUE;
+      $machine = is_string($env['library_machine'] ?? NULL) ? (string) $env['library_machine'] : NULL;
+      $lines[] = self::line(
+        'library',
+        'Entra provisioning library',
+        'version ' . (string) $probe['version'] . ($machine !== NULL ? ', ' . $machine : ''),
+        $mode === 'preload'
+          ? 'Loaded through the ffi.preload scope (the file its FFI_LIB names).'
+          : sprintf('Loaded from %s%s.', $library, $machine !== NULL ? ' (built for ' . $machine . '; this machine: ' . (string) ($env['machine'] ?? php_uname('m')) . ')' : ''),
+        self::OK
+      );
     }
 
     // 4. The ABI version.
@@ -205,6 +218,11 @@ final class RequirementsEvaluator {
     else {
       $expected = $probe !== NULL ? (int) $probe['expected_abi'] : NULL;
       $lines[] = self::line('abi', 'Entra provisioning ABI', 'not checked', 'The library could not be loaded' . ($expected !== NULL ? sprintf(' (module expects ABI %d)', $expected) : '') . '; see the library line.', self::WARNING);
+    }
+
+    // 4b. Module and library from one release.
+    if ($loaded && $probe !== NULL) {
+      $lines[] = self::releaseLine(is_string($facts['module_version'] ?? NULL) ? $facts['module_version'] : NULL, (string) $probe['version']);
     }
 
     // 5. Configuration completeness and validity.
@@ -397,6 +415,31 @@ final class RequirementsEvaluator {
     }
 
     return self::line('secret', $title, $value, 'The private key is never shown, logged or exported with the configuration.', self::INFO);
+  }
+
+  /**
+   * Whether the module and the library come from one release.
+   *
+   * Both versions come from Cargo.toml: "make dist" writes it into the
+   * release's info file, and the library reports it (entra_version()). A
+   * source checkout's info file has no version: nothing to compare then.
+   *
+   * @return array{id: string, title: string, value: string, description: string, severity: string, links: list<array{label: string, route: string, fragment: ?string}>}
+   */
+  public static function releaseLine(?string $moduleVersion, string $libraryVersion): array {
+    $title = 'Entra provisioning release';
+    if ($moduleVersion === NULL || $moduleVersion === '') {
+      return self::line('release', $title, 'source checkout (library ' . $libraryVersion . ')', 'The module\'s info file has no version, as in a source checkout (a release adds one). Keep the library built from the same checkout ("make module").', self::INFO);
+    }
+    if ($moduleVersion === $libraryVersion) {
+      return self::line('release', $title, $moduleVersion, 'The module and its library are from the same release.', self::OK);
+    }
+
+    return self::line('release', $title, sprintf('module %s, library %s', $moduleVersion, $libraryVersion), sprintf(
+      'The module and the library come from different releases. Install both from one release: extract entra_provisioning-%s.tar.gz in place of the module folder (it holds the libraries), or, if settings.php names another library ($settings[\'entra_provisioning\'][\'library\']), replace that file with the one of release %s.',
+      $moduleVersion,
+      $moduleVersion
+    ), self::ERROR);
   }
 
   /**

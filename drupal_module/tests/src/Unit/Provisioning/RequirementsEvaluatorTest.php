@@ -141,6 +141,57 @@ final class RequirementsEvaluatorTest extends TestCase {
     $this->assertSame('warning', $lines['abi']['severity']);
   }
 
+  public function testTheLibraryLineSaysWhichFileAndArchitecture(): void {
+    $this->natives->environment['library_machine'] = 'x86_64';
+    $this->natives->environment['machine'] = 'x86_64';
+    $lines = $this->lines();
+    $this->assertSame('version 0.1.0, x86_64', $lines['library']['value']);
+    $this->assertStringContainsString('Loaded from /srv/mod/lib/libentra_provisioning.so (built for x86_64; this machine: x86_64)', $lines['library']['description']);
+  }
+
+  public function testAMissingLibraryShowsTheLoadersAdvice(): void {
+    $this->natives->environment['library_exists'] = FALSE;
+    $this->natives->environment['library_problem'] = 'No library at /srv/mod/lib/linux-aarch64/libentra_provisioning.so: this copy of the module holds lib/linux-x86_64/ only.';
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['library']['severity']);
+    $this->assertSame($this->natives->environment['library_problem'], $lines['library']['description']);
+    $this->assertArrayNotHasKey('release', $lines, 'no library version to compare');
+  }
+
+  public function testModuleAndLibraryOfOneRelease(): void {
+    $line = RequirementsEvaluator::releaseLine('0.1.0', '0.1.0');
+    $this->assertSame(['release', 'ok', '0.1.0'], [$line['id'], $line['severity'], $line['value']]);
+
+    $line = RequirementsEvaluator::releaseLine('0.2.0', '0.1.0');
+    $this->assertSame('error', $line['severity']);
+    $this->assertSame('module 0.2.0, library 0.1.0', $line['value']);
+    $this->assertStringContainsString('entra_provisioning-0.2.0.tar.gz', $line['description']);
+
+    $line = RequirementsEvaluator::releaseLine(NULL, '0.1.0');
+    $this->assertSame('info', $line['severity'], 'a source checkout has no version to compare');
+    $this->assertSame('source checkout (library 0.1.0)', $line['value']);
+  }
+
+  public function testTheReleaseLineReadsTheModulesInfoFile(): void {
+    $module = sys_get_temp_dir() . '/entra-release-' . getmypid() . '-' . bin2hex(random_bytes(4));
+    mkdir($module);
+    file_put_contents($module . '/entra_provisioning.info.yml', "name: 'Entra ID provisioning'\ntype: module\n\nversion: '0.3.0'\nproject: 'entra_provisioning'\n");
+    try {
+      $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(), [], $module);
+      $lines = $this->lines();
+    }
+    finally {
+      unlink($module . '/entra_provisioning.info.yml');
+      rmdir($module);
+    }
+    $this->assertSame('error', $lines['release']['severity'], 'the fake library says 0.1.0');
+    $this->assertSame('module 0.3.0, library 0.1.0', $lines['release']['value']);
+
+    // The default fixture's module folder has no info file: a source checkout.
+    $this->source = new ArrayConfigSource(ArrayConfigSource::defaults(), [], '/srv/mod');
+    $this->assertSame('info', $this->lines()['release']['severity']);
+  }
+
   public function testAbiMismatchReportedByTheProbe(): void {
     $this->natives->probe['abi_version'] = 2;
     $lines = $this->lines();
