@@ -14,7 +14,20 @@ DEBUG_EMULATOR := target/debug/entra-graph-emulator
 HEADER := include/entra_provisioning.h
 PHP_FILES = $(shell find drupal_module scripts -type f \( -name '*.php' -o -name '*.module' -o -name '*.install' -o -name '*.inc' \) | sort)
 
-.PHONY: all build release demo bench test deps fmt-check clippy rust-test header-check php-lint php-style phpunit module clean
+# Release build (make dist): libraries linked against an old glibc with zig (scripts/dist/).
+# One version source: Cargo.toml's [package] version (also the library's entra_version()).
+VERSION = $(shell awk -F'"' '/^\[/ { p = ($$0 == "[package]") } p && /^version *=/ { print $$2; exit }' Cargo.toml)
+GLIBC_BASELINE := 2.28
+DIST_ARCHES := x86_64 aarch64
+# The architecture whose library can run here (make test loads it).
+HOST_ARCH := $(shell uname -m | sed 's/^arm64$$/aarch64/; s/^amd64$$/x86_64/')
+# Its own target dir: the zig-linked release build never mixes with the ordinary builds.
+DIST_TARGET_DIR := target/zig
+DIST_LIB = $(DIST_TARGET_DIR)/$(1)-unknown-linux-gnu/release/libentra_provisioning.so
+DIST_TARBALL = dist/entra_provisioning-$(VERSION).tar.gz
+
+.PHONY: all build release demo bench test deps fmt-check clippy rust-test header-check php-lint php-style phpunit module clean \
+  dist dist-check $(addprefix dist-lib-,$(DIST_ARCHES))
 
 all: build
 
@@ -41,7 +54,7 @@ bench: deps release
 	  --header=$(CURDIR)/$(HEADER) --emulator=$(CURDIR)/$(RELEASE_EMULATOR) $(BENCH_ARGS)
 
 ## Everything CI checks.
-test: deps header-check fmt-check clippy rust-test php-lint php-style phpunit
+test: deps header-check fmt-check clippy rust-test php-lint php-style phpunit dist-check
 	@echo "make test: all checks passed"
 
 deps:
@@ -83,6 +96,31 @@ module: release
 	cp $(HEADER) drupal_module/lib/
 	@echo "module: drupal_module/ is ready to copy or symlink into web/modules/custom/entra_provisioning"
 
+## The release a Drupal admin installs without Rust: dist/entra_provisioning-<version>.tar.gz
+## (the module with lib/linux-x86_64/ and lib/linux-aarch64/, glibc <= $(GLIBC_BASELINE)) and its .sha256;
+## then the tarball's checks (scripts/dist/check-tarball.sh).
+dist: deps $(addprefix dist-lib-,$(DIST_ARCHES))
+	scripts/dist/with-tools.sh scripts/dist/package.sh dist $(VERSION) \
+	  $(foreach a,$(DIST_ARCHES),$(a)=$(call DIST_LIB,$(a)))
+	PHP=$(PHP) GLIBC_BASELINE=$(GLIBC_BASELINE) scripts/dist/check-tarball.sh $(DIST_TARBALL) $(VERSION)
+
+## One release library, cross-linked by cargo-zigbuild against glibc $(GLIBC_BASELINE); cargo's own
+## freshness check makes a second run take a second. Then its ELF checks (scripts/dist/check-lib.sh).
+$(addprefix dist-lib-,$(DIST_ARCHES)): dist-lib-%:
+	@rustup target list --installed | grep -qx '$*-unknown-linux-gnu' || rustup target add '$*-unknown-linux-gnu'
+	scripts/dist/with-tools.sh $(CARGO) zigbuild --release --locked --quiet -p entra-provisioning --lib \
+	  --target $*-unknown-linux-gnu.$(GLIBC_BASELINE) --target-dir $(DIST_TARGET_DIR)
+	scripts/dist/check-lib.sh $(call DIST_LIB,$*) $* $(GLIBC_BASELINE)
+
+## The part of `make dist` that runs here, in `make test`: this machine's release library, in the
+## release layout (scripts/dist/stage-module.sh), loaded by the module's binding with no
+## configuration (scripts/dist/smoke.php: ABI version, version, map_user, status report lines).
+dist-check: dist-lib-$(HOST_ARCH)
+	scripts/dist/with-tools.sh scripts/dist/stage-module.sh target/dist-check $(VERSION) \
+	  $(HOST_ARCH)=$(call DIST_LIB,$(HOST_ARCH)) >/dev/null
+	env -u ENTRA_LIBRARY -u ENTRA_HEADER $(PHP) -d ffi.enable=preload scripts/dist/smoke.php \
+	  --module=target/dist-check/entra_provisioning --version=$(VERSION)
+
 clean:
 	$(CARGO) clean
-	rm -rf drupal_module/lib
+	rm -rf drupal_module/lib dist $(DIST_TARGET_DIR) target/dist-check target/dist-stage

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need beyond the Rust toolchain: PHP CLI with FFI,
 # PHPUnit, PSR-3 (for the module's Drupal-free services under plain PHPUnit), php-yaml, curl and
-# PHP_CodeSniffer (the module's layout check).
+# PHP_CodeSniffer (the module's layout check); for the release build (`make dist`, and its x86_64
+# part in `make test`): python3 with pip (it installs the pinned ziglang and cargo-zigbuild wheels,
+# scripts/dist/install-tools.sh) and binutils (readelf, objdump: the libraries' checks).
 # On a fresh Debian machine as root it uses apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -15,6 +17,8 @@ command -v phpunit >/dev/null 2>&1 || missing+=(phpunit)
 command -v phpcs >/dev/null 2>&1 || missing+=(php-codesniffer)
 [ -f /usr/share/php/Psr/Log/autoload.php ] || missing+=(php-psr-log)
 command -v rustfmt >/dev/null 2>&1 || missing+=(rustfmt)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+{ command -v readelf && command -v objdump; } >/dev/null 2>&1 || missing+=(binutils)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
