@@ -216,7 +216,7 @@ final class FfiLoader {
     }
     $module = dirname(__DIR__, 2);
     $repo = dirname($module);
-    $file = PHP_OS_FAMILY === 'Linux' ? self::LIBRARY_FILE : self::platformLibraryFile(PHP_OS_FAMILY);
+    $file = self::platformLibraryFile(PHP_OS_FAMILY);
 
     return self::firstExisting([
       self::moduleLibraryPath($module),
@@ -297,8 +297,8 @@ final class FfiLoader {
     $shipped = self::releaseDirectories($lib);
     if ($shipped !== [] && !in_array($release, $shipped, TRUE)) {
       return sprintf(
-        'No library at %s: this copy of the module holds lib/%s/ only, and this machine is %s (php_uname(\'m\') = %s). Download the release tarball entra_provisioning-<version>.tar.gz (it holds lib/linux-x86_64/ and lib/linux-aarch64/) and extract it in place of this folder, or %s.',
-        $library, implode('/, lib/', $shipped), $release, $machine, $build
+        'No library at %s: this copy of the module holds lib/%s/ only, and this machine (php_uname(\'m\') = %s) needs lib/%s/. Download the release tarball entra_provisioning-<version>.tar.gz (it holds lib/linux-x86_64/ and lib/linux-aarch64/) and extract it in place of this folder, or %s.',
+        $library, implode('/, lib/', $shipped), $machine, $release, $build
       );
     }
 

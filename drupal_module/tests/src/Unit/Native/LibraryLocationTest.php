@@ -83,7 +83,7 @@ final class LibraryLocationTest extends TestCase {
     $message = FfiLoader::missingLibraryMessage($path, 'Linux', 'aarch64');
     $this->assertStringContainsString('No library at ' . $path, $message);
     $this->assertStringContainsString('holds lib/linux-x86_64/ only', $message);
-    $this->assertStringContainsString('this machine is linux-aarch64', $message);
+    $this->assertStringContainsString("this machine (php_uname('m') = aarch64) needs lib/linux-aarch64/", $message);
     $this->assertStringContainsString('entra_provisioning-<version>.tar.gz', $message);
     $this->assertStringContainsString('make module', $message);
   }
