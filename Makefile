@@ -102,7 +102,7 @@ module: release
 dist: deps $(addprefix dist-lib-,$(DIST_ARCHES))
 	scripts/dist/with-tools.sh scripts/dist/package.sh dist $(VERSION) \
 	  $(foreach a,$(DIST_ARCHES),$(a)=$(call DIST_LIB,$(a)))
-	PHP=$(PHP) GLIBC_BASELINE=$(GLIBC_BASELINE) scripts/dist/check-tarball.sh $(DIST_TARBALL) $(VERSION)
+	PHP=$(PHP) GLIBC_BASELINE=$(GLIBC_BASELINE) scripts/dist/with-tools.sh scripts/dist/check-tarball.sh $(DIST_TARBALL) $(VERSION)
 
 ## One release library, cross-linked by cargo-zigbuild against glibc $(GLIBC_BASELINE); cargo's own
 ## freshness check makes a second run take a second. Then its ELF checks (scripts/dist/check-lib.sh).

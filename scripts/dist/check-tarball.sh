@@ -7,7 +7,11 @@
 # 3. SHA256SUMS inside matches every file (sha256sum -c) and lists them all;
 # 4. both libraries pass check-lib.sh (architecture, GLIBC_ baseline, glibc-only dependencies);
 # 5. the binding of the extracted module loads the library of this machine with no
-#    configuration (smoke.php). The other architecture's library cannot run here: 4 is its check.
+#    configuration (smoke.php);
+# 6. the other architecture's library cannot run here natively: 4 is its check. When qemu-user
+#    and that architecture's glibc are installed (Debian: qemu-user, libc6-arm64-cross), probe.c
+#    (built by zig cc) also loads it under qemu and calls it; otherwise this says it skipped that.
+# Run it with the dist tools on PATH (with-tools.sh) for 6.
 set -euo pipefail
 
 tarball=${1:?usage: check-tarball.sh TARBALL VERSION}
@@ -44,4 +48,21 @@ for arch in x86_64 aarch64; do
 done
 
 env -u ENTRA_LIBRARY -u ENTRA_HEADER ${PHP:-php} -d ffi.enable=preload "$here/smoke.php" --module="$module" --version="$version"
+
+host=$(uname -m | sed 's/^arm64$/aarch64/; s/^amd64$/x86_64/')
+panic=$(sed -n 's/^ *ENTRA_STATUS_PANIC = \([0-9]*\),$/\1/p' "$module/lib/entra_provisioning.h")
+abi=$(${PHP:-php} -r 'require $argv[1]; echo Drupal\entra_provisioning\Native\FfiLoader::ABI_VERSION;' "$module/preload.php")
+for arch in x86_64 aarch64; do
+  [ "$arch" != "$host" ] || continue
+  lib="$module/lib/linux-$arch/libentra_provisioning.so"
+  if ! command -v "qemu-$arch" >/dev/null 2>&1 || [ ! -f "/usr/$arch-linux-gnu/lib/libc.so.6" ] || ! command -v zig >/dev/null 2>&1; then
+    echo "check-tarball: the $arch library is not run here (no qemu-$arch, /usr/$arch-linux-gnu glibc or zig): its checks are those of check-lib.sh above"
+    continue
+  fi
+  zig cc -target "$arch-linux-gnu.${GLIBC_BASELINE:-2.28}" -O1 -o "$scratch/probe-$arch" "$here/probe.c" -ldl
+  answer=$("qemu-$arch" -L "/usr/$arch-linux-gnu" "$scratch/probe-$arch" "$lib") || fail "the $arch library fails under qemu-$arch: $answer"
+  [ "$answer" = "abi=$abi version=$version panic_status=$panic panic_kind=panic" ] || fail "the $arch library under qemu-$arch answers: $answer"
+  glibc=$("qemu-$arch" -L "/usr/$arch-linux-gnu" "/usr/$arch-linux-gnu/lib/libc.so.6" | sed -n '1s/.*release version \([0-9][0-9.]*[0-9]\).*/\1/p')
+  echo "check-tarball: the $arch library runs under qemu-$arch with glibc $glibc: $answer"
+done
 echo "check-tarball: $tarball is a release of $version"
