@@ -122,7 +122,8 @@ final class FfiLoader {
    * ffi_loaded, ffi_enable, ffi_preload, opcache_preload, scope_available,
    * class_preloaded, library, library_exists, library_problem (why it is
    * missing and what to build or download, else null), library_machine (the
-   * architecture the file is built for, from its ELF header), machine
+   * architecture the file is built for, from its ELF header), preload_library
+   * (in preload mode: the FFI_LIB of the ffi.preload header), machine
    * (php_uname('m')), header, header_exists, expected_abi.
    *
    * @return array<string, mixed>
@@ -136,6 +137,7 @@ final class FfiLoader {
     [$mode, $reason] = self::decideMode($ffiLoaded, $enable, PHP_SAPI, $scope, $classPreloaded === TRUE);
     $library = $libraryPath ?? self::defaultLibraryPath();
     $header = $headerPath ?? self::defaultHeaderPath();
+    $preloadLibrary = $mode === self::MODE_PRELOAD ? self::preloadedLibrary($preloadIni) : NULL;
 
     return [
       'mode' => $mode,
@@ -151,7 +153,8 @@ final class FfiLoader {
       'library' => $mode === self::MODE_PRELOAD ? NULL : $library,
       'library_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($library),
       'library_problem' => $mode === self::MODE_PRELOAD || is_file($library) ? NULL : self::missingLibraryMessage($library),
-      'library_machine' => $mode === self::MODE_PRELOAD ? NULL : self::elfMachine($library),
+      'preload_library' => $preloadLibrary,
+      'library_machine' => self::elfMachine($mode === self::MODE_PRELOAD ? (string) $preloadLibrary : $library),
       'machine' => php_uname('m'),
       'header' => $mode === self::MODE_PRELOAD ? NULL : $header,
       'header_exists' => $mode === self::MODE_PRELOAD ? NULL : is_file($header),
@@ -324,6 +327,28 @@ final class FfiLoader {
     $machine = unpack($head[5] === "\x02" ? 'n' : 'v', substr($head, 18, 2))[1];
 
     return self::ELF_MACHINES[$machine] ?? sprintf('ELF machine 0x%X', $machine);
+  }
+
+  /**
+   * The library the ffi.preload header of this scope names (its FFI_LIB),
+   * or null when no readable header declares the scope.
+   *
+   * @param string $ffiPreload
+   *   ini_get('ffi.preload'): header files or globs, PATH_SEPARATOR-separated.
+   */
+  public static function preloadedLibrary(string $ffiPreload): ?string {
+    foreach (array_filter(explode(PATH_SEPARATOR, $ffiPreload)) as $pattern) {
+      foreach (glob($pattern) ?: [] as $file) {
+        $head = is_readable($file) ? @file_get_contents($file, FALSE, NULL, 0, 4096) : FALSE;
+        if (is_string($head)
+          && preg_match('/^#define\s+FFI_SCOPE\s+"' . self::SCOPE . '"/m', $head) === 1
+          && preg_match('/^#define\s+FFI_LIB\s+"([^"]+)"/m', $head, $match) === 1) {
+          return $match[1];
+        }
+      }
+    }
+
+    return NULL;
   }
 
   /**

@@ -195,13 +195,15 @@ final class RequirementsEvaluator {
     else {
       $loaded = TRUE;
       $machine = is_string($env['library_machine'] ?? NULL) ? (string) $env['library_machine'] : NULL;
+      $built = $machine !== NULL ? ' (built for ' . $machine . '; this machine: ' . (string) ($env['machine'] ?? php_uname('m')) . ')' : '';
+      $preloaded = is_string($env['preload_library'] ?? NULL) ? (string) $env['preload_library'] : 'the file FFI_LIB names in the ffi.preload header';
       $lines[] = self::line(
         'library',
         'Entra provisioning library',
         'version ' . (string) $probe['version'] . ($machine !== NULL ? ', ' . $machine : ''),
         $mode === 'preload'
-          ? 'Loaded through the ffi.preload scope (the file its FFI_LIB names).'
-          : sprintf('Loaded from %s%s.', $library, $machine !== NULL ? ' (built for ' . $machine . '; this machine: ' . (string) ($env['machine'] ?? php_uname('m')) . ')' : ''),
+          ? sprintf('Loaded through the ffi.preload scope from %s%s.', $preloaded, $built)
+          : sprintf('Loaded from %s%s.', $library, $built),
         self::OK
       );
     }

@@ -143,6 +143,18 @@ final class LibraryLocationTest extends TestCase {
     FfiLoader::load($arm, $header, FfiLoader::MODE_CDEF);
   }
 
+  public function testThePreloadHeaderNamesTheLibrary(): void {
+    $library = $this->library('linux-x86_64', 0x3E);
+    $other = $this->module . '/other.h';
+    file_put_contents($other, "#define FFI_SCOPE \"SOMETHING_ELSE\"\n#define FFI_LIB \"/opt/other.so\"\n");
+    $ours = $this->module . '/entra.h';
+    file_put_contents($ours, "#define FFI_SCOPE \"" . FfiLoader::SCOPE . "\"\n#define FFI_LIB \"" . $library . "\"\nuint32_t entra_abi_version(void);\n");
+    $this->assertSame($library, FfiLoader::preloadedLibrary($other . PATH_SEPARATOR . $ours));
+    $this->assertSame($library, FfiLoader::preloadedLibrary($this->module . '/*.h'), 'ffi.preload accepts globs');
+    $this->assertNull(FfiLoader::preloadedLibrary($other));
+    $this->assertNull(FfiLoader::preloadedLibrary(''));
+  }
+
   public function testElfMachineOfOtherFiles(): void {
     $text = $this->module . '/lib/notes.txt';
     file_put_contents($text, str_repeat('not an ELF file ', 4));

@@ -149,6 +149,14 @@ final class RequirementsEvaluatorTest extends TestCase {
     $this->assertStringContainsString('Loaded from /srv/mod/lib/libentra_provisioning.so (built for x86_64; this machine: x86_64)', $lines['library']['description']);
   }
 
+  public function testThePreloadedLibraryIsNamed(): void {
+    $this->natives->environment = ['mode' => 'preload', 'ffi_loaded' => TRUE, 'ffi_enable' => 'preload', 'sapi' => 'fpm-fcgi', 'reason' => 'FFI scope ENTRA_PROVISIONING was preloaded by ffi.preload.', 'library_exists' => NULL, 'header_exists' => NULL, 'preload_library' => '/srv/mod/lib/linux-aarch64/libentra_provisioning.so', 'library_machine' => 'aarch64', 'machine' => 'aarch64'];
+    $lines = $this->lines();
+    $this->assertSame('ok', $lines['library']['severity']);
+    $this->assertSame('version 0.1.0, aarch64', $lines['library']['value']);
+    $this->assertStringContainsString('ffi.preload scope from /srv/mod/lib/linux-aarch64/libentra_provisioning.so (built for aarch64; this machine: aarch64)', $lines['library']['description']);
+  }
+
   public function testAMissingLibraryShowsTheLoadersAdvice(): void {
     $this->natives->environment['library_exists'] = FALSE;
     $this->natives->environment['library_problem'] = 'No library at /srv/mod/lib/linux-aarch64/libentra_provisioning.so: this copy of the module holds lib/linux-x86_64/ only.';
