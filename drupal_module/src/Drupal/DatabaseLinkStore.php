@@ -6,12 +6,13 @@ namespace Drupal\entra_provisioning\Drupal;
 
 use Drupal\Core\Database\Connection;
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
+use Drupal\entra_provisioning\Provisioning\LinkedAccountsInterface;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 
 /**
  * The entra_provisioning_link table (see entra_provisioning_schema()).
  */
-final class DatabaseLinkStore implements LinkStoreInterface {
+final class DatabaseLinkStore implements LinkStoreInterface, LinkedAccountsInterface {
 
   public const TABLE = 'entra_provisioning_link';
 
@@ -44,6 +45,19 @@ final class DatabaseLinkStore implements LinkStoreInterface {
       ->fetchAssoc();
 
     return is_array($row) ? LinkRecord::fromArray($row) : NULL;
+  }
+
+  public function linkedEntraIds(): array {
+    $query = $this->database->select(self::TABLE, 'l');
+    $query->fields('l', ['uid', 'entra_id']);
+    $query->isNotNull('l.entra_id');
+    $query->condition('l.entra_id', '', '<>');
+    $ids = [];
+    foreach ($query->execute()->fetchAllKeyed() as $uid => $entraId) {
+      $ids[(int) $uid] = (string) $entraId;
+    }
+
+    return $ids;
   }
 
   /**

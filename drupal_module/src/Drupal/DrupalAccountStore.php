@@ -122,6 +122,31 @@ final class DrupalAccountStore implements AccountStoreInterface {
     return $changed;
   }
 
+  public function changeRoles(int $uid, array $add, array $remove): bool {
+    $account = $this->account($uid);
+    if ($account === NULL || $uid === 1) {
+      return FALSE;
+    }
+    $changed = FALSE;
+    foreach ($add as $role) {
+      if (!$account->hasRole($role)) {
+        $account->addRole($role);
+        $changed = TRUE;
+      }
+    }
+    foreach ($remove as $role) {
+      if ($account->hasRole($role)) {
+        $account->removeRole($role);
+        $changed = TRUE;
+      }
+    }
+    if ($changed) {
+      $account->save();
+    }
+
+    return $changed;
+  }
+
   public function block(int $uid): bool {
     $account = $this->account($uid);
     if ($account === NULL || $account->isBlocked()) {

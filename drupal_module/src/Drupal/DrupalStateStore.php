@@ -20,6 +20,9 @@ final class DrupalStateStore implements StateStoreInterface {
     'entra_provisioning.import.delta_link',
     'entra_provisioning.import.last_run',
     'entra_provisioning.import.last_delta_sync',
+    'entra_provisioning.import.groups_next_link',
+    'entra_provisioning.import.groups_delta_link',
+    'entra_provisioning.import.groups_ids',
     'entra_provisioning.queue_suspension',
   ];
 

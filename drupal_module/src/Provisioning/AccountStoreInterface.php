@@ -66,4 +66,16 @@ interface AccountStoreInterface {
    * Deletes the account (as Drupal does for any user deletion).
    */
   public function delete(int $uid): void;
+
+  /**
+   * Adds and removes roles (one save, only when something changes).
+   *
+   * @param list<string> $add
+   * @param list<string> $remove
+   *
+   * @return bool
+   *   Whether the account was saved.
+   */
+  public function changeRoles(int $uid, array $add, array $remove): bool;
+
 }

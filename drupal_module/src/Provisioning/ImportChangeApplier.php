@@ -39,7 +39,9 @@ final class ImportChangeApplier {
     private IdentityMatcher $matcher,
     private RemovalGuard $removals,
     private TimeInterface $clock,
-    private LoggerInterface $logger
+    private LoggerInterface $logger,
+    private ?GroupRoleApplier $groupRoles = NULL,
+    private ?LinkedAccountsInterface $linkedAccounts = NULL
   ) {
   }
 
@@ -62,7 +64,14 @@ final class ImportChangeApplier {
       else {
         $values = is_array($change['drupal'] ?? NULL) ? $change['drupal'] : [];
         $attributes = is_array($change['attributes'] ?? NULL) ? $change['attributes'] : [];
-        $this->upsert($id, $upn, $values, $attributes, $report, $settings, $dryRun);
+        $memberOf = $this->groupRoles !== NULL && GroupRoleApplier::enabled($settings) ? self::memberOf($change) : NULL;
+        if ($memberOf !== NULL && !$this->inImportScope($id, $upn, $memberOf, $report, $settings, $dryRun)) {
+          return;
+        }
+        $uid = $this->upsert($id, $upn, $values, $attributes, $report, $settings, $dryRun);
+        if ($memberOf !== NULL && $uid !== NULL && $this->groupRoles !== NULL) {
+          $this->groupRoles->apply($uid, $id, $memberOf, $report, $settings, $dryRun);
+        }
       }
     }
     catch (\Throwable $e) {
@@ -97,7 +106,7 @@ final class ImportChangeApplier {
     ]);
     $action = (string) ($decision['action'] ?? 'none');
     $why = (string) ($decision['reason'] ?? '');
-    $how = $reason === 'deleted' ? 'deleted permanently' : 'deleted (restorable for 30 days)';
+    $how = $reason === 'deleted' ? 'deleted permanently' : ($reason === 'out_of_scope' ? 'no longer in the import scope groups' : 'deleted (restorable for 30 days)');
     $context = ['@uid' => $uid, '%upn' => $upn, '@how' => $how, '@why' => $why, 'entra_uid' => $uid, 'entra_upn' => $upn];
     if ($action === 'delete') {
       $this->accounts->delete($uid);
@@ -130,7 +139,7 @@ final class ImportChangeApplier {
    * @param array<string, mixed> $values
    * @param array<string, mixed> $attributes
    */
-  private function upsert(string $id, string $upn, array $values, array $attributes, ImportReport $report, ModuleSettings $settings, bool $dryRun): void {
+  private function upsert(string $id, string $upn, array $values, array $attributes, ImportReport $report, ModuleSettings $settings, bool $dryRun): ?int {
     $link = $this->links->loadByEntraId($id);
     if ($link !== NULL) {
       $account = $this->accounts->load($link->uid);
@@ -140,7 +149,7 @@ final class ImportChangeApplier {
         }
         $this->updateLinked($account, $link, $id, $upn, $values, ImportReport::UPDATED, $report, $settings, $dryRun);
 
-        return;
+        return $link->uid;
       }
       // The linked account was deleted in Drupal: match afresh.
       if (!$dryRun) {
@@ -154,24 +163,24 @@ final class ImportChangeApplier {
     if (is_string($candidate)) {
       $this->conflict($report, $id, $upn, NULL, $candidate);
 
-      return;
+      return NULL;
     }
     if ($candidate !== NULL) {
-      $this->matchCandidate($candidate['uid'], $candidate['on'], $id, $upn, $values, $attributes, $report, $settings, $dryRun);
+      $linked = $this->matchCandidate($candidate['uid'], $candidate['on'], $id, $upn, $values, $attributes, $report, $settings, $dryRun);
 
-      return;
+      return $linked ? $candidate['uid'] : NULL;
     }
     if (!$settings->importCreateAccounts()) {
       $report->add(ImportReport::SKIPPED, $id, $upn, NULL, 'No matching Drupal account, and creating accounts is off.');
 
-      return;
+      return NULL;
     }
     if ($name === NULL) {
       // A delta page lists only changed properties: this user's name is
       // not among them, and it was never imported.
       $report->add(ImportReport::SKIPPED, $id, $upn, NULL, 'Not enough data to create an account (no userPrincipalName in this change); "drush entra:import --full" reads it completely.');
 
-      return;
+      return NULL;
     }
     $create = ['name' => $name, 'mail' => $mail ?? '', 'status' => isset($values['status']) ? (empty($values['status']) ? 0 : 1) : 1];
     if (isset($values['fields']) && is_array($values['fields']) && $values['fields'] !== []) {
@@ -180,12 +189,14 @@ final class ImportChangeApplier {
     if ($dryRun) {
       $report->add(ImportReport::CREATED, $id, $upn, NULL, sprintf('Would create the account "%s".', $name));
 
-      return;
+      return NULL;
     }
     $uid = $this->accounts->create($create);
     $this->links->save(LinkRecord::succeeded(NULL, $uid, 'imported', $id, $upn !== '' ? $upn : NULL, NULL, $this->clock->getCurrentTime(), LinkRecord::PROVENANCE_CREATED));
     $report->add(ImportReport::CREATED, $id, $upn, $uid, sprintf('Created the account "%s".', $name));
     $this->logger->info('Entra ID import: created %name (uid @uid) for %upn (object @entra_id).', ['%name' => $name, '@uid' => $uid, '%upn' => $upn, '@entra_id' => $id, 'entra_uid' => $uid, 'entra_username' => $name, 'entra_upn' => $upn]);
+
+    return $uid;
   }
 
   /**
@@ -219,12 +230,12 @@ final class ImportChangeApplier {
    * @param array<string, mixed> $values
    * @param array<string, mixed> $attributes
    */
-  private function matchCandidate(int $uid, string $on, string $id, string $upn, array $values, array $attributes, ImportReport $report, ModuleSettings $settings, bool $dryRun): void {
+  private function matchCandidate(int $uid, string $on, string $id, string $upn, array $values, array $attributes, ImportReport $report, ModuleSettings $settings, bool $dryRun): bool {
     $account = $this->accounts->load($uid);
     if ($account === NULL) {
       $report->add(ImportReport::SKIPPED, $id, $upn, $uid, 'The matching Drupal account no longer exists.');
 
-      return;
+      return FALSE;
     }
     $candidate = [
       'id' => $id,
@@ -246,21 +257,23 @@ final class ImportChangeApplier {
         }
         $this->updateLinked($account, $link, $id, $upn, $values, ImportReport::LINKED, $report, $settings, $dryRun, LinkRecord::PROVENANCE_MATCHED);
 
-        return;
+        return TRUE;
 
       case 'review':
         $report->add(ImportReport::REVIEW, $id, $upn, $uid, sprintf('Matches uid %d on %s; waits for an admin (Pending matches): %s.', $uid, $on, $why));
 
-        return;
+        return FALSE;
 
       case 'rejected':
         $report->add(ImportReport::SKIPPED, $id, $upn, $uid, sprintf('Matches uid %d on %s, but an admin rejected linking them.', $uid, $on));
 
-        return;
+        return FALSE;
 
       default:
         $report->add(ImportReport::CONFLICT, $id, $upn, $uid, sprintf('Matches uid %d on %s, which is never linked to it: %s.', $uid, $on, $why));
     }
+
+    return FALSE;
   }
 
   /**
@@ -308,6 +321,98 @@ final class ImportChangeApplier {
         'entra_upn' => $upn,
       ]);
     }
+  }
+
+  /**
+   * Applies the "groups" part of an entra_import_delta answer: each listed
+   * user's memberships now (not a diff), and with complete_state every
+   * linked user it does not list is in none of the tracked groups.
+   *
+   * @param array<string, mixed> $groups
+   */
+  public function applyGroupChanges(array $groups, ImportReport $report, ModuleSettings $settings, bool $dryRun): void {
+    if ($this->groupRoles === NULL || !GroupRoleApplier::enabled($settings)) {
+      return;
+    }
+    $listed = [];
+    foreach (is_array($groups['changes'] ?? NULL) ? $groups['changes'] : [] as $change) {
+      if (is_array($change) && is_string($change['id'] ?? NULL) && $change['id'] !== '') {
+        $listed[strtolower($change['id'])] = TRUE;
+        $this->applyMembership($change['id'], self::memberOf($change) ?? [], $report, $settings, $dryRun);
+      }
+    }
+    if (!empty($groups['complete_state']) && $this->linkedAccounts !== NULL) {
+      foreach ($this->linkedAccounts->linkedEntraIds() as $entraId) {
+        if (!isset($listed[strtolower($entraId)])) {
+          $this->applyMembership($entraId, [], $report, $settings, $dryRun);
+        }
+      }
+    }
+  }
+
+  /**
+   * One user's memberships reported by the groups delta: the import scope,
+   * then the roles. Users not linked here are left alone.
+   *
+   * @param list<string> $memberOf
+   */
+  private function applyMembership(string $id, array $memberOf, ImportReport $report, ModuleSettings $settings, bool $dryRun): void {
+    try {
+      $link = $this->links->loadByEntraId($id);
+      if ($link === NULL || $this->accounts->load($link->uid) === NULL || $this->groupRoles === NULL) {
+        return;
+      }
+      if (!$this->inImportScope($id, (string) $link->upn, $memberOf, $report, $settings, $dryRun)) {
+        return;
+      }
+      $this->groupRoles->apply($link->uid, $id, $memberOf, $report, $settings, $dryRun);
+    }
+    catch (\Throwable $e) {
+      $message = (string) $this->clients->redact($e->getMessage());
+      $report->add(ImportReport::FAILED, $id, (string) ($link->upn ?? ''), $link->uid ?? NULL, $message);
+      $this->logger->error('Entra ID import of the group memberships of object @entra_id failed: @error', ['@entra_id' => $id, '@error' => $message]);
+    }
+  }
+
+  /**
+   * Whether the user is in the import scope (the library's answer). Out of
+   * scope: a linked account is removed as a user removed in Entra ID
+   * (reason out_of_scope, counted in the round); another is not imported.
+   *
+   * @param list<string> $memberOf
+   */
+  private function inImportScope(string $id, string $upn, array $memberOf, ImportReport $report, ModuleSettings $settings, bool $dryRun): bool {
+    if ($this->groupRoles === NULL || $settings->importScopeGroups() === []) {
+      return TRUE;
+    }
+    $scope = $this->groupRoles->scope($settings, $memberOf);
+    if ($scope['in_scope']) {
+      return TRUE;
+    }
+    $link = $this->links->loadByEntraId($id);
+    if ($link === NULL) {
+      $report->add(ImportReport::SKIPPED, $id, $upn, NULL, 'Not a member of the import scope groups: not imported.');
+
+      return FALSE;
+    }
+    $this->collectRemoval($id, $scope['removal_reason'] ?? 'out_of_scope', $report, $dryRun);
+
+    return FALSE;
+  }
+
+  /**
+   * The "member_of" of a change, or null when the import did not report it.
+   *
+   * @param array<string, mixed> $change
+   *
+   * @return list<string>|null
+   */
+  private static function memberOf(array $change): ?array {
+    if (!is_array($change['member_of'] ?? NULL)) {
+      return NULL;
+    }
+
+    return array_values(array_filter($change['member_of'], 'is_string'));
   }
 
   /**

@@ -77,6 +77,14 @@ final class ImportReport {
   public bool $completed = FALSE;
 
   /**
+   * Roles granted or revoked by the group rules (or that would be, in a dry
+   * run): [op (grant|revoke), uid, id, role, groups].
+   *
+   * @var list<array{op: string, uid: int, id: string, role: string, groups: list<string>}>
+   */
+  public array $roleChanges = [];
+
+  /**
    * Why the run stopped early (ResultFormatter::describeError() shape), or null.
    *
    * @var array<string, mixed>|null
@@ -123,6 +131,10 @@ final class ImportReport {
     if ($this->skippedGuests > 0) {
       $line .= sprintf(', %d guest(s) skipped', $this->skippedGuests);
     }
+    if ($this->roleChanges !== []) {
+      $grants = count(array_filter($this->roleChanges, static fn (array $c): bool => $c['op'] === 'grant'));
+      $line .= sprintf(', roles from groups: %d granted, %d revoked', $grants, count($this->roleChanges) - $grants);
+    }
     if ($this->heldRemovals > 0) {
       $line .= sprintf(', %d removal(s) held by the accidental-deletion threshold: release them after checking Entra ID', $this->heldRemovals);
     }
@@ -146,6 +158,7 @@ final class ImportReport {
       'calls' => $this->calls,
       'resyncs' => $this->resyncs,
       'held_removals' => $this->heldRemovals,
+      'role_changes' => count($this->roleChanges),
       'error' => $this->error,
     ];
   }

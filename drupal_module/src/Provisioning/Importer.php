@@ -32,6 +32,15 @@ final class Importer {
   public const STATE_LAST_RUN = 'entra_provisioning.import.last_run';
   public const STATE_LAST_DELTA_SYNC = 'entra_provisioning.import.last_delta_sync';
 
+  /**
+   * The groups delta's links (kept like the users links) and the group ids
+   * they were made for: a link encodes its filter, so other groups start
+   * over.
+   */
+  public const STATE_GROUPS_NEXT_LINK = 'entra_provisioning.import.groups_next_link';
+  public const STATE_GROUPS_DELTA_LINK = 'entra_provisioning.import.groups_delta_link';
+  public const STATE_GROUPS_IDS = 'entra_provisioning.import.groups_ids';
+
   public const LOCK_NAME = 'entra_provisioning:import';
 
   /**
@@ -163,6 +172,9 @@ final class Importer {
       $this->forgetLinks();
     }
     $link = $full ? NULL : $this->storedLink();
+    $groupIds = $settings->importGroupIds();
+    $groupsLink = $full ? NULL : $this->storedGroupsLink($groupIds);
+    $groupsResyncs = 0;
     $deadline = $budgetSeconds !== NULL ? $this->clock->getCurrentMicroTime() + $budgetSeconds : NULL;
     while (TRUE) {
       if ($deadline !== NULL && $report->calls > 0 && $this->clock->getCurrentMicroTime() >= $deadline) {
@@ -173,6 +185,9 @@ final class Importer {
         'max_pages' => $settings->importPagesPerCall(),
         'include_guests' => $settings->importIncludeGuests(),
       ];
+      if ($groupIds !== []) {
+        $request['groups'] = ['ids' => $groupIds, 'link' => $groupsLink, 'max_pages' => $settings->importPagesPerCall()];
+      }
       $budgetMs = $settings->bulkBudgetMs();
       if ($deadline !== NULL) {
         $budgetMs = max(1000, min($budgetMs, (int) (($deadline - $this->clock->getCurrentMicroTime()) * 1000)));
@@ -205,11 +220,25 @@ final class Importer {
       }
       $report->skippedGuests += (int) ($page['skipped_guests'] ?? 0);
       $changes = is_array($page['changes'] ?? NULL) ? $page['changes'] : [];
-      $this->guard->suppress(function () use ($changes, $report, $settings, $dryRun): void {
+      $groups = $groupIds !== [] && is_array($page['groups'] ?? NULL) ? $page['groups'] : NULL;
+      $this->guard->suppress(function () use ($changes, $groups, $report, $settings, $dryRun): void {
         foreach ($changes as $change) {
           $this->applier->apply(is_array($change) ? $change : [], $report, $settings, $dryRun);
         }
+        if ($groups !== NULL) {
+          $this->applier->applyGroupChanges($groups, $report, $settings, $dryRun);
+        }
       });
+      $groupsRestart = FALSE;
+      if ($groups !== NULL) {
+        $groupsLink = $this->followGroups($groups, $groupIds, $report, $dryRun);
+        if (!empty($groups['resync_required'])) {
+          // The link expired, or a group was newly nested: the next call
+          // reads the whole membership state again (once per run).
+          $groupsRestart = $groupsResyncs === 0;
+          $groupsResyncs++;
+        }
+      }
       if ($onCall !== NULL) {
         $onCall($report);
       }
@@ -232,6 +261,10 @@ final class Importer {
           $this->state->set(self::STATE_LAST_DELTA_SYNC, $this->clock->getCurrentTime());
         }
         $this->closeRound($report, $settings, $dryRun);
+        if ($groupsRestart) {
+          $link = $delta;
+          continue;
+        }
       }
 
       return;
@@ -252,6 +285,77 @@ final class Importer {
   private function forgetLinks(): void {
     $this->state->delete(self::STATE_NEXT_LINK);
     $this->state->delete(self::STATE_DELTA_LINK);
+    $this->forgetGroupsLinks();
+  }
+
+  private function forgetGroupsLinks(): void {
+    $this->state->delete(self::STATE_GROUPS_NEXT_LINK);
+    $this->state->delete(self::STATE_GROUPS_DELTA_LINK);
+  }
+
+  /**
+   * The stored groups link, when it was made for these groups.
+   *
+   * @param list<string> $groupIds
+   */
+  private function storedGroupsLink(array $groupIds): ?string {
+    if ($groupIds === [] || $this->state->get(self::STATE_GROUPS_IDS) !== self::groupKey($groupIds)) {
+      return NULL;
+    }
+    foreach ([self::STATE_GROUPS_NEXT_LINK, self::STATE_GROUPS_DELTA_LINK] as $key) {
+      $value = $this->state->get($key);
+      if (is_string($value) && $value !== '') {
+        return $value;
+      }
+    }
+
+    return NULL;
+  }
+
+  /**
+   * Stores the groups delta's next or delta link; returns the link of the
+   * next call (null: start over).
+   *
+   * @param array<string, mixed> $groups
+   * @param list<string> $groupIds
+   */
+  private function followGroups(array $groups, array $groupIds, ImportReport $report, bool $dryRun): ?string {
+    if (!empty($groups['resync_required'])) {
+      $this->logger->warning(!empty($groups['nesting_changed'])
+        ? 'A group was newly nested into a mapped Entra ID group: reading every membership of the mapped groups again.'
+        : 'The stored Entra ID groups delta link expired: reading every membership of the mapped groups again.');
+      if (!$dryRun) {
+        $this->forgetGroupsLinks();
+      }
+
+      return NULL;
+    }
+    $next = is_string($groups['next_link'] ?? NULL) && $groups['next_link'] !== '' ? $groups['next_link'] : NULL;
+    $delta = is_string($groups['delta_link'] ?? NULL) && $groups['delta_link'] !== '' ? $groups['delta_link'] : NULL;
+    if (!$dryRun) {
+      $this->state->set(self::STATE_GROUPS_IDS, self::groupKey($groupIds));
+      if ($next !== NULL) {
+        $this->state->set(self::STATE_GROUPS_NEXT_LINK, $next);
+      }
+      elseif ($delta !== NULL) {
+        $this->state->set(self::STATE_GROUPS_DELTA_LINK, $delta);
+        $this->state->delete(self::STATE_GROUPS_NEXT_LINK);
+      }
+    }
+
+    return $next ?? $delta;
+  }
+
+  /**
+   * The group ids a groups link was made for, in a stable form.
+   *
+   * @param list<string> $groupIds
+   */
+  private static function groupKey(array $groupIds): string {
+    $ids = array_map('strtolower', $groupIds);
+    sort($ids);
+
+    return implode(',', $ids);
   }
 
   /**

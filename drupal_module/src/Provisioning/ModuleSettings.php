@@ -370,6 +370,147 @@ final class ModuleSettings {
   }
 
   /**
+   * Entra ID group -> Drupal role rules as the library reads them
+   * ("rules" of role_changes, "import_rules" of group_rules_check).
+   *
+   * @return list<array{group_id: string, role: string, confirmed: bool}>
+   */
+  public function importRules(): array {
+    $rules = [];
+    foreach ($this->rows('groups.import_rules') as $row) {
+      $rules[] = [
+        'group_id' => is_scalar($row['group_id'] ?? NULL) ? trim((string) $row['group_id']) : '',
+        'role' => is_scalar($row['role'] ?? NULL) ? trim((string) $row['role']) : '',
+        'confirmed' => !empty($row['confirmed']),
+      ];
+    }
+
+    return $rules;
+  }
+
+  /**
+   * Strict mode: the import also removes mapped roles no group backs.
+   */
+  public function strictRoles(): bool {
+    return $this->bool('groups.strict');
+  }
+
+  /**
+   * Group ids whose members alone are imported ([]: no scope).
+   *
+   * @return list<string>
+   */
+  public function importScopeGroups(): array {
+    return $this->strings('groups.import_scope');
+  }
+
+  /**
+   * Drupal role -> Entra ID group rules ("rules" of membership_changes,
+   * "provision_rules" of group_rules_check).
+   *
+   * @return list<array{role: string, group_id: string}>
+   */
+  public function provisionRules(): array {
+    $rules = [];
+    foreach ($this->rows('groups.provision_rules') as $row) {
+      $rules[] = [
+        'role' => is_scalar($row['role'] ?? NULL) ? trim((string) $row['role']) : '',
+        'group_id' => is_scalar($row['group_id'] ?? NULL) ? trim((string) $row['group_id']) : '',
+      ];
+    }
+
+    return $rules;
+  }
+
+  /**
+   * Roles of which an account needs one to be provisioned ([]: no scope).
+   *
+   * @return list<string>
+   */
+  public function provisionScopeRoles(): array {
+    return $this->strings('groups.provision_scope');
+  }
+
+  /**
+   * The groups the import reads memberships of: every import rule's group
+   * and every scope group ("groups.ids" of entra_import_delta).
+   *
+   * @return list<string>
+   */
+  public function importGroupIds(): array {
+    $ids = [];
+    foreach ($this->importRules() as $rule) {
+      $ids[strtolower($rule['group_id'])] = $rule['group_id'];
+    }
+    foreach ($this->importScopeGroups() as $id) {
+      $ids[strtolower($id)] = $id;
+    }
+    unset($ids['']);
+
+    return array_values($ids);
+  }
+
+  /**
+   * The stored displayName of a group a rule names ('' when none).
+   */
+  public function groupName(string $groupId): string {
+    foreach (['groups.import_rules', 'groups.provision_rules'] as $path) {
+      foreach ($this->rows($path) as $row) {
+        if (strcasecmp((string) ($row['group_id'] ?? ''), $groupId) === 0 && is_string($row['group_name'] ?? NULL) && $row['group_name'] !== '') {
+          return $row['group_name'];
+        }
+      }
+    }
+
+    return '';
+  }
+
+  /**
+   * The library's feature names switched on by the group settings
+   * (entra_describe "features"; sent to the connection test).
+   *
+   * @return list<string>
+   */
+  public function groupFeatures(): array {
+    $features = [];
+    if ($this->importGroupIds() !== []) {
+      $features[] = 'read_group_memberships';
+    }
+    if ($this->provisionRules() !== []) {
+      $features[] = 'write_group_memberships';
+    }
+
+    return $features;
+  }
+
+  /**
+   * @return list<array<string, mixed>>
+   */
+  private function rows(string $path): array {
+    $list = $this->get($path, []);
+
+    return is_array($list) ? array_values(array_filter($list, 'is_array')) : [];
+  }
+
+  /**
+   * @return list<string>
+   */
+  private function strings(string $path): array {
+    $list = $this->get($path, []);
+    if (!is_array($list)) {
+      return [];
+    }
+    $values = [];
+    foreach ($list as $value) {
+      if (is_scalar($value) && trim((string) $value) !== '') {
+        $values[] = trim((string) $value);
+      }
+    }
+
+    return array_values(array_unique($values));
+  }
+
+  /**
    * @param list<string> $allowed
    */
   private function choice(string $path, array $allowed, string $default): string {

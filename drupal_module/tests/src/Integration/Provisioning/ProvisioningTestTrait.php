@@ -9,6 +9,7 @@ use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\ClientFactory;
 use Drupal\entra_provisioning\Provisioning\EchoGuard;
 use Drupal\entra_provisioning\Provisioning\EntraNativeFactory;
+use Drupal\entra_provisioning\Provisioning\GroupRoleApplier;
 use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\ImportChangeApplier;
 use Drupal\entra_provisioning\Provisioning\Importer;
@@ -24,6 +25,7 @@ use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryAccountStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeLock;
+use Drupal\Tests\entra_provisioning\Support\Fake\FixedRoleFacts;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryLinkStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryMatchStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryRemovalStore;
@@ -85,6 +87,8 @@ trait ProvisioningTestTrait {
 
   protected InMemoryQuotaWorkerRegistry $quotaWorkers;
 
+  protected FixedRoleFacts $roleFacts;
+
   /**
    * @param array<string, mixed> $configOverrides
    *   Nested overrides of the module configuration.
@@ -130,7 +134,9 @@ trait ProvisioningTestTrait {
     $this->runner = new QueueRunner($this->queue, $this->provisioner, $this->clock, $this->logger);
     $this->lifecycle = new Lifecycle($this->provisioner, $this->links, $this->guard, $this->logger);
     $this->bulk = new BulkSync($this->clients, $this->provisioner, $this->links, $this->users, $this->clock, new ResultFormatter(), $this->logger, $this->matcher, new QuotaWorkers($this->quotaWorkers));
-    $applier = new ImportChangeApplier($this->clients, $this->links, $this->accounts, $writer, $this->matcher, $this->removalGuard, $this->clock, $this->logger);
+    $this->roleFacts = new FixedRoleFacts();
+    $groupRoles = new GroupRoleApplier($this->clients, $this->accounts, $this->roleFacts, $this->logger);
+    $applier = new ImportChangeApplier($this->clients, $this->links, $this->accounts, $writer, $this->matcher, $this->removalGuard, $this->clock, $this->logger, $groupRoles, $this->links);
     $this->importer = new Importer($this->clients, $this->state, $this->guard, $this->lock, $this->clock, new ResultFormatter(), $this->logger, $applier, $this->removalGuard);
   }
 

@@ -121,6 +121,21 @@ final class InMemoryAccountStore implements AccountStoreInterface {
     return $changed;
   }
 
+  public function changeRoles(int $uid, array $add, array $remove): bool {
+    $before = $this->accounts[$uid] ?? NULL;
+    if ($before === NULL || $uid === 1) {
+      return FALSE;
+    }
+    $roles = $before['roles'] ?? ['authenticated'];
+    $after = array_values(array_diff(array_values(array_unique(array_merge($roles, $add))), $remove));
+    if ($after === $roles) {
+      return FALSE;
+    }
+    $this->save($before, ['roles' => $after] + $before);
+
+    return TRUE;
+  }
+
   public function block(int $uid): bool {
     $before = $this->accounts[$uid] ?? NULL;
     if ($before === NULL || $before['status'] === 0) {

@@ -5,13 +5,14 @@ declare(strict_types=1);
 namespace Drupal\Tests\entra_provisioning\Support\Fake;
 
 use Drupal\entra_provisioning\Provisioning\LinkRecord;
+use Drupal\entra_provisioning\Provisioning\LinkedAccountsInterface;
 use Drupal\entra_provisioning\Provisioning\LinkStoreInterface;
 
 /**
  * The link table in memory, with the same counter rules as DatabaseLinkStore:
  * save() keeps the stored sequence counters.
  */
-final class InMemoryLinkStore implements LinkStoreInterface {
+final class InMemoryLinkStore implements LinkStoreInterface, LinkedAccountsInterface {
 
   /**
    * @var array<int, LinkRecord>
@@ -30,6 +31,17 @@ final class InMemoryLinkStore implements LinkStoreInterface {
     }
 
     return NULL;
+  }
+
+  public function linkedEntraIds(): array {
+    $ids = [];
+    foreach ($this->records as $uid => $record) {
+      if ($record->isLinked()) {
+        $ids[$uid] = (string) $record->entraId;
+      }
+    }
+
+    return $ids;
   }
 
   public function save(LinkRecord $record): void {

@@ -1,0 +1,54 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\entra_provisioning\Drupal;
+
+use Drupal\Core\Entity\EntityTypeManagerInterface;
+use Drupal\entra_provisioning\Provisioning\RoleFactsInterface;
+use Drupal\user\PermissionHandlerInterface;
+
+/**
+ * Role facts from the user_role entities and the permission definitions.
+ */
+final class DrupalRoleFacts implements RoleFactsInterface {
+
+  public function __construct(
+    private EntityTypeManagerInterface $entityTypeManager,
+    private PermissionHandlerInterface $permissions
+  ) {
+  }
+
+  public function facts(): array {
+    $restricted = [];
+    foreach ($this->permissions->getPermissions() as $name => $definition) {
+      if (!empty($definition['restrict access'])) {
+        $restricted[$name] = TRUE;
+      }
+    }
+    $facts = [];
+    /** @var \Drupal\user\RoleInterface $role */
+    foreach ($this->entityTypeManager->getStorage('user_role')->loadMultiple() as $id => $role) {
+      $holdsRestricted = FALSE;
+      foreach ($role->getPermissions() as $permission) {
+        if (isset($restricted[$permission])) {
+          $holdsRestricted = TRUE;
+          break;
+        }
+      }
+      $facts[(string) $id] = ['is_admin' => $role->isAdmin(), 'restricted' => $holdsRestricted];
+    }
+
+    return $facts;
+  }
+
+  public function labels(): array {
+    $labels = [];
+    foreach ($this->entityTypeManager->getStorage('user_role')->loadMultiple() as $id => $role) {
+      $labels[(string) $id] = (string) $role->label();
+    }
+
+    return $labels;
+  }
+
+}
