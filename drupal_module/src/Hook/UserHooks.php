@@ -33,7 +33,7 @@ final class UserHooks {
   #[Hook('user_insert')]
   public function userInsert(UserInterface $account): void {
     $this->guarded('insert', $account, function () use ($account): bool {
-      return $this->lifecycle->onInsert((int) $account->id(), (string) $account->getAccountName());
+      return $this->lifecycle->onInsert((int) $account->id(), (string) $account->getAccountName(), array_values($account->getRoles()));
     });
   }
 

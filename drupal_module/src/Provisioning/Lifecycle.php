@@ -55,15 +55,37 @@ final class Lifecycle {
   /**
    * hook_user_insert.
    *
+   * @param list<string> $roles
+   *   The new account's roles.
+   *
    * @return bool
    *   Whether work was queued.
    */
-  public function onInsert(int $uid, string $name): bool {
+  public function onInsert(int $uid, string $name, array $roles = []): bool {
     if ($this->guard->isSuppressed()) {
       return FALSE;
     }
+    try {
+      $settings = $this->provisioner->settings();
+      if ($settings->drupalToEntra() && $settings->provisionScopeRoles() !== []) {
+        $scope = $this->provisionScope($settings, $uid, [], $roles);
+        if (empty($scope['in_scope'])) {
+          // Holds none of the roles provisioning is scoped to.
+          return FALSE;
+        }
+      }
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not decide whether %name (uid @uid) is in the Entra ID provisioning scope: @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
 
-    return $this->provisioner->onUserInsert($uid, $name);
+      return FALSE;
+    }
+    if (!$this->provisioner->onUserInsert($uid, $name)) {
+      return FALSE;
+    }
+    $this->queueMemberships($settings, $uid, $name, NULL, $roles);
+
+    return TRUE;
   }
 
   /**
@@ -95,11 +117,143 @@ final class Lifecycle {
       $this->logger->warning('Could not decide the Entra ID update of %name (uid @uid), queued an update: @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
       $op = $settings->drupalToEntra() && $settings->updateOnChange() ? QueueItem::OP_UPDATE : NULL;
     }
-    if ($op === NULL) {
+    $queued = $op !== NULL && $this->queueFor($op, $uid, $name);
+
+    return $this->groupWork($settings, $uid, $name, $before, $after) || $queued;
+  }
+
+  /**
+   * The Drupal -> Entra consequences of a role change: the provisioning
+   * scope (entra_decide "provision_scope": provision, enable, or the
+   * account-blocked policy for an account that lost its last scoped role)
+   * and the group memberships ("membership_changes"), queued in the user's
+   * order after any update queued before.
+   *
+   * @param array<string, mixed>|null $before
+   * @param array<string, mixed> $after
+   */
+  private function groupWork(ModuleSettings $settings, int $uid, string $name, ?array $before, array $after): bool {
+    if (!$settings->drupalToEntra() || ($settings->provisionScopeRoles() === [] && $settings->provisionRules() === [])) {
+      return FALSE;
+    }
+    $rolesBefore = is_array($before['roles'] ?? NULL) ? array_values($before['roles']) : NULL;
+    $rolesAfter = is_array($after['roles'] ?? NULL) ? array_values($after['roles']) : [];
+    if ($rolesBefore !== NULL && self::sameRoles($rolesBefore, $rolesAfter)) {
+      return FALSE;
+    }
+    $queued = FALSE;
+    try {
+      if ($settings->provisionScopeRoles() !== []) {
+        $scope = $this->provisionScope($settings, $uid, $rolesBefore ?? [], $rolesAfter);
+        $op = is_string($scope['op'] ?? NULL) ? $scope['op'] : NULL;
+        if ($op === QueueItem::OP_PROVISION) {
+          // Entered the scope, not linked: provisioned like a new account.
+          if ($settings->autoCreate() && $this->provisioner->onUserInsert($uid, $name)) {
+            $this->queueMemberships($settings, $uid, $name, NULL, $rolesAfter);
+
+            return TRUE;
+          }
+
+          return FALSE;
+        }
+        if (in_array($op, [QueueItem::OP_ENABLE, QueueItem::OP_DISABLE, QueueItem::OP_DELETE], TRUE)) {
+          $queued = $this->queueFor($op, $uid, $name);
+        }
+        if (empty($scope['in_scope'])) {
+          return $queued;
+        }
+      }
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not decide the Entra ID provisioning scope of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+      return $queued;
+    }
+
+    return $this->queueMemberships($settings, $uid, $name, $rolesBefore, $rolesAfter) || $queued;
+  }
+
+  /**
+   * Queues the group memberships the library derives from a role change
+   * (roles before null: every group the roles map to).
+   *
+   * @param list<string>|null $rolesBefore
+   * @param list<string> $rolesAfter
+   */
+  private function queueMemberships(ModuleSettings $settings, int $uid, string $name, ?array $rolesBefore, array $rolesAfter): bool {
+    if ($settings->provisionRules() === []) {
+      return FALSE;
+    }
+    try {
+      $answer = $this->provisioner->decide([
+        'decide' => 'membership_changes',
+        'rules' => $settings->provisionRules(),
+        'roles_before' => $rolesBefore,
+        'roles_after' => $rolesAfter,
+      ]);
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not decide the Entra ID group memberships of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+
+      return FALSE;
+    }
+    $groups = ['add' => self::groupIds($answer['add'] ?? NULL), 'remove' => self::groupIds($answer['remove'] ?? NULL)];
+    if ($groups['add'] === [] && $groups['remove'] === []) {
       return FALSE;
     }
 
-    return $this->queueFor($op, $uid, $name);
+    return $this->queueFor(QueueItem::OP_MEMBERSHIPS, $uid, $name, $groups);
+  }
+
+  /**
+   * The library's provision_scope answer for a role change.
+   *
+   * @param list<string> $rolesBefore
+   * @param list<string> $rolesAfter
+   *
+   * @return array<string, mixed>
+   */
+  private function provisionScope(ModuleSettings $settings, int $uid, array $rolesBefore, array $rolesAfter): array {
+    $link = $this->links->load($uid);
+
+    return $this->provisioner->decide([
+      'decide' => 'provision_scope',
+      'scope_roles' => $settings->provisionScopeRoles(),
+      'roles_before' => $rolesBefore,
+      'roles_after' => $rolesAfter,
+      'linked' => $link !== NULL && $link->isLinked(),
+      'policy' => $settings->cancelPolicy(),
+      'provenance' => $link?->provenance,
+      'deprovision_matched' => $settings->deprovisionMatched(),
+    ]);
+  }
+
+  /**
+   * @param mixed $rows
+   *   [{group_id, role}, ...] of a membership_changes answer.
+   *
+   * @return list<string>
+   */
+  private static function groupIds($rows): array {
+    $ids = [];
+    foreach (is_array($rows) ? $rows : [] as $row) {
+      if (is_array($row) && is_string($row['group_id'] ?? NULL) && $row['group_id'] !== '') {
+        $ids[] = $row['group_id'];
+      }
+    }
+
+    return array_values(array_unique($ids));
+  }
+
+  /**
+   * @param list<string> $a
+   * @param list<string> $b
+   */
+  private static function sameRoles(array $a, array $b): bool {
+    sort($a);
+    sort($b);
+
+    return $a === $b;
   }
 
   /**
@@ -196,14 +350,18 @@ final class Lifecycle {
     }
   }
 
-  private function queueFor(string $op, int $uid, string $name): bool {
+  /**
+   * @param array{add?: list<string>, remove?: list<string>} $groups
+   *   For QueueItem::OP_MEMBERSHIPS.
+   */
+  private function queueFor(string $op, int $uid, string $name, array $groups = []): bool {
     try {
       $link = $this->links->load($uid);
       if ($link === NULL || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
         // Never provisioned and nothing queued: nothing in Entra ID.
         return FALSE;
       }
-      $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance);
+      $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance, $groups);
     }
     catch (\Throwable $e) {
       $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);

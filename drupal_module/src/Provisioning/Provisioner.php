@@ -119,14 +119,17 @@ final class Provisioner {
    *   For disable/delete: the Entra object id known now (the Drupal account
    *   may be gone when the item runs).
    *
+   * @param array{add?: list<string>, remove?: list<string>} $groups
+   *   For QueueItem::OP_MEMBERSHIPS: the group ids to add and remove.
+   *
    * @throws \RuntimeException
    *   When the queue backend fails (the sequence number is given back).
    */
-  public function enqueue(string $op, int $uid, ?string $entraId = NULL, bool $released = FALSE, ?string $provenance = NULL): QueueItem {
+  public function enqueue(string $op, int $uid, ?string $entraId = NULL, bool $released = FALSE, ?string $provenance = NULL, array $groups = []): QueueItem {
     $now = $this->clock->getCurrentTime();
     $item = NULL;
-    $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance): void {
-      $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance);
+    $this->links->reserveSequence($uid, $now, function (int $seq) use (&$item, $op, $uid, $now, $entraId, $released, $provenance, $groups): void {
+      $item = new QueueItem($op, $uid, $now, $seq, $entraId, $released, $provenance, $groups);
       $this->queue->enqueue($item);
     });
     if (!$item instanceof QueueItem) {
@@ -207,6 +210,10 @@ final class Provisioner {
       case QueueItem::OP_ENABLE:
       case QueueItem::OP_DELETE:
         $outcome = $this->removeInEntra($item, $budgetMs);
+        break;
+
+      case QueueItem::OP_MEMBERSHIPS:
+        $outcome = $this->memberships($item, $budgetMs);
         break;
 
       default:
@@ -809,6 +816,68 @@ final class Provisioner {
     $this->logger->info('Entra ID @action: object @entra_id of uid @uid (%upn), request-id @request_id.', $this->context($uid, '', $done, $link?->upn, $requestId) + ['@entra_id' => $entraId]);
 
     return new Outcome(Outcome::DONE, sprintf('Entra ID account %s of user %d: %s.', $entraId, $uid, str_replace('_', ' ', $done)), ['action' => $done, 'id' => $entraId, 'request_id' => $requestId]);
+  }
+
+  /**
+   * Adds the linked Entra user to, and removes it from, the groups of the
+   * item (entra_group_membership, which checks each group first). An add
+   * to a group the user is in, or a remove from one it is not in, is a
+   * success; a refused group is logged and not retried. A failure of one
+   * write retries (or fails) the whole item: the writes already done are
+   * idempotent.
+   */
+  private function memberships(QueueItem $item, int $budgetMs): Outcome {
+    $uid = $item->uid;
+    $action = QueueItem::OP_MEMBERSHIPS;
+    $link = $this->links->load($uid);
+    if ($link === NULL || !$link->isLinked()) {
+      $this->logger->info('Entra ID group memberships of uid @uid skipped: the account is not linked to an Entra ID user.', $this->context($uid, '', $action, NULL, NULL));
+
+      return new Outcome(Outcome::DONE, sprintf('User %d is not linked to an Entra ID account: no group to change.', $uid));
+    }
+    $entraId = (string) $link->entraId;
+    $lockName = self::LOCK_PREFIX . $uid;
+    if (!$this->lock->acquire($lockName, self::lockSeconds($budgetMs))) {
+      return new Outcome(Outcome::RETRY, sprintf('Another process is working on user %d.', $uid), NULL, NULL, self::LOCKED_DELAY);
+    }
+    $done = [];
+    $refused = [];
+    $requestId = NULL;
+    try {
+      $client = $this->clients->client($budgetMs);
+      foreach (['add' => $item->groups['add'], 'remove' => $item->groups['remove']] as $op => $groupIds) {
+        foreach ($groupIds as $groupId) {
+          $result = $client->groupMembership($op, $groupId, $entraId);
+          $outcome = (string) ($result['action'] ?? '');
+          $requestId = is_string($result['request_id'] ?? NULL) ? $result['request_id'] : $requestId;
+          $context = $this->context($uid, '', $op === 'add' ? 'group_add' : 'group_remove', $link->upn, $requestId) + ['@group' => $groupId, '@result' => $outcome, '@reason' => (string) ($result['message'] ?? $result['reason'] ?? '')];
+          if ($outcome === 'refused') {
+            $refused[] = $groupId;
+            $this->logger->error('Entra ID group membership not changed: @action uid @uid (%upn) in group @group refused: @reason', $context);
+            continue;
+          }
+          $done[] = sprintf('%s %s', $outcome, $groupId);
+          $this->logger->info('Entra ID group membership: @result, uid @uid (%upn) in group @group, request-id @request_id.', $context);
+        }
+      }
+    }
+    catch (\Throwable $e) {
+      return $this->failure($e, $uid, '', $action, $item, $link);
+    }
+    finally {
+      $this->lock->release($lockName);
+    }
+    $now = $this->clock->getCurrentTime();
+    $this->links->save($refused === []
+      ? LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, NULL, $requestId, $now)
+      : LinkRecord::failedAttempt($this->links->load($uid), $uid, $action, LinkRecord::RESULT_FAILED, 'group_refused', sprintf('Refused target group(s): %s', implode(', ', $refused)), $requestId, $now));
+    unset($this->deferredUntil[$uid]);
+    $summary = sprintf('Group memberships of Entra ID account %s (user %d): %s.', $entraId, $uid, $done === [] ? 'nothing changed' : implode(', ', $done));
+    if ($refused !== []) {
+      $summary .= sprintf(' Refused groups: %s.', implode(', ', $refused));
+    }
+
+    return new Outcome($refused === [] ? Outcome::DONE : Outcome::FAILED, $summary, ['done' => $done, 'refused' => $refused]);
   }
 
   /**

@@ -8,7 +8,7 @@ namespace Drupal\entra_provisioning\Provisioning;
  * One unit of work in the entra_provisioning_user queue.
  *
  * Serialized as {op, uid, enqueued_at, seq?, entra_id?, released?,
- * provenance?}. Items carry the uid
+ * provenance?, groups?: {add, remove}}. Items carry the uid
  * (and, for disable/delete, the Entra object id known when the event
  * happened: the Drupal account may be gone when the item runs). The worker
  * reads the account as it is when the item is processed, so a late item
@@ -29,9 +29,22 @@ final class QueueItem {
   public const OP_DELETE = 'delete';
 
   /**
+   * Adds the Entra user to, or removes it from, the groups its Drupal roles
+   * map to (the library's membership_changes answer, carried in "groups").
+   */
+  public const OP_MEMBERSHIPS = 'memberships';
+
+  /**
    * Every operation the queue format knows.
    */
-  public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_ENABLE, self::OP_DELETE];
+  public const OPS = [self::OP_PROVISION, self::OP_UPDATE, self::OP_DISABLE, self::OP_ENABLE, self::OP_DELETE, self::OP_MEMBERSHIPS];
+
+  /**
+   * For OP_MEMBERSHIPS: group ids to add the user to, and to remove it from.
+   *
+   * @var array{add: list<string>, remove: list<string>}
+   */
+  public readonly array $groups;
 
   public readonly ?string $entraId;
 
@@ -52,7 +65,8 @@ final class QueueItem {
      * hold: it is not counted against the threshold again.
      */
     public readonly bool $released = FALSE,
-    ?string $provenance = NULL
+    ?string $provenance = NULL,
+    array $groups = []
   ) {
     if (!in_array($op, self::OPS, TRUE)) {
       throw new \InvalidArgumentException(sprintf('Unknown queue operation "%s" (expected one of %s).', $op, implode(', ', self::OPS)));
@@ -65,10 +79,14 @@ final class QueueItem {
     }
     $this->entraId = $entraId === '' ? NULL : $entraId;
     $this->provenance = $this->entraId === NULL || $provenance === '' ? NULL : $provenance;
+    $this->groups = [
+      'add' => self::ids($groups['add'] ?? []),
+      'remove' => self::ids($groups['remove'] ?? []),
+    ];
   }
 
   /**
-   * @return array{op: string, uid: int, enqueued_at: int, seq?: int, entra_id?: string, released?: bool, provenance?: string}
+   * @return array{op: string, uid: int, enqueued_at: int, seq?: int, entra_id?: string, released?: bool, provenance?: string, groups?: array{add: list<string>, remove: list<string>}}
    */
   public function toArray(): array {
     $data = ['op' => $this->op, 'uid' => $this->uid, 'enqueued_at' => $this->enqueuedAt];
@@ -83,6 +101,9 @@ final class QueueItem {
     }
     if ($this->provenance !== NULL) {
       $data['provenance'] = $this->provenance;
+    }
+    if ($this->groups['add'] !== [] || $this->groups['remove'] !== []) {
+      $data['groups'] = $this->groups;
     }
 
     return $data;
@@ -120,7 +141,21 @@ final class QueueItem {
 
     $provenance = $data['provenance'] ?? NULL;
 
-    return new self($op, $uid, is_int($at) ? $at : 0, $seq, $entraId, ($data['released'] ?? FALSE) === TRUE, is_string($provenance) ? $provenance : NULL);
+    $groups = $data['groups'] ?? [];
+    if (!is_array($groups)) {
+      throw new \InvalidArgumentException('The "groups" of a queue item must be an array.');
+    }
+
+    return new self($op, $uid, is_int($at) ? $at : 0, $seq, $entraId, ($data['released'] ?? FALSE) === TRUE, is_string($provenance) ? $provenance : NULL, $groups);
+  }
+
+  /**
+   * @param mixed $list
+   *
+   * @return list<string>
+   */
+  private static function ids($list): array {
+    return is_array($list) ? array_values(array_filter($list, static fn ($id): bool => is_string($id) && $id !== '')) : [];
   }
 
   /**

@@ -29,6 +29,7 @@ final class QueueItemTest extends TestCase {
       'no uid' => [['op' => 'provision']],
       'zero uid' => [['op' => 'provision', 'uid' => 0]],
       'float uid' => [['op' => 'provision', 'uid' => 1.5]],
+      'groups not a list' => [['op' => 'memberships', 'uid' => 3, 'groups' => 'g1']],
     ];
   }
 
@@ -40,6 +41,15 @@ final class QueueItemTest extends TestCase {
   public function testMalformedDataIsRejected($data): void {
     $this->expectException(\InvalidArgumentException::class);
     QueueItem::fromArray($data);
+  }
+
+  public function testAMembershipsItemCarriesItsGroupsThroughTheQueue(): void {
+    $item = new QueueItem(QueueItem::OP_MEMBERSHIPS, 3, 100, 4, NULL, FALSE, NULL, ['add' => ['g1', '', 7], 'remove' => ['g2']]);
+    $this->assertSame(['add' => ['g1'], 'remove' => ['g2']], $item->groups);
+    $data = $item->toArray();
+    $this->assertSame(['add' => ['g1'], 'remove' => ['g2']], $data['groups']);
+    $this->assertEquals($item, QueueItem::fromArray($data));
+    $this->assertArrayNotHasKey('groups', (new QueueItem(QueueItem::OP_UPDATE, 3, 100))->toArray(), 'other items keep their format');
   }
 
   public function testLinkRecordTransitionsKeepTheLink(): void {
