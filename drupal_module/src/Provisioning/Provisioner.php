@@ -318,7 +318,8 @@ final class Provisioner {
     $upn = trim($upn ?? $this->settings()->testUpn());
     $record = [
       'ok' => FALSE, 'time' => $this->clock->getCurrentTime(), 'upn' => $upn, 'attributes' => [], 'request_id' => NULL, 'error' => NULL,
-      'directions' => $this->settings()->directions(), 'granted_permissions' => NULL, 'missing_permissions' => NULL,
+      'directions' => $this->settings()->directions(), 'features' => $this->settings()->groupFeatures(),
+      'granted_permissions' => NULL, 'missing_permissions' => NULL,
     ];
     if ($upn === '') {
       $record['error'] = [
@@ -330,7 +331,7 @@ final class Provisioner {
     }
     else {
       try {
-        $result = $this->clients->client($this->settings()->interactiveBudgetMs())->testConnection($upn, $record['directions']);
+        $result = $this->clients->client($this->settings()->interactiveBudgetMs())->testConnection($upn, $record['directions'], $record['features']);
         $record['ok'] = TRUE;
         $record['attributes'] = is_array($result['attributes'] ?? NULL) ? $result['attributes'] : [];
         $record['request_id'] = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
@@ -351,7 +352,7 @@ final class Provisioner {
       $this->suspension->lift('a successful connection test');
     }
     if ($record['ok'] && !empty($record['missing_permissions'])) {
-      $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
+      $this->logger->warning('Entra ID connection test read %upn (request-id @request_id), but the application lacks @missing for the chosen directions and group features.', $context + ['@missing' => implode(', ', $record['missing_permissions'])]);
     }
     elseif ($record['ok']) {
       $this->logger->info('Entra ID connection test succeeded: read %upn (request-id @request_id).', $context);

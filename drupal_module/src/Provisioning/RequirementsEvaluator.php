@@ -285,10 +285,11 @@ final class RequirementsEvaluator {
       $missing = $test['missing_permissions'] ?? NULL;
       $directions = is_array($test['directions'] ?? NULL) ? $test['directions'] : (is_array($facts['directions'] ?? NULL) ? $facts['directions'] : []);
       $granted = is_array($test['granted_permissions'] ?? NULL) ? implode(', ', $test['granted_permissions']) : '';
+      $features = is_array($test['features'] ?? NULL) ? array_values(array_filter($test['features'], 'is_string')) : [];
       if (is_array($missing) && $missing !== []) {
         $lines[] = self::line('permissions', 'Entra application permissions', 'missing ' . implode(', ', $missing), sprintf(
           'The chosen directions (%s) need %s. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission %s, grant admin consent, then run "Save and Test Configuration" again. Granted now: %s.',
-          implode(', ', $directions),
+          implode(', ', $directions) . ($features !== [] ? ' and the group features (' . implode(', ', $features) . ')' : ''),
           implode(' and ', $missing),
           implode(' and ', $missing),
           $granted !== '' ? $granted : 'none'

@@ -141,6 +141,16 @@ final class GroupMembershipsEmulatorTest extends NativeTestCase {
     $this->assertStringContainsString('refused', $this->logDump());
   }
 
+  public function testTheConnectionTestAsksForThePermissionsOfTheGroupFeaturesSwitchedOn(): void {
+    $emulator = $this->startEmulator(['--permissions', 'User.ReadWrite.All,GroupMember.Read.All']);
+    $this->wireGroups($emulator, []);
+    $this->assertSame([], $this->provisioner->testConnection()['missing_permissions'], 'no group rule: users only');
+    $this->configure(['groups' => ['provision_rules' => [['role' => 'staff', 'group_id' => self::STAFF]]]]);
+    $record = $this->provisioner->testConnection();
+    $this->assertSame(['write_group_memberships'], $record['features']);
+    $this->assertSame(['GroupMember.ReadWrite.All'], $record['missing_permissions']);
+  }
+
   public function testTheProvisioningScopeKeepsOutsidersOutAndDisablesWhoLeavesIt(): void {
     $emulator = $this->tenant();
     $this->wireGroups($emulator, ['provision_scope' => ['staff']], ['lifecycle' => ['on_cancel' => 'disable']]);

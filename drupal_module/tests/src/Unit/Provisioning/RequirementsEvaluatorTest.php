@@ -290,6 +290,15 @@ final class RequirementsEvaluatorTest extends TestCase {
     $this->assertSame('error', $lines['held_removals']['severity']);
   }
 
+  public function testMissingGroupPermissionsNameTheFeature(): void {
+    $test = ['ok' => TRUE, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1', 'directions' => ['drupal_to_entra'], 'features' => ['write_group_memberships']];
+    $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.ReadWrite.All', 'GroupMember.Read.All'], 'missing_permissions' => ['GroupMember.ReadWrite.All']]);
+    $lines = $this->lines();
+    $this->assertSame('error', $lines['permissions']['severity']);
+    $this->assertSame('missing GroupMember.ReadWrite.All', $lines['permissions']['value']);
+    $this->assertStringContainsString('the group features (write_group_memberships)', $lines['permissions']['description']);
+  }
+
   public function testMissingPermissionsForTheChosenDirections(): void {
     $test = ['ok' => TRUE, 'time' => 1700000000, 'upn' => 'adele@contoso.onmicrosoft.com', 'request_id' => 'r-1', 'directions' => ['drupal_to_entra', 'entra_to_drupal']];
     $this->state->set(Provisioner::STATE_LAST_TEST, $test + ['granted_permissions' => ['User.Read.All'], 'missing_permissions' => ['User.ReadWrite.All']]);
