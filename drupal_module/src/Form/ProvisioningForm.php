@@ -14,6 +14,8 @@ use Drupal\entra_provisioning\Native\Exception\EntraException;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
+use Drupal\entra_provisioning\Provisioning\GroupRulesCheck;
+use Drupal\entra_provisioning\Provisioning\RoleFactsInterface;
 use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Symfony\Component\DependencyInjection\ContainerInterface;
@@ -33,6 +35,10 @@ final class ProvisioningForm extends WizardFormBase {
 
   protected IdentityMatcher $matcher;
 
+  protected RoleFactsInterface $roleFacts;
+
+  protected GroupRulesCheck $groupRules;
+
   /**
    * {@inheritdoc}
    */
@@ -41,6 +47,8 @@ final class ProvisioningForm extends WizardFormBase {
     $form->entityFieldManager = $container->get('entity_field.manager');
     $form->bulkSync = $container->get('entra_provisioning.bulk_sync');
     $form->matcher = $container->get('entra_provisioning.identity_matcher');
+    $form->roleFacts = $container->get('entra_provisioning.role_facts');
+    $form->groupRules = $container->get('entra_provisioning.group_rules_check');
 
     return $form;
   }
@@ -179,6 +187,17 @@ final class ProvisioningForm extends WizardFormBase {
             : '<p>' . Html::escape($this->formatter->summary((array) $preview['error'])) . '</p>',
         ],
       ];
+      if (!empty($preview['groups'])) {
+        $settings = $this->clients->settings();
+        $form['sync']['preview_result']['groups'] = [
+          '#theme' => 'item_list',
+          '#title' => $this->t('Entra ID groups the roles would add it to'),
+          '#items' => array_map(fn (array $g): string => (string) $this->t('@group (role @role)', [
+            '@group' => $settings->groupName((string) $g['group_id']) !== '' ? $settings->groupName((string) $g['group_id']) . ' (' . $g['group_id'] . ')' : (string) $g['group_id'],
+            '@role' => (string) ($g['role'] ?? ''),
+          ]), $preview['groups']),
+        ];
+      }
     }
 
     $form['sync_all'] = ['#type' => 'details', '#title' => $this->t('Sync all users'), '#open' => FALSE];
@@ -363,6 +382,8 @@ final class ProvisioningForm extends WizardFormBase {
       ];
     }
 
+    GroupRulesSection::build($form, $form_state, $settings, $this->roleFacts->labels());
+
     $form = parent::buildForm($form, $form_state);
     $this->addBackLink($form, 'entra_provisioning.direction');
 
@@ -398,13 +419,14 @@ final class ProvisioningForm extends WizardFormBase {
   public function validateForm(array &$form, FormStateInterface $form_state) {
     parent::validateForm($form, $form_state);
     $trigger = $form_state->getTriggeringElement();
-    if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview', 'entra_sync_all', 'entra_match_link', 'entra_match_cancel'], TRUE)) {
+    if (isset($trigger['#name']) && in_array($trigger['#name'], ['entra_sync', 'entra_preview', 'entra_sync_all', 'entra_match_link', 'entra_match_cancel', 'entra_group_search'], TRUE)) {
       return;
     }
     // Let the library check the mapping before it is saved (no network).
     if ($this->clients->missing() !== [] || !FfiLoader::isUsable($this->clients->environment())) {
       return;
     }
+    $this->validateGroupRules($form_state);
     $settings = $this->clients->settings();
     $mapping = $settings->mapping();
     $mapping['upn_source'] = (string) $form_state->getValue('upn_source', $mapping['upn_source']);
@@ -439,10 +461,71 @@ final class ProvisioningForm extends WizardFormBase {
    */
   public function submitForm(array &$form, FormStateInterface $form_state) {
     parent::submitForm($form, $form_state);
+    $settings = $this->clients->settings();
+    $rules = GroupRulesSection::submittedRules($form_state);
+    $groups = $form_state->get('entra_group_facts');
+    $groups = is_array($groups) ? $groups : [];
     $this->configFactory()->getEditable(ModuleSettings::CONFIG_NAME)
       ->set('mapping.properties', $this->submittedProperties($form_state))
+      ->set('groups.import_rules', GroupRulesSection::withNames($rules['import_rules'], $groups, $settings))
+      ->set('groups.provision_rules', GroupRulesSection::withNames($rules['provision_rules'], $groups, $settings))
+      ->set('groups.strict', (bool) $form_state->getValue('groups_strict'))
+      ->set('groups.import_scope', GroupRulesSection::ticked($form_state, 'import_scope'))
+      ->set('groups.provision_scope', GroupRulesSection::ticked($form_state, 'provision_scope'))
       ->save();
     $this->clients->reset();
+  }
+
+  /**
+   * The library judges the group rules (a restricted or admin role needs
+   * the rule's confirmation, a provisioning group must accept members);
+   * each problem is attached to its table cell.
+   */
+  private function validateGroupRules(FormStateInterface $form_state): void {
+    $rules = GroupRulesSection::submittedRules($form_state);
+    if ($rules['import_rules'] === [] && $rules['provision_rules'] === []) {
+      return;
+    }
+    try {
+      $check = $this->groupRules->check($rules['import_rules'], $rules['provision_rules']);
+    }
+    catch (\Throwable $e) {
+      $form_state->setErrorByName('group_search', $this->t('The groups of the rules could not be read from Entra ID, so the rules were not saved: @error', ['@error' => $this->formatter->summary($this->formatter->describeError($e))]));
+
+      return;
+    }
+    foreach ($check['errors'] as $error) {
+      $form_state->setErrorByName($error['element'], $error['message']);
+    }
+    $form_state->set('entra_group_facts', $check['groups']);
+  }
+
+  /**
+   * Submit handler of "Search groups": offers the groups found (refused
+   * targets marked unavailable with the library's reason).
+   *
+   * @param array<string, mixed> $form
+   */
+  public function searchGroups(array &$form, FormStateInterface $form_state): void {
+    $query = trim((string) $form_state->getValue('group_search'));
+    if ($query === '') {
+      $this->messenger()->addError($this->t('Enter the start of a group name to search.'));
+
+      return;
+    }
+    try {
+      $found = $this->groupRules->search($query);
+    }
+    catch (EntraException $e) {
+      $this->messenger()->addError($this->formatter->summary($this->formatter->describeError($e)));
+
+      return;
+    }
+    if ($found === []) {
+      $this->messenger()->addWarning($this->t('No Entra ID group name starts with %query (new groups may take a few seconds to be found).', ['%query' => $query]));
+    }
+    $form_state->set(GroupRulesSection::RESULTS, $found);
+    $form_state->setRebuild();
   }
 
   /**

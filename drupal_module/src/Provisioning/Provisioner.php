@@ -287,7 +287,11 @@ final class Provisioner {
   /**
    * What provisioning would send for the user (the library redacts the password).
    *
-   * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array}
+   * "groups": the Entra ID groups the account's roles put it in (the
+   * library's membership_changes for its roles; [] without provisioning
+   * rules).
+   *
+   * @return array{ok: bool, uid: int, name: ?string, body: ?array, error: ?array, groups?: list<array{group_id: string, role: string}>}
    */
   public function preview(int $uid): array {
     $user = $this->users->load($uid, $this->clients->mappedFieldNames());
@@ -296,8 +300,14 @@ final class Provisioner {
     }
     try {
       $body = $this->clients->client($this->settings()->interactiveBudgetMs())->mapUser($user);
+      $rules = $this->settings()->provisionRules();
+      $groups = [];
+      if ($rules !== []) {
+        $answer = $this->decide(['decide' => 'membership_changes', 'rules' => $rules, 'roles_before' => NULL, 'roles_after' => array_values((array) ($user['roles'] ?? []))]);
+        $groups = is_array($answer['add'] ?? NULL) ? array_values(array_filter($answer['add'], 'is_array')) : [];
+      }
 
-      return ['ok' => TRUE, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => NULL];
+      return ['ok' => TRUE, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => $this->clients->redact($body), 'error' => NULL, 'groups' => $groups];
     }
     catch (\Throwable $e) {
       return ['ok' => FALSE, 'uid' => $uid, 'name' => (string) $user['name'], 'body' => NULL, 'error' => $this->clients->redact($this->formatter->describeError($e))];

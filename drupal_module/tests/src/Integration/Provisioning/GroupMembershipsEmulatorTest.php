@@ -116,6 +116,9 @@ final class GroupMembershipsEmulatorTest extends NativeTestCase {
     $this->wireGroups($emulator, ['provision_rules' => [['role' => 'staff', 'group_id' => self::STAFF]]]);
     $this->users->add(41, 'hugo', 'hugo@example.com');
     $this->users->users[41]['roles'] = ['authenticated', 'staff'];
+    $preview = $this->provisioner->preview(41);
+    $this->assertTrue($preview['ok'], json_encode($preview['error']) ?: '');
+    $this->assertEquals([['group_id' => self::STAFF, 'role' => 'staff']], $preview['groups'], 'the preview shows the memberships');
     $this->assertTrue($this->lifecycle->onInsert(41, 'hugo', ['authenticated', 'staff']));
     $this->assertSame([QueueItem::OP_PROVISION, QueueItem::OP_MEMBERSHIPS], array_column($this->queue->data(), 'op'));
     // The queue runner drains the create as a group, then the rest in order.

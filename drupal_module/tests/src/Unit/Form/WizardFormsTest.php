@@ -32,6 +32,8 @@ use Drupal\Tests\entra_provisioning\Support\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeKeyRepository;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeLock;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeNativeFactory;
+use Drupal\Tests\entra_provisioning\Support\Fake\FixedRoleFacts;
+use Drupal\entra_provisioning\Provisioning\GroupRulesCheck;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryAccountStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryLinkStore;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryMatchStore;
@@ -113,6 +115,8 @@ final class WizardFormsTest extends TestCase {
       'entra_provisioning.key_repository' => new FakeKeyRepository(),
       'entra_provisioning.bulk_sync' => $this->bulk,
       'entra_provisioning.identity_matcher' => $matcher,
+      'entra_provisioning.role_facts' => new FixedRoleFacts(),
+      'entra_provisioning.group_rules_check' => new GroupRulesCheck($clients, new FixedRoleFacts()),
       'entra_provisioning.post_response_processor' => new PostResponseProcessor(new QueueRunner(new InMemoryQueue($clock), $provisioner, $clock, $logger), $clients, $logger),
     ], ['config.factory', 'config.typed', 'entity_field.manager']);
   }
