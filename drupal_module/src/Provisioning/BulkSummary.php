@@ -53,6 +53,12 @@ final class BulkSummary {
    */
   public ?string $outage = NULL;
 
+  /**
+   * Group membership changes queued for the users created or linked (the
+   * groups their roles map to).
+   */
+  public int $membershipChanges = 0;
+
   public function __construct() {
     $this->counts = array_fill_keys(self::COUNTERS, 0);
   }
@@ -75,6 +81,7 @@ final class BulkSummary {
   }
 
   public function merge(self $other): void {
+    $this->membershipChanges += $other->membershipChanges;
     foreach ($other->counts as $result => $n) {
       $this->counts[$result] = ($this->counts[$result] ?? 0) + $n;
     }

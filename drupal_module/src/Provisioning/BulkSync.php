@@ -239,6 +239,23 @@ final class BulkSync {
   }
 
   /**
+   * Queues the groups the roles of a user just created or linked map to;
+   * a failure is logged (the account itself is done).
+   *
+   * @param list<string> $roles
+   */
+  private function queueMemberships(int $uid, string $name, array $roles): int {
+    try {
+      return $this->provisioner->queueMemberships($uid, NULL, $roles);
+    }
+    catch (\Throwable $e) {
+      $this->logger->error('Could not queue the Entra ID group memberships of %name (uid @uid): @error', ['%name' => $name, '@uid' => $uid, '@error' => $this->clients->redact($e->getMessage())]);
+
+      return 0;
+    }
+  }
+
+  /**
    * @param list<array<string, mixed>> $users
    *
    * @return bool
@@ -296,6 +313,7 @@ final class BulkSync {
         $requestId = isset($result['request_id']) && is_string($result['request_id']) ? $result['request_id'] : NULL;
         $this->links->save(LinkRecord::succeeded($this->links->load($uid), $uid, $action, $entraId, $upn, $requestId, $now, LinkRecord::PROVENANCE_CREATED));
         $summary->add($action);
+        $summary->membershipChanges += $this->queueMemberships($uid, $name, is_array($user['roles'] ?? NULL) ? array_values($user['roles']) : []);
         $this->logger->info('Entra ID bulk provisioning: @action %upn (object @entra_id) for %name (uid @uid), request-id @request_id.', [
           '@action' => $action, '%upn' => (string) $upn, '@entra_id' => (string) $entraId, '%name' => $name, '@uid' => $uid, '@request_id' => $requestId ?? '-',
           'entra_uid' => $uid, 'entra_username' => $name, 'entra_action' => $action, 'entra_upn' => $upn, 'entra_request_id' => $requestId,

@@ -174,8 +174,8 @@ final class Lifecycle {
   }
 
   /**
-   * Queues the group memberships the library derives from a role change
-   * (roles before null: every group the roles map to).
+   * Queues the group memberships of a role change (Provisioner); never
+   * throws.
    *
    * @param list<string>|null $rolesBefore
    * @param list<string> $rolesAfter
@@ -185,24 +185,13 @@ final class Lifecycle {
       return FALSE;
     }
     try {
-      $answer = $this->provisioner->decide([
-        'decide' => 'membership_changes',
-        'rules' => $settings->provisionRules(),
-        'roles_before' => $rolesBefore,
-        'roles_after' => $rolesAfter,
-      ]);
+      return $this->provisioner->queueMemberships($uid, $rolesBefore, $rolesAfter) > 0;
     }
     catch (\Throwable $e) {
-      $this->logger->error('Could not decide the Entra ID group memberships of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
+      $this->logger->error('Could not queue the Entra ID group memberships of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@error' => $e->getMessage()]);
 
       return FALSE;
     }
-    $groups = ['add' => self::groupIds($answer['add'] ?? NULL), 'remove' => self::groupIds($answer['remove'] ?? NULL)];
-    if ($groups['add'] === [] && $groups['remove'] === []) {
-      return FALSE;
-    }
-
-    return $this->queueFor(QueueItem::OP_MEMBERSHIPS, $uid, $name, $groups);
   }
 
   /**
@@ -226,23 +215,6 @@ final class Lifecycle {
       'provenance' => $link?->provenance,
       'deprovision_matched' => $settings->deprovisionMatched(),
     ]);
-  }
-
-  /**
-   * @param mixed $rows
-   *   [{group_id, role}, ...] of a membership_changes answer.
-   *
-   * @return list<string>
-   */
-  private static function groupIds($rows): array {
-    $ids = [];
-    foreach (is_array($rows) ? $rows : [] as $row) {
-      if (is_array($row) && is_string($row['group_id'] ?? NULL) && $row['group_id'] !== '') {
-        $ids[] = $row['group_id'];
-      }
-    }
-
-    return array_values(array_unique($ids));
   }
 
   /**
@@ -350,18 +322,14 @@ final class Lifecycle {
     }
   }
 
-  /**
-   * @param array{add?: list<string>, remove?: list<string>} $groups
-   *   For QueueItem::OP_MEMBERSHIPS.
-   */
-  private function queueFor(string $op, int $uid, string $name, array $groups = []): bool {
+  private function queueFor(string $op, int $uid, string $name): bool {
     try {
       $link = $this->links->load($uid);
       if ($link === NULL || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
         // Never provisioned and nothing queued: nothing in Entra ID.
         return FALSE;
       }
-      $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance, $groups);
+      $this->provisioner->enqueue($op, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance);
     }
     catch (\Throwable $e) {
       $this->logger->error('Could not queue the Entra ID @action of %name (uid @uid): @error', ['@uid' => $uid, '%name' => $name, '@action' => $op, '@error' => $e->getMessage()]);

@@ -141,6 +141,61 @@ final class Provisioner {
   }
 
   /**
+   * Queues the group memberships the library derives from a role change
+   * (entra_decide "membership_changes"; roles before null: a new or newly
+   * provisioned account, every group its roles map to), in the user's
+   * order.
+   *
+   * @param list<string>|null $rolesBefore
+   * @param list<string> $rolesAfter
+   *
+   * @return int
+   *   The group changes queued (0: none, no rule, or not linked and nothing
+   *   queued before).
+   *
+   * @throws \Drupal\entra_provisioning\Native\Exception\EntraException
+   *   When the library cannot be asked.
+   */
+  public function queueMemberships(int $uid, ?array $rolesBefore, array $rolesAfter): int {
+    $rules = $this->settings()->provisionRules();
+    if ($rules === []) {
+      return 0;
+    }
+    $answer = $this->decide(['decide' => 'membership_changes', 'rules' => $rules, 'roles_before' => $rolesBefore, 'roles_after' => array_values($rolesAfter)]);
+    $groups = ['add' => self::groupIds($answer['add'] ?? NULL), 'remove' => self::groupIds($answer['remove'] ?? NULL)];
+    $count = count($groups['add']) + count($groups['remove']);
+    $link = $this->links->load($uid);
+    if ($count === 0 || $link === NULL || (!$link->isLinked() && $link->queuedSeq <= $link->doneSeq)) {
+      // Nothing in Entra ID and nothing queued that would create it.
+      return 0;
+    }
+    $this->enqueue(QueueItem::OP_MEMBERSHIPS, $uid, $link->isLinked() ? $link->entraId : NULL, FALSE, $link->provenance, $groups);
+    $this->logger->info('Queued the Entra ID group memberships of uid @uid: add [@add], remove [@remove].', $this->context($uid, '', QueueItem::OP_MEMBERSHIPS, $link->upn, NULL) + [
+      '@add' => implode(', ', $groups['add']),
+      '@remove' => implode(', ', $groups['remove']),
+    ]);
+
+    return $count;
+  }
+
+  /**
+   * @param mixed $rows
+   *   [{group_id, role}, ...] of a membership_changes answer.
+   *
+   * @return list<string>
+   */
+  private static function groupIds($rows): array {
+    $ids = [];
+    foreach (is_array($rows) ? $rows : [] as $row) {
+      if (is_array($row) && is_string($row['group_id'] ?? NULL) && $row['group_id'] !== '') {
+        $ids[] = $row['group_id'];
+      }
+    }
+
+    return array_values(array_unique($ids));
+  }
+
+  /**
    * A new Drupal account was saved: queue its provisioning if automatic
    * creation is on. Never throws (a user save must not fail because of us).
    *

@@ -9,12 +9,14 @@ use Drupal\entra_provisioning\Provisioning\BulkScope;
 use Drupal\entra_provisioning\Provisioning\BulkSummary;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\CommandSupport;
+use Drupal\entra_provisioning\Provisioning\GroupOverview;
 use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\ImportReport;
 use Drupal\entra_provisioning\Provisioning\ModuleSettings;
 use Drupal\entra_provisioning\Provisioning\Outcome;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
+use Drupal\entra_provisioning\Provisioning\ProvisioningQueueInterface;
 use Drupal\entra_provisioning\Provisioning\RemovalGuard;
 use Drupal\entra_provisioning\Provisioning\RemovalRelease;
 use Drupal\entra_provisioning\Provisioning\RequirementsEvaluator;
@@ -45,7 +47,8 @@ final class EntraCommands extends DrushCommands {
     private ResultFormatter $formatter,
     private IdentityMatcher $matcher,
     private RemovalGuard $removals,
-    private RemovalRelease $release
+    private RemovalRelease $release,
+    private GroupOverview $groups
   ) {
     parent::__construct();
   }
@@ -163,6 +166,9 @@ final class EntraCommands extends DrushCommands {
     elseif ($summary->exitCode() === 0) {
       $this->io()->success($summary->summary());
     }
+    if ($summary->membershipChanges > 0) {
+      $this->io()->note(sprintf('%d Entra ID group membership change(s) queued for the roles of the accounts created or linked; they run with the queue ("drush queue:run %s").', $summary->membershipChanges, ProvisioningQueueInterface::NAME));
+    }
     if ($summary->counts[BulkSummary::REVIEW] > 0) {
       $this->io()->note(sprintf('%d account(s) match an existing Entra ID account: nothing was linked or sent to it. Review them with "drush entra:matches".', $summary->counts[BulkSummary::REVIEW]));
     }
@@ -274,6 +280,14 @@ final class EntraCommands extends DrushCommands {
     if ($rows !== []) {
       $this->io()->table(['Result', 'Entra ID user', 'uid', 'Detail'], $rows);
     }
+    if ($report->roleChanges !== []) {
+      $this->io()->table(['Role change', 'uid', 'Role', 'Group(s)'], array_map(static fn (array $c): array => [
+        ($dryRun ? 'would ' : '') . ($c['op'] === 'grant' ? 'grant' : 'revoke'),
+        $c['uid'],
+        $c['role'],
+        implode(', ', $c['groups']),
+      ], $report->roleChanges));
+    }
     if ($report->error !== NULL) {
       $this->io()->error($this->formatter->summary($report->error));
     }
@@ -285,6 +299,37 @@ final class EntraCommands extends DrushCommands {
     }
 
     return $report->exitCode();
+  }
+
+  /**
+   * Lists the Entra ID groups the rules and scopes name, with their
+   * members.
+   */
+  #[CLI\Command(name: 'entra:groups', aliases: ['entra-groups'])]
+  #[CLI\Usage(name: 'drush entra:groups', description: 'Each mapped group: displayName, what the rules do with it, its members (every object in it, nested groups and their members included; Graph counts from an index that may lag a few seconds) and whether it may receive members.')]
+  public function groups(): int {
+    try {
+      $rows = $this->groups->rows();
+    }
+    catch (EntraException $e) {
+      $this->io()->error($this->formatter->summary($this->formatter->describeError($e)));
+
+      return CommandSupport::EXIT_FAILURE;
+    }
+    if ($rows === []) {
+      $this->io()->writeln('No group is mapped: add rules under "Groups and roles" on step 3.');
+
+      return CommandSupport::EXIT_SUCCESS;
+    }
+    $this->io()->table(['Group', 'Object id', 'Used for', 'Members (nested groups and their members included)', 'Can receive members'], array_map(static fn (array $r): array => [
+      $r['name'],
+      $r['id'],
+      implode('; ', $r['uses']),
+      $r['members'] ?? '?',
+      $r['target'],
+    ], $rows));
+
+    return CommandSupport::EXIT_SUCCESS;
   }
 
   /**

@@ -7,6 +7,7 @@ namespace Drupal\Tests\entra_provisioning\Integration\Drush;
 use Drupal\entra_provisioning\Drush\Commands\EntraCommands;
 use Drupal\entra_provisioning\Provisioning\BulkSync;
 use Drupal\entra_provisioning\Provisioning\CommandSupport;
+use Drupal\entra_provisioning\Provisioning\GroupOverview;
 use Drupal\entra_provisioning\Provisioning\IdentityMatcher;
 use Drupal\entra_provisioning\Provisioning\Importer;
 use Drupal\entra_provisioning\Provisioning\Provisioner;
@@ -37,6 +38,7 @@ final class EntraCommandsTest extends NativeTestCase {
     'entra:status' => 'status',
     'entra:matches' => 'matches',
     'entra:release-removals' => 'releaseRemovals',
+    'entra:groups' => 'groups',
   ];
 
   private static function moduleDir(): string {
@@ -110,6 +112,7 @@ final class EntraCommandsTest extends NativeTestCase {
       IdentityMatcher::class => $this->matcher,
       RemovalGuard::class => $this->removalGuard,
       RemovalRelease::class => new RemovalRelease($this->importer, $this->provisioner),
+      GroupOverview::class => new GroupOverview($this->clients),
     ];
     $container = new class ($services) {
       /**
@@ -149,6 +152,67 @@ final class EntraCommandsTest extends NativeTestCase {
     $command = $this->command();
     $this->assertSame(1, $command->test());
     $this->assertStringContainsString('lacks User.ReadWrite.All', implode(' ', $command->recorder()->of('error')));
+  }
+
+  public function testEntraGroupsListsTheMappedGroupsWithTheirMembers(): void {
+    $staff = '50000000-0000-4000-8000-000000000001';
+    $nested = '50000000-0000-4000-8000-000000000002';
+    $dynamic = '50000000-0000-4000-8000-000000000003';
+    $emulator = $this->startEmulator([
+      '--permissions', 'User.ReadWrite.All,GroupMember.ReadWrite.All',
+      '--seed-user', 'ann@contoso.onmicrosoft.com|Ann|',
+      '--seed-user', 'bob@contoso.onmicrosoft.com|Bob|',
+      '--seed-group', $nested . '|Paris|security|ann@contoso.onmicrosoft.com',
+      '--seed-group', $staff . '|Staff|security|bob@contoso.onmicrosoft.com;' . $nested,
+      '--seed-group', $dynamic . '|Sales dynamic|dynamic|',
+    ]);
+    $this->wire($emulator);
+    $command = $this->command();
+    $this->assertSame(0, $command->groups());
+    $this->assertStringContainsString('No group is mapped', $command->recorder()->text());
+
+    $this->configure(['groups' => [
+      'import_rules' => [['group_id' => $staff, 'role' => 'editor', 'confirmed' => FALSE]],
+      'provision_rules' => [['role' => 'sales', 'group_id' => $dynamic]],
+    ]]);
+    $command = $this->command();
+    $this->assertSame(0, $command->groups());
+    $rows = $command->recorder()->of('table')[0]['rows'];
+    // Graph's transitive $count counts every member object: Bob, the
+    // nested group Paris and Ann in it.
+    $this->assertSame(['Staff', $staff, 'gives role editor', 3, 'yes'], $rows[0]);
+    $this->assertSame(['Sales dynamic', $dynamic, 'members with role sales'], array_slice($rows[1], 0, 3));
+    $this->assertStringStartsWith('no: ', (string) $rows[1][4]);
+  }
+
+  public function testEntraImportAndProvisionReportTheMembershipChanges(): void {
+    $staff = '50000000-0000-4000-8000-000000000011';
+    $emulator = $this->startEmulator([
+      '--permissions', 'User.ReadWrite.All,GroupMember.ReadWrite.All',
+      '--seed-user', 'ann@contoso.onmicrosoft.com|Ann|ann@contoso.com',
+      '--seed-group', $staff . '|Staff|security|ann@contoso.onmicrosoft.com',
+    ], FALSE);
+    $this->wire($emulator, [
+      'direction' => ['entra_to_drupal' => TRUE],
+      'groups' => [
+        'import_rules' => [['group_id' => $staff, 'role' => 'editor', 'confirmed' => FALSE]],
+        'provision_rules' => [['role' => 'staff', 'group_id' => $staff]],
+      ],
+    ]);
+    $command = $this->command();
+    $this->assertSame(0, $command->import(['full' => FALSE, 'dry-run' => FALSE]));
+    $tables = $command->recorder()->of('table');
+    $roleTable = array_values(array_filter($tables, static fn (array $t): bool => ($t['headers'][0] ?? '') === 'Role change'));
+    $this->assertCount(1, $roleTable, json_encode($tables) ?: '');
+    $this->assertSame('grant', $roleTable[0]['rows'][0][0]);
+    $this->assertSame(['editor', $staff], [$roleTable[0]['rows'][0][2], $roleTable[0]['rows'][0][3]]);
+
+    $this->users->add(60, 'kim', 'kim@example.com');
+    $this->users->users[60]['roles'] = ['authenticated', 'staff'];
+    $command = $this->command();
+    $this->assertSame(0, $command->provision(['kim'], ['all' => FALSE, 'dry-run' => FALSE, 'chunk' => NULL]));
+    $this->assertStringContainsString('1 Entra ID group membership change(s) queued', implode(' ', $command->recorder()->of('note')));
+    $this->assertSame(['memberships'], array_column($this->queue->data(), 'op'));
   }
 
   public function testEntraProvision(): void {

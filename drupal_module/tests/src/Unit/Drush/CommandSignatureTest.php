@@ -43,7 +43,7 @@ final class CommandSignatureTest extends TestCase {
 
   public function testEveryDocumentedUsageParsesAndTypeChecks(): void {
     $commands = self::commands();
-    $this->assertCount(6, $commands);
+    $this->assertCount(7, $commands);
     foreach ($commands as $name => $method) {
       $definition = Rules::definition($method);
       $this->assertSame($name, $definition['name']);
