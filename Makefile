@@ -42,6 +42,10 @@ demo: deps release
 	scripts/with-emulator.sh $(RELEASE_EMULATOR) --latency-ms $(DEMO_LATENCY_MS) \
 	  --seed-user 'adele@contoso.onmicrosoft.com|Adele Vance|adele@contoso.com' \
 	  --seed-user 'megan@contoso.onmicrosoft.com|Megan Bowen|megan@contoso.com' \
+	  --permissions 'User.ReadWrite.All,GroupMember.ReadWrite.All' \
+	  --seed-group '60000000-0000-4000-8000-000000000002|Paris engineers|security|megan@contoso.onmicrosoft.com' \
+	  --seed-group '60000000-0000-4000-8000-000000000001|Engineering|security|60000000-0000-4000-8000-000000000002' \
+	  --seed-group '60000000-0000-4000-8000-000000000003|Drupal staff|security|' \
 	  -- $(PHP) -d ffi.enable=preload scripts/demo.php \
 	     --library=$(CURDIR)/$(RELEASE_LIB) --header=$(CURDIR)/$(HEADER)
 

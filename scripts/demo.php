@@ -37,6 +37,10 @@ const DEMO_TENANT = '11111111-2222-3333-4444-555555555555';
 const DEMO_CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const DEMO_DOMAIN = 'contoso.onmicrosoft.com';
 const DEMO_SEEDED_UPN = 'adele@contoso.onmicrosoft.com';
+// Seeded by `make demo` (--seed-group): Megan is in Paris engineers, nested in Engineering.
+const DEMO_GROUP_ENGINEERING = '60000000-0000-4000-8000-000000000001';
+const DEMO_GROUP_STAFF = '60000000-0000-4000-8000-000000000003';
+const DEMO_MEGAN_UPN = 'megan@contoso.onmicrosoft.com';
 
 /**
  * @param list<string> $argv
@@ -279,12 +283,14 @@ try {
             'user' => ['uid' => 103, 'name' => '+++', 'mail' => 'plus@example.com', 'status' => 1, 'roles' => ['authenticated'], 'fields' => []],
         ],
     ];
+    $created = [];
     foreach ($samples as $sample) {
         $user = $sample['user'];
         $label = sprintf('uid %d %s', $user['uid'], var_export($user['name'], true));
         try {
             $result = $native->provisionUser($user);
             printf("  %s %s → %s (id %s)\n", paint(str_pad($result['action'], 9), '32'), $label, $result['userPrincipalName'] ?? '?', $result['id']);
+            $created[$user['uid']] = ['id' => (string) $result['id'], 'roles' => $user['roles']];
             if ($result['updated_properties'] !== []) {
                 printf("            brought in step: %s\n", implode(', ', $result['updated_properties']));
             }
@@ -312,6 +318,54 @@ try {
             printf("  %s %s: %s\n", paint(str_pad('failed', 9), '31'), $label, describe_error($e));
             $check('Provision ' . $label, $sample['expect'], $e->kind() . ' error', false);
         }
+    }
+
+    // -----------------------------------------------------------------------
+    section('Groups ↔ roles');
+    // The role facts the module gathers from Drupal (Role::isAdmin(), "restrict access" permissions).
+    $roleFacts = ['editor' => ['is_admin' => false, 'restricted' => false], 'staff' => ['is_admin' => false, 'restricted' => false],
+        'administrator' => ['is_admin' => true, 'restricted' => true]];
+    // Entra ID → Drupal: Megan is in "Paris engineers", nested in "Engineering", which gives "editor".
+    $importRules = [['group_id' => DEMO_GROUP_ENGINEERING, 'role' => 'editor', 'confirmed' => false]];
+    $page = $native->importDelta(['groups' => ['ids' => [DEMO_GROUP_ENGINEERING]]]);
+    $meganOf = null;
+    foreach ($page['changes'] as $change) {
+        if (strcasecmp((string) ($change['userPrincipalName'] ?? ''), DEMO_MEGAN_UPN) === 0) {
+            $meganOf = $change['member_of'] ?? [];
+        }
+    }
+    line('Tracked groups', implode(', ', $page['groups']['tracked_group_ids'] ?? []));
+    line('Megan member of', $meganOf === null ? '(not in the import)' : (implode(', ', $meganOf) ?: 'no mapped group'));
+    $changes = $native->decide(['decide' => 'role_changes', 'rules' => $importRules, 'strict' => true,
+        'account' => ['uid' => 201, 'roles' => ['authenticated']], 'member_of' => $meganOf ?? [], 'role_facts' => $roleFacts]);
+    foreach ($changes['grant'] as $grant) {
+        printf("  %s uid 201 (megan) gets %s: member of Engineering (%s), through the nested Paris engineers\n", paint(str_pad('granted', 9), '32'), $grant['role'], $grant['group_id']);
+    }
+    $granted = array_column($changes['grant'], 'role');
+    $check('Group → role (nested)', 'megan granted editor', $granted === [] ? 'nothing granted' : 'granted ' . implode(', ', $granted), $granted === ['editor']);
+    $admin = $native->decide(['decide' => 'role_changes', 'rules' => [['group_id' => DEMO_GROUP_ENGINEERING, 'role' => 'administrator', 'confirmed' => false]],
+        'strict' => false, 'account' => ['uid' => 201, 'roles' => ['authenticated']], 'member_of' => $meganOf ?? [], 'role_facts' => $roleFacts]);
+    $reason = (string) ($admin['refused_rules'][0]['reason'] ?? 'none');
+    line('Unconfirmed admin', $reason . ': ' . (string) ($admin['refused_rules'][0]['message'] ?? ''));
+    $check('Group → admin role', 'needs confirmation', $admin['grant'] === [] ? $reason : 'granted', $admin['grant'] === [] && $reason === 'confirmation_required');
+
+    // Drupal → Entra ID: Jane gains the "staff" role, which maps to "Drupal staff".
+    $jane = $created[101] ?? null;
+    if ($jane !== null) {
+        $provisionRules = [['role' => 'staff', 'group_id' => DEMO_GROUP_STAFF]];
+        $membership = $native->decide(['decide' => 'membership_changes', 'rules' => $provisionRules,
+            'roles_before' => $jane['roles'], 'roles_after' => array_merge($jane['roles'], ['staff'])]);
+        $actions = [];
+        foreach ($membership['add'] as $add) {
+            $first = $native->groupMembership('add', $add['group_id'], $jane['id']);
+            $again = $native->groupMembership('add', $add['group_id'], $jane['id']);
+            $actions = [$first['action'], $again['action']];
+            printf("  %s jane.doe.%s (role %s) → group %s; a repeated add: %s\n", paint(str_pad($first['action'], 9), '32'), $tag, $add['role'], $add['group_id'], $again['action']);
+        }
+        $members = $native->groups(['op' => 'members', 'group_id' => DEMO_GROUP_STAFF])['user_ids'];
+        $check('Role → group', 'added, then already_member', implode(', ', $actions) ?: 'no change', $actions === ['added', 'already_member'] && in_array($jane['id'], $members, true));
+    } else {
+        $check('Role → group', 'added, then already_member', 'jane was not created', false);
     }
 
     // -----------------------------------------------------------------------
