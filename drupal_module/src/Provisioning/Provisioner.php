@@ -237,8 +237,19 @@ final class Provisioner {
     if ($link !== NULL && $link->isLinked()) {
       return $this->update($uid, NULL, $budgetMs);
     }
+    $outcome = $this->provision($uid, NULL, $budgetMs);
+    if ($outcome->status === Outcome::DONE && $this->settings()->provisionRules() !== []) {
+      // The groups its roles map to follow through the queue.
+      try {
+        $user = $this->users->load($uid, []);
+        $this->queueMemberships($uid, NULL, is_array($user['roles'] ?? NULL) ? array_values($user['roles']) : []);
+      }
+      catch (\Throwable $e) {
+        $this->logger->error('Could not queue the Entra ID group memberships of uid @uid: @error', ['@uid' => $uid, '@error' => $this->clients->redact($e->getMessage())]);
+      }
+    }
 
-    return $this->provision($uid, NULL, $budgetMs);
+    return $outcome;
   }
 
   /**

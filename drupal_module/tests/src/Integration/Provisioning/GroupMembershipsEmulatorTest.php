@@ -128,6 +128,18 @@ final class GroupMembershipsEmulatorTest extends NativeTestCase {
     $this->assertSame([(string) $this->links->load(41)->entraId], $this->members(self::STAFF));
   }
 
+  public function testAManualSyncQueuesTheMembershipsOfTheNewAccount(): void {
+    $emulator = $this->tenant();
+    $this->wireGroups($emulator, ['provision_rules' => [['role' => 'staff', 'group_id' => self::STAFF]]]);
+    $this->users->add(44, 'lena', 'lena@example.com');
+    $this->users->users[44]['roles'] = ['authenticated', 'staff'];
+    $outcome = $this->provisioner->provisionNow(44);
+    $this->assertSame(Outcome::DONE, $outcome->status, $outcome->message);
+    $this->assertSame([['op' => QueueItem::OP_MEMBERSHIPS, 'add' => [self::STAFF]]], array_map(static fn (array $d): array => ['op' => $d['op'], 'add' => $d['groups']['add']], $this->queue->data()));
+    $this->drain();
+    $this->assertSame([(string) $this->links->load(44)->entraId], $this->members(self::STAFF));
+  }
+
   public function testARefusedGroupGetsNoWriteAndIsLoggedAsAFailure(): void {
     $emulator = $this->tenant();
     $this->wireGroups($emulator, ['provision_rules' => [['role' => 'sales', 'group_id' => self::DYNAMIC]]]);
