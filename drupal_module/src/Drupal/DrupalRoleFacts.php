@@ -13,6 +13,14 @@ use Drupal\user\PermissionHandlerInterface;
  */
 final class DrupalRoleFacts implements RoleFactsInterface {
 
+  /**
+   * The facts, read once per request: the import asks for them per user, and
+   * reading every permission definition is not cheap.
+   *
+   * @var array<string, array{is_admin: bool, restricted: bool}>|null
+   */
+  private ?array $facts = NULL;
+
   public function __construct(
     private EntityTypeManagerInterface $entityTypeManager,
     private PermissionHandlerInterface $permissions
@@ -20,6 +28,9 @@ final class DrupalRoleFacts implements RoleFactsInterface {
   }
 
   public function facts(): array {
+    if ($this->facts !== NULL) {
+      return $this->facts;
+    }
     $restricted = [];
     foreach ($this->permissions->getPermissions() as $name => $definition) {
       if (!empty($definition['restrict access'])) {
@@ -39,7 +50,7 @@ final class DrupalRoleFacts implements RoleFactsInterface {
       $facts[(string) $id] = ['is_admin' => $role->isAdmin(), 'restricted' => $holdsRestricted];
     }
 
-    return $facts;
+    return $this->facts = $facts;
   }
 
   public function labels(): array {
