@@ -51,14 +51,7 @@ final class QueueRunner {
         break;
       }
       $stats['claimed'] += count($group);
-      $settled = $stats['done'] + $stats['failed'] + $stats['review'];
       if (!$this->runGroup($group, $deadline, $stats)) {
-        break;
-      }
-      if ($stats['done'] + $stats['failed'] + $stats['review'] === $settled) {
-        // Nothing of the group could finish (Graph asks to wait longer than
-        // the budget left, or the budget is spent): claiming more now would
-        // only hand it back too.
         break;
       }
     }
@@ -135,7 +128,11 @@ final class QueueRunner {
    * @param array<string, int> $stats
    *
    * @return bool
-   *   False when the queue is suspended (the rest of the group was released).
+   *   False when the run should stop: the queue is suspended (the rest of
+   *   the group was released), or nothing of the group finished and Graph
+   *   handed work back (it asks to wait longer than the budget left, so
+   *   claiming more now would only hand that back too). A group whose items
+   *   only wait for earlier items of their users does not stop the run.
    */
   private function runGroup(array $group, float $deadline, array &$stats, ?Outcome &$firstOutcome = NULL): bool {
     // A user's first create joins the bulk call; a later item of the same
@@ -188,7 +185,10 @@ final class QueueRunner {
       $this->settle($claimed, $outcome, $stats);
     }
 
-    return !$suspended;
+    $finished = array_filter($outcomes, static fn (Outcome $o): bool => $o->removesItem());
+    $handedBack = array_filter($outcomes, static fn (Outcome $o): bool => $o->status === Outcome::RETRY && $o->error !== NULL);
+
+    return !$suspended && ($finished !== [] || $handedBack === []);
   }
 
   /**

@@ -107,4 +107,37 @@ final class QueueDrainEmulatorTest extends NativeTestCase {
     $this->assertSame(['POST /v1.0/$batch 200'], array_values(preg_grep('#^POST #', $calls['top'])));
   }
 
+  public function testAGroupThatOnlyWaitsForEarlierItemsDoesNotEndTheRun(): void {
+    $emulator = $this->startEmulator();
+    $this->wire($emulator, ['bulk' => ['chunk_size' => 1]]);
+    // Newest first, groups of one: the update comes before the create it
+    // must wait for.
+    $this->queue->lifo = TRUE;
+    $this->users->add(300, 'waits.for.create');
+    $this->provisioner->enqueue(QueueItem::OP_PROVISION, 300);
+    $this->provisioner->enqueue(QueueItem::OP_UPDATE, 300);
+
+    $stats = $this->runner->run(30.0);
+    $this->assertSame(2, $stats['claimed'], 'the run went on past the waiting update: ' . json_encode($stats));
+    $this->assertSame(1, $stats['done']);
+    $this->assertSame(1, $stats['retry']);
+    $this->assertTrue($this->links->load(300)->isLinked());
+  }
+
+  public function testARunEndsAtAGroupGraphHandsBack(): void {
+    $emulator = $this->startEmulator();
+    $this->wire($emulator, ['bulk' => ['chunk_size' => 2]]);
+    // Graph asks for a wait longer than the run's budget: the group goes
+    // back, and the run claims nothing more.
+    $emulator->addFault(['method' => 'POST', 'path_contains' => '$batch', 'status' => 429, 'retry_after_s' => 30]);
+    for ($uid = 310; $uid < 316; $uid++) {
+      $this->users->add($uid, 'handed.back.' . $uid);
+      $this->provisioner->enqueue(QueueItem::OP_PROVISION, $uid);
+    }
+    $stats = $this->runner->run(5.0);
+    $this->assertSame(2, $stats['claimed'], json_encode($stats) ?: '');
+    $this->assertSame(2, $stats['retry']);
+    $this->assertSame(6, $this->queue->count());
+  }
+
 }
