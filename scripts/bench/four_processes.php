@@ -81,7 +81,6 @@ foreach ($children as [$proc, $out]) {
 $wall = (hrtime(true) - $t0) / 1e9;
 $stats = $emulator->stats();
 $log = $emulator->requests();
-if (getenv("BENCH_DUMP")) { file_put_contents(getenv("BENCH_DUMP"), json_encode($log)); }
 $seen = throttle_analysis($log, $latency);
 $steady = steady_ratio($seen['creates_s'], $budget, $ceiling);
 note(sprintf('four_processes: %d created, %d failed in %.1f s', $totals['created'], $totals['failed'], $wall));

@@ -36,6 +36,24 @@ impl Response {
 }
 
 impl GraphClient {
+    /// Reads up to `MAX_BATCH` objects in one `$batch`, `url_of(id)` each, answered by id.
+    pub(super) async fn batch_get(
+        &self,
+        ids: &[String],
+        url_of: impl Fn(&str) -> String,
+    ) -> Result<HashMap<String, Result<Response>>> {
+        let requests: Vec<SubRequest> = ids
+            .iter()
+            .map(|id| SubRequest {
+                id: id.clone(),
+                method: "GET",
+                url: url_of(id),
+                body: None,
+            })
+            .collect();
+        self.batch(&requests).await
+    }
+
     /// Sends one batch and returns each sub-response's result by id. The batch as a whole is
     /// never replayed after a lost answer (it may hold creates): that error is returned, and the
     /// caller looks before it creates again.

@@ -57,16 +57,7 @@ pub async fn batch_get(
     ids: &[String],
     select: &[&str],
 ) -> Result<HashMap<String, Result<Response>>> {
-    let requests: Vec<SubRequest> = ids
-        .iter()
-        .map(|id| SubRequest {
-            id: id.clone(),
-            method: "GET",
-            url: group_with(id, select),
-            body: None,
-        })
-        .collect();
-    graph.batch(&requests).await
+    graph.batch_get(ids, |id| group_with(id, select)).await
 }
 
 /// Groups whose displayName matches `text` (Graph's tokenised `$search`), at most `top`.

@@ -148,16 +148,7 @@ pub async fn batch_get(
     ids: &[String],
     select: &[&str],
 ) -> Result<HashMap<String, Result<Response>>> {
-    let requests: Vec<SubRequest> = ids
-        .iter()
-        .map(|id| SubRequest {
-            id: id.clone(),
-            method: "GET",
-            url: user_with(id, select),
-            body: None,
-        })
-        .collect();
-    graph.batch(&requests).await
+    graph.batch_get(ids, |id| user_with(id, select)).await
 }
 
 /// The `value` list of a collection answer.
