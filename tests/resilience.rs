@@ -389,3 +389,41 @@ fn a_new_handle_of_the_same_application_waits_out_the_retry_after_an_earlier_one
         created_at - throttled_at
     );
 }
+
+#[test]
+fn the_writes_that_wait_for_a_batch_see_the_retry_after_its_answer_brought() {
+    // Graph's window holds 10 writes; the client's budget allows thousands, so its first
+    // `$batch` of 20 meets the limit halfway and the second waits (slow start) for that
+    // answer. The 429s inside it must shut the gate before the second batch may go.
+    let emu = emulator_with(|c| {
+        c.write_budget = Some(entra_graph_emulator::WriteBudget {
+            writes: 10,
+            window_s: 2.0,
+        })
+    });
+    let base = emu.base_url();
+    let users: Vec<Value> = (0..40)
+        .map(|i| json!({"uid": i, "name": format!("waiting{i}")}))
+        .collect();
+    let p = provisioner(
+        &base,
+        json!({"write_budget": {"writes": 3000, "window_s": 150.0}, "max_retries": 10}),
+    );
+    let results = block_on(p.bulk_provision(users));
+    assert!(results.iter().all(|r| r.result.is_ok()));
+    let log = requests(&base);
+    let first = log.iter().find(|e| e["status"] == 429).expect("a 429");
+    let (t429, batch) = (first["t_ms"].as_f64().unwrap(), first["batch_seq"].as_u64());
+    let after_ms = first["retry_after_s"].as_f64().unwrap() * 1000.0;
+    let early: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["in_batch"] == true && e["batch_seq"].as_u64() != batch)
+        .filter(|e| e["t_ms"].as_f64().is_some_and(|t| t < t429 + after_ms))
+        .collect();
+    assert!(
+        early.is_empty(),
+        "{} sub-requests of later batches inside the Retry-After, first {}",
+        early.len(),
+        early[0]
+    );
+}

@@ -94,29 +94,14 @@ impl GraphClient {
             let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
                 continue;
             };
-            let status = item.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-            let header = |name: &str| {
-                item.get("headers")
-                    .and_then(Value::as_object)
-                    .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
-                    .and_then(|(_, v)| {
-                        v.as_str()
-                            .map(str::to_owned)
-                            .or_else(|| v.as_u64().map(|n| n.to_string()))
-                    })
-            };
-            let retry_after = odata::parse_retry_after(header("retry-after").as_deref());
-            self.note_usage(header("x-ms-throttle-limit-percentage").as_deref());
+            // Its throttling signals were noted when the answer arrived (`note_batch_signals`).
+            let retry_after = odata::parse_retry_after(sub_header(&item, "retry-after").as_deref());
             let sub = Response {
-                status,
-                request_id: header("request-id").or_else(|| response.request_id.clone()),
+                status: sub_status(&item),
+                request_id: sub_header(&item, "request-id").or_else(|| response.request_id.clone()),
                 body: item.get("body").cloned().unwrap_or(Value::Null),
             };
-            let result = sub.into_result(retry_after);
-            if let Err(err) = &result {
-                self.note_throttling(err);
-            }
-            results.insert(id, result);
+            results.insert(id, sub.into_result(retry_after));
         }
         // A sub-request Graph did not answer for is treated as lost: it may or may not have run.
         for r in requests {
@@ -127,5 +112,41 @@ impl GraphClient {
             });
         }
         Ok(results)
+    }
+}
+
+/// The status of one sub-response of a `$batch` answer.
+fn sub_status(item: &Value) -> u16 {
+    item.get("status").and_then(Value::as_u64).unwrap_or(0) as u16
+}
+
+/// A header of one sub-response of a `$batch` answer (names are case-insensitive).
+fn sub_header(item: &Value, name: &str) -> Option<String> {
+    item.get("headers")
+        .and_then(Value::as_object)
+        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+        .and_then(|(_, v)| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
+}
+
+impl GraphClient {
+    /// Notes the throttling signals of a `$batch` answer's sub-responses (Graph's usage, 429s
+    /// and their Retry-After). Called before the batch's writes leave the pacer: a write that
+    /// waits for them to be answered must find the gate already shut by a 429 among them.
+    pub(super) fn note_batch_signals(&self, answer: &Value) {
+        let Some(items) = answer.get("responses").and_then(Value::as_array) else {
+            return;
+        };
+        for item in items {
+            self.note_usage(sub_header(item, "x-ms-throttle-limit-percentage").as_deref());
+            if sub_status(item) == 429 {
+                self.note_throttled(odata::parse_retry_after(
+                    sub_header(item, "retry-after").as_deref(),
+                ));
+            }
+        }
     }
 }

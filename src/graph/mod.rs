@@ -210,6 +210,13 @@ impl GraphClient {
                 }
                 Err(e) => Err(e.clone()),
             };
+            // Throttling signals are noted before the ticket goes: the writes waiting for these
+            // to be answered then see the gate a 429 shut (no await lies in between).
+            match &result {
+                Ok(response) if path == "/$batch" => self.note_batch_signals(&response.body),
+                Ok(_) => {}
+                Err(err) => self.note_throttling(err),
+            }
             drop(ticket);
             let mut err = match result {
                 Ok(response) => return Ok(response),
@@ -225,7 +232,6 @@ impl GraphClient {
                 self.tokens.invalidate(token).await;
                 continue;
             }
-            self.note_throttling(&err);
             if replay == Replay::LookFirst && err.detail().maybe_committed {
                 return Err(err);
             }
@@ -245,13 +251,21 @@ impl GraphClient {
     /// requests of this client wait too instead of adding to the quota.
     fn note_throttling(&self, err: &Error) {
         if err.is(ErrorKind::Throttled) {
-            let quota = self.quota();
-            self.throttled.fetch_add(1, Ordering::Relaxed);
+            self.note_throttled(err.detail().retry_after);
+        }
+    }
+
+    /// One 429, with its Retry-After if Graph gave one.
+    fn note_throttled(&self, retry_after: Option<Duration>) {
+        let quota = self.quota();
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+        if let Some(pacer) = &quota.pacer {
+            pacer.throttled();
+        }
+        if let Some(after) = retry_after {
+            quota.gate.close_for(after);
             if let Some(pacer) = &quota.pacer {
-                pacer.throttled();
-            }
-            if let Some(after) = err.detail().retry_after {
-                quota.gate.close_for(after);
+                pacer.throttled_for(after);
             }
         }
     }

@@ -23,8 +23,10 @@
 //!      what our own log holds of the budget, so its limit or window is smaller than ours)
 //!      collapses the burst to one batch: sending at the rate stays allowed, bursting does not;
 //!    - a 429 collapses the burst, empties the bucket (after the Retry-After we resume at the
-//!      rate, never with a burst of everything that waited) and multiplies the rate by 0.7,
-//!      once per congestion event (the 429s of one round trip are one event);
+//!      rate, never with a burst of everything that waited) and cuts the rate once per
+//!      congestion event (the 429s of one round trip are one event): in proportion to the
+//!      overshoot Graph reports with it (`x-ms-throttle-limit-percentage` above 1.0), else
+//!      by 0.7;
 //!    - every second without a decrease the rate grows additively by 5 % of the budget's rate,
 //!      and every 10 s the burst by one batch, never above the budget (the probe upward).
 //!
@@ -34,6 +36,12 @@
 //!    budget in its first round trip: against a smaller real limit every write beyond it is a
 //!    charged 429, and TCP's doubling overshoots a limit by up to the whole last round. 1.5×
 //!    reaches a budget of 3,000 in thirteen round trips, so a budget that is right loses little.
+//!
+//! 4. **A shared quota** (`set_share`, several processes of the site writing at once): each
+//!    keeps to its part of the budget's rate, with no burst and no slow start (their bursts
+//!    would coincide), and stays empty through a Retry-After (the others kept writing). What
+//!    was learned of Graph's limit, a fraction of the budget's rate, carries over when the
+//!    number of processes changes.
 //!
 //!    An estimator of the refill rate from successive Retry-After values was the alternative; it
 //!    needs several 429s before it knows anything, each one charged, while AIMD needs one signal
@@ -47,8 +55,16 @@ use tokio::time::Instant;
 
 use super::batch::MAX_BATCH;
 
-/// What one congestion event leaves of the rate.
+/// What one congestion event leaves of the rate when Graph did not say how far over its limit
+/// the application is.
 const DECREASE: f64 = 0.7;
+/// With Graph's usage on the 429 (`x-ms-throttle-limit-percentage`, 1.0 = at the limit), the
+/// rate is cut in proportion to the overshoot, to this fraction of the limit: 1.02 leaves 0.88
+/// of the rate, 1.8 leaves 0.5. A process at the limit (its budget's rate is Graph's) then
+/// loses a little, not 30 %, each time timing noise puts one write too many in Graph's window.
+const AFTER_OVERSHOOT: f64 = 0.9;
+/// The deepest cut of one congestion event.
+const MAX_DECREASE: f64 = 0.5;
 /// Additive increase per second without a decrease, as a fraction of the budget's rate.
 const INCREASE_PER_S: f64 = 0.05;
 /// How often the burst grows by one batch without a decrease.
@@ -81,6 +97,8 @@ struct State {
     slow_start: Option<usize>,
     /// How many processes share the application's budget now (see `set_share`).
     share: usize,
+    /// The last usage Graph reported and when (read by `throttled` for the 429 it came with).
+    reported: Option<(Instant, f64)>,
 }
 
 impl State {
@@ -150,6 +168,7 @@ impl WritePacer {
                 last_probe: now,
                 slow_start: Some(MAX_BATCH),
                 share: 1,
+                reported: None,
             }),
             answered: Notify::new(),
         }
@@ -219,7 +238,8 @@ impl WritePacer {
                     st.tokens -= need;
                     return Ok(Ticket { pacer: self, count });
                 }
-                let by_bucket = now + secs((need - st.tokens).max(0.0) / st.rate);
+                let by_bucket =
+                    st.refilled_at.max(now) + secs((need - st.tokens).max(0.0) / st.rate);
                 // Only answered writes age out; in-flight ones are waited for by `answered`.
                 let must_expire = (used + count).saturating_sub(limit);
                 let by_log = match must_expire {
@@ -245,6 +265,20 @@ impl WritePacer {
         }
     }
 
+    /// Graph asked for a wait of `after` (a 429's Retry-After) after `throttled`.
+    ///
+    /// Alone, the wait drains Graph's window of this process's own writes, so the bucket fills
+    /// meanwhile (up to one batch: the smallest burst) and the process resumes with it. While
+    /// processes share the quota, the others kept writing during this one's wait: it stays
+    /// empty until the wait is over and resumes at its rate. (Filling up made every process
+    /// resume with a burst, which filled Graph's window and earned the next Retry-After.)
+    pub fn throttled_for(&self, after: Duration) {
+        let mut st = self.lock();
+        if st.share > 1 {
+            st.refilled_at = st.refilled_at.max(Instant::now() + after);
+        }
+    }
+
     /// Graph answered 429: the real limit is below what we sent at.
     pub fn throttled(&self) {
         let now = Instant::now();
@@ -259,7 +293,17 @@ impl WritePacer {
             .last_decrease
             .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
         {
-            st.rate = (st.rate * DECREASE).max(self.top_rate(&st) * MIN_RATE_SHARE);
+            // The usage reported with this 429 (noted just before it, see `usage`).
+            let overshoot = st
+                .reported
+                .filter(|(at, fraction)| {
+                    now.duration_since(*at) < Duration::from_secs(1) && *fraction >= 1.0
+                })
+                .map(|(_, fraction)| fraction);
+            let keep = overshoot.map_or(DECREASE, |f| {
+                (AFTER_OVERSHOOT / f).clamp(MAX_DECREASE, AFTER_OVERSHOOT)
+            });
+            st.rate = (st.rate * keep).max(self.top_rate(&st) * MIN_RATE_SHARE);
         }
         st.last_decrease = Some(now);
         st.last_probe = now;
@@ -272,6 +316,7 @@ impl WritePacer {
         }
         let now = Instant::now();
         let mut st = self.lock();
+        st.reported = Some((now, fraction));
         let ours = (st.in_flight + st.answered.len()) as f64 / st.limit(self.writes) as f64;
         // Our own log explains it: we are simply near the budget, which is what pacing to the
         // budget means. Otherwise Graph's limit or window is smaller than the budget's.
@@ -290,8 +335,14 @@ impl WritePacer {
         self.max_rate / st.share as f64
     }
 
-    /// The smallest burst: one batch, or the whole part of the budget when it is smaller.
+    /// The smallest burst: one batch alone (or the whole budget when it is smaller); a single
+    /// write while processes share the quota. Their bursts would coincide, and paced exactly at
+    /// their parts of a budget that is Graph's own limit, a few writes of catch-up each put
+    /// Graph's window over its limit.
     fn min_burst(&self, st: &State) -> f64 {
+        if st.share > 1 {
+            return 1.0;
+        }
         st.limit(self.writes).min(MAX_BATCH) as f64
     }
 
@@ -303,14 +354,33 @@ impl WritePacer {
         let now = Instant::now();
         let mut st = self.lock();
         self.refill(&mut st, now);
-        st.share = processes.max(1);
-        let (limit, top) = (st.limit(self.writes) as f64, self.top_rate(&st));
-        st.rate = st.rate.min(top);
-        st.burst = st.burst.min(limit);
+        let processes = processes.max(1);
+        if processes == st.share {
+            return;
+        }
+        // What was learned of Graph's real limit is a fraction of the budget's rate, and it
+        // holds for the new part too: a process whose partners left takes their part at once.
+        let learned = st.rate / self.top_rate(&st);
+        st.share = processes;
+        st.rate = learned * self.top_rate(&st);
+        // Processes that share the quota pace at their part of the rate and never burst: their
+        // bursts would coincide, and slow start (which probes with bursts) would overshoot
+        // Graph's window once per process. The burst probe still grows it while Graph agrees.
+        let cap = if processes > 1 {
+            st.slow_start = None;
+            self.min_burst(&st)
+        } else {
+            st.limit(self.writes) as f64
+        };
+        st.burst = st.burst.min(cap);
         st.tokens = st.tokens.min(st.burst);
     }
 
     fn refill(&self, st: &mut State, now: Instant) {
+        // Within a Retry-After of a shared quota (see `throttled_for`) nothing refills.
+        if now <= st.refilled_at {
+            return;
+        }
         let since_decrease = st.last_decrease.map(|t| now.duration_since(t));
         let elapsed = now.duration_since(st.refilled_at).as_secs_f64();
         let top = self.top_rate(st);
@@ -471,6 +541,47 @@ mod tests {
         let st = pacer.lock();
         assert!((st.rate - pacer.max_rate).abs() < 1e-9, "{}", st.rate);
         assert!(st.burst > pacer.min_burst(&st) && st.burst <= 3000.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sharing_processes_resume_with_one_batch_between_them_and_cut_by_the_overshoot() {
+        let pacer = WritePacer::new(3000, Duration::from_secs(150));
+        pacer.set_share(4);
+        drop(pacer.acquire(5).await.unwrap());
+        let before = pacer.lock().rate;
+        // Graph's usage on the 429: 20 % over its limit.
+        pacer.usage(1.2);
+        pacer.throttled();
+        let rate = pacer.lock().rate;
+        assert!(
+            (rate - before * AFTER_OVERSHOOT / 1.2).abs() < 1e-9,
+            "{rate} after {before}"
+        );
+        // A Retry-After of 5 s: nothing refills meanwhile, and then each of four processes
+        // resumes at its rate, with no burst at all.
+        pacer.throttled_for(Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let start = Instant::now();
+        drop(pacer.acquire(1).await.unwrap());
+        let waited = start.elapsed().as_secs_f64();
+        assert!(
+            (waited - 1.0 / rate).abs() < 0.01,
+            "{waited} s for one write at {rate}/s"
+        );
+        // Alone, the wait drained Graph's window of this process's own writes: it resumes with
+        // one batch.
+        pacer.set_share(1);
+        pacer.throttled();
+        pacer.throttled_for(Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let start = Instant::now();
+        drop(pacer.acquire(MAX_BATCH).await.unwrap());
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // Without the usage the cut is the default one.
+        let other = WritePacer::new(3000, Duration::from_secs(150));
+        let before = other.lock().rate;
+        other.throttled();
+        assert!((other.lock().rate - before * DECREASE).abs() < 1e-9);
     }
 
     #[tokio::test(start_paused = true)]
