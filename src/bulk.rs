@@ -21,11 +21,13 @@ use tokio::time::Instant;
 
 /// The most users one call accepts; the host sends larger sets in chunks.
 pub const MAX_USERS_PER_CALL: usize = 1000;
-/// How many users a host sends per call while other processes share the quota (`workers` > 1):
-/// one `$batch`. The host counts the processes when a call starts, so short calls let a process
-/// that joins or leaves change everyone's part within a round trip; against Graph's quota
-/// (20 writes/s per application) one batch per round trip loses nothing.
-pub const USERS_PER_SHARED_CALL: usize = crate::graph::MAX_BATCH;
+/// How many users a host sends per call while other processes share the quota (`workers` > 1).
+/// The host counts the processes when a call starts, so a call must be short for a process
+/// that joins or leaves to change everyone's part soon: a process paces at its part of Graph's
+/// 20 writes/s per application, so five users last about a second when four share it (twenty,
+/// one `$batch`, lasted four, and the last process of a run spent them at a quarter of the
+/// quota it had alone by then).
+pub const USERS_PER_SHARED_CALL: usize = 5;
 /// The most processes a host may say share the quota (`workers` of a bulk request).
 pub const MAX_WORKERS: u32 = 64;
 

@@ -16,9 +16,11 @@ declare(strict_types=1);
 
 namespace EntraBench;
 
+use Drupal\entra_provisioning\Native\LibraryFacts;
 use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
 
 require __DIR__ . '/lib.php';
+require_once dirname(__DIR__, 2) . '/drupal_module/src/Native/LibraryFacts.php';
 require_once dirname(__DIR__, 2) . '/drupal_module/src/Provisioning/QuotaWorkerRegistryInterface.php';
 require_once dirname(__DIR__, 2) . '/drupal_module/src/Provisioning/QuotaWorkers.php';
 require_once __DIR__ . '/FileQuotaWorkerRegistry.php';
@@ -35,9 +37,11 @@ $workers = new QuotaWorkers(new FileQuotaWorkerRegistry($opts->string('registry'
 
 $native = native($paths, client_config($url, ['write_budget' => $budget, 'max_retries' => 10]));
 $native->connect();
-// As BulkSync and the queue do: one call alone, calls of one $batch while others write too.
+// As BulkSync and the queue do: one call alone, short calls (the library's size) while others
+// write too.
+$perSharedCall = (new LibraryFacts($native->describe()))->usersPerSharedCall();
 $send = static fn (array $part): array => $shared
-    ? $workers->sendInCalls($part, 120, 20, static fn (array $users, int $count): array => $native->bulkProvision($users, $count))
+    ? $workers->sendInCalls($part, 120, $perSharedCall, static fn (array $users, int $count): array => $native->bulkProvision($users, $count))
     : $native->bulkProvision($part);
 $bulk = bulk_in_chunks($native, drupal_users('shared.user', $offset, $n), $chunk, null, $send);
 $client = $native->clientStats();

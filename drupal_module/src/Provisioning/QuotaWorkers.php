@@ -44,24 +44,28 @@ final class QuotaWorkers {
    *   The calls' results, in the order of $users.
    */
   public function sendInCalls(array $users, int $ttlSeconds, int $sharedCallUsers, callable $send): array {
-    $results = [];
-    $offset = 0;
-    $total = count($users);
-    while ($offset < $total) {
-      $response = $this->during($ttlSeconds, static function (int $workers) use ($users, $offset, $total, $sharedCallUsers, $send): array {
-        $size = $workers > 1 ? max(1, $sharedCallUsers) : $total - $offset;
+    // Registered from the first call to the last: between two calls this
+    // process still writes, and a process counting then must see it.
+    return $this->during($ttlSeconds, function () use ($users, $ttlSeconds, $sharedCallUsers, $send): array {
+      $results = [];
+      $offset = 0;
+      $total = count($users);
+      while ($offset < $total) {
+        $response = $this->during($ttlSeconds, static function (int $workers) use ($users, $offset, $total, $sharedCallUsers, $send): array {
+          $size = $workers > 1 ? max(1, $sharedCallUsers) : $total - $offset;
 
-        return $send(array_slice($users, $offset, $size), $workers) + ['sent' => min($size, $total - $offset)];
-      });
-      $part = is_array($response['results'] ?? NULL) ? array_values($response['results']) : [];
-      $sent = (int) $response['sent'];
-      for ($k = 0; $k < $sent; $k++) {
-        $results[] = $part[$k] ?? NULL;
+          return $send(array_slice($users, $offset, $size), $workers) + ['sent' => min($size, $total - $offset)];
+        });
+        $part = is_array($response['results'] ?? NULL) ? array_values($response['results']) : [];
+        $sent = (int) $response['sent'];
+        for ($k = 0; $k < $sent; $k++) {
+          $results[] = $part[$k] ?? NULL;
+        }
+        $offset += $sent;
       }
-      $offset += $sent;
-    }
 
-    return ['results' => $results];
+      return ['results' => $results];
+    });
   }
 
   /**

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Drupal\Tests\entra_provisioning\Unit\Provisioning;
 
+use Drupal\entra_provisioning\Provisioning\QuotaWorkerRegistryInterface;
 use Drupal\entra_provisioning\Provisioning\QuotaWorkers;
 use Drupal\Tests\entra_provisioning\Support\Fake\FakeClock;
 use Drupal\Tests\entra_provisioning\Support\Fake\InMemoryQuotaWorkerRegistry;
@@ -78,6 +79,49 @@ final class QuotaWorkersTest extends TestCase {
     $shared = $workers->sendInCalls($users, 60, 20, $leaving);
     self::assertSame([[20, 2], [20, 2], [10, 1]], $calls);
     self::assertSame(range(1, 50), array_column($shared['results'], 'uid'));
+    self::assertSame(0, $registry->count(), 'unregistered after the last call');
   }
 
+  public function testAProcessStaysRegisteredBetweenItsCalls(): void {
+    // Records what the process does to the registry, in order.
+    $registry = new class(new InMemoryQuotaWorkerRegistry(new FakeClock(1_700_000_000))) implements QuotaWorkerRegistryInterface {
+
+      /**
+       * @var list<string>
+       */
+      public array $events = [];
+
+      public function __construct(private InMemoryQuotaWorkerRegistry $inner) {
+      }
+
+      public function register(string $id, int $ttlSeconds): void {
+        $this->events[] = 'register';
+        $this->inner->register($id, $ttlSeconds);
+      }
+
+      public function count(): int {
+        return $this->inner->count();
+      }
+
+      public function unregister(string $id): void {
+        $this->events[] = 'unregister';
+        $this->inner->unregister($id);
+      }
+
+    };
+    $registry->register('other', 60);
+    $registry->events = [];
+    $workers = new QuotaWorkers($registry);
+    $users = array_map(static fn (int $uid): array => ['uid' => $uid], range(1, 15));
+    $counts = [];
+    $workers->sendInCalls($users, 60, 5, static function (array $part, int $count) use (&$counts): array {
+      $counts[] = $count;
+
+      return ['results' => array_map(static fn (array $u): array => ['uid' => $u['uid']], $part)];
+    });
+    self::assertSame([2, 2, 2], $counts);
+    // Renewed for each call, removed once: after the last.
+    self::assertSame(['register', 'register', 'register', 'register', 'unregister'], $registry->events);
+    self::assertSame(1, $registry->count());
+  }
 }
