@@ -341,6 +341,11 @@ function bulk_in_chunks(EntraNative $native, array $users, int $chunk, ?callable
  */
 function throttle_analysis(array $log, int $latencyMs): array
 {
+    // BENCH_DUMP_LOG=<file>: keep the emulator's request log for a closer look at a run.
+    $dump = getenv('BENCH_DUMP_LOG');
+    if (is_string($dump) && $dump !== '') {
+        file_put_contents($dump, json_encode($log, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR));
+    }
     $isEnvelope = static fn (array $e): bool => ($e['path'] ?? '') === '/v1.0/$batch' && empty($e['in_batch']);
     $judged = 0;
     $answered429 = 0;
