@@ -31,11 +31,13 @@
 //!      and every 10 s the burst by one batch, never above the budget (the probe upward).
 //!
 //! 3. **Slow start**, as TCP's but gentler: at first at most one batch is in flight, and every
-//!    two answered writes let one more be in flight (the in-flight cap grows 1.5× every round
-//!    trip) until the first signal. A client that knows nothing yet must not spend the whole
-//!    budget in its first round trip: against a smaller real limit every write beyond it is a
-//!    charged 429, and TCP's doubling overshoots a limit by up to the whole last round. 1.5×
-//!    reaches a budget of 3,000 in thirteen round trips, so a budget that is right loses little.
+//!    four answered writes let one more be in flight (the in-flight cap grows 1.25× every
+//!    round trip) until the first signal. A client that knows nothing yet must not spend the
+//!    whole budget in its first round trip: against a smaller real limit every write beyond it
+//!    is a charged 429, and the writes of the last round trip before Graph's first signal are
+//!    all sent (TCP's doubling overshoots a limit by up to the whole last round; 1.5× cost 40
+//!    to 60 429s against a limit of 100, 1.25× costs about half). 1.25× reaches a budget of
+//!    3,000 in 23 round trips and 500 in 15, so a budget that is right loses little.
 //!
 //! 4. **A shared quota** (`set_share`, several processes of the site writing at once): each
 //!    keeps to its part of the budget's rate, with no burst and no slow start (their bursts
@@ -59,12 +61,12 @@ use super::batch::MAX_BATCH;
 /// the application is.
 const DECREASE: f64 = 0.7;
 /// With Graph's usage on the 429 (`x-ms-throttle-limit-percentage`, 1.0 = at the limit), the
-/// rate is cut in proportion to the overshoot, to this fraction of the limit: 1.02 leaves 0.88
-/// of the rate, 1.8 leaves 0.5. A process at the limit (its budget's rate is Graph's) then
-/// loses a little, not 30 %, each time timing noise puts one write too many in Graph's window.
+/// rate is cut in proportion to the overshoot, to this fraction of the limit, but never below
+/// `DECREASE`: 1.02 leaves 0.88 of the rate, 1.3 and more leave 0.7. A process at the limit
+/// (its budget's rate is Graph's) then loses a little, not 30 %, each time timing noise puts
+/// one write too many in Graph's window. A large overshoot is a burst's (slow start's last
+/// round trip), which says little about the rate: it gets the default cut, no deeper.
 const AFTER_OVERSHOOT: f64 = 0.9;
-/// The deepest cut of one congestion event.
-const MAX_DECREASE: f64 = 0.5;
 /// Additive increase per second without a decrease, as a fraction of the budget's rate.
 const INCREASE_PER_S: f64 = 0.05;
 /// How often the burst grows by one batch without a decrease.
@@ -136,7 +138,7 @@ impl Drop for Ticket<'_> {
         st.in_flight -= self.count;
         st.answered.extend(std::iter::repeat_n(now, self.count));
         if let Some(cap) = &mut st.slow_start {
-            *cap = cap.saturating_add(self.count.div_ceil(2));
+            *cap = cap.saturating_add(self.count.div_ceil(4));
         }
         drop(st);
         self.pacer.answered.notify_waiters();
@@ -301,7 +303,7 @@ impl WritePacer {
                 })
                 .map(|(_, fraction)| fraction);
             let keep = overshoot.map_or(DECREASE, |f| {
-                (AFTER_OVERSHOOT / f).clamp(MAX_DECREASE, AFTER_OVERSHOOT)
+                (AFTER_OVERSHOOT / f).clamp(DECREASE, AFTER_OVERSHOOT)
             });
             st.rate = (st.rate * keep).max(self.top_rate(&st) * MIN_RATE_SHARE);
         }
@@ -326,7 +328,12 @@ impl WritePacer {
         self.refill(&mut st, now);
         st.burst = self.min_burst(&st);
         st.tokens = st.tokens.min(st.burst);
-        st.slow_start = None;
+        // The first signal ends slow start with an empty bucket: the writes of the round trip
+        // still in flight already go beyond what made Graph's window this full, so nothing
+        // more goes until the rate has earned it (a batch sent now met the 429s on their way).
+        if st.slow_start.take().is_some() {
+            st.tokens = 0.0;
+        }
         st.last_probe = now;
     }
 
@@ -452,26 +459,31 @@ mod tests {
                 .is_err()
         );
         drop(first);
-        // Round trip two: 30 writes, and not a batch more.
+        // Round trip two: 25 writes, and not one more.
         let round: Vec<_> = [
             pacer.acquire(20).await.unwrap(),
-            pacer.acquire(10).await.unwrap(),
+            pacer.acquire(5).await.unwrap(),
         ]
         .into();
         assert!(
-            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(20))
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(1))
                 .await
                 .is_err()
         );
         drop(round);
-        // A signal ends slow start: what the bucket allows may be in flight at once.
+        // A signal ends slow start, with an empty bucket: the next batch waits for the rate to
+        // earn it (one batch at 20/s: a second), and then what the bucket allows may be in
+        // flight at once.
         pacer.usage(0.9);
+        assert!(pacer.lock().slow_start.is_none());
+        let start = Instant::now();
         let held: Vec<_> = [
             pacer.acquire(20).await.unwrap(),
             pacer.acquire(20).await.unwrap(),
         ]
         .into();
-        assert!(pacer.lock().slow_start.is_none());
+        let waited = start.elapsed().as_secs_f64();
+        assert!((waited - 2.0).abs() < 0.1, "{waited} s for two batches");
         drop(held);
     }
 
@@ -544,17 +556,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn sharing_processes_resume_with_one_batch_between_them_and_cut_by_the_overshoot() {
+    async fn sharing_processes_resume_at_their_rate_and_a_429_cuts_by_the_overshoot() {
         let pacer = WritePacer::new(3000, Duration::from_secs(150));
         pacer.set_share(4);
         drop(pacer.acquire(5).await.unwrap());
         let before = pacer.lock().rate;
-        // Graph's usage on the 429: 20 % over its limit.
-        pacer.usage(1.2);
+        // Graph's usage on the 429: 10 % over its limit.
+        pacer.usage(1.1);
         pacer.throttled();
         let rate = pacer.lock().rate;
         assert!(
-            (rate - before * AFTER_OVERSHOOT / 1.2).abs() < 1e-9,
+            (rate - before * AFTER_OVERSHOOT / 1.1).abs() < 1e-9,
             "{rate} after {before}"
         );
         // A Retry-After of 5 s: nothing refills meanwhile, and then each of four processes
