@@ -303,19 +303,21 @@ fn sent_during_known_retry_after(log: &[Value], in_flight_ms: f64) -> usize {
     early.len()
 }
 
-#[test]
-fn a_budget_above_the_real_limit_adapts_without_bursting_after_retry_after() {
-    // Graph's limit at 20 writes/s as 100 per 5 s; the client is told 3,000 per 150 s (the
-    // same average, 30 times the burst). Throttled attempts are charged.
+/// Bulk-provisions `users` users (named `prefix{i}`) on the default write budget (3,000 per
+/// 150 s) against an emulator whose real limit is `writes` per `window_s`, throttled attempts
+/// charged; asserts every user was created and returns the emulator's request log.
+fn bulk_on_the_default_budget_against(
+    writes: u32,
+    window_s: f64,
+    users: usize,
+    prefix: &str,
+) -> Vec<Value> {
     let emu = emulator_with(|c| {
-        c.write_budget = Some(entra_graph_emulator::WriteBudget {
-            writes: 100,
-            window_s: 5.0,
-        })
+        c.write_budget = Some(entra_graph_emulator::WriteBudget { writes, window_s })
     });
     let base = emu.base_url();
-    let users: Vec<Value> = (0..500)
-        .map(|i| json!({"uid": i, "name": format!("adaptive{i}")}))
+    let users: Vec<Value> = (0..users)
+        .map(|i| json!({"uid": i, "name": format!("{prefix}{i}")}))
         .collect();
     let p = provisioner(
         &base,
@@ -323,7 +325,14 @@ fn a_budget_above_the_real_limit_adapts_without_bursting_after_retry_after() {
     );
     let results = block_on(p.bulk_provision(users));
     assert!(results.iter().all(|r| r.result.is_ok()));
-    let log = requests(&base);
+    requests(&base)
+}
+
+#[test]
+fn a_budget_above_the_real_limit_adapts_without_bursting_after_retry_after() {
+    // Graph's limit at 20 writes/s as 100 per 5 s; the client is told 3,000 per 150 s (the
+    // same average, 30 times the burst). Throttled attempts are charged.
+    let log = bulk_on_the_default_budget_against(100, 5.0, 500, "adaptive");
     let creates: Vec<f64> = log
         .iter()
         .filter(|e| e["method"] == "POST" && e["path"] == "/v1.0/users" && e["status"] == 201)
@@ -395,23 +404,7 @@ fn the_writes_that_wait_for_a_batch_see_the_retry_after_its_answer_brought() {
     // Graph's window holds 10 writes; the client's budget allows thousands, so its first
     // `$batch` of 20 meets the limit halfway and the second waits (slow start) for that
     // answer. The 429s inside it must shut the gate before the second batch may go.
-    let emu = emulator_with(|c| {
-        c.write_budget = Some(entra_graph_emulator::WriteBudget {
-            writes: 10,
-            window_s: 2.0,
-        })
-    });
-    let base = emu.base_url();
-    let users: Vec<Value> = (0..40)
-        .map(|i| json!({"uid": i, "name": format!("waiting{i}")}))
-        .collect();
-    let p = provisioner(
-        &base,
-        json!({"write_budget": {"writes": 3000, "window_s": 150.0}, "max_retries": 10}),
-    );
-    let results = block_on(p.bulk_provision(users));
-    assert!(results.iter().all(|r| r.result.is_ok()));
-    let log = requests(&base);
+    let log = bulk_on_the_default_budget_against(10, 2.0, 40, "waiting");
     let first = log.iter().find(|e| e["status"] == 429).expect("a 429");
     let (t429, batch) = (first["t_ms"].as_f64().unwrap(), first["batch_seq"].as_u64());
     let after_ms = first["retry_after_s"].as_f64().unwrap() * 1000.0;
