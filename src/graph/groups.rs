@@ -10,7 +10,6 @@
 //! what the import must see. Only the admin's group picker (`$search`) and the member counts
 //! (`$count`) use the eventual index, with the header Graph requires for them.
 
-use super::batch::SubRequest;
 use super::users::values;
 use super::{GraphClient, Replay, Response, paths};
 use crate::error::{ErrorKind, Result};
@@ -158,17 +157,8 @@ pub async fn batch_transitive_groups(
     graph: &GraphClient,
     user_ids: &[String],
 ) -> Result<HashMap<String, Result<Vec<String>>>> {
-    let requests: Vec<SubRequest> = user_ids
-        .iter()
-        .map(|id| SubRequest {
-            id: id.clone(),
-            method: "GET",
-            url: transitive_groups_path(id),
-            body: None,
-        })
-        .collect();
     let mut out = HashMap::with_capacity(user_ids.len());
-    for (id, result) in graph.batch(&requests).await? {
+    for (id, result) in graph.batch_get(user_ids, transitive_groups_path).await? {
         let groups = match result {
             Ok(response) => all_pages(graph, response).await.map(|items| {
                 items
